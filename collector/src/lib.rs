@@ -1,0 +1,1 @@
+//! The wasmtrack collector (built in issue 3).

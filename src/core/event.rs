@@ -1,0 +1,64 @@
+//! Event names, and the names of the events the tracker itself emits.
+
+use super::limits::{check_name_chars, truncate_js, MAX_NAME_LEN};
+use super::warning::Warning;
+
+/// Built-in page view event (`trackPageView`). `$` cannot start a custom name, so built-ins
+/// never collide with a definition.
+pub const PAGE_VIEW: &str = "$pageview";
+/// Built-in identify event: links the visitor id to the email or id given to `identify`.
+pub const IDENTIFY: &str = "$identify";
+
+/// Whether `name` is one of the tracker's built-in events.
+pub fn is_builtin(name: &str) -> bool {
+    name == PAGE_VIEW || name == IDENTIFY
+}
+
+/// Normalizes the `name` given to `trackCustomBehavioralEvent`: trimmed, lowercased, cut to 50.
+///
+/// A name with characters outside `a-z0-9_` is still sent (with a warning): the collector
+/// answers with the reason and keeps it in its rejected-events list, where a site owner sees
+/// it. Only an empty name is not tracked.
+pub fn event_name(raw: &str, warn: &mut impl FnMut(Warning)) -> Option<String> {
+    let lower = raw.trim().to_ascii_lowercase();
+    if lower.is_empty() {
+        warn(Warning::MissingEventName);
+        return None;
+    }
+    if check_name_chars(&lower).is_err() {
+        warn(Warning::InvalidEventName);
+    }
+    let cut = truncate_js(&lower, MAX_NAME_LEN);
+    if cut.len() != lower.len() {
+        warn(Warning::NameTruncated);
+    }
+    Some(cut.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(raw: &str) -> (Option<String>, Vec<Warning>) {
+        let mut w = Vec::new();
+        (event_name(raw, &mut |x| w.push(x)), w)
+    }
+
+    #[test]
+    fn names_are_lowercased_and_cut() {
+        assert_eq!(name(" Signup "), (Some("signup".into()), vec![]));
+        assert_eq!(name(&"e".repeat(80)), (Some("e".repeat(50)), vec![Warning::NameTruncated]));
+    }
+
+    #[test]
+    fn odd_names_are_sent_with_a_warning_and_empty_ones_dropped() {
+        assert_eq!(name("Clicked CTA"), (Some("clicked cta".into()), vec![Warning::InvalidEventName]));
+        assert_eq!(name("  "), (None, vec![Warning::MissingEventName]));
+    }
+
+    #[test]
+    fn builtins_cannot_be_custom_names() {
+        assert!(is_builtin(PAGE_VIEW) && is_builtin(IDENTIFY));
+        assert!(check_name_chars(PAGE_VIEW).is_err());
+    }
+}

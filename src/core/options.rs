@@ -1,0 +1,106 @@
+//! `init` options, resolved once into a struct where every field is present and clamped.
+
+use super::warning::Warning;
+
+/// Options as the page passed them; the browser shell fills what it could read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InitOptions {
+    /// Base URL of the collector.
+    pub collector: Option<String>,
+    /// Site id.
+    pub site: Option<String>,
+    /// Log every warning to the console.
+    pub debug: Option<bool>,
+    /// Track a page view as soon as `init` runs.
+    pub auto_page_view: Option<bool>,
+    /// Events queued before a batch is sent at once.
+    pub flush_at: Option<f64>,
+    /// Time between timed flushes, milliseconds.
+    pub flush_interval_ms: Option<f64>,
+}
+
+/// Options with every default applied and every number clamped to its range.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedOptions {
+    /// Collector base URL without a trailing `/`. Batches go to `{collector}/v1/collect`.
+    pub collector: String,
+    /// Site id, sent with every batch.
+    pub site: String,
+    /// Log warnings to the console. Default false.
+    pub debug: bool,
+    /// Track a page view in `init`. Default true.
+    pub auto_page_view: bool,
+    /// Send when this many events are queued. Default 20, range 1–100.
+    pub flush_at: usize,
+    /// Send queued events this often, in milliseconds. Default 2000, range 250–60000.
+    pub flush_interval_ms: u32,
+}
+
+/// Path of the beacon endpoint below the collector's base URL.
+pub const COLLECT_PATH: &str = "/v1/collect";
+
+impl ResolvedOptions {
+    /// Applies defaults and ranges. Without a collector URL or a site id the tracker could
+    /// only pile up events it can never send, so that is the one failure.
+    pub fn resolve(raw: InitOptions) -> Result<ResolvedOptions, Warning> {
+        let collector = raw.collector.filter(|c| !c.trim().is_empty()).ok_or(Warning::MissingOption)?;
+        let site = raw.site.filter(|s| !s.trim().is_empty()).ok_or(Warning::MissingOption)?;
+        Ok(ResolvedOptions {
+            collector: collector.trim().trim_end_matches('/').to_owned(),
+            site: site.trim().to_owned(),
+            debug: raw.debug.unwrap_or(false),
+            auto_page_view: raw.auto_page_view.unwrap_or(true),
+            flush_at: clamp(raw.flush_at, 1.0, 100.0, 20.0) as usize,
+            flush_interval_ms: clamp(raw.flush_interval_ms, 250.0, 60_000.0, 2_000.0) as u32,
+        })
+    }
+
+    /// Where batches are posted.
+    pub fn collect_url(&self) -> String {
+        let mut url = self.collector.clone();
+        url.push_str(COLLECT_PATH);
+        url
+    }
+}
+
+fn clamp(value: Option<f64>, min: f64, max: f64, default: f64) -> f64 {
+    match value {
+        Some(v) if v.is_finite() => v.clamp(min, max).floor(),
+        _ => default,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(collector: &str, site: &str) -> InitOptions {
+        InitOptions { collector: Some(collector.into()), site: Some(site.into()), ..InitOptions::default() }
+    }
+
+    #[test]
+    fn defaults_fill_every_field() {
+        let r = ResolvedOptions::resolve(with("https://c.example/", "s1")).expect("valid");
+        assert_eq!(r.collect_url(), "https://c.example/v1/collect");
+        assert_eq!((r.debug, r.auto_page_view, r.flush_at, r.flush_interval_ms), (false, true, 20, 2000));
+    }
+
+    #[test]
+    fn numbers_are_clamped() {
+        let mut raw = with("c", "s");
+        raw.flush_at = Some(1e9);
+        raw.flush_interval_ms = Some(-5.0);
+        let r = ResolvedOptions::resolve(raw).expect("valid");
+        assert_eq!((r.flush_at, r.flush_interval_ms), (100, 250));
+        let mut raw = with("c", "s");
+        raw.flush_at = Some(f64::NAN);
+        assert_eq!(ResolvedOptions::resolve(raw).expect("valid").flush_at, 20);
+    }
+
+    #[test]
+    fn collector_and_site_are_required() {
+        assert_eq!(ResolvedOptions::resolve(InitOptions::default()), Err(Warning::MissingOption));
+        assert_eq!(ResolvedOptions::resolve(with(" ", "s")), Err(Warning::MissingOption));
+        assert_eq!(ResolvedOptions::resolve(with("c", "")), Err(Warning::MissingOption));
+    }
+}

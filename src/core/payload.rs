@@ -1,0 +1,278 @@
+//! The beacon payload: one set of types for the tracker that writes it and the collector that
+//! reads it.
+//!
+//! The tracker encodes each event once, when it is tracked, with the small hand-written JSON
+//! writer below (serde_json would cost kilobytes on every page load), and a batch is those
+//! encoded events joined. The collector decodes the same types with serde (feature `serde`).
+//!
+//! ```text
+//! {"site":"s1","sent":1700000000000,"events":[
+//!   {"id":"…uuid…","name":"signup","ts":1700000000000,"vid":"…","sid":"…",
+//!    "email":"a@b.c","uid":"42","p":{"plan":"pro"},"d":{"url":"…","path":"/"}}]}
+//! ```
+
+use super::properties::Props;
+
+/// One tracked event on the wire.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+pub struct WireEvent {
+    /// Random UUID v4; the collector stores each id once.
+    pub id: String,
+    /// Internal event name (lowercased, at most 50 characters).
+    pub name: String,
+    /// When it happened, epoch milliseconds.
+    pub ts: u64,
+    /// Visitor id (HubSpot's `utk`), stable per browser and site.
+    pub vid: String,
+    /// Session id; a new one starts after 30 minutes without activity.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub sid: String,
+    /// Contact email given to `identify`.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub email: Option<String>,
+    /// Contact id given to `identify`.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub uid: Option<String>,
+    /// Custom properties, in the order the page gave them.
+    #[cfg_attr(feature = "serde", serde(rename = "p", default, deserialize_with = "props_serde::deserialize"))]
+    pub props: Props,
+    /// Default properties (url, referrer, title, path, screen, language, UTM).
+    #[cfg_attr(feature = "serde", serde(rename = "d", default, deserialize_with = "props_serde::deserialize"))]
+    pub defaults: Props,
+}
+
+/// A batch as the collector reads it. `E` is the collector's choice of raw JSON
+/// (e.g. `Box<serde_json::value::RawValue>`), so that one bad event cannot make the whole batch
+/// unreadable: each is decoded into a [`WireEvent`] and validated on its own.
+#[cfg(feature = "serde")]
+#[derive(Debug, serde::Deserialize)]
+pub struct WireBatch<E> {
+    /// Site id the tracker was initialised with.
+    pub site: String,
+    /// When the tracker sent the batch, epoch milliseconds (used to correct client clocks).
+    #[serde(default)]
+    pub sent: Option<u64>,
+    /// The events.
+    pub events: Vec<E>,
+}
+
+impl WireEvent {
+    /// Appends this event as one JSON object to `out`.
+    pub fn encode_into(&self, out: &mut String) {
+        out.push_str("{\"id\":");
+        push_json_str(out, &self.id);
+        out.push_str(",\"name\":");
+        push_json_str(out, &self.name);
+        out.push_str(",\"ts\":");
+        out.push_str(&self.ts.to_string());
+        out.push_str(",\"vid\":");
+        push_json_str(out, &self.vid);
+        out.push_str(",\"sid\":");
+        push_json_str(out, &self.sid);
+        if let Some(email) = &self.email {
+            out.push_str(",\"email\":");
+            push_json_str(out, email);
+        }
+        if let Some(uid) = &self.uid {
+            out.push_str(",\"uid\":");
+            push_json_str(out, uid);
+        }
+        out.push_str(",\"p\":");
+        push_json_object(out, &self.props);
+        out.push_str(",\"d\":");
+        push_json_object(out, &self.defaults);
+        out.push('}');
+    }
+
+    /// This event as a JSON object.
+    pub fn encode(&self) -> String {
+        let mut out = String::with_capacity(256);
+        self.encode_into(&mut out);
+        out
+    }
+}
+
+/// Bytes a batch adds around its events: `{"site":…,"sent":…,"events":[` … `]}`.
+pub fn batch_overhead(site: &str) -> usize {
+    // 13-digit timestamps until the year 2286.
+    r#"{"site":"","sent":0000000000000,"events":[]}"#.len() + site.len() * 6
+}
+
+/// Joins already-encoded events into one batch body.
+pub fn encode_batch<'a>(site: &str, sent: u64, events: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out = String::with_capacity(1024);
+    out.push_str("{\"site\":");
+    push_json_str(&mut out, site);
+    out.push_str(",\"sent\":");
+    out.push_str(&sent.to_string());
+    out.push_str(",\"events\":[");
+    for (i, event) in events.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(event);
+    }
+    out.push_str("]}");
+    out
+}
+
+fn push_json_object(out: &mut String, props: &Props) {
+    out.push('{');
+    for (i, (name, value)) in props.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_str(out, name);
+        out.push(':');
+        push_json_str(out, value);
+    }
+    out.push('}');
+}
+
+/// Appends `s` as a JSON string literal (RFC 8259 escaping; non-ASCII passes through as UTF-8).
+pub fn push_json_str(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if escape.is_empty() {
+            out.push_str("\\u00");
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 0xf) as usize] as char);
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+#[cfg(feature = "serde")]
+mod props_serde {
+    //! `Props` as a JSON object whose key order is kept. Numbers and booleans are read as
+    //! their string form so that hand-written clients are not refused for `"seats": 3`.
+    use super::Props;
+    use serde::de::{Deserializer, MapAccess, Visitor};
+    use std::fmt;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Props, D::Error> {
+        d.deserialize_map(PropsVisitor)
+    }
+
+    struct PropsVisitor;
+
+    impl<'de> Visitor<'de> for PropsVisitor {
+        type Value = Props;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an object of property values")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Props, A::Error> {
+            let mut props = Vec::new();
+            while let Some((name, value)) = map.next_entry::<String, Scalar>()? {
+                props.push((name, value.0));
+            }
+            Ok(props)
+        }
+    }
+
+    struct Scalar(String);
+
+    impl<'de> serde::Deserialize<'de> for Scalar {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct ScalarVisitor;
+            impl<'de> Visitor<'de> for ScalarVisitor {
+                type Value = Scalar;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a string, number or boolean")
+                }
+                fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
+                    Ok(Scalar(v.to_owned()))
+                }
+                fn visit_string<E>(self, v: String) -> Result<Scalar, E> {
+                    Ok(Scalar(v))
+                }
+                fn visit_bool<E>(self, v: bool) -> Result<Scalar, E> {
+                    Ok(Scalar(v.to_string()))
+                }
+                fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
+                    Ok(Scalar(v.to_string()))
+                }
+                fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
+                    Ok(Scalar(v.to_string()))
+                }
+                fn visit_f64<E>(self, v: f64) -> Result<Scalar, E> {
+                    Ok(Scalar(v.to_string()))
+                }
+            }
+            d.deserialize_any(ScalarVisitor)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> WireEvent {
+        WireEvent {
+            id: "0b8e6c7e-1f0a-4c4e-9a52-3c1b7c0e9d11".into(),
+            name: "signup".into(),
+            ts: 1_700_000_000_123,
+            vid: "v".into(),
+            sid: "s".into(),
+            email: Some("a@b.c".into()),
+            uid: None,
+            props: vec![("plan".into(), "pro \"x\"\n".into()), ("z".into(), "\u{1}é😀".into())],
+            defaults: vec![("path".into(), "/".into())],
+        }
+    }
+
+    #[test]
+    fn events_encode_as_compact_json() {
+        assert_eq!(
+            sample().encode(),
+            r#"{"id":"0b8e6c7e-1f0a-4c4e-9a52-3c1b7c0e9d11","name":"signup","ts":1700000000123,"vid":"v","sid":"s","email":"a@b.c","p":{"plan":"pro \"x\"\n","z":"\u0001é😀"},"d":{"path":"/"}}"#
+        );
+    }
+
+    #[test]
+    fn encoded_events_are_valid_json_with_the_same_content() {
+        let encoded = sample().encode();
+        let parsed: serde_json::Value = serde_json::from_str(&encoded).expect("valid JSON");
+        assert_eq!(parsed["p"]["plan"], "pro \"x\"\n");
+        assert_eq!(parsed["p"]["z"], "\u{1}é😀");
+        assert_eq!(parsed["ts"], 1_700_000_000_123u64);
+    }
+
+    #[test]
+    fn batches_join_encoded_events() {
+        let a = sample().encode();
+        let body = encode_batch("site-1", 5, [a.as_str(), a.as_str()]);
+        let parsed: serde_json::Value = serde_json::from_str(&body).expect("valid JSON");
+        assert_eq!(parsed["site"], "site-1");
+        assert_eq!(parsed["events"].as_array().map(Vec::len), Some(2));
+        assert!(batch_overhead("site-1") >= encode_batch("site-1", 1_700_000_000_000, []).len());
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn the_collector_decodes_what_the_tracker_encodes() {
+        let event = sample();
+        let decoded: WireEvent = serde_json::from_str(&event.encode()).expect("decodes");
+        assert_eq!(decoded, event);
+        let loose: WireEvent = serde_json::from_str(r#"{"id":"i","name":"n","ts":1,"vid":"v","p":{"seats":3,"ok":true}}"#).expect("decodes");
+        assert_eq!(loose.props, vec![("seats".to_string(), "3".to_string()), ("ok".to_string(), "true".to_string())]);
+    }
+}
