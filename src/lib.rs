@@ -1,9 +1,197 @@
 //! wasmtrack: a custom behavioral event tracker for websites.
 //!
-//! On `wasm32` this crate is the tracking script; this file is its JS API surface. On other
-//! targets only [`core`] is built, the pure logic the collector shares (limits, name rules,
-//! the wire format).
+//! On `wasm32` this crate is the tracking script and this file is its whole JS API surface;
+//! every function takes plain JS values, never throws for bad input, and reports what it cut or
+//! dropped through `onWarning`. On other targets only [`core`] is built: the pure logic the
+//! collector shares (limits, name rules, the wire format).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod core;
+
+#[cfg(target_arch = "wasm32")]
+mod browser;
+#[cfg(target_arch = "wasm32")]
+mod tracker;
+
+#[cfg(target_arch = "wasm32")]
+pub use api::*;
+
+#[cfg(target_arch = "wasm32")]
+mod api {
+    use crate::browser::convert::{self, get, get_bool, get_f64, get_string};
+    use crate::core::event::{event_name, IDENTIFY, PAGE_VIEW};
+    use crate::core::options::{InitOptions, ResolvedOptions};
+    use crate::core::properties::clean_properties;
+    use crate::core::warning::Warning;
+    use crate::tracker::{self, Report, Sink};
+    use js_sys::Promise;
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen(typescript_custom_section)]
+    const TS_TYPES: &'static str = r#"
+/** Options of `init`. */
+export interface InitOptions {
+  /** Base URL of the collector; batches are posted to `{collector}/v1/collect`. Required. */
+  collector: string;
+  /** Site id the collector knows this site by. Required. */
+  site: string;
+  /** Print every warning to the console. Default `false`. */
+  debug?: boolean;
+  /** Receives every truncation, drop and delivery problem. Default: none. */
+  onWarning?: (warning: TrackerWarning) => void;
+  /** Track a page view as soon as `init` runs. Default `true`. */
+  autoPageView?: boolean;
+  /** Send as soon as this many events are queued. Default `20`, range 1–100. */
+  flushAt?: number;
+  /** Send queued events at least this often, in milliseconds. Default `2000`, range 250–60000. */
+  flushInterval?: number;
+}
+
+/** What `onWarning` receives. */
+export interface TrackerWarning {
+  /** Stable identifier, e.g. `"value_truncated"`. */
+  code: string;
+  /** A sentence for people. */
+  message: string;
+  /** The event concerned, when there is one. */
+  event?: string;
+  /** The property or option concerned, as the page spelled it. */
+  name?: string;
+}
+
+/** A property value: arrays are sent `;`-joined, dates as epoch milliseconds; `null` and `undefined` are dropped. */
+export type PropertyValue = string | number | bigint | boolean | Date | null | undefined | ReadonlyArray<string | number | boolean | Date | null | undefined>;
+
+/** The argument of `trackCustomBehavioralEvent`. */
+export interface CustomBehavioralEvent {
+  /** Internal event name; lowercased, cut to 50 characters. */
+  name: string;
+  /** Up to 50 properties; names are lowercased and cut to 50, values cut to 256 (1024 for URLs). */
+  properties?: Record<string, PropertyValue>;
+}
+
+/** Who the visitor is: an email address or your own contact id. */
+export type Identity = { email: string; id?: string } | { id: string; email?: string };
+"#;
+
+    /// Starts the tracker. Resolves once it runs; never rejects (problems go to `onWarning`).
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn init(#[wasm_bindgen(unchecked_param_type = "InitOptions")] options: JsValue) -> Promise {
+        let debug = get_bool(&options, "debug").unwrap_or(false);
+        let sink = Sink::from_options(&options, debug);
+        if tracker::is_running() {
+            sink.emit(vec![Report::new(Warning::AlreadyInitialized, None, None)]);
+            return Promise::resolve(&JsValue::UNDEFINED);
+        }
+        let raw = InitOptions {
+            collector: get_string(&options, "collector"),
+            site: get_string(&options, "site"),
+            debug: Some(debug),
+            auto_page_view: get_bool(&options, "autoPageView"),
+            flush_at: get_f64(&options, "flushAt"),
+            flush_interval_ms: get_f64(&options, "flushInterval"),
+        };
+        match ResolvedOptions::resolve(raw) {
+            Ok(opts) => {
+                let page_view = opts.auto_page_view;
+                tracker::start(opts, sink);
+                if page_view {
+                    track_page_view();
+                }
+            }
+            Err(w) => sink.emit(vec![Report::new(w, None, None)]),
+        }
+        Promise::resolve(&JsValue::UNDEFINED)
+    }
+
+    /// Tracks one completion of a custom event: `{ name, properties }`.
+    #[wasm_bindgen(js_name = trackCustomBehavioralEvent)]
+    pub fn track_custom_behavioral_event(#[wasm_bindgen(unchecked_param_type = "CustomBehavioralEvent")] event: JsValue) {
+        let mut reports = Vec::new();
+        // Everything is read from the page before the tracker's state is borrowed, so a
+        // property getter that calls back into the API cannot collide with it.
+        let (raw_name, props) = match event.as_string() {
+            Some(name) => (name, JsValue::UNDEFINED),
+            None => (get_string(&event, "name").unwrap_or_default(), get(&event, "properties")),
+        };
+        let Some(name) = event_name(&raw_name, &mut |w| reports.push(Report::new(w, Some(&raw_name), None))) else {
+            tracker::emit(reports);
+            return;
+        };
+        let props = if convert::is_plain_object(&props) {
+            clean_properties(convert::entries(&props), &mut |w, key| reports.push(Report::new(w, Some(&name), Some(key))))
+        } else {
+            if !props.is_undefined() && !props.is_null() {
+                reports.push(Report::new(Warning::BadArgument, Some(&name), Some("properties")));
+            }
+            Vec::new()
+        };
+        tracker::emit(reports);
+        tracker::with(|t, r| t.enqueue(name, props, r));
+    }
+
+    /// Says who the visitor is: `{ email }` or `{ id }`. Their earlier events join that contact.
+    #[wasm_bindgen]
+    pub fn identify(#[wasm_bindgen(unchecked_param_type = "Identity")] who: JsValue) {
+        let email = get_string(&who, "email").filter(|e| !e.is_empty());
+        let id = get(&who, "id");
+        let uid = id.as_string().or_else(|| id.as_f64().map(|_| convert::number_text(&id)));
+        if email.is_none() && uid.is_none() {
+            tracker::emit(vec![Report::new(Warning::BadArgument, Some(IDENTIFY), None)]);
+            return;
+        }
+        tracker::with(|t, r| {
+            t.identify(email, uid);
+            t.enqueue(IDENTIFY.into(), Vec::new(), r);
+        });
+    }
+
+    /// Sets the path that following events and page views report (single-page apps).
+    #[wasm_bindgen(js_name = setPath)]
+    pub fn set_path(#[wasm_bindgen(unchecked_param_type = "string")] path: JsValue) {
+        match path.as_string() {
+            Some(p) => {
+                tracker::with(|t, _| t.set_path(p));
+            }
+            None => tracker::emit(vec![Report::new(Warning::BadArgument, None, Some("path"))]),
+        }
+    }
+
+    /// Tracks a view of the current page (done by `init` unless `autoPageView` is false).
+    #[wasm_bindgen(js_name = trackPageView)]
+    pub fn track_page_view() {
+        tracker::with(|t, r| {
+            t.reread_page();
+            t.enqueue(PAGE_VIEW.into(), Vec::new(), r);
+        });
+    }
+
+    /// Sends every queued event now. Resolves when the collector has answered.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn flush() -> Promise {
+        match tracker::with(|t, r| t.send_all(r)) {
+            Some(sends) => crate::browser::transport::settled(&sends),
+            None => Promise::resolve(&JsValue::UNDEFINED),
+        }
+    }
+
+    /// Stops all tracking in this browser, persistently, and forgets its visitor id.
+    #[wasm_bindgen(js_name = optOut)]
+    pub fn opt_out() {
+        tracker::with(|t, _| t.opt_out());
+    }
+
+    /// Resumes tracking after `optOut`, persistently.
+    #[wasm_bindgen(js_name = optIn)]
+    pub fn opt_in() {
+        tracker::with(|t, _| t.opt_in());
+    }
+
+    /// Debug builds print Rust panics to the console (release builds abort without text).
+    #[cfg(feature = "debug-panic")]
+    #[wasm_bindgen(start)]
+    fn start() {
+        console_error_panic_hook::set_once();
+    }
+}

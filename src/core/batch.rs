@@ -38,6 +38,14 @@ impl SendQueue {
         self.events.len() >= policy.max_events || self.bytes + overhead >= policy.max_bytes
     }
 
+    /// Puts a batch that could not be sent back at the front, in its original order.
+    pub fn unshift(&mut self, batch: Vec<String>) {
+        for event in batch.into_iter().rev() {
+            self.bytes += event.len() + 1;
+            self.events.push_front(event);
+        }
+    }
+
     /// Number of queued events.
     pub fn len(&self) -> usize {
         self.events.len()
@@ -110,6 +118,20 @@ mod tests {
         assert_eq!(sizes(q.take_batch(&policy, 50)), vec![400, 500]);
         assert!(q.is_empty());
         assert_eq!(q.bytes(), 0);
+    }
+
+    #[test]
+    fn a_failed_batch_goes_back_in_front_in_order() {
+        let policy = BatchPolicy { max_events: 2, max_bytes: 1000 };
+        let mut q = SendQueue::default();
+        for n in [1, 2, 3] {
+            q.push(event(n), &policy, 0);
+        }
+        let batch = q.take_batch(&policy, 0);
+        q.unshift(batch);
+        assert_eq!(q.bytes(), 2 + 3 + 4);
+        let sizes: Vec<usize> = q.take_batch(&BatchPolicy { max_events: 5, max_bytes: 1000 }, 0).iter().map(String::len).collect();
+        assert_eq!(sizes, vec![1, 2, 3]);
     }
 
     #[test]

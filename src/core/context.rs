@@ -3,6 +3,7 @@
 //! The browser shell reads the raw facts once per page into a [`PageInfo`]; turning them into
 //! properties (path from the URL, UTM parameters from its query, limits) is pure and tested here.
 
+use super::payload::int_string;
 use super::properties::{clip_value, Props};
 
 /// Facts about the current page, as the browser reports them.
@@ -43,8 +44,8 @@ pub fn default_properties(page: &PageInfo) -> Props {
     };
     put("path", path);
     if page.screen != (0, 0) {
-        put("screen_width", page.screen.0.to_string());
-        put("screen_height", page.screen.1.to_string());
+        put("screen_width", int_string(page.screen.0.into()));
+        put("screen_height", int_string(page.screen.1.into()));
     }
     put("language", page.language.clone());
     for (name, value) in query_pairs(url_query(&page.href)) {

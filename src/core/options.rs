@@ -63,9 +63,11 @@ impl ResolvedOptions {
     }
 }
 
+// Not `f64::clamp`: its assertion message prints floats, which links all of float
+// formatting (about 17 KB) into the wasm.
 fn clamp(value: Option<f64>, min: f64, max: f64, default: f64) -> f64 {
     match value {
-        Some(v) if v.is_finite() => v.clamp(min, max).floor(),
+        Some(v) if v.is_finite() => v.max(min).min(max).floor(),
         _ => default,
     }
 }

@@ -65,7 +65,7 @@ impl WireEvent {
         out.push_str(",\"name\":");
         push_json_str(out, &self.name);
         out.push_str(",\"ts\":");
-        out.push_str(&self.ts.to_string());
+        push_int(out, self.ts as i64);
         out.push_str(",\"vid\":");
         push_json_str(out, &self.vid);
         out.push_str(",\"sid\":");
@@ -105,7 +105,7 @@ pub fn encode_batch<'a>(site: &str, sent: u64, events: impl IntoIterator<Item = 
     out.push_str("{\"site\":");
     push_json_str(&mut out, site);
     out.push_str(",\"sent\":");
-    out.push_str(&sent.to_string());
+    push_int(&mut out, sent as i64);
     out.push_str(",\"events\":[");
     for (i, event) in events.into_iter().enumerate() {
         if i > 0 {
@@ -128,6 +128,35 @@ fn push_json_object(out: &mut String, props: &Props) {
         push_json_str(out, value);
     }
     out.push('}');
+}
+
+/// Appends the decimal form of `n`. Hand-written because `to_string` on integers pulls
+/// `core::fmt` into the wasm, kilobytes for a few digits.
+pub fn push_int(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(d as char);
+    }
+}
+
+/// The decimal form of `n` (see [`push_int`]).
+pub fn int_string(n: i64) -> String {
+    let mut out = String::new();
+    push_int(&mut out, n);
+    out
 }
 
 /// Appends `s` as a JSON string literal (RFC 8259 escaping; non-ASCII passes through as UTF-8).
@@ -254,6 +283,13 @@ mod tests {
         assert_eq!(parsed["p"]["plan"], "pro \"x\"\n");
         assert_eq!(parsed["p"]["z"], "\u{1}é😀");
         assert_eq!(parsed["ts"], 1_700_000_000_123u64);
+    }
+
+    #[test]
+    fn integers_print_like_to_string() {
+        for n in [0, 7, -7, 10, 1_700_000_000_123, i64::MAX, i64::MIN] {
+            assert_eq!(int_string(n), n.to_string());
+        }
     }
 
     #[test]

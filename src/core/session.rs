@@ -29,7 +29,7 @@ impl Session {
     pub fn encode(&self) -> String {
         let mut out = self.id.clone();
         out.push('.');
-        out.push_str(&self.last_seen.to_string());
+        super::payload::push_int(&mut out, self.last_seen as i64);
         out
     }
 

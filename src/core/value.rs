@@ -45,7 +45,7 @@ fn date_string(ms: f64) -> Result<String, Warning> {
         return Err(Warning::InvalidDateDropped);
     }
     // Dates hold whole milliseconds; the cast is exact within JS's ±8.64e15 range.
-    Ok((ms as i64).to_string())
+    Ok(super::payload::int_string(ms as i64))
 }
 
 /// Arrays become `;`-separated values, the form the collector reads as a multi-value.

@@ -28,6 +28,8 @@ pub enum Warning {
     BadArgument,
     /// `init` was called without a `collector` URL or a `site` id; nothing is sent.
     MissingOption,
+    /// `init` was called again; the second call is ignored.
+    AlreadyInitialized,
     /// A call was made before `init`; it is ignored.
     NotInitialized,
     /// Browser storage failed; the tracker goes on from memory.
@@ -57,6 +59,7 @@ impl Warning {
             Warning::InvalidEventName => "invalid_event_name",
             Warning::BadArgument => "bad_argument",
             Warning::MissingOption => "missing_option",
+            Warning::AlreadyInitialized => "already_initialized",
             Warning::NotInitialized => "not_initialized",
             Warning::StorageUnavailable => "storage_unavailable",
             Warning::SendFailed => "send_failed",
@@ -86,6 +89,7 @@ impl Warning {
             }
             Warning::BadArgument => "argument has the wrong shape; call ignored",
             Warning::MissingOption => "init needs `collector` and `site`; nothing will be sent",
+            Warning::AlreadyInitialized => "init was already called; ignored",
             Warning::NotInitialized => "call made before init; ignored",
             Warning::StorageUnavailable => "localStorage unavailable; queue kept in memory",
             Warning::SendFailed => "collector unreachable; events stay queued",

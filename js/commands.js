@@ -1,0 +1,30 @@
+// The command-array queue (`_wtq.push(['trackCustomBehavioralEvent', {...}])`, the form of
+// HubSpot's `_hsq`), shared by the script-tag loader and the npm entry.
+
+// Only these names may be called through a queue: the wasm-bindgen module also exports
+// `default` and `initSync`, which a page must not reach this way.
+const COMMANDS = ['init', 'trackCustomBehavioralEvent', 'identify', 'setPath', 'trackPageView', 'flush', 'optOut', 'optIn'];
+
+// Runs one queued command. Never throws: a bad command is a warning, not the page's exception.
+export function run(api, command) {
+  try {
+    if (typeof command === 'function') return command();
+    const name = command && command[0];
+    if (COMMANDS.indexOf(name) >= 0) return api[name].apply(null, Array.prototype.slice.call(command, 1));
+    console.warn('[wasmtrack] unknown command', command);
+  } catch (error) {
+    console.warn('[wasmtrack]', error);
+  }
+}
+
+// Runs every command in `queue`, in order, except that an `init` among them runs first:
+// events pushed before it would otherwise be tracked by a tracker that does not exist yet.
+// Commands that run pushes while this drains are appended and run in turn. Returns what the
+// last command returned.
+export function drain(api, queue) {
+  let result;
+  const first = queue.findIndex((c) => c && c[0] === 'init');
+  if (first >= 0) result = run(api, queue.splice(first, 1)[0]);
+  while (queue.length) result = run(api, queue.shift());
+  return result;
+}

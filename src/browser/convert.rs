@@ -1,0 +1,89 @@
+//! Reads JS values into the core's [`RawValue`]. Reading is defensive: a getter that throws, a
+//! proxy, a cyclic array — each ends as a value the core can drop, never as an exception.
+
+use crate::core::value::RawValue;
+use js_sys::{Array, Date, Object, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+#[wasm_bindgen]
+extern "C" {
+    /// JavaScript's `String(value)`: numbers and bigints printed exactly as the page sees them.
+    #[wasm_bindgen(js_name = String)]
+    fn js_string(value: &JsValue) -> String;
+}
+
+/// `String(v)` for a number or bigint.
+pub fn number_text(v: &JsValue) -> String {
+    js_string(v)
+}
+
+/// Arrays nested deeper than this read as [`RawValue::Nested`] (also stops cycles).
+const MAX_ARRAY_DEPTH: u32 = 4;
+/// Items read from one array: more could never fit in a 1024-character value anyway.
+const MAX_ARRAY_ITEMS: u32 = 1024;
+
+/// `obj[key]`, or `undefined` when reading throws.
+pub fn get(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `obj[key]` as a string, if it is one.
+pub fn get_string(obj: &JsValue, key: &str) -> Option<String> {
+    get(obj, key).as_string()
+}
+
+/// `obj[key]` as a boolean, if it is one.
+pub fn get_bool(obj: &JsValue, key: &str) -> Option<bool> {
+    get(obj, key).as_bool()
+}
+
+/// `obj[key]` as a number, if it is one.
+pub fn get_f64(obj: &JsValue, key: &str) -> Option<f64> {
+    get(obj, key).as_f64()
+}
+
+/// Whether `v` is an object whose own properties can be read as a property map.
+pub fn is_plain_object(v: &JsValue) -> bool {
+    v.is_object() && !Array::is_array(v) && !v.is_function()
+}
+
+/// The own enumerable properties of `obj` in the object's own key order, read lazily so that
+/// only the properties the core keeps are converted.
+pub fn entries(obj: &JsValue) -> impl Iterator<Item = (String, RawValue)> + '_ {
+    let keys = obj.dyn_ref::<Object>().map(Object::keys).unwrap_or_else(Array::new);
+    (0..keys.length()).filter_map(move |i| {
+        let key = keys.get(i).as_string()?;
+        let value = match Reflect::get(obj, &JsValue::from_str(&key)) {
+            Ok(v) => raw_value(&v, 0),
+            Err(_) => RawValue::Nested,
+        };
+        Some((key, value))
+    })
+}
+
+/// One JS value as the core sees it.
+pub fn raw_value(v: &JsValue, depth: u32) -> RawValue {
+    if let Some(s) = v.as_string() {
+        return RawValue::Str(s);
+    }
+    if v.is_undefined() || v.is_null() {
+        return RawValue::Null;
+    }
+    if let Some(b) = v.as_bool() {
+        return RawValue::Bool(b);
+    }
+    if v.as_f64().is_some() || v.is_bigint() {
+        // JavaScript's own number printing, so the value reads as the page author wrote it.
+        return RawValue::Num(number_text(v));
+    }
+    if let Some(date) = v.dyn_ref::<Date>() {
+        return RawValue::Date(date.get_time());
+    }
+    if Array::is_array(v) && depth < MAX_ARRAY_DEPTH {
+        let array: &Array = v.unchecked_ref();
+        let items = (0..array.length().min(MAX_ARRAY_ITEMS)).map(|i| raw_value(&array.get(i), depth + 1)).collect();
+        return RawValue::Array(items);
+    }
+    RawValue::Nested
+}

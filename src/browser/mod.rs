@@ -1,0 +1,12 @@
+//! The browser shell: thin wrappers, one web API each, around what `crate::core` decides.
+//!
+//! Nothing here throws into the page: every fallible JS call is matched, and a failure becomes
+//! a [`crate::core::warning::Warning`] or a quiet fallback.
+
+pub mod console;
+pub mod convert;
+pub mod listener;
+pub mod page;
+pub mod random;
+pub mod storage;
+pub mod transport;

@@ -1,0 +1,38 @@
+//! Reads the facts behind the default properties from `location`, `document`, `screen` and
+//! `navigator`. Any property a browser does not give is left empty.
+
+use crate::core::context::PageInfo;
+
+/// The current `location.href`, or "" outside a page.
+pub fn href() -> String {
+    web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default()
+}
+
+/// Reads the current page; `path_override` is the tracker's `setPath` value.
+pub fn read(path_override: Option<String>) -> PageInfo {
+    let Some(window) = web_sys::window() else {
+        return PageInfo::default();
+    };
+    let (referrer, title) = match window.document() {
+        Some(d) => (d.referrer(), d.title()),
+        None => (String::new(), String::new()),
+    };
+    let screen = window
+        .screen()
+        .ok()
+        .map(|s| (s.width().unwrap_or(0).max(0) as u32, s.height().unwrap_or(0).max(0) as u32))
+        .unwrap_or((0, 0));
+    PageInfo {
+        href: href(),
+        referrer,
+        title,
+        path_override,
+        screen,
+        language: window.navigator().language().unwrap_or_default(),
+    }
+}
+
+/// Whether the document is hidden (tab in the background, page being left).
+pub fn is_hidden() -> bool {
+    web_sys::window().and_then(|w| w.document()).map(|d| d.hidden()).unwrap_or(false)
+}

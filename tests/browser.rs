@@ -1,0 +1,208 @@
+//! The JS API in a real headless Chromium, called with real JS values.
+//!
+//! `fetch` is replaced by a recorder before the tracker starts, so each test reads exactly the
+//! batch body the tracker would have posted. The tracker is one per page, so every test shares
+//! one `init`; each test starts by clearing the recordings.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Array, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn js(code: &str) -> JsValue {
+    js_sys::eval(code).expect("test JavaScript runs")
+}
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &key.into()).expect("readable")
+}
+
+fn text(v: &JsValue, key: &str) -> Option<String> {
+    get(v, key).as_string()
+}
+
+/// Starts the tracker once, with `fetch` recorded and warnings collected; clears both.
+fn setup() {
+    js(r#"
+        if (!globalThis.__sent) {
+            globalThis.__sent = [];
+            globalThis.__warnings = [];
+            globalThis.fetch = (url, init) => {
+                __sent.push({ url, body: JSON.parse(init.body), keepalive: init.keepalive });
+                return Promise.resolve(new Response(null, { status: 200 }));
+            };
+        }
+    "#);
+    if js("globalThis.__started").is_undefined() {
+        js("globalThis.__started = true");
+        let _ = wasmtrack::init(js(
+            "({ collector: 'http://127.0.0.1:9/', site: 'site-1', autoPageView: false, flushAt: 100, onWarning: (w) => __warnings.push(w) })",
+        ));
+    }
+    js("__sent.length = 0; __warnings.length = 0;");
+}
+
+/// Tracks the event written in JS, flushes, and returns the one event that was sent.
+fn track(event_js: &str) -> JsValue {
+    wasmtrack::track_custom_behavioral_event(js(event_js));
+    let _ = wasmtrack::flush();
+    let events = js("__sent.length ? __sent[__sent.length - 1].body.events : []").unchecked_into::<Array>();
+    assert_eq!(events.length(), 1, "one event sent for {event_js}");
+    events.get(0)
+}
+
+fn warning_codes() -> Vec<String> {
+    let list = js("__warnings.map((w) => w.code + ':' + (w.name ?? ''))").unchecked_into::<Array>();
+    list.iter().filter_map(|v| v.as_string()).collect()
+}
+
+#[wasm_bindgen_test]
+fn a_sixty_property_object_keeps_the_first_fifty() {
+    setup();
+    let event = track("(() => { const p = {}; for (let i = 0; i < 60; i++) p['p' + i] = i; return { name: 'many', properties: p }; })()");
+    let keys = js_sys::Object::keys(&get(&event, "p").unchecked_into::<js_sys::Object>()).unchecked_into::<Array>();
+    assert_eq!(keys.length(), 50);
+    assert_eq!(keys.get(0).as_string().as_deref(), Some("p0"));
+    assert_eq!(keys.get(49).as_string().as_deref(), Some("p49"));
+    assert_eq!(text(&get(&event, "p"), "p7").as_deref(), Some("7"));
+    assert_eq!(warning_codes(), vec!["too_many_properties:p50".to_string()]);
+}
+
+#[wasm_bindgen_test]
+fn a_value_is_cut_before_an_emoji_that_straddles_the_limit() {
+    setup();
+    // 255 units, then a two-unit emoji at units 256-257, then more: the emoji is left out.
+    let event = track("({ name: 'long', properties: { note: 'a'.repeat(255) + '😀' + 'b'.repeat(44) } })");
+    let note = text(&get(&event, "p"), "note").expect("note kept");
+    assert_eq!(note, "a".repeat(255));
+    assert_eq!(js_sys::JsString::from(note).length(), 255);
+    assert_eq!(warning_codes(), vec!["value_truncated:note".to_string()]);
+
+    setup();
+    let event = track("({ name: 'long', properties: { note: 'a'.repeat(254) + '😀' + 'b'.repeat(44) } })");
+    assert_eq!(text(&get(&event, "p"), "note"), Some(format!("{}😀", "a".repeat(254))));
+}
+
+#[wasm_bindgen_test]
+fn dates_arrays_nested_objects_and_null_are_converted_or_dropped() {
+    setup();
+    let event = track(
+        "({ name: 'values', properties: { when: new Date(1700000000123), tags: ['a', 2, true, null, new Date(5)], nested: { x: 1 }, gone: null, undef: undefined, ok: 1.5, yes: false, big: 12345678901234567890n } })",
+    );
+    let p = get(&event, "p");
+    assert_eq!(text(&p, "when").as_deref(), Some("1700000000123"));
+    assert_eq!(text(&p, "tags").as_deref(), Some("a;2;true;5"));
+    assert_eq!(text(&p, "ok").as_deref(), Some("1.5"));
+    assert_eq!(text(&p, "yes").as_deref(), Some("false"));
+    assert_eq!(text(&p, "big").as_deref(), Some("12345678901234567890"));
+    for dropped in ["nested", "gone", "undef"] {
+        assert!(get(&p, dropped).is_undefined(), "{dropped} dropped");
+    }
+    assert_eq!(warning_codes(), vec!["nested_value_dropped:nested".to_string()]);
+}
+
+#[wasm_bindgen_test]
+fn an_eighty_character_name_is_truncated_to_fifty() {
+    setup();
+    let event = track("({ name: 'E'.repeat(80), properties: {} })");
+    assert_eq!(text(&event, "name"), Some("e".repeat(50)));
+    assert!(warning_codes().iter().any(|c| c.starts_with("name_truncated")));
+}
+
+#[wasm_bindgen_test]
+fn property_names_are_lowercased_bad_ones_dropped_and_the_first_duplicate_wins() {
+    setup();
+    let event = track("({ name: 'names', properties: { Plan: 'pro', plan: 'free', '2fa': 'x', 'with-dash': 'y', ['n'.repeat(60)]: 'z' } })");
+    let p = get(&event, "p");
+    assert_eq!(text(&p, "plan").as_deref(), Some("pro"));
+    assert_eq!(text(&p, &"n".repeat(50)).as_deref(), Some("z"));
+    assert!(get(&p, "2fa").is_undefined() && get(&p, "with-dash").is_undefined());
+    assert_eq!(
+        warning_codes(),
+        vec![
+            "duplicate_property_name:plan".to_string(),
+            "invalid_property_name:2fa".to_string(),
+            "invalid_property_name:with-dash".to_string(),
+            format!("name_truncated:{}", "n".repeat(60)),
+        ]
+    );
+}
+
+#[wasm_bindgen_test]
+fn every_event_carries_ids_and_default_properties() {
+    setup();
+    let event = track("({ name: 'ids' })");
+    let id = text(&event, "id").expect("id");
+    assert!(wasmtrack::core::uuid::is_uuid(&id) && id.as_bytes()[14] == b'4', "{id} is a UUID v4");
+    assert!(wasmtrack::core::uuid::is_uuid(&text(&event, "vid").expect("visitor id")));
+    assert!(wasmtrack::core::uuid::is_uuid(&text(&event, "sid").expect("session id")));
+    let d = get(&event, "d");
+    assert_eq!(text(&d, "url"), js("location.href").as_string());
+    assert_eq!(text(&d, "path"), js("location.pathname").as_string());
+    assert_eq!(text(&d, "language"), js("navigator.language").as_string());
+    assert_eq!(text(&d, "screen_width"), Some(js("String(screen.width)").as_string().expect("width")));
+    let sent = js("__sent[0]");
+    assert_eq!(text(&sent, "url").as_deref(), Some("http://127.0.0.1:9/v1/collect"));
+    assert_eq!(text(&get(&sent, "body"), "site").as_deref(), Some("site-1"));
+    assert_eq!(get(&sent, "keepalive").as_bool(), Some(true));
+
+    setup();
+    let second = track("({ name: 'ids' })");
+    assert_ne!(text(&second, "id"), Some(id), "each event has its own id");
+    assert_eq!(text(&second, "vid"), text(&event, "vid"), "the visitor stays the same");
+}
+
+#[wasm_bindgen_test]
+fn set_path_and_identify_shape_the_following_events() {
+    setup();
+    wasmtrack::set_path(JsValue::from_str("/virtual/cart"));
+    wasmtrack::identify(js("({ email: 'ada@example.com' })"));
+    wasmtrack::track_custom_behavioral_event(js("({ name: 'after' })"));
+    let _ = wasmtrack::flush();
+    let events = js("__sent[0].body.events").unchecked_into::<Array>();
+    assert_eq!(events.length(), 2);
+    assert_eq!(text(&events.get(0), "name").as_deref(), Some("$identify"));
+    let after = events.get(1);
+    assert_eq!(text(&after, "email").as_deref(), Some("ada@example.com"));
+    assert_eq!(text(&get(&after, "d"), "path").as_deref(), Some("/virtual/cart"));
+    wasmtrack::set_path(js("location.pathname"));
+}
+
+#[wasm_bindgen_test]
+fn bad_input_never_throws_and_is_reported() {
+    setup();
+    for bad in ["undefined", "null", "42", "({})", "({ name: '' })", "({ name: 'x', properties: 'nope' })"] {
+        wasmtrack::track_custom_behavioral_event(js(bad));
+    }
+    // A getter that throws is read as an unusable value, not an exception.
+    wasmtrack::track_custom_behavioral_event(js("({ name: 'getter', properties: { get boom() { throw new Error('no'); }, fine: 1 } })"));
+    wasmtrack::identify(JsValue::NULL);
+    wasmtrack::set_path(JsValue::from_f64(3.0));
+    let _ = wasmtrack::flush();
+    let events = js("__sent.flatMap((s) => s.body.events)").unchecked_into::<Array>();
+    assert_eq!(events.length(), 2, "only `x` and `getter` have names");
+    assert_eq!(text(&events.get(0), "name").as_deref(), Some("x"));
+    let getter = events.get(1);
+    assert_eq!(text(&get(&getter, "p"), "fine").as_deref(), Some("1"));
+    let codes = warning_codes();
+    assert_eq!(codes.iter().filter(|c| c.starts_with("missing_event_name")).count(), 5, "{codes:?}");
+    assert!(codes.contains(&"bad_argument:properties".to_string()), "{codes:?}");
+    assert!(codes.contains(&"nested_value_dropped:boom".to_string()), "{codes:?}");
+    assert!(codes.contains(&"bad_argument:path".to_string()), "{codes:?}");
+}
+
+#[wasm_bindgen_test]
+fn opting_out_stops_sending_and_opting_in_resumes() {
+    setup();
+    wasmtrack::opt_out();
+    wasmtrack::track_custom_behavioral_event(js("({ name: 'while_out' })"));
+    let _ = wasmtrack::flush();
+    assert_eq!(js("__sent.length").as_f64(), Some(0.0));
+    assert_eq!(js("localStorage.getItem('wasmtrack:v1:consent')").as_string().as_deref(), Some("out"));
+    assert!(js("localStorage.getItem('wasmtrack:v1:vid')").is_null(), "the visitor id is forgotten");
+    wasmtrack::opt_in();
+    let event = track("({ name: 'back_in' })");
+    assert_eq!(text(&event, "name").as_deref(), Some("back_in"));
+}

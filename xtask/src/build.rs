@@ -1,0 +1,118 @@
+//! Builds the tracker: the script-tag install in `dist/` and the npm package in `pkg/`.
+//!
+//! cargo (wasm32, profile `wasm-release`: opt-level z, LTO, one codegen unit, panic=abort)
+//! → wasm-bindgen (`--target web`) → wasm-opt -Oz → esbuild, which bundles the generated glue
+//! with `js/loader.js` (an IIFE for `<script async>`) and with `js/npm.js` (ESM, wasm inlined).
+
+use crate::run::{cmd, root, status, Result};
+use crate::tools::npm_bin;
+use base64::Engine;
+use std::fs;
+use std::path::PathBuf;
+
+/// Release (size-optimised) or debug (panic messages, no wasm-opt).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// What ships.
+    Release,
+    /// For debugging the tracker itself.
+    Debug,
+}
+
+/// Where wasm-bindgen writes the glue that esbuild bundles.
+fn glue_dir() -> PathBuf {
+    root().join("target/wasm-bindgen")
+}
+
+/// Builds `dist/` and `pkg/`; returns the files a script-tag install downloads.
+pub fn build(profile: Profile) -> Result<Vec<PathBuf>> {
+    let (cargo_profile, out_dir) = match profile {
+        Profile::Release => ("wasm-release", "wasm-release"),
+        Profile::Debug => ("dev", "debug"),
+    };
+    let mut cargo = cmd("cargo");
+    cargo.args(["build", "-p", "wasmtrack", "--lib", "--target", "wasm32-unknown-unknown", "--profile", cargo_profile]);
+    if profile == Profile::Debug {
+        cargo.args(["--features", "debug-panic"]);
+    }
+    status(&mut cargo)?;
+
+    let glue = glue_dir();
+    let _ = fs::remove_dir_all(&glue);
+    let wasm_in = root().join("target/wasm32-unknown-unknown").join(out_dir).join("wasmtrack.wasm");
+    status(cmd("wasm-bindgen").args(["--target", "web", "--out-name", "wasmtrack", "--out-dir"]).arg(&glue).arg(&wasm_in))?;
+    let wasm = glue.join("wasmtrack_bg.wasm");
+    if profile == Profile::Release {
+        // Exactly the features rustc's wasm32 target emits today, so wasm-opt may keep using
+        // them but never introduces one a browser lacks.
+        status(cmd(npm_bin("wasm-opt")).arg("-Oz").args([
+            "--enable-bulk-memory",
+            "--enable-sign-ext",
+            "--enable-nontrapping-float-to-int",
+            "--enable-mutable-globals",
+            "--enable-reference-types",
+            "--enable-multivalue",
+        ]).arg(&wasm).arg("-o").arg(&wasm))?;
+    }
+
+    let dist = root().join("dist");
+    let _ = fs::remove_dir_all(&dist);
+    fs::create_dir_all(&dist).map_err(|e| format!("dist/: {e}"))?;
+    esbuild("js/loader.js", &["--format=iife", "--minify", "--target=es2020"], &dist.join("wasmtrack.js"))?;
+    copy(&wasm, &dist.join("wasmtrack.wasm"))?;
+
+    build_npm_package(&wasm)?;
+    Ok(vec![dist.join("wasmtrack.js"), dist.join("wasmtrack.wasm")])
+}
+
+fn build_npm_package(wasm: &PathBuf) -> Result {
+    let pkg = root().join("pkg");
+    let _ = fs::remove_dir_all(&pkg);
+    fs::create_dir_all(&pkg).map_err(|e| format!("pkg/: {e}"))?;
+    let bytes = fs::read(wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
+    let inline = format!("export default \"{}\";\n", base64::engine::general_purpose::STANDARD.encode(bytes));
+    write(&glue_dir().join("wasm-inline.js"), &inline)?;
+    // Not minified: the application's bundler minifies, and readable code in node_modules helps.
+    esbuild("js/npm.js", &["--format=esm", "--target=es2020", "--platform=neutral"], &pkg.join("index.js"))?;
+    write(&pkg.join("index.d.ts"), &npm_types()?)?;
+    let version = crate_version()?;
+    let manifest = read(&root().join("pkg-template/package.json"))?.replace("{{version}}", &version);
+    write(&pkg.join("package.json"), &manifest)?;
+    copy(&root().join("pkg-template/README.md"), &pkg.join("README.md"))
+}
+
+/// The npm package's types: wasm-bindgen's generated declarations without its loader API
+/// (`initSync`, the default export, `InitInput`…), which the package wraps.
+fn npm_types() -> Result<String> {
+    let generated = read(&glue_dir().join("wasmtrack.d.ts"))?;
+    let api = match generated.find("export type InitInput") {
+        Some(at) => &generated[..at],
+        None => return Err("wasm-bindgen's .d.ts no longer has `export type InitInput`; update npm_types".into()),
+    };
+    Ok(format!("{}\n", api.trim_end()))
+}
+
+fn esbuild(entry: &str, flags: &[&str], out: &PathBuf) -> Result {
+    status(cmd(npm_bin("esbuild")).arg(entry).arg("--bundle").args(flags).arg(format!("--outfile={}", out.display())).arg("--log-level=warning"))
+}
+
+fn crate_version() -> Result<String> {
+    let manifest = read(&root().join("Cargo.toml"))?;
+    manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("version = \""))
+        .map(|v| v.trim_end_matches('"').to_owned())
+        .ok_or_else(|| "no version in Cargo.toml".into())
+}
+
+fn read(path: &PathBuf) -> Result<String> {
+    fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn write(path: &PathBuf, text: &str) -> Result {
+    fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn copy(from: &PathBuf, to: &PathBuf) -> Result {
+    fs::copy(from, to).map(|_| ()).map_err(|e| format!("{} → {}: {e}", from.display(), to.display()))
+}

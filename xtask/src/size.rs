@@ -1,0 +1,58 @@
+//! What a script-tag install costs a page: raw, gzip and brotli bytes of every file it
+//! downloads, and the budget CI holds it to.
+
+use crate::run::Result;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Most gzip bytes the script-tag download may take; CI fails above it. The one place this
+/// number lives: lower it as the tracker shrinks (goal: 15 KiB).
+pub const GZIP_BUDGET: usize = 25 * 1024;
+
+/// Sizes of one file.
+pub struct Sizes {
+    /// Uncompressed bytes.
+    pub raw: usize,
+    /// `gzip -9` bytes.
+    pub gzip: usize,
+    /// Brotli quality 11 bytes.
+    pub brotli: usize,
+}
+
+/// Measures `path`.
+pub fn measure(path: &PathBuf) -> Result<Sizes> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&bytes).map_err(|e| e.to_string())?;
+    let gzip = gz.finish().map_err(|e| e.to_string())?.len();
+    let mut br = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, ..Default::default() };
+    brotli::BrotliCompress(&mut bytes.as_slice(), &mut br, &params).map_err(|e| e.to_string())?;
+    Ok(Sizes { raw: bytes.len(), gzip, brotli: br.len() })
+}
+
+/// Prints a table of `files` and their total; returns the total gzip bytes.
+pub fn report(files: &[PathBuf]) -> Result<usize> {
+    println!("\nScript-tag download (what a page fetches before its first event):");
+    println!("  {:<24} {:>9} {:>9} {:>9}", "file", "raw", "gzip -9", "brotli");
+    let (mut raw, mut gzip, mut brotli) = (0, 0, 0);
+    for file in files {
+        let s = measure(file)?;
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        println!("  {:<24} {:>9} {:>9} {:>9}", name, s.raw, s.gzip, s.brotli);
+        raw += s.raw;
+        gzip += s.gzip;
+        brotli += s.brotli;
+    }
+    println!("  {:<24} {:>9} {:>9} {:>9}", "total", raw, gzip, brotli);
+    println!("  budget: {gzip} of {GZIP_BUDGET} bytes gzip\n");
+    Ok(gzip)
+}
+
+/// Fails when the download is over [`GZIP_BUDGET`].
+pub fn check_budget(gzip: usize) -> Result {
+    if gzip > GZIP_BUDGET {
+        return Err(format!("script-tag download is {gzip} bytes gzip, over the budget of {GZIP_BUDGET} (xtask/src/size.rs)"));
+    }
+    Ok(())
+}

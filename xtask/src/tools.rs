@@ -1,0 +1,81 @@
+//! Installs what the build and the tests need when it is missing, so that the README's two
+//! commands work on a fresh machine: the wasm target, `wasm-bindgen-cli` of exactly the
+//! version in `Cargo.lock`, the npm tools (esbuild, binaryen's wasm-opt, playwright-core),
+//! and Debian's Chromium with its driver.
+
+use crate::run::{cmd, output, root, status, Result};
+use std::path::{Path, PathBuf};
+
+/// Chromium and ChromeDriver from Debian's packages.
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+/// See [`CHROMIUM`].
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Everything the build needs.
+pub fn ensure_build_tools() -> Result {
+    ensure_wasm_target()?;
+    ensure_wasm_bindgen()?;
+    ensure_npm_tools()
+}
+
+/// Everything the tests need besides the build tools.
+pub fn ensure_browser() -> Result {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return Ok(());
+    }
+    status(cmd("apt-get").arg("update"))?;
+    status(cmd("apt-get").args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"]).env("DEBIAN_FRONTEND", "noninteractive"))
+}
+
+fn ensure_wasm_target() -> Result {
+    let installed = output(cmd("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        return Ok(());
+    }
+    status(cmd("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+/// The `wasm-bindgen` version `Cargo.lock` pins; the CLI must match it exactly.
+pub fn locked_wasm_bindgen_version() -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    Err("Cargo.lock has no wasm-bindgen entry".into())
+}
+
+fn ensure_wasm_bindgen() -> Result {
+    let want = locked_wasm_bindgen_version()?;
+    let have = output(&mut cmd("wasm-bindgen").arg("--version")).unwrap_or_default();
+    if have.split_whitespace().nth(1) == Some(want.as_str()) {
+        return Ok(());
+    }
+    // `--locked` fails for this crate on current toolchains; its own lock is not what we pin.
+    status(cmd("cargo").args(["install", "wasm-bindgen-cli", "--version", &format!("={want}")]))
+}
+
+/// A binary that npm installed into `node_modules/.bin`.
+pub fn npm_bin(name: &str) -> PathBuf {
+    root().join("node_modules/.bin").join(name)
+}
+
+fn ensure_npm_tools() -> Result {
+    let marker = root().join("node_modules/.package-lock.json");
+    let fresh = match (modified(&marker), modified(&root().join("package-lock.json"))) {
+        (Some(installed), Some(locked)) => installed >= locked,
+        _ => false,
+    };
+    if fresh && npm_bin("esbuild").exists() && npm_bin("wasm-opt").exists() {
+        return Ok(());
+    }
+    status(cmd("npm").args(["ci", "--no-audit", "--no-fund"]))
+}
+
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
