@@ -1,0 +1,64 @@
+// Story: a front-end developer installs the npm package (the real `npm pack` output) into a
+// fresh project, bundles their app with esbuild, and the events arrive once, in order.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, writeFile, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startCaptureServer } from './support/capture-server.mjs';
+import { launch, watchErrors } from './support/browser.mjs';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+let browser;
+let app;
+
+before(async () => {
+  browser = await launch();
+  app = await mkdtemp(join(tmpdir(), 'wasmtrack-npm-'));
+  const packed = execFileSync('npm', ['pack', '--silent', '--pack-destination', app], { cwd: join(ROOT, 'pkg'), encoding: 'utf8' }).trim().split('\n').pop();
+  await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'shop', private: true, type: 'module' }));
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(app, packed)], { cwd: app, stdio: 'inherit' });
+  await writeFile(join(app, 'app.js'), `
+import { init, trackCustomBehavioralEvent, identify, flush } from 'wasmtrack';
+window.warnings = [];
+trackCustomBehavioralEvent({ name: 'before_init', properties: { order: 1 } });
+init({ collector: window.COLLECTOR, site: 'site-1', onWarning: (w) => window.warnings.push(w.code) });
+trackCustomBehavioralEvent({ name: 'bundled', properties: { order: 2, long: 'x'.repeat(300) } });
+identify({ email: 'npm@example.com' });
+window.flushed = flush().then(() => 'flushed');
+`);
+  execFileSync(join(ROOT, 'node_modules/.bin/esbuild'), ['app.js', '--bundle', '--minify', '--format=esm', '--outfile=out/app.js'], { cwd: app, stdio: 'inherit' });
+});
+after(async () => browser?.close());
+
+test('the package installs from its tarball with types and an exports map', async () => {
+  const manifest = JSON.parse(await readFile(join(app, 'node_modules/wasmtrack/package.json'), 'utf8'));
+  assert.equal(manifest.exports['.'].import, './index.js');
+  const types = await readFile(join(app, 'node_modules/wasmtrack/index.d.ts'), 'utf8');
+  for (const name of ['init', 'trackCustomBehavioralEvent', 'identify', 'setPath', 'trackPageView', 'flush', 'optOut', 'optIn']) {
+    assert.match(types, new RegExp(`export function ${name}\\(`), `${name} is typed`);
+  }
+  assert.match(types, /export function trackCustomBehavioralEvent\(event: CustomBehavioralEvent\): void;/);
+  assert.match(types, /export interface InitOptions/);
+});
+
+test('an esbuild bundle of the npm package sends every event once, in order', async () => {
+  const server = await startCaptureServer({ roots: { '/': join(app, 'out') } });
+  try {
+    await writeFile(join(app, 'out/index.html'), `<!doctype html><title>npm app</title><script>window.COLLECTOR = location.origin</script><script type="module" src="/app.js"></script>`);
+    const page = await browser.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${server.origin}/index.html`);
+    assert.equal(await page.evaluate(() => window.flushed), 'flushed');
+    const events = await server.waitFor((e) => e.length >= 4);
+    assert.deepEqual(events.map((e) => e.name), ['$pageview', 'before_init', 'bundled', '$identify']);
+    assert.equal(new Set(events.map((e) => e.id)).size, 4);
+    assert.equal(events[2].p.long.length, 256);
+    assert.deepEqual(await page.evaluate(() => window.warnings), ['value_truncated']);
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    await server.close();
+  }
+});

@@ -1,0 +1,90 @@
+// Story: a site owner pastes the stub snippet and the async script tag. Calls pushed before the
+// script has loaded are replayed in order once it is ready, later pushes run at once, and every
+// event reaches the collector exactly once.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startCaptureServer } from './support/capture-server.mjs';
+import { launch, watchErrors } from './support/browser.mjs';
+
+const DIST = new URL('../../dist/', import.meta.url).pathname;
+let browser;
+let pages;
+
+before(async () => {
+  browser = await launch();
+  pages = await mkdtemp(join(tmpdir(), 'wasmtrack-e2e-'));
+});
+after(async () => browser?.close());
+
+function stubPage(queue, origin) {
+  return `<!doctype html><html><head><title>Stub snippet</title>
+<script>
+  window.${queue} = window.${queue} || [];
+  ${queue}.push(['identify', { email: 'ada@example.com' }]);
+  ${queue}.push(['trackCustomBehavioralEvent', { name: 'signup_started', properties: { plan: 'pro', seats: 3 } }]);
+  ${queue}.push(['trackCustomBehavioralEvent', { name: 'video_played', properties: { title: 'Intro', tags: ['a', 'b'], at: new Date(1700000000000) } }]);
+</script>
+<script async src="/dist/wasmtrack.js" data-collector="${origin}" data-site="site-1"${queue === '_wtq' ? '' : ` data-queue="${queue}"`}></script>
+</head><body><h1>Shop</h1></body></html>`;
+}
+
+for (const queue of ['_wtq', '_hsq']) {
+  test(`calls pushed to ${queue} before the script loads arrive once, in order`, async () => {
+    const server = await startCaptureServer({ roots: { '/dist/': DIST, '/': pages }, delays: { '/dist/wasmtrack.js': 400 } });
+    try {
+      await writeFile(join(pages, `${queue}.html`), stubPage(queue, server.origin));
+      const page = await browser.newPage();
+      const errors = watchErrors(page);
+      await page.goto(`${server.origin}/${queue}.html`, { waitUntil: 'domcontentloaded' });
+      // The script is still held back by the server: the calls wait in the stub's array.
+      assert.equal(await page.evaluate((q) => window[q].length, queue), 3);
+      await page.waitForLoadState('load');
+      await page.waitForFunction((q) => window[q].length === 0 && window[q].wasmtrack, queue);
+      // After loading, a push runs at once.
+      await page.evaluate((q) => {
+        window[q].push(['trackCustomBehavioralEvent', { name: 'after_load', properties: { n: 1 } }]);
+        window[q].push(['flush']);
+      }, queue);
+      const events = await server.waitFor((e) => e.some((x) => x.name === 'after_load'));
+      assert.deepEqual(events.map((e) => e.name), ['$pageview', '$identify', 'signup_started', 'video_played', 'after_load']);
+      assert.equal(new Set(events.map((e) => e.id)).size, events.length, 'every event id once');
+      const byName = Object.fromEntries(events.map((e) => [e.name, e]));
+      assert.deepEqual(byName.signup_started.p, { plan: 'pro', seats: '3' });
+      assert.deepEqual(byName.video_played.p, { title: 'Intro', tags: 'a;b', at: '1700000000000' });
+      assert.deepEqual(byName.after_load.p, { n: '1' });
+      assert.equal(byName.signup_started.email, 'ada@example.com');
+      assert.equal(byName.$pageview.d.title, 'Stub snippet');
+      assert.equal(byName.$pageview.d.path, `/${queue}.html`);
+      assert.ok(events.every((e) => e.vid === events[0].vid && e.sid === events[0].sid));
+      assert.ok(server.batches.every((b) => b.contentType.startsWith('text/plain')), 'simple CORS requests');
+      assert.ok(server.batches.every((b) => b.batch.site === 'site-1'));
+      // Nothing more arrives later (no duplicate from the timer or page hide).
+      await page.close({ runBeforeUnload: true });
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(server.events().length, events.length);
+      assert.deepEqual(errors, []);
+    } finally {
+      await server.close();
+    }
+  });
+}
+
+test('events still queued when the page is left go out by beacon', async () => {
+  const server = await startCaptureServer({ roots: { '/dist/': DIST, '/': pages } });
+  try {
+    await writeFile(join(pages, 'leave.html'), stubPage('_wtq', server.origin));
+    const page = await browser.newPage();
+    await page.goto(`${server.origin}/leave.html`);
+    await page.waitForFunction(() => window._wtq.wasmtrack && window._wtq.length === 0);
+    await page.evaluate(() => _wtq.push(['trackCustomBehavioralEvent', { name: 'last_words' }]));
+    await page.goto('about:blank');
+    const events = await server.waitFor((e) => e.some((x) => x.name === 'last_words'));
+    assert.equal(events.filter((e) => e.name === 'last_words').length, 1);
+    await page.close();
+  } finally {
+    await server.close();
+  }
+});

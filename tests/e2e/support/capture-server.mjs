@@ -1,0 +1,68 @@
+// A stand-in collector for tracker tests: serves static files and records every batch posted
+// to /v1/collect, answering as a collector would (CORS for the page's origin, 200 + JSON).
+// `delays` holds back chosen files, so a test can push calls before the script has loaded.
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize } from 'node:path';
+
+const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
+
+export async function startCaptureServer({ roots, delays = {} }) {
+  const batches = [];
+  const waiters = [];
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://x');
+    if (url.pathname === '/v1/collect') return collect(req, res);
+    if (url.pathname === '/favicon.ico') return res.writeHead(204).end();
+    for (const [prefix, dir] of Object.entries(roots)) {
+      if (!url.pathname.startsWith(prefix)) continue;
+      const rel = normalize(url.pathname.slice(prefix.length) || 'index.html').replace(/^(\.\.[/\\])+/, '');
+      try {
+        const body = await readFile(join(dir, rel));
+        if (delays[url.pathname]) await new Promise((r) => setTimeout(r, delays[url.pathname]));
+        res.writeHead(200, { 'content-type': TYPES[extname(rel)] || 'application/octet-stream', 'cache-control': 'no-store' });
+        return res.end(body);
+      } catch {
+        // try the next root
+      }
+    }
+    res.writeHead(404).end('not found');
+  });
+
+  function collect(req, res) {
+    const cors = { 'access-control-allow-origin': req.headers.origin || '*', vary: 'Origin' };
+    if (req.method === 'OPTIONS') return res.writeHead(204, cors).end();
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk) => (text += chunk));
+    req.on('end', () => {
+      const batch = JSON.parse(text);
+      batches.push({ contentType: req.headers['content-type'], batch });
+      res.writeHead(200, { ...cors, 'content-type': 'application/json' });
+      res.end(JSON.stringify({ stored: batch.events.length, duplicates: 0, rejected: [] }));
+      for (const w of waiters.splice(0)) w();
+    });
+  }
+
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  const events = () => batches.flatMap((b) => b.batch.events);
+  return {
+    origin,
+    batches,
+    events,
+    // Resolves once `predicate(events())` holds; rejects after `ms`.
+    async waitFor(predicate, ms = 10_000) {
+      const deadline = Date.now() + ms;
+      while (!predicate(events())) {
+        if (Date.now() > deadline) throw new Error(`timed out; received ${JSON.stringify(events().map((e) => e.name))}`);
+        await new Promise((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 100);
+        });
+      }
+      return events();
+    },
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
