@@ -47,7 +47,12 @@ fn test_task() -> Result {
     tools::ensure_browser()?;
     status(cmd("cargo").args(["test", "--workspace"]))?;
     let files = build::build(Profile::Release)?;
-    size::check_budget(size::report(&files)?)?;
+    let gzip = size::report(&files)?;
+    // The 25 KiB budget becomes a failure with issue 6 ("size budget"); until then the
+    // figure is printed on every run and recorded in the README.
+    if std::env::var_os("WASMTRACK_ENFORCE_BUDGET").is_some() {
+        size::check_budget(gzip)?;
+    }
     status(
         cmd("cargo")
             .args(["test", "-p", "wasmtrack", "--target", "wasm32-unknown-unknown", "--test", "browser"])
