@@ -1,0 +1,278 @@
+//! `/events/v3/event-definitions`: create, list, read, edit and delete event definitions and
+//! their properties (HubSpot's paths and shapes), plus `…/{eventName}/snippet`, the
+//! ready-to-paste JS call ("JS code" creation, SPEC §2).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::definition_body::{
+    self as body, DefinitionBody, Problems, PropertyBody, MAX_EVENT_LABEL, MAX_PROPERTY_LABEL,
+};
+use super::{bounded, cursor};
+use crate::error::{ApiError, AppJson};
+use crate::model::{DefinitionChange, EventDefinition};
+use crate::timestamp::now_ms;
+use crate::validate::strip_portal_prefix;
+use crate::AppState;
+
+/// The definition a path names, by name or HubSpot's fully qualified name.
+fn find(state: &AppState, event: &str) -> Result<Arc<EventDefinition>, ApiError> {
+    state
+        .store
+        .definition(event)
+        .or_else(|| strip_portal_prefix(event).and_then(|name| state.store.definition(name)))
+        .ok_or_else(|| ApiError::NotFound(format!("event definition \"{event}\" does not exist")))
+}
+
+/// `POST /events/v3/event-definitions` → 201 with the definition; 409 if the name exists.
+pub async fn create(
+    State(state): State<AppState>,
+    AppJson(req): AppJson<DefinitionBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let def = body::new_definition(req, now_ms())?;
+    let def = state.store.create_definition(def).await?;
+    Ok((
+        StatusCode::CREATED,
+        AppJson(body::definition_json(&def, true)),
+    ))
+}
+
+/// `GET /events/v3/event-definitions?limit&after&searchString&includeProperties` →
+/// `{"total","results":[…],"paging":{"next":{"after"}}}`, by name.
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<AppJson<Value>, ApiError> {
+    let limit = bounded(q.get("limit"), "limit", 100, 1, 500)?;
+    let after = q.get("after").map(|c| cursor::decode(c)).transpose()?;
+    let include_properties = q.get("includeProperties").is_none_or(|v| v != "false");
+    let search = q.get("searchString").map(|s| s.to_lowercase());
+    let matching: Vec<_> = state
+        .store
+        .definitions()
+        .into_iter()
+        .filter(|d| {
+            search
+                .as_deref()
+                .is_none_or(|s| d.name.contains(s) || d.label.to_lowercase().contains(s))
+        })
+        .collect();
+    let page: Vec<_> = matching
+        .iter()
+        .filter(|d| after.as_deref().is_none_or(|a| d.name.as_str() > a))
+        .take(limit + 1)
+        .collect();
+    let mut out = json!({
+        "total": matching.len(),
+        "results": page.iter().take(limit).map(|d| body::definition_json(d, include_properties)).collect::<Vec<_>>(),
+    });
+    if page.len() > limit {
+        out["paging"] = json!({ "next": { "after": cursor::encode(&page[limit - 1].name) } });
+    }
+    Ok(AppJson(out))
+}
+
+/// `GET /events/v3/event-definitions/{eventName}`.
+pub async fn read(
+    State(state): State<AppState>,
+    Path(event): Path<String>,
+) -> Result<AppJson<Value>, ApiError> {
+    let def = find(&state, &event)?;
+    Ok(AppJson(body::definition_json(&def, true)))
+}
+
+/// `PATCH /events/v3/event-definitions/{eventName}` with `label` and/or `description`; the
+/// name and the primary object cannot change.
+pub async fn update(
+    State(state): State<AppState>,
+    Path(event): Path<String>,
+    AppJson(req): AppJson<DefinitionBody>,
+) -> Result<AppJson<Value>, ApiError> {
+    let def = find(&state, &event)?;
+    let mut problems = Problems::default();
+    if req.name.as_ref().is_some_and(|n| *n != def.name) {
+        problems.add(
+            "name",
+            "an event's name cannot change; create a new definition",
+        );
+    }
+    if req
+        .primary_object
+        .as_deref()
+        .is_some_and(|p| p != def.primary_object.as_str())
+    {
+        problems.add("primaryObject", "an event's primary object cannot change");
+    }
+    if req.property_definitions.is_some() {
+        problems.add(
+            "propertyDefinitions",
+            "edit properties through …/{eventName}/property",
+        );
+    }
+    let label = req
+        .label
+        .as_deref()
+        .map(|l| body::label(Some(l), "label", MAX_EVENT_LABEL, &mut problems));
+    problems.finish()?;
+    let change = DefinitionChange::Relabel {
+        label,
+        description: req.description.map(|d| Some(d).filter(|d| !d.is_empty())),
+    };
+    let def = state
+        .store
+        .change_definition(def.name.clone(), change)
+        .await?;
+    Ok(AppJson(body::definition_json(&def, true)))
+}
+
+/// `DELETE /events/v3/event-definitions/{eventName}` → 204; its completions go too.
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(event): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let def = find(&state, &event)?;
+    state.store.delete_definition(def.name.clone()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /events/v3/event-definitions/{eventName}/snippet` → `text/plain` JS.
+pub async fn snippet(
+    State(state): State<AppState>,
+    Path(event): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let def = find(&state, &event)?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body::snippet(&def),
+    ))
+}
+
+/// `POST /events/v3/event-definitions/{eventName}/property` → 201 with the property.
+pub async fn add_property(
+    State(state): State<AppState>,
+    Path(event): Path<String>,
+    AppJson(req): AppJson<PropertyBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let def = find(&state, &event)?;
+    let mut problems = Problems::default();
+    let property = body::property(req, "", now_ms(), &mut problems);
+    problems.finish()?;
+    let name = property.name.clone();
+    let def = state
+        .store
+        .change_definition(def.name.clone(), DefinitionChange::AddProperty(property))
+        .await?;
+    let added = def
+        .property(&name)
+        .map(body::property_json)
+        .unwrap_or(Value::Null);
+    Ok((StatusCode::CREATED, AppJson(added)))
+}
+
+/// Body of a property update: label, description and options may change, the type not.
+#[derive(Debug, Default, Deserialize)]
+pub struct PropertyUpdate {
+    name: Option<String>,
+    label: Option<String>,
+    description: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    options: Option<Vec<body::OptionBody>>,
+}
+
+/// `PATCH /events/v3/event-definitions/{eventName}/property/{propertyName}`.
+pub async fn update_property(
+    State(state): State<AppState>,
+    Path((event, property)): Path<(String, String)>,
+    AppJson(req): AppJson<PropertyUpdate>,
+) -> Result<AppJson<Value>, ApiError> {
+    change_property(&state, &event, property, req).await
+}
+
+/// `PATCH /events/v3/event-definitions/{eventName}/property` with the property's `name` in
+/// the body (the form HubSpot's guide shows).
+pub async fn update_property_by_body(
+    State(state): State<AppState>,
+    Path(event): Path<String>,
+    AppJson(req): AppJson<PropertyUpdate>,
+) -> Result<AppJson<Value>, ApiError> {
+    let Some(property) = req.name.clone() else {
+        return Err(ApiError::field(
+            "name",
+            "name is required: which property to update",
+        ));
+    };
+    change_property(&state, &event, property, req).await
+}
+
+async fn change_property(
+    state: &AppState,
+    event: &str,
+    name: String,
+    req: PropertyUpdate,
+) -> Result<AppJson<Value>, ApiError> {
+    let def = find(state, event)?;
+    let Some(current) = def.property(&name) else {
+        return Err(ApiError::NotFound(format!(
+            "event \"{}\" has no property \"{name}\"",
+            def.name
+        )));
+    };
+    let mut problems = Problems::default();
+    if req.name.as_ref().is_some_and(|n| *n != name) {
+        problems.add("name", "a property's name cannot change");
+    }
+    if req
+        .kind
+        .as_deref()
+        .is_some_and(|k| k != current.kind.as_str())
+    {
+        problems.add(
+            "type",
+            "a property's type cannot change; delete it and add it again",
+        );
+    }
+    let label = req
+        .label
+        .as_deref()
+        .map(|l| body::label(Some(l), "label", MAX_PROPERTY_LABEL, &mut problems));
+    let options = req
+        .options
+        .map(|list| body::options(list, "options", &mut problems));
+    problems.finish()?;
+    let change = DefinitionChange::UpdateProperty {
+        name: name.clone(),
+        label,
+        description: req.description.map(|d| Some(d).filter(|d| !d.is_empty())),
+        options,
+    };
+    let def = state
+        .store
+        .change_definition(def.name.clone(), change)
+        .await?;
+    Ok(AppJson(
+        def.property(&name)
+            .map(body::property_json)
+            .unwrap_or(Value::Null),
+    ))
+}
+
+/// `DELETE /events/v3/event-definitions/{eventName}/property/{propertyName}` → 204; stored
+/// completions keep their values.
+pub async fn delete_property(
+    State(state): State<AppState>,
+    Path((event, property)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let def = find(&state, &event)?;
+    state
+        .store
+        .change_definition(def.name.clone(), DefinitionChange::RemoveProperty(property))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,137 @@
+//! The HTTP API, one file per resource. This file only assembles the routes: which need the
+//! admin token, which are public, and where static files are served.
+//!
+//! | path | file |
+//! |---|---|
+//! | `/events/v3/event-definitions…` | [`definitions`] (bodies in [`definition_body`]) |
+//! | `/events/v3/send`, `/events/v3/send/batch` | [`send`] |
+//! | `/v1/collect` | [`collect`] |
+//! | `/events/v3/events…`, `/v1/events/{name}/completions` | [`events`] |
+//! | `/v1/rejected` | [`rejected`] |
+//! | `/v1/sites…` | [`sites`] |
+//! | `/healthz` | [`health`] |
+
+mod collect;
+mod cursor;
+mod definition_body;
+mod definitions;
+mod events;
+mod health;
+mod rejected;
+mod send;
+mod sites;
+
+use axum::middleware;
+use axum::routing::{get, patch, post};
+use axum::Router;
+use tower_http::services::ServeDir;
+
+use crate::error::ApiError;
+use crate::{auth, AppState};
+
+/// Every route, with the admin token required where it must be.
+pub fn routes(state: AppState) -> Router {
+    const DEFS: &str = "/events/v3/event-definitions";
+    let admin = Router::new()
+        .route(DEFS, get(definitions::list).post(definitions::create))
+        .route(
+            &format!("{DEFS}/{{event}}"),
+            get(definitions::read)
+                .patch(definitions::update)
+                .delete(definitions::delete),
+        )
+        .route(
+            &format!("{DEFS}/{{event}}/snippet"),
+            get(definitions::snippet),
+        )
+        .route(
+            &format!("{DEFS}/{{event}}/property"),
+            post(definitions::add_property).patch(definitions::update_property_by_body),
+        )
+        .route(
+            &format!("{DEFS}/{{event}}/property/{{property}}"),
+            patch(definitions::update_property).delete(definitions::delete_property),
+        )
+        .route("/events/v3/send", post(send::single))
+        .route("/events/v3/send/batch", post(send::batch))
+        .route("/events/v3/events", get(events::list))
+        .route("/events/v3/events/event-types", get(events::event_types))
+        .route("/v1/events/{event}/completions", get(events::completions))
+        .route("/v1/rejected", get(rejected::list))
+        .route("/v1/sites", get(sites::list).post(sites::create))
+        .route(
+            "/v1/sites/{site}",
+            get(sites::read).put(sites::put).delete(sites::delete),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_admin,
+        ));
+    let public = Router::new()
+        .route(
+            "/v1/collect",
+            post(collect::collect).options(collect::preflight),
+        )
+        .route("/healthz", get(health::healthz));
+    let mut app = admin.merge(public);
+    let mut root_served = false;
+    for mount in state.www.iter() {
+        let files = ServeDir::new(&mount.dir);
+        if mount.prefix == "/" {
+            app = app.fallback_service(files);
+            root_served = true;
+        } else {
+            app = app.nest_service(&mount.prefix, files);
+        }
+    }
+    if !root_served {
+        app = app.fallback(not_found);
+    }
+    app.with_state(state)
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!("no endpoint at {}", uri.path()))
+}
+
+/// Properties as a JSON object, in their order (the form the store keeps).
+fn props_json(props: &wasmtrack::core::properties::Props) -> String {
+    use wasmtrack::core::payload::push_json_str;
+    let mut out = String::with_capacity(
+        2 + props
+            .iter()
+            .map(|(n, v)| n.len() + v.len() + 6)
+            .sum::<usize>(),
+    );
+    out.push('{');
+    for (i, (name, value)) in props.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_str(&mut out, name);
+        out.push(':');
+        push_json_str(&mut out, value);
+    }
+    out.push('}');
+    out
+}
+
+/// Reads an optional integer query parameter within `min..=max`, with a default.
+fn bounded(
+    value: Option<&String>,
+    name: &str,
+    default: usize,
+    min: usize,
+    max: usize,
+) -> Result<usize, ApiError> {
+    match value {
+        None => Ok(default),
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(ApiError::field(
+                name,
+                format!("{name} must be an integer from {min} to {max}"),
+            )),
+        },
+    }
+}

@@ -1,0 +1,116 @@
+//! The admin token: every management and query endpoint requires
+//! `Authorization: Bearer <token>`, which is what HubSpot's API clients send with an access
+//! token. Beacon ingestion and `/healthz` are public.
+//!
+//! The token comes from `WASMTRACK_ADMIN_TOKEN` when set; otherwise it is generated on first
+//! start into `DATA_DIR/admin-token` (mode 0600) and read from there on later starts.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use axum::extract::{Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// File name of the generated token inside the data directory.
+pub const TOKEN_FILE: &str = "admin-token";
+
+/// Middleware: answers 401 unless the request carries the admin token.
+pub async fn require_admin(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let presented = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    match presented {
+        Some(token) if same(token.as_bytes(), state.admin_token.as_bytes()) => {
+            Ok(next.run(req).await)
+        }
+        _ => Err(ApiError::Unauthorized),
+    }
+}
+
+/// Compares without an early exit, so timing does not reveal how much of a guess was right.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The admin token: `from_env` if given, else the one stored in `data_dir`, else a new one
+/// written there. Prints where a stored token is, never the token itself.
+pub fn admin_token(from_env: Option<&str>, data_dir: &Path) -> anyhow::Result<String> {
+    if let Some(token) = from_env {
+        return Ok(token.trim().to_owned());
+    }
+    let path = data_dir.join(TOKEN_FILE);
+    if path.exists() {
+        let token = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let token = token.trim().to_owned();
+        if token.is_empty() {
+            bail!(
+                "{} is empty; delete it to generate a new token",
+                path.display()
+            );
+        }
+        eprintln!("wasmtrack-collector: admin token in {}", path.display());
+        return Ok(token);
+    }
+    let token = crate::random::hex(2);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    writeln!(file, "{token}").with_context(|| format!("cannot write {}", path.display()))?;
+    eprintln!(
+        "wasmtrack-collector: generated an admin token in {}",
+        path.display()
+    );
+    Ok(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comparison_is_exact() {
+        assert!(same(b"abc", b"abc"));
+        assert!(!same(b"abc", b"abd"));
+        assert!(!same(b"abc", b"abcd"));
+    }
+
+    #[test]
+    fn a_generated_token_is_kept_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = admin_token(None, dir.path()).unwrap();
+        assert_eq!(first.len(), 64);
+        assert_eq!(admin_token(None, dir.path()).unwrap(), first);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(TOKEN_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(
+            admin_token(Some("from-env"), dir.path()).unwrap(),
+            "from-env"
+        );
+    }
+}

@@ -1,0 +1,225 @@
+//! Command-line flags (each also readable from a `WASMTRACK_*` environment variable) and the
+//! resolved [`Config`] that [`crate::serve`] runs with.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::bail;
+use clap::Parser;
+
+use crate::model::site::{normalize_origin, valid_id, MAX_ORIGINS};
+
+/// The collector's flags.
+#[derive(Debug, Parser)]
+#[command(
+    name = "wasmtrack-collector",
+    version,
+    about = "The wasmtrack collector: a HubSpot-compatible custom-events API"
+)]
+pub struct Cli {
+    /// Address and port to listen on.
+    #[arg(long, env = "WASMTRACK_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Directory of the database (`wasmtrack.db`) and the generated admin token (`admin-token`).
+    #[arg(long, env = "WASMTRACK_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Static files to serve: `DIR` at `/`, or `PREFIX=DIR` (e.g. `/dist=dist`). Repeatable;
+    /// in the environment, separate entries with `;`.
+    #[arg(
+        long = "www",
+        env = "WASMTRACK_WWW",
+        value_delimiter = ';',
+        value_name = "[PREFIX=]DIR"
+    )]
+    pub www: Vec<String>,
+    /// A site and its allowed origins, created or updated at start: `ID=ORIGIN[,ORIGIN…]`
+    /// (`*` allows any origin and server-side posts). Repeatable; in the environment, separate
+    /// entries with `;`.
+    #[arg(
+        long = "site",
+        env = "WASMTRACK_SITE",
+        value_delimiter = ';',
+        value_name = "ID=ORIGIN[,ORIGIN…]"
+    )]
+    pub sites: Vec<String>,
+    /// The admin token. When absent, one is generated on first start and kept in
+    /// `DATA_DIR/admin-token`.
+    #[arg(long, env = "WASMTRACK_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+}
+
+/// A static directory served at a path prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WwwMount {
+    /// `/` or `/dist` (no trailing slash).
+    pub prefix: String,
+    /// The directory.
+    pub dir: PathBuf,
+}
+
+/// A site declared at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteDecl {
+    /// Site id.
+    pub id: String,
+    /// Normalized allowed origins.
+    pub origins: Vec<String>,
+}
+
+/// Everything [`crate::serve`] needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Static directories.
+    pub www: Vec<WwwMount>,
+    /// Sites to create or update.
+    pub sites: Vec<SiteDecl>,
+    /// Admin token from the environment, if set.
+    pub admin_token: Option<String>,
+}
+
+impl Config {
+    /// A configuration with only a data directory.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Config {
+            data_dir: data_dir.into(),
+            www: vec![],
+            sites: vec![],
+            admin_token: None,
+        }
+    }
+}
+
+impl Cli {
+    /// Checks and resolves the flags.
+    pub fn into_config(self) -> anyhow::Result<Config> {
+        let www = self
+            .www
+            .iter()
+            .map(|w| parse_www(w))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        for (i, mount) in www.iter().enumerate() {
+            if www[..i].iter().any(|m| m.prefix == mount.prefix) {
+                bail!("--www: two directories for the prefix {}", mount.prefix);
+            }
+        }
+        let sites = self
+            .sites
+            .iter()
+            .map(|s| parse_site(s))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let admin_token = self.admin_token.filter(|t| !t.trim().is_empty());
+        Ok(Config {
+            data_dir: self.data_dir,
+            www,
+            sites,
+            admin_token,
+        })
+    }
+}
+
+/// Reads `DIR` or `PREFIX=DIR`.
+pub fn parse_www(text: &str) -> anyhow::Result<WwwMount> {
+    let (prefix, dir) = match text.split_once('=') {
+        Some((prefix, dir)) => (prefix.trim(), dir.trim()),
+        None => ("/", text.trim()),
+    };
+    if dir.is_empty() {
+        bail!("--www {text}: no directory");
+    }
+    let prefix = format!("/{}", prefix.trim_matches('/'));
+    if prefix.starts_with("/events") || prefix.starts_with("/v1") || prefix == "/healthz" {
+        bail!("--www {text}: the prefix {prefix} is used by the API");
+    }
+    Ok(WwwMount {
+        prefix,
+        dir: PathBuf::from(dir),
+    })
+}
+
+/// Reads `ID=ORIGIN[,ORIGIN…]`.
+pub fn parse_site(text: &str) -> anyhow::Result<SiteDecl> {
+    let Some((id, origins)) = text.split_once('=') else {
+        bail!("--site {text}: expected ID=ORIGIN[,ORIGIN…]");
+    };
+    let id = id.trim();
+    if !valid_id(id) {
+        bail!("--site {text}: a site id is 1-64 characters of A-Z a-z 0-9 _ - .");
+    }
+    let mut list = Vec::new();
+    for origin in origins.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        match normalize_origin(origin) {
+            Some(o) if !list.contains(&o) => list.push(o),
+            Some(_) => {}
+            None => bail!("--site {text}: {origin} is not an origin (scheme://host[:port] or *)"),
+        }
+    }
+    if list.is_empty() || list.len() > MAX_ORIGINS {
+        bail!("--site {text}: give 1 to {MAX_ORIGINS} origins");
+    }
+    Ok(SiteDecl {
+        id: id.to_owned(),
+        origins: list,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn www_mounts_read_with_and_without_prefix() {
+        assert_eq!(
+            parse_www("www").unwrap(),
+            WwwMount {
+                prefix: "/".into(),
+                dir: "www".into()
+            }
+        );
+        assert_eq!(
+            parse_www("/dist=dist").unwrap(),
+            WwwMount {
+                prefix: "/dist".into(),
+                dir: "dist".into()
+            }
+        );
+        assert_eq!(parse_www("dist/=out").unwrap().prefix, "/dist");
+        assert!(parse_www("/v1=x").is_err());
+    }
+
+    #[test]
+    fn sites_read_with_their_origins() {
+        let site = parse_site("demo=http://localhost:8080, https://Shop.example/").unwrap();
+        assert_eq!(site.id, "demo");
+        assert_eq!(
+            site.origins,
+            vec!["http://localhost:8080", "https://shop.example"]
+        );
+        assert_eq!(parse_site("any=*").unwrap().origins, vec!["*"]);
+        assert!(parse_site("demo").is_err());
+        assert!(parse_site("demo=").is_err());
+        assert!(parse_site("demo=shop.example").is_err());
+    }
+
+    #[test]
+    fn flags_resolve_into_a_config() {
+        let cli = Cli::parse_from([
+            "x",
+            "--www",
+            "www",
+            "--www",
+            "/dist=dist",
+            "--site",
+            "demo=*",
+            "--data-dir",
+            "/tmp/d",
+        ]);
+        let config = cli.into_config().unwrap();
+        assert_eq!(config.www.len(), 2);
+        assert_eq!(config.sites[0].id, "demo");
+        assert_eq!(config.data_dir, PathBuf::from("/tmp/d"));
+        let twice = Cli::parse_from(["x", "--www", "a", "--www", "b"]);
+        assert!(twice.into_config().is_err());
+    }
+}

@@ -1,0 +1,261 @@
+//! Every failure the API answers, and the one place that turns it into HubSpot's error body
+//! (SPEC §2): `{"status":"error","category":…,"correlationId":…,"message":…,"errors":[…]}`.
+//!
+//! Retryable answers (503, with `Retry-After`) and final ones (400, 403, 413…) stay distinct
+//! variants so that the tracker's retry policy reads the status alone. Internal errors answer
+//! a fixed message and are logged with their correlation id; their detail never leaves.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::store::StoreError;
+
+/// The request body limit, for every endpoint.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// One problem in a request, as HubSpot lists it under `errors`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorDetail {
+    /// A sentence naming the event, the property and the rule.
+    pub message: String,
+    /// A stable code for programs, e.g. `PROPERTY_VALUE_TOO_LONG`.
+    pub code: &'static str,
+    /// Where in the request: `properties.color`, `inputs[2].eventName`, `body`.
+    #[serde(rename = "in", skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// HubSpot's context map: names to lists of values (`eventName`, `propertyName`, `limit`).
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub context: serde_json::Map<String, Value>,
+}
+
+impl ErrorDetail {
+    /// A detail with a message and a code.
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        ErrorDetail {
+            message: message.into(),
+            code,
+            location: None,
+            context: serde_json::Map::new(),
+        }
+    }
+
+    /// Sets where in the request the problem is.
+    pub fn at(mut self, location: impl Into<String>) -> Self {
+        self.location = Some(location.into());
+        self
+    }
+
+    /// Adds one context entry.
+    pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.context.insert(key.to_owned(), json!([value.into()]));
+        self
+    }
+}
+
+/// Everything a handler can fail with.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400: the request breaks a rule; nothing of it was stored.
+    Validation {
+        /// Summary sentence.
+        message: String,
+        /// Every problem found.
+        errors: Vec<ErrorDetail>,
+    },
+    /// 400: the body is not the JSON the endpoint reads.
+    MalformedJson(String),
+    /// 401: no or wrong `Authorization: Bearer` admin token.
+    Unauthorized,
+    /// 403: the site does not exist or does not allow the request's origin.
+    Forbidden(String),
+    /// 404: the resource does not exist.
+    NotFound(String),
+    /// 409: the resource already exists.
+    Conflict(String),
+    /// 413: the body is over [`MAX_BODY_BYTES`].
+    PayloadTooLarge,
+    /// 503: the write queue is full; retry after the given seconds.
+    Busy {
+        /// Seconds for `Retry-After`.
+        retry_after: u32,
+    },
+    /// 503: the server sheds load or the request took too long; retry.
+    Overloaded(&'static str),
+    /// 500: a bug or a storage failure; logged, answered with a fixed message.
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 400 with one detail, whose message is also the summary.
+    pub fn invalid(detail: ErrorDetail) -> Self {
+        ApiError::Validation {
+            message: detail.message.clone(),
+            errors: vec![detail],
+        }
+    }
+
+    /// A 400 for a missing or bad field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        ApiError::invalid(ErrorDetail::new("INVALID_FIELD", message).at(field))
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Validation { .. } | ApiError::MalformedJson(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Busy { .. } | ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let correlation_id = wasmtrack::core::uuid::format_v4(crate::random::bytes());
+        let mut retry_after = None;
+        let (category, message, errors) = match self {
+            ApiError::Validation { message, errors } => ("VALIDATION_ERROR", message, errors),
+            ApiError::MalformedJson(reason) => {
+                let message = format!("Invalid JSON body: {reason}");
+                (
+                    "VALIDATION_ERROR",
+                    message.clone(),
+                    vec![ErrorDetail::new("MALFORMED_JSON", message).at("body")],
+                )
+            }
+            ApiError::Unauthorized => {
+                let message = "Authentication credentials not found: send `Authorization: Bearer <admin token>`";
+                (
+                    "INVALID_AUTHENTICATION",
+                    message.to_owned(),
+                    vec![ErrorDetail::new("UNAUTHORIZED", message)],
+                )
+            }
+            ApiError::Forbidden(message) => (
+                "FORBIDDEN",
+                message.clone(),
+                vec![ErrorDetail::new("FORBIDDEN", message)],
+            ),
+            ApiError::NotFound(message) => (
+                "OBJECT_NOT_FOUND",
+                message.clone(),
+                vec![ErrorDetail::new("NOT_FOUND", message)],
+            ),
+            ApiError::Conflict(message) => (
+                "CONFLICT",
+                message.clone(),
+                vec![ErrorDetail::new("CONFLICT", message)],
+            ),
+            ApiError::PayloadTooLarge => {
+                let message = format!("Request body is larger than the limit of {MAX_BODY_BYTES} bytes (1 MiB); send smaller batches");
+                (
+                    "PAYLOAD_TOO_LARGE",
+                    message.clone(),
+                    vec![ErrorDetail::new("PAYLOAD_TOO_LARGE", message).at("body")],
+                )
+            }
+            ApiError::Busy { retry_after: secs } => {
+                retry_after = Some(secs);
+                let message = "The write queue is full; retry after the Retry-After delay";
+                (
+                    "SERVICE_UNAVAILABLE",
+                    message.to_owned(),
+                    vec![ErrorDetail::new("BUSY", message)],
+                )
+            }
+            ApiError::Overloaded(message) => {
+                retry_after = Some(1);
+                (
+                    "SERVICE_UNAVAILABLE",
+                    message.to_owned(),
+                    vec![ErrorDetail::new("OVERLOADED", message)],
+                )
+            }
+            ApiError::Internal(detail) => {
+                tracing::error!(correlation_id = %correlation_id, "internal error: {detail}");
+                let message = "Internal error; the server log has details under this correlationId";
+                (
+                    "INTERNAL_ERROR",
+                    message.to_owned(),
+                    vec![ErrorDetail::new("INTERNAL_ERROR", message)],
+                )
+            }
+        };
+        let body = json!({
+            "status": "error",
+            "category": category,
+            "correlationId": correlation_id,
+            "message": message,
+            "errors": errors,
+        });
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Busy => ApiError::Busy { retry_after: 1 },
+            StoreError::Closed => ApiError::Overloaded("The server is shutting down; retry"),
+            StoreError::NotFound(what) => ApiError::NotFound(what),
+            StoreError::Conflict(what) => ApiError::Conflict(what),
+            StoreError::Invalid(detail) => ApiError::invalid(detail),
+            StoreError::Internal(detail) => ApiError::Internal(detail),
+        }
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::MalformedJson(rejection.body_text())
+        }
+    }
+}
+
+/// The request body as JSON of type `T`, whatever its content type (curl's default
+/// `application/x-www-form-urlencoded` and `sendBeacon`'s `text/plain` included); every
+/// failure, size included, answers through [`ApiError`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AppJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = Bytes::from_request(req, state).await?;
+        serde_json::from_slice(&bytes)
+            .map(AppJson)
+            .map_err(|e| ApiError::MalformedJson(e.to_string()))
+    }
+}
+
+impl<T: Serialize> IntoResponse for AppJson<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}

@@ -1,0 +1,270 @@
+//! Storage behind a small trait, so handlers never see SQL and tests could swap the engine.
+//!
+//! The one implementation, [`sqlite::SqliteStore`], owns an embedded SQLite file. Definitions
+//! and sites are small and read on every beacon, so the store keeps them in memory and
+//! returns them synchronously; everything else is async.
+
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::error::ErrorDetail;
+use crate::model::{DefinitionChange, EventDefinition, PrimaryObject, Site};
+
+pub use sqlite::SqliteStore;
+
+/// Why a store call failed.
+#[derive(Debug)]
+pub enum StoreError {
+    /// The write queue is full (retryable).
+    Busy,
+    /// The store is shutting down.
+    Closed,
+    /// The named resource does not exist.
+    NotFound(String),
+    /// The named resource already exists.
+    Conflict(String),
+    /// The change breaks a rule the store enforces (e.g. a property already exists).
+    Invalid(ErrorDetail),
+    /// Anything else; logged, never shown.
+    Internal(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        StoreError::Internal(format!("sqlite: {err}"))
+    }
+}
+
+/// Who an event completion is about, before the store resolves contacts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// Nobody known yet: only a visitor id, if any.
+    Anonymous,
+    /// A record id (`objectId`); for contacts, an id the store has not seen creates it.
+    ObjectId(i64),
+    /// A contact by email and/or external id (the tracker's `identify`), created if new.
+    Contact {
+        /// Normalized email.
+        email: Option<String>,
+        /// External id (`uid`).
+        external_id: Option<String>,
+    },
+}
+
+/// One validated completion, ready to store.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// Unique id; a second completion with the same id is a duplicate.
+    pub id: String,
+    /// Internal event name.
+    pub name: String,
+    /// When it happened, epoch ms (clock skew already corrected).
+    pub occurred_at: i64,
+    /// When the collector received it, epoch ms.
+    pub received_at: i64,
+    /// The object type of its definition.
+    pub object_type: PrimaryObject,
+    /// Who it is about.
+    pub subject: Subject,
+    /// Visitor id (`utk`); linked to the contact when the subject is known.
+    pub vid: Option<String>,
+    /// Session id.
+    pub sid: Option<String>,
+    /// Site id, for beacons.
+    pub site: Option<String>,
+    /// Custom properties as a JSON object.
+    pub props: String,
+    /// Default (page) properties as a JSON object, for beacons.
+    pub defaults: Option<String>,
+}
+
+/// A beacon event that was refused, kept with its reason.
+#[derive(Debug, Clone)]
+pub struct RejectedEvent {
+    /// The event's id, if it had a readable one.
+    pub event_id: Option<String>,
+    /// The event's name, if it had a readable one.
+    pub name: Option<String>,
+    /// The site of the beacon.
+    pub site: Option<String>,
+    /// Why it was refused.
+    pub reason: String,
+    /// The event as it was received (JSON text).
+    pub body: String,
+    /// When, epoch ms.
+    pub received_at: i64,
+}
+
+/// What one request stores, in one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct Ingest {
+    /// Valid completions.
+    pub events: Vec<NewEvent>,
+    /// Refused beacon events.
+    pub rejected: Vec<RejectedEvent>,
+}
+
+/// What storing an [`Ingest`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IngestOutcome {
+    /// Completions stored now.
+    pub stored: usize,
+    /// Completions whose id was already stored.
+    pub duplicates: usize,
+}
+
+/// Position in an ordered list of events, for paging.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    /// `occurred_at` of the last event returned.
+    pub occurred_at: i64,
+    /// Its storage sequence number (ties).
+    pub seq: i64,
+}
+
+/// Which object's events to list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectFilter {
+    /// By object type and id; for contacts, their visitors' anonymous events too.
+    Id(PrimaryObject, i64),
+    /// A contact by email.
+    Email(String),
+}
+
+/// An event listing (`GET /events/v3/events`).
+#[derive(Debug, Clone)]
+pub struct EventQuery {
+    /// Only this object's events.
+    pub object: Option<ObjectFilter>,
+    /// Only events of this name.
+    pub name: Option<String>,
+    /// Only events at or after this time, epoch ms.
+    pub occurred_after: Option<i64>,
+    /// Only events before this time, epoch ms.
+    pub occurred_before: Option<i64>,
+    /// Newest first.
+    pub descending: bool,
+    /// Continue after this position.
+    pub after: Option<Cursor>,
+    /// Page size.
+    pub limit: usize,
+}
+
+/// A stored completion as queries return it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    /// Its id.
+    pub id: String,
+    /// Event name.
+    pub name: String,
+    /// When it happened, epoch ms.
+    pub occurred_at: i64,
+    /// Object type.
+    pub object_type: PrimaryObject,
+    /// The object (for contacts, resolved through the visitor when it was anonymous).
+    pub object_id: Option<i64>,
+    /// Custom properties (JSON object).
+    pub props: String,
+    /// Default properties (JSON object), for beacons.
+    pub defaults: Option<String>,
+}
+
+/// One page of events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventPage {
+    /// The events.
+    pub events: Vec<StoredEvent>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<Cursor>,
+}
+
+/// Completions of one event in equal time buckets.
+#[derive(Debug, Clone)]
+pub struct CompletionQuery {
+    /// Event name.
+    pub name: String,
+    /// Start of the first bucket, epoch ms.
+    pub from: i64,
+    /// End (exclusive), epoch ms.
+    pub to: i64,
+    /// Bucket width, ms.
+    pub width: i64,
+    /// Only completions whose property (custom or default) has this value (or, for a
+    /// `;`-separated multi-value, contains it).
+    pub property: Option<(String, String)>,
+}
+
+/// A stored rejected event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRejection {
+    /// Storage sequence number (paging).
+    pub seq: i64,
+    /// The event's id, if readable.
+    pub event_id: Option<String>,
+    /// The event's name, if readable.
+    pub name: Option<String>,
+    /// Site.
+    pub site: Option<String>,
+    /// Why it was refused.
+    pub reason: String,
+    /// The event as received.
+    pub body: String,
+    /// When, epoch ms.
+    pub received_at: i64,
+}
+
+/// Everything the API needs from storage.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// The site `id` (from memory).
+    fn site(&self, id: &str) -> Option<Arc<Site>>;
+    /// Every site, by id.
+    fn sites(&self) -> Vec<Arc<Site>>;
+    /// Creates the site, or replaces its origins; `create_only` refuses an existing id
+    /// (Conflict). Returns the site and whether it was created.
+    async fn put_site(
+        &self,
+        id: String,
+        origins: Vec<String>,
+        create_only: bool,
+    ) -> Result<(Arc<Site>, bool), StoreError>;
+    /// Deletes a site.
+    async fn delete_site(&self, id: String) -> Result<(), StoreError>;
+
+    /// The definition `name` (from memory).
+    fn definition(&self, name: &str) -> Option<Arc<EventDefinition>>;
+    /// Every definition, by name.
+    fn definitions(&self) -> Vec<Arc<EventDefinition>>;
+    /// Stores a new definition (its `id` is assigned); Conflict when the name exists.
+    async fn create_definition(
+        &self,
+        def: EventDefinition,
+    ) -> Result<Arc<EventDefinition>, StoreError>;
+    /// Applies one change to a definition.
+    async fn change_definition(
+        &self,
+        name: String,
+        change: DefinitionChange,
+    ) -> Result<Arc<EventDefinition>, StoreError>;
+    /// Deletes a definition and its completions (as HubSpot does).
+    async fn delete_definition(&self, name: String) -> Result<(), StoreError>;
+
+    /// Stores completions and rejections in one transaction. Busy when the write queue is full.
+    async fn ingest(&self, ingest: Ingest) -> Result<IngestOutcome, StoreError>;
+    /// Lists events.
+    async fn events(&self, query: EventQuery) -> Result<EventPage, StoreError>;
+    /// Counts per bucket index (0 = the bucket starting at `from`); empty buckets omitted.
+    async fn completions(&self, query: CompletionQuery) -> Result<Vec<(i64, u64)>, StoreError>;
+    /// Rejected events, newest first, before the sequence number `before`.
+    async fn rejected(
+        &self,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<StoredRejection>, StoreError>;
+
+    /// Finishes every queued write and stops the writer.
+    async fn close(&self);
+}

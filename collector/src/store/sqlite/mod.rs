@@ -1,0 +1,369 @@
+//! [`SqliteStore`]: the embedded database, one file (`wasmtrack.db`) in WAL mode.
+//!
+//! # Design
+//! One writer thread owns the only writing connection and receives jobs on a bounded channel
+//! (see [`writer`]); queries run on a small pool of read-only connections in blocking tasks
+//! (see [`reads`]). Definitions and sites, read on every beacon, are loaded at open and kept
+//! in memory; the writer updates that copy after each commit that changes them, so memory
+//! never shows what the file does not hold.
+
+mod reads;
+mod schema;
+mod writer;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::ErrorDetail;
+use crate::model::{DefinitionChange, EventDefinition, Site};
+use crate::store::{
+    CompletionQuery, EventPage, EventQuery, EventStore, Ingest, IngestOutcome, StoreError,
+    StoredRejection,
+};
+use crate::timestamp::now_ms;
+use reads::ReadPool;
+use writer::Job;
+
+/// Write jobs (requests) that may wait for the writer; past this, ingestion answers 503.
+pub const WRITE_QUEUE_JOBS: usize = 64;
+
+type Definitions = Arc<RwLock<BTreeMap<String, Arc<EventDefinition>>>>;
+type Sites = Arc<RwLock<BTreeMap<String, Arc<Site>>>>;
+
+/// The SQLite implementation of [`EventStore`].
+pub struct SqliteStore {
+    jobs: mpsc::Sender<Job>,
+    reads: Arc<ReadPool>,
+    definitions: Definitions,
+    sites: Sites,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`, migrates it, loads
+    /// definitions and sites, and starts the writer thread. Must run inside a Tokio runtime.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let mut conn = schema::open_writer(path)?;
+        schema::migrate(&mut conn)?;
+        let definitions = Arc::new(RwLock::new(load_definitions(&conn)?));
+        let sites = Arc::new(RwLock::new(load_sites(&conn)?));
+        let (jobs, rx) = mpsc::channel(WRITE_QUEUE_JOBS);
+        std::thread::Builder::new()
+            .name("wasmtrack-writer".into())
+            .spawn(move || writer::run(conn, rx))
+            .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
+        Ok(SqliteStore {
+            jobs,
+            reads: Arc::new(ReadPool::new(path.to_owned())),
+            definitions,
+            sites,
+        })
+    }
+
+    /// Runs `work` on the writer thread and waits for its answer.
+    async fn admin<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        let job = Job::Admin(Box::new(move |conn| {
+            let _ = tx.send(work(conn));
+        }));
+        self.jobs.send(job).await.map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let pool = self.reads.clone();
+        tokio::task::spawn_blocking(move || pool.with(work))
+            .await
+            .map_err(|e| StoreError::Internal(format!("read task: {e}")))?
+    }
+}
+
+fn load_definitions(
+    conn: &Connection,
+) -> Result<BTreeMap<String, Arc<EventDefinition>>, StoreError> {
+    let mut stmt = conn.prepare("SELECT body FROM definitions")?;
+    let bodies = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut out = BTreeMap::new();
+    for body in bodies {
+        let def: EventDefinition = serde_json::from_str(&body?)
+            .map_err(|e| StoreError::Internal(format!("a stored definition is unreadable: {e}")))?;
+        out.insert(def.name.clone(), Arc::new(def));
+    }
+    Ok(out)
+}
+
+fn load_sites(conn: &Connection) -> Result<BTreeMap<String, Arc<Site>>, StoreError> {
+    let mut stmt =
+        conn.prepare("SELECT id, origins, public_key, created_at, updated_at FROM sites")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+        ))
+    })?;
+    let mut out = BTreeMap::new();
+    for row in rows {
+        let (id, origins, public_key, created_at, updated_at) = row?;
+        let origins: Vec<String> = serde_json::from_str(&origins).map_err(|e| {
+            StoreError::Internal(format!("stored origins of site {id} are unreadable: {e}"))
+        })?;
+        out.insert(
+            id.clone(),
+            Arc::new(Site {
+                id,
+                origins,
+                public_key,
+                created_at,
+                updated_at,
+            }),
+        );
+    }
+    Ok(out)
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Internal(format!("encode: {e}")))
+}
+
+fn write_definition(tx: &Connection, def: &EventDefinition) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE definitions SET body = ?1 WHERE id = ?2",
+        (encode(def)?, def.id),
+    )?;
+    Ok(())
+}
+
+#[async_trait]
+impl EventStore for SqliteStore {
+    fn site(&self, id: &str) -> Option<Arc<Site>> {
+        self.sites
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    fn sites(&self) -> Vec<Arc<Site>> {
+        self.sites
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    async fn put_site(
+        &self,
+        id: String,
+        origins: Vec<String>,
+        create_only: bool,
+    ) -> Result<(Arc<Site>, bool), StoreError> {
+        let cache = self.sites.clone();
+        self.admin(move |conn| {
+            let now = now_ms();
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let existing: Option<(String, i64)> = tx
+                .query_row("SELECT public_key, created_at FROM sites WHERE id = ?1", [&id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            if existing.is_some() && create_only {
+                return Err(StoreError::Conflict(format!("site \"{id}\" already exists")));
+            }
+            let created = existing.is_none();
+            let (public_key, created_at) = existing.unwrap_or_else(|| (format!("pk_{}", crate::random::hex(1)), now));
+            tx.execute(
+                "INSERT INTO sites (id, origins, public_key, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO UPDATE SET origins = excluded.origins, updated_at = excluded.updated_at",
+                (&id, encode(&origins)?, &public_key, created_at, now),
+            )?;
+            tx.commit()?;
+            let site = Arc::new(Site { id: id.clone(), origins, public_key, created_at, updated_at: now });
+            cache.write().unwrap_or_else(|e| e.into_inner()).insert(id, site.clone());
+            Ok((site, created))
+        })
+        .await
+    }
+
+    async fn delete_site(&self, id: String) -> Result<(), StoreError> {
+        let cache = self.sites.clone();
+        self.admin(move |conn| {
+            if conn.execute("DELETE FROM sites WHERE id = ?1", [&id])? == 0 {
+                return Err(StoreError::NotFound(format!(
+                    "site \"{id}\" does not exist"
+                )));
+            }
+            cache.write().unwrap_or_else(|e| e.into_inner()).remove(&id);
+            Ok(())
+        })
+        .await
+    }
+
+    fn definition(&self, name: &str) -> Option<Arc<EventDefinition>> {
+        self.definitions
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
+    }
+
+    fn definitions(&self) -> Vec<Arc<EventDefinition>> {
+        self.definitions
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    async fn create_definition(
+        &self,
+        mut def: EventDefinition,
+    ) -> Result<Arc<EventDefinition>, StoreError> {
+        let cache = self.definitions.clone();
+        self.admin(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let exists: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM definitions WHERE name = ?1)",
+                [&def.name],
+                |r| r.get(0),
+            )?;
+            if exists {
+                return Err(StoreError::Conflict(format!(
+                    "an event definition named \"{}\" already exists",
+                    def.name
+                )));
+            }
+            tx.execute(
+                "INSERT INTO definitions (name, body) VALUES (?1, '{}')",
+                [&def.name],
+            )?;
+            def.id = tx.last_insert_rowid();
+            write_definition(&tx, &def)?;
+            tx.commit()?;
+            let def = Arc::new(def);
+            cache
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(def.name.clone(), def.clone());
+            Ok(def)
+        })
+        .await
+    }
+
+    async fn change_definition(
+        &self,
+        name: String,
+        change: DefinitionChange,
+    ) -> Result<Arc<EventDefinition>, StoreError> {
+        let cache = self.definitions.clone();
+        self.admin(move |conn| {
+            let current = cache
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&name)
+                .cloned();
+            let Some(current) = current else {
+                return Err(StoreError::NotFound(format!(
+                    "event definition \"{name}\" does not exist"
+                )));
+            };
+            let mut def = (*current).clone();
+            def.apply(change, now_ms()).map_err(|e| {
+                let code = match e {
+                    crate::model::ChangeError::PropertyNotFound(_) => "PROPERTY_NOT_FOUND",
+                    crate::model::ChangeError::PropertyExists(_) => "PROPERTY_EXISTS",
+                    _ => "INVALID_CHANGE",
+                };
+                let detail =
+                    ErrorDetail::new(code, e.message(&name)).with("eventName", name.clone());
+                match e {
+                    crate::model::ChangeError::PropertyNotFound(_) => {
+                        StoreError::NotFound(detail.message)
+                    }
+                    crate::model::ChangeError::PropertyExists(_) => {
+                        StoreError::Conflict(detail.message)
+                    }
+                    _ => StoreError::Invalid(detail),
+                }
+            })?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            write_definition(&tx, &def)?;
+            tx.commit()?;
+            let def = Arc::new(def);
+            cache
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(name, def.clone());
+            Ok(def)
+        })
+        .await
+    }
+
+    async fn delete_definition(&self, name: String) -> Result<(), StoreError> {
+        let cache = self.definitions.clone();
+        self.admin(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if tx.execute("DELETE FROM definitions WHERE name = ?1", [&name])? == 0 {
+                return Err(StoreError::NotFound(format!(
+                    "event definition \"{name}\" does not exist"
+                )));
+            }
+            tx.execute("DELETE FROM events WHERE name = ?1", [&name])?;
+            tx.commit()?;
+            cache
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&name);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn ingest(&self, ingest: Ingest) -> Result<IngestOutcome, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .try_send(Job::Ingest(ingest, tx))
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => StoreError::Busy,
+                mpsc::error::TrySendError::Closed(_) => StoreError::Closed,
+            })?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn events(&self, query: EventQuery) -> Result<EventPage, StoreError> {
+        self.read(move |conn| reads::events(conn, &query)).await
+    }
+
+    async fn completions(&self, query: CompletionQuery) -> Result<Vec<(i64, u64)>, StoreError> {
+        self.read(move |conn| reads::completions(conn, &query))
+            .await
+    }
+
+    async fn rejected(
+        &self,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<StoredRejection>, StoreError> {
+        self.read(move |conn| reads::rejected(conn, before, limit))
+            .await
+    }
+
+    async fn close(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.jobs.send(Job::Shutdown(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! Queries, on read-only connections of their own: in WAL mode readers never wait for the
+//! writer, so a long timeline query cannot stall ingestion, nor ingestion a query.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use rusqlite::types::Value;
+use rusqlite::{params_from_iter, Connection, OptionalExtension};
+
+use super::schema;
+use crate::model::PrimaryObject;
+use crate::store::{
+    CompletionQuery, Cursor, EventPage, EventQuery, ObjectFilter, StoreError, StoredEvent,
+    StoredRejection,
+};
+
+/// Idle read connections kept open.
+const MAX_IDLE_READERS: usize = 8;
+
+/// A small pool of read-only connections, opened on demand.
+pub(super) struct ReadPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl ReadPool {
+    pub(super) fn new(path: PathBuf) -> Self {
+        ReadPool {
+            path,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Runs `f` on a pooled connection (call from a blocking thread).
+    pub(super) fn with<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let conn = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let conn = match conn {
+            Some(conn) => conn,
+            None => schema::open_reader(&self.path)?,
+        };
+        let result = f(&conn);
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+        result
+    }
+}
+
+/// A page of events matching `q`.
+pub(super) fn events(conn: &Connection, q: &EventQuery) -> Result<EventPage, StoreError> {
+    let mut conds: Vec<String> = Vec::new();
+    let mut params: Vec<Value> = Vec::new();
+    let object = match &q.object {
+        None => None,
+        Some(ObjectFilter::Id(kind, id)) => Some((*kind, *id)),
+        Some(ObjectFilter::Email(email)) => {
+            let id: Option<i64> = conn
+                .prepare_cached("SELECT id FROM contacts WHERE email = ?1")?
+                .query_row([email], |r| r.get(0))
+                .optional()?;
+            match id {
+                Some(id) => Some((PrimaryObject::Contact, id)),
+                None => {
+                    return Ok(EventPage {
+                        events: vec![],
+                        next: None,
+                    })
+                }
+            }
+        }
+    };
+    if let Some((kind, id)) = object {
+        conds.push("e.object_type = ?".into());
+        params.push(Value::Text(kind.as_str().into()));
+        if kind == PrimaryObject::Contact {
+            // The contact's own events, and the anonymous events of every visitor linked to it.
+            conds.push(
+                "(e.object_id = ? OR (e.object_id IS NULL AND e.vid IN (SELECT vid FROM visitors WHERE contact_id = ?)))"
+                    .into(),
+            );
+            params.extend([Value::Integer(id), Value::Integer(id)]);
+        } else {
+            conds.push("e.object_id = ?".into());
+            params.push(Value::Integer(id));
+        }
+    }
+    if let Some(name) = &q.name {
+        conds.push("e.name = ?".into());
+        params.push(Value::Text(name.clone()));
+    }
+    if let Some(after) = q.occurred_after {
+        conds.push("e.occurred_at >= ?".into());
+        params.push(Value::Integer(after));
+    }
+    if let Some(before) = q.occurred_before {
+        conds.push("e.occurred_at < ?".into());
+        params.push(Value::Integer(before));
+    }
+    let (cmp, dir) = if q.descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    if let Some(c) = q.after {
+        conds.push(format!("(e.occurred_at, e.seq) {cmp} (?, ?)"));
+        params.extend([Value::Integer(c.occurred_at), Value::Integer(c.seq)]);
+    }
+    let filter = if conds.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conds.join(" AND "))
+    };
+    let sql = format!(
+        "SELECT e.seq, e.id, e.name, e.occurred_at, e.object_type,
+                COALESCE(e.object_id, (SELECT v.contact_id FROM visitors v WHERE v.vid = e.vid AND e.object_type = 'CONTACT')),
+                e.props, e.defaults
+         FROM events e {filter}
+         ORDER BY e.occurred_at {dir}, e.seq {dir}
+         LIMIT ?"
+    );
+    params.push(Value::Integer(
+        i64::try_from(q.limit + 1).unwrap_or(i64::MAX),
+    ));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params_from_iter(params))?;
+    let mut events = Vec::with_capacity(q.limit.min(1000));
+    let mut last = None;
+    let mut more = false;
+    while let Some(row) = rows.next()? {
+        if events.len() == q.limit {
+            more = true;
+            break;
+        }
+        let seq: i64 = row.get(0)?;
+        let object_type: String = row.get(4)?;
+        let event = StoredEvent {
+            id: row.get(1)?,
+            name: row.get(2)?,
+            occurred_at: row.get(3)?,
+            object_type: PrimaryObject::parse(&object_type).unwrap_or(PrimaryObject::Contact),
+            object_id: row.get(5)?,
+            props: row.get(6)?,
+            defaults: row.get(7)?,
+        };
+        last = Some(Cursor {
+            occurred_at: event.occurred_at,
+            seq,
+        });
+        events.push(event);
+    }
+    Ok(EventPage {
+        events,
+        next: if more { last } else { None },
+    })
+}
+
+/// Completion counts per bucket index.
+pub(super) fn completions(
+    conn: &Connection,
+    q: &CompletionQuery,
+) -> Result<Vec<(i64, u64)>, StoreError> {
+    let mut sql = String::from(
+        "SELECT (occurred_at - ?1) / ?2 AS bucket, COUNT(*) FROM events
+         WHERE name = ?3 AND occurred_at >= ?1 AND occurred_at < ?4",
+    );
+    let mut params = vec![
+        Value::Integer(q.from),
+        Value::Integer(q.width),
+        Value::Text(q.name.clone()),
+        Value::Integer(q.to),
+    ];
+    if let Some((property, value)) = &q.property {
+        sql.push_str(
+            " AND instr(';' || COALESCE(json_extract(props, ?5), json_extract(defaults, ?5)) || ';', ';' || ?6 || ';') > 0",
+        );
+        params.push(Value::Text(format!("$.\"{property}\"")));
+        params.push(Value::Text(value.clone()));
+    }
+    sql.push_str(" GROUP BY bucket ORDER BY bucket");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(params), |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (bucket, count) = row?;
+        out.push((bucket, u64::try_from(count).unwrap_or(0)));
+    }
+    Ok(out)
+}
+
+/// Rejected events, newest first.
+pub(super) fn rejected(
+    conn: &Connection,
+    before: Option<i64>,
+    limit: usize,
+) -> Result<Vec<StoredRejection>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, event_id, name, site, reason, body, received_at FROM rejected
+         WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(
+        (
+            before.unwrap_or(i64::MAX),
+            i64::try_from(limit).unwrap_or(i64::MAX),
+        ),
+        |r| {
+            Ok(StoredRejection {
+                seq: r.get(0)?,
+                event_id: r.get(1)?,
+                name: r.get(2)?,
+                site: r.get(3)?,
+                reason: r.get(4)?,
+                body: r.get(5)?,
+                received_at: r.get(6)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -1,0 +1,135 @@
+//! The database file: connection settings and the schema's migrations.
+//!
+//! Migrations are numbered by `PRAGMA user_version` and run inside one IMMEDIATE transaction,
+//! so two collectors starting on one file cannot both migrate, and a failed migration leaves
+//! the file as it was. A file from a newer collector is refused, never rewritten.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use crate::store::StoreError;
+
+/// The schema, one entry per version: `MIGRATIONS[0]` takes a new file to version 1.
+///
+/// Indexes are the fewest the queries need, because each one costs every insert:
+/// `events_by_name` serves completions and listings by event, `events_by_object` a record's
+/// timeline, `events_by_visitor` the anonymous events that join it after `identify`.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE sites (
+    id TEXT PRIMARY KEY,
+    origins TEXT NOT NULL,          -- JSON array of normalized origins
+    public_key TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE definitions (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL              -- the definition as JSON (model::EventDefinition)
+) STRICT;
+
+CREATE TABLE contacts (
+    id INTEGER PRIMARY KEY,         -- the objectId
+    email TEXT UNIQUE,
+    external_id TEXT UNIQUE,
+    created_at INTEGER NOT NULL
+) STRICT;
+
+-- A visitor (utk) belongs to at most one contact: the last one it identified as.
+CREATE TABLE visitors (
+    vid TEXT PRIMARY KEY,
+    contact_id INTEGER NOT NULL,
+    linked_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX visitors_by_contact ON visitors (contact_id);
+
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,        -- the de-duplication key
+    name TEXT NOT NULL,
+    occurred_at INTEGER NOT NULL,   -- epoch ms
+    received_at INTEGER NOT NULL,
+    object_type TEXT NOT NULL,      -- CONTACT, COMPANY, DEAL, TICKET
+    object_id INTEGER,              -- NULL while anonymous
+    vid TEXT,
+    sid TEXT,
+    site TEXT,
+    props TEXT NOT NULL,            -- custom properties, JSON object
+    defaults TEXT                   -- default (page) properties, JSON object
+) STRICT;
+CREATE INDEX events_by_name ON events (name, occurred_at);
+CREATE INDEX events_by_object ON events (object_id, occurred_at) WHERE object_id IS NOT NULL;
+CREATE INDEX events_by_visitor ON events (vid, occurred_at) WHERE vid IS NOT NULL;
+
+CREATE TABLE rejected (
+    seq INTEGER PRIMARY KEY,
+    event_id TEXT UNIQUE,           -- a retried beacon is kept once
+    name TEXT,
+    site TEXT,
+    reason TEXT NOT NULL,
+    body TEXT NOT NULL,
+    received_at INTEGER NOT NULL
+) STRICT;
+"#];
+
+/// Opens the writer's connection: WAL, and syncs at checkpoints rather than every commit
+/// (a power cut may lose the last transactions, never corrupt the file).
+pub fn open_writer(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    configure(&conn)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Internal(format!(
+            "{}: cannot use WAL mode (got {mode})",
+            path.display()
+        )));
+    }
+    Ok(conn)
+}
+
+/// Opens a read-only connection for queries.
+pub fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags)?;
+    configure(&conn)?;
+    Ok(conn)
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.execute_batch(
+        "PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -32000;",
+    )?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+/// Brings the schema to the latest version.
+pub fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let latest = MIGRATIONS.len() as i64;
+    if version > latest {
+        return Err(StoreError::Internal(format!(
+            "the database is at schema version {version}, newer than this collector knows ({latest}); \
+             run a newer collector or restore a backup (the file was not changed)"
+        )));
+    }
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(version).unwrap_or(0))
+    {
+        tx.execute_batch(sql)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+    }
+    tx.commit()?;
+    Ok(())
+}

@@ -1,0 +1,237 @@
+//! The one thread that writes. SQLite allows one writer at a time, so rather than have request
+//! tasks contend for the lock, every write is a [`Job`] on a bounded channel to this thread.
+//!
+//! Ingest jobs waiting in the queue are committed together in one transaction (group commit),
+//! each inside its own savepoint so one failing request cannot undo another; this is what
+//! makes throughput independent of request size. The channel is bounded: when it is full the
+//! request is answered 503 at once instead of growing memory.
+
+use rusqlite::{named_params, Connection, OptionalExtension, TransactionBehavior};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::model::PrimaryObject;
+use crate::store::{Ingest, IngestOutcome, NewEvent, StoreError, Subject};
+
+/// Most completions committed in one transaction; bounds how long one commit holds the lock.
+const MAX_GROUP_EVENTS: usize = 20_000;
+
+/// A unit of work for the writer thread.
+pub(super) enum Job {
+    /// Store completions and rejections; the reply tells how many were new.
+    Ingest(Ingest, oneshot::Sender<Result<IngestOutcome, StoreError>>),
+    /// Anything else (definitions, sites): runs alone, owns its transaction and its reply.
+    Admin(Box<dyn FnOnce(&mut Connection) + Send>),
+    /// Stop after every job queued before this one; the reply says it is done.
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// Runs jobs until the channel closes or a shutdown job arrives.
+pub(super) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Job>) {
+    let mut pending: Option<Job> = None;
+    loop {
+        let job = match pending.take() {
+            Some(job) => job,
+            None => match rx.blocking_recv() {
+                Some(job) => job,
+                None => return,
+            },
+        };
+        match job {
+            Job::Admin(work) => work(&mut conn),
+            Job::Shutdown(done) => {
+                rx.close();
+                drop(conn);
+                let _ = done.send(());
+                return;
+            }
+            Job::Ingest(ingest, reply) => {
+                let mut events = ingest.events.len();
+                let mut group = vec![(ingest, reply)];
+                while events < MAX_GROUP_EVENTS {
+                    match rx.try_recv() {
+                        Ok(Job::Ingest(ingest, reply)) => {
+                            events += ingest.events.len();
+                            group.push((ingest, reply));
+                        }
+                        Ok(other) => {
+                            pending = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                write_group(&mut conn, group);
+            }
+        }
+    }
+}
+
+type Reply = oneshot::Sender<Result<IngestOutcome, StoreError>>;
+
+fn write_group(conn: &mut Connection, group: Vec<(Ingest, Reply)>) {
+    let outcomes = (|| -> rusqlite::Result<Vec<Result<IngestOutcome, String>>> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut outcomes = Vec::with_capacity(group.len());
+        for (ingest, _) in &group {
+            tx.execute_batch("SAVEPOINT job")?;
+            match ingest_one(&tx, ingest) {
+                Ok(outcome) => {
+                    tx.execute_batch("RELEASE job")?;
+                    outcomes.push(Ok(outcome));
+                }
+                Err(err) => {
+                    tx.execute_batch("ROLLBACK TO job; RELEASE job")?;
+                    outcomes.push(Err(format!("sqlite: {err}")));
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(outcomes)
+    })();
+    match outcomes {
+        Ok(outcomes) => {
+            for ((_, reply), outcome) in group.into_iter().zip(outcomes) {
+                let _ = reply.send(outcome.map_err(StoreError::Internal));
+            }
+        }
+        Err(err) => {
+            for (_, reply) in group {
+                let _ = reply.send(Err(StoreError::Internal(format!("sqlite commit: {err}"))));
+            }
+        }
+    }
+}
+
+const INSERT_EVENT: &str = "INSERT INTO events
+    (id, name, occurred_at, received_at, object_type, object_id, vid, sid, site, props, defaults)
+    VALUES (:id, :name, :occurred_at, :received_at, :object_type, :object_id, :vid, :sid, :site, :props, :defaults)
+    ON CONFLICT (id) DO NOTHING";
+
+const INSERT_REJECTED: &str =
+    "INSERT INTO rejected (event_id, name, site, reason, body, received_at)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (event_id) DO NOTHING";
+
+fn ingest_one(tx: &Connection, ingest: &Ingest) -> rusqlite::Result<IngestOutcome> {
+    let mut outcome = IngestOutcome::default();
+    let mut insert = tx.prepare_cached(INSERT_EVENT)?;
+    for event in &ingest.events {
+        let object_id = resolve_subject(tx, event)?;
+        if let (PrimaryObject::Contact, Some(contact), Some(vid)) =
+            (event.object_type, object_id, &event.vid)
+        {
+            link_visitor(tx, vid, contact, event.received_at)?;
+        }
+        let inserted = insert.execute(named_params! {
+            ":id": event.id,
+            ":name": event.name,
+            ":occurred_at": event.occurred_at,
+            ":received_at": event.received_at,
+            ":object_type": event.object_type.as_str(),
+            ":object_id": object_id,
+            ":vid": event.vid,
+            ":sid": event.sid,
+            ":site": event.site,
+            ":props": event.props,
+            ":defaults": event.defaults,
+        })?;
+        if inserted == 1 {
+            outcome.stored += 1;
+        } else {
+            outcome.duplicates += 1;
+        }
+    }
+    let mut reject = tx.prepare_cached(INSERT_REJECTED)?;
+    for r in &ingest.rejected {
+        reject.execute(rusqlite::params![
+            r.event_id,
+            r.name,
+            r.site,
+            r.reason,
+            r.body,
+            r.received_at
+        ])?;
+    }
+    Ok(outcome)
+}
+
+/// The object id an event is stored with; contacts named by email or external id are found
+/// or created here, inside the event's transaction.
+fn resolve_subject(tx: &Connection, event: &NewEvent) -> rusqlite::Result<Option<i64>> {
+    match (&event.subject, event.object_type) {
+        (Subject::Anonymous, _) => Ok(None),
+        (Subject::ObjectId(id), PrimaryObject::Contact) => {
+            tx.prepare_cached(
+                "INSERT INTO contacts (id, created_at) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING",
+            )?
+            .execute((id, event.received_at))?;
+            Ok(Some(*id))
+        }
+        (Subject::ObjectId(id), _) => Ok(Some(*id)),
+        (Subject::Contact { email, external_id }, PrimaryObject::Contact) => contact_for(
+            tx,
+            email.as_deref(),
+            external_id.as_deref(),
+            event.received_at,
+        )
+        .map(Some),
+        (Subject::Contact { .. }, _) => Ok(None),
+    }
+}
+
+/// Finds the contact with this external id or email (the external id wins when they name two
+/// different contacts), fills in whichever of the two it lacks, or creates it.
+pub(super) fn contact_for(
+    tx: &Connection,
+    email: Option<&str>,
+    external: Option<&str>,
+    now: i64,
+) -> rusqlite::Result<i64> {
+    let by_external = match external {
+        Some(x) => tx
+            .prepare_cached("SELECT id FROM contacts WHERE external_id = ?1")?
+            .query_row([x], |r| r.get(0))
+            .optional()?,
+        None => None,
+    };
+    let by_email: Option<i64> = match (by_external, email) {
+        (None, Some(e)) => tx
+            .prepare_cached("SELECT id FROM contacts WHERE email = ?1")?
+            .query_row([e], |r| r.get(0))
+            .optional()?,
+        _ => None,
+    };
+    match by_external.or(by_email) {
+        Some(id) => {
+            if let (Some(e), Some(_)) = (email, by_external) {
+                tx.prepare_cached(
+                    "UPDATE OR IGNORE contacts SET email = ?1 WHERE id = ?2 AND email IS NULL",
+                )?
+                .execute((e, id))?;
+            }
+            if let (Some(x), Some(_)) = (external, by_email) {
+                tx.prepare_cached("UPDATE OR IGNORE contacts SET external_id = ?1 WHERE id = ?2 AND external_id IS NULL")?
+                    .execute((x, id))?;
+            }
+            Ok(id)
+        }
+        None => {
+            tx.prepare_cached(
+                "INSERT INTO contacts (email, external_id, created_at) VALUES (?1, ?2, ?3)",
+            )?
+            .execute((email, external, now))?;
+            Ok(tx.last_insert_rowid())
+        }
+    }
+}
+
+/// Links a visitor to a contact: from now on its anonymous events, earlier ones included,
+/// are part of the contact's timeline (resolved when queried).
+fn link_visitor(tx: &Connection, vid: &str, contact: i64, now: i64) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO visitors (vid, contact_id, linked_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (vid) DO UPDATE SET contact_id = excluded.contact_id, linked_at = excluded.linked_at
+         WHERE contact_id <> excluded.contact_id",
+    )?
+    .execute((vid, contact, now))?;
+    Ok(())
+}

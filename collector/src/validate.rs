@@ -1,0 +1,478 @@
+//! The HTTP semantics of SPEC §3: an event completion that breaks a limit or a type rule is
+//! refused with a reason naming the event, the property and the rule. Never truncated.
+//!
+//! The limits and the name rule come from the tracker's `core::limits`, the one module both
+//! sides read (STYLE §3); only the type rules, which need a definition, are written here.
+//! `/events/v3/send` and `/v1/collect` both call [`check_event`], so a completion is judged
+//! the same way whichever door it came through.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use wasmtrack::core::event::is_builtin;
+use wasmtrack::core::limits::{
+    check_name, js_len, value_limit, NameError, MAX_NAME_LEN, MAX_PROPERTIES,
+};
+use wasmtrack::core::properties::Props;
+
+use crate::error::ErrorDetail;
+use crate::model::{hubspot_defaults, EventDefinition, PropertyType};
+
+/// One broken rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Stable code, e.g. `PROPERTY_VALUE_TOO_LONG`.
+    pub code: &'static str,
+    /// A sentence naming the event, the property and the rule.
+    pub message: String,
+    /// The property concerned, if any.
+    pub property: Option<String>,
+    /// The limit broken, if it is a number.
+    pub limit: Option<usize>,
+}
+
+impl Violation {
+    fn new(code: &'static str, message: String) -> Self {
+        Violation {
+            code,
+            message,
+            property: None,
+            limit: None,
+        }
+    }
+
+    fn on(mut self, property: &str) -> Self {
+        self.property = Some(property.to_owned());
+        self
+    }
+
+    fn limit(mut self, limit: usize) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// As an entry of HubSpot's `errors` list; `at` prefixes the location (`inputs[3].`).
+    pub fn detail(&self, event: &str, at: &str) -> ErrorDetail {
+        let location = match &self.property {
+            Some(p) => format!("{at}properties.{p}"),
+            None => format!("{at}eventName"),
+        };
+        let mut detail = ErrorDetail::new(self.code, self.message.clone())
+            .at(location)
+            .with("eventName", event);
+        if let Some(p) = &self.property {
+            detail = detail.with("propertyName", p.clone());
+        }
+        if let Some(limit) = self.limit {
+            detail = detail.with("limit", limit.to_string());
+        }
+        detail
+    }
+}
+
+/// What an event name refers to.
+#[derive(Debug, Clone)]
+pub enum EventKind {
+    /// `$pageview` or `$identify`: no definition, no type rules.
+    Builtin(String),
+    /// A defined event.
+    Defined(Arc<EventDefinition>),
+}
+
+impl EventKind {
+    /// The internal name.
+    pub fn name(&self) -> &str {
+        match self {
+            EventKind::Builtin(name) => name,
+            EventKind::Defined(def) => &def.name,
+        }
+    }
+}
+
+/// HubSpot clients send the fully qualified name `pe<portal id>_<name>`; this collector's
+/// fully qualified name is the name itself, and the prefix is accepted and dropped.
+pub fn strip_portal_prefix(sent: &str) -> Option<&str> {
+    let rest = sent.strip_prefix("pe")?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return None;
+    }
+    rest[digits..].strip_prefix('_')
+}
+
+/// Finds the event `sent` names: a built-in, a definition by name, or a definition by
+/// HubSpot's fully qualified name.
+pub fn resolve_event(
+    sent: &str,
+    lookup: impl Fn(&str) -> Option<Arc<EventDefinition>>,
+) -> Result<EventKind, Violation> {
+    if is_builtin(sent) {
+        return Ok(EventKind::Builtin(sent.to_owned()));
+    }
+    if let Some(def) = lookup(sent).or_else(|| strip_portal_prefix(sent).and_then(&lookup)) {
+        return Ok(EventKind::Defined(def));
+    }
+    let message = match check_name(sent) {
+        Err(NameError::Empty) => "eventName is required".to_owned(),
+        Err(NameError::TooLong) => {
+            format!("event \"{sent}\" is not defined: a name has at most {MAX_NAME_LEN} characters")
+        }
+        Err(e) => format!("event \"{sent}\" is not defined: {}", e.message()),
+        Ok(()) => format!("event \"{sent}\" is not defined; create its definition first"),
+    };
+    Err(Violation::new("UNKNOWN_EVENT", message))
+}
+
+/// Checks the custom properties of one completion of `event` against every limit and, for a
+/// defined event, against its property definitions. On success the properties to store:
+/// when a name repeats, the first is kept (SPEC §2).
+pub fn check_event(event: &EventKind, props: Props) -> Result<Props, Vec<Violation>> {
+    let name = event.name();
+    let mut violations = Vec::new();
+    if props.len() > MAX_PROPERTIES {
+        violations.push(
+            Violation::new(
+                "TOO_MANY_PROPERTIES",
+                format!(
+                    "event \"{name}\" has {} properties, over the limit of {MAX_PROPERTIES}",
+                    props.len()
+                ),
+            )
+            .limit(MAX_PROPERTIES),
+        );
+    }
+    let mut seen = HashSet::with_capacity(props.len());
+    let mut kept = Vec::with_capacity(props.len());
+    for (property, value) in props {
+        if let Err(v) = check_pair(name, &property, &value) {
+            violations.push(v);
+            continue;
+        }
+        if !seen.insert(property.clone()) {
+            continue;
+        }
+        if let EventKind::Defined(def) = event {
+            if let Err(v) = check_type(def, &property, &value) {
+                violations.push(v);
+                continue;
+            }
+        }
+        kept.push((property, value));
+    }
+    if violations.is_empty() {
+        Ok(kept)
+    } else {
+        Err(violations)
+    }
+}
+
+/// Checks default (page) properties: names and value lengths only, they have no definition.
+pub fn check_defaults(event: &str, props: &Props) -> Result<(), Vec<Violation>> {
+    let violations: Vec<Violation> = props
+        .iter()
+        .filter_map(|(p, v)| check_pair(event, p, v).err())
+        .collect();
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(violations)
+    }
+}
+
+/// The limits of SPEC §3 on one name/value pair.
+fn check_pair(event: &str, property: &str, value: &str) -> Result<(), Violation> {
+    match check_name(property) {
+        Ok(()) => {}
+        Err(NameError::TooLong) => {
+            let len = js_len(property);
+            let message = format!(
+                "event \"{event}\": property name \"{property}\" is {len} characters, over the limit of {MAX_NAME_LEN}"
+            );
+            return Err(Violation::new("PROPERTY_NAME_TOO_LONG", message)
+                .on(property)
+                .limit(MAX_NAME_LEN));
+        }
+        Err(e) => {
+            let message = format!(
+                "event \"{event}\": property name \"{property}\" is invalid: {}",
+                e.message()
+            );
+            return Err(Violation::new("INVALID_PROPERTY_NAME", message).on(property));
+        }
+    }
+    let limit = value_limit(property);
+    let len = js_len(value);
+    if len > limit {
+        let message = format!(
+            "event \"{event}\": value of property \"{property}\" is {len} characters, over the limit of {limit}"
+        );
+        return Err(Violation::new("PROPERTY_VALUE_TOO_LONG", message)
+            .on(property)
+            .limit(limit));
+    }
+    Ok(())
+}
+
+fn check_type(def: &EventDefinition, property: &str, value: &str) -> Result<(), Violation> {
+    let event = &def.name;
+    let custom = def.property(property);
+    let (kind, is_option): (PropertyType, Box<dyn Fn(&str) -> bool + '_>) = match custom {
+        Some(p) => (
+            p.kind,
+            Box::new(move |v| p.options.iter().any(|o| o.value == v)),
+        ),
+        None => match hubspot_defaults::lookup(property).filter(|_| def.include_default_properties)
+        {
+            Some((kind, options)) => (kind, Box::new(move |v| options.contains(&v))),
+            None => {
+                let message = format!("event \"{event}\" has no property \"{property}\"; add it to the definition first");
+                return Err(Violation::new("PROPERTY_NOT_DEFINED", message).on(property));
+            }
+        },
+    };
+    let ok = match kind {
+        PropertyType::String => true,
+        PropertyType::Number => value.parse::<f64>().is_ok_and(f64::is_finite),
+        PropertyType::Datetime => crate::timestamp::parse(value).is_some(),
+        PropertyType::Enumeration => value.split(';').all(|v| is_option(v)),
+    };
+    if ok {
+        return Ok(());
+    }
+    let (code, rule) = match kind {
+        PropertyType::String => ("INVALID_PROPERTY_VALUE", "a string".to_owned()),
+        PropertyType::Number => ("INVALID_NUMBER", "a number".to_owned()),
+        PropertyType::Datetime => (
+            "INVALID_DATETIME",
+            "a datetime (epoch milliseconds or ISO 8601)".to_owned(),
+        ),
+        PropertyType::Enumeration => {
+            let options: Vec<String> = match custom {
+                Some(p) => p.options.iter().map(|o| o.value.clone()).collect(),
+                None => hubspot_defaults::lookup(property)
+                    .map(|(_, o)| o.iter().map(|s| s.to_string()).collect())
+                    .unwrap_or_default(),
+            };
+            (
+                "INVALID_ENUMERATION_VALUE",
+                format!(
+                    "one or more `;`-separated values among the options [{}]",
+                    options.join(", ")
+                ),
+            )
+        }
+    };
+    let message =
+        format!("event \"{event}\": value \"{value}\" of property \"{property}\" is not {rule}");
+    Err(Violation::new(code, message).on(property))
+}
+
+/// Normalizes a contact email: trimmed and lowercased; `None` unless it looks like
+/// `local@domain` within 254 characters.
+pub fn normalize_email(text: &str) -> Option<String> {
+    let email = text.trim().to_lowercase();
+    let (local, domain) = email.split_once('@')?;
+    let ok = !local.is_empty() && !domain.is_empty() && !domain.contains('@') && email.len() <= 254;
+    ok.then_some(email)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{PrimaryObject, PropertyDef, PropertyOption};
+
+    fn prop(name: &str, kind: PropertyType, options: &[&str]) -> PropertyDef {
+        PropertyDef {
+            name: name.into(),
+            label: name.into(),
+            description: None,
+            kind,
+            options: options
+                .iter()
+                .map(|v| PropertyOption {
+                    label: v.to_string(),
+                    value: v.to_string(),
+                    display_order: 0,
+                    hidden: false,
+                    description: None,
+                })
+                .collect(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn signup() -> EventKind {
+        EventKind::Defined(Arc::new(EventDefinition {
+            id: 1,
+            name: "signup".into(),
+            label: "Signup".into(),
+            description: None,
+            primary_object: PrimaryObject::Contact,
+            include_default_properties: true,
+            properties: vec![
+                prop("plan", PropertyType::Enumeration, &["free", "pro"]),
+                prop("seats", PropertyType::Number, &[]),
+                prop("trial_end", PropertyType::Datetime, &[]),
+                prop("note", PropertyType::String, &[]),
+                prop("landing_url", PropertyType::String, &[]),
+            ],
+            created_at: 0,
+            updated_at: 0,
+        }))
+    }
+
+    fn props(pairs: &[(&str, &str)]) -> Props {
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn codes(result: Result<Props, Vec<Violation>>) -> Vec<&'static str> {
+        result
+            .err()
+            .unwrap_or_default()
+            .iter()
+            .map(|v| v.code)
+            .collect()
+    }
+
+    #[test]
+    fn valid_values_of_every_type_pass() {
+        let ok = check_event(
+            &signup(),
+            props(&[
+                ("plan", "free;pro"),
+                ("seats", "3.5"),
+                ("trial_end", "2024-01-31T00:00:00Z"),
+                ("note", ""),
+                ("hs_device_type", "PDA;Smartphone"),
+                ("hs_city", "Cambridge"),
+            ]),
+        );
+        assert_eq!(ok.map(|p| p.len()), Ok(6));
+    }
+
+    #[test]
+    fn type_rules_are_enforced() {
+        assert_eq!(
+            codes(check_event(&signup(), props(&[("seats", "three")]))),
+            ["INVALID_NUMBER"]
+        );
+        assert_eq!(
+            codes(check_event(&signup(), props(&[("seats", "inf")]))),
+            ["INVALID_NUMBER"]
+        );
+        assert_eq!(
+            codes(check_event(&signup(), props(&[("trial_end", "tomorrow")]))),
+            ["INVALID_DATETIME"]
+        );
+        assert_eq!(
+            codes(check_event(&signup(), props(&[("plan", "pro;gold")]))),
+            ["INVALID_ENUMERATION_VALUE"]
+        );
+        assert_eq!(
+            codes(check_event(&signup(), props(&[("color", "red")]))),
+            ["PROPERTY_NOT_DEFINED"]
+        );
+    }
+
+    #[test]
+    fn limits_are_enforced_at_their_exact_edges() {
+        let name51 = "a".repeat(51);
+        assert_eq!(
+            codes(check_event(&signup(), props(&[(&name51, "x")]))),
+            ["PROPERTY_NAME_TOO_LONG"]
+        );
+        assert_eq!(
+            codes(check_event(&signup(), props(&[("note", &"v".repeat(256))]))),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            codes(check_event(&signup(), props(&[("note", &"v".repeat(257))]))),
+            ["PROPERTY_VALUE_TOO_LONG"]
+        );
+        assert_eq!(
+            codes(check_event(
+                &signup(),
+                props(&[("landing_url", &"u".repeat(1024))])
+            )),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            codes(check_event(
+                &signup(),
+                props(&[("landing_url", &"u".repeat(1025))])
+            )),
+            ["PROPERTY_VALUE_TOO_LONG"]
+        );
+        assert_eq!(
+            codes(check_event(&signup(), props(&[("Note", "x")]))),
+            ["INVALID_PROPERTY_NAME"]
+        );
+        let many: Vec<(String, String)> = (0..51)
+            .map(|i| (format!("p{i}"), "x".to_string()))
+            .collect();
+        let builtin = EventKind::Builtin("$pageview".into());
+        assert_eq!(codes(check_event(&builtin, many)), ["TOO_MANY_PROPERTIES"]);
+    }
+
+    #[test]
+    fn messages_name_event_property_and_rule() {
+        let err = check_event(&signup(), props(&[("note", &"v".repeat(257))])).unwrap_err();
+        assert_eq!(
+            err[0].message,
+            "event \"signup\": value of property \"note\" is 257 characters, over the limit of 256"
+        );
+        let detail = err[0].detail("signup", "inputs[2].");
+        assert_eq!(
+            detail.location.as_deref(),
+            Some("inputs[2].properties.note")
+        );
+        assert_eq!(detail.context["limit"], serde_json::json!(["256"]));
+    }
+
+    #[test]
+    fn a_repeated_name_keeps_the_first() {
+        let kept = check_event(&signup(), props(&[("note", "a"), ("note", "b")]));
+        assert_eq!(kept, Ok(props(&[("note", "a")])));
+    }
+
+    #[test]
+    fn events_resolve_by_name_fully_qualified_name_or_builtin() {
+        let def = match signup() {
+            EventKind::Defined(d) => d,
+            EventKind::Builtin(_) => unreachable!(),
+        };
+        let lookup = |n: &str| (n == "signup").then(|| def.clone());
+        assert!(matches!(
+            resolve_event("signup", lookup),
+            Ok(EventKind::Defined(_))
+        ));
+        assert!(matches!(
+            resolve_event("pe1234567_signup", lookup),
+            Ok(EventKind::Defined(_))
+        ));
+        assert!(matches!(
+            resolve_event("$pageview", lookup),
+            Ok(EventKind::Builtin(_))
+        ));
+        let unknown = resolve_event("checkout", lookup).unwrap_err();
+        assert_eq!(
+            unknown.message,
+            "event \"checkout\" is not defined; create its definition first"
+        );
+        assert_eq!(strip_portal_prefix("pe_x"), None);
+    }
+
+    #[test]
+    fn emails_are_normalized() {
+        assert_eq!(
+            normalize_email(" Mark.S@Lumon.Industries ").as_deref(),
+            Some("mark.s@lumon.industries")
+        );
+        assert_eq!(normalize_email("nobody"), None);
+        assert_eq!(normalize_email("@x"), None);
+    }
+}
