@@ -4,15 +4,35 @@
 //! every function takes plain JS values, never throws for bad input, and reports what it cut or
 //! dropped through `onWarning`. On other targets only [`core`] is built: the pure logic the
 //! collector shares (limits, name rules, the wire format).
-#![forbid(unsafe_code)]
+// std's panic and formatting machinery would be ~15 KB of every page load: the tracker is
+// `no_std` (with `alloc`) on wasm; on the host the core is ordinary std code.
+#![cfg_attr(target_arch = "wasm32", no_std)]
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
+
+extern crate alloc;
 
 pub mod core;
 
 #[cfg(target_arch = "wasm32")]
 mod browser;
 #[cfg(target_arch = "wasm32")]
+mod single_thread;
+#[cfg(target_arch = "wasm32")]
 mod tracker;
+
+/// The shipped build's allocator: talc, about 1 KB of wasm (std's dlmalloc is about 8 KB).
+#[cfg(all(target_arch = "wasm32", feature = "tiny"))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
+/// The shipped build has no panic messages: a panic traps, and the JS wrappers around every
+/// call catch the trap, so the page never sees it (see `js/commands.js`).
+#[cfg(all(target_arch = "wasm32", feature = "tiny"))]
+#[panic_handler]
+fn panic(_: &::core::panic::PanicInfo) -> ! {
+    ::core::arch::wasm32::unreachable()
+}
 
 #[cfg(target_arch = "wasm32")]
 pub use api::*;
@@ -25,6 +45,8 @@ mod api {
     use crate::core::properties::clean_properties;
     use crate::core::warning::Warning;
     use crate::tracker::{self, Report, Sink};
+    use alloc::vec;
+    use alloc::vec::Vec;
     use js_sys::Promise;
     use wasm_bindgen::prelude::*;
 

@@ -6,15 +6,17 @@
 //! refused with a warning instead of panicking. Warnings are collected while the state is
 //! borrowed and reported after it is released, for the same reason.
 
-use std::cell::RefCell;
-
-use gloo_timers::callback::Timeout;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::browser::listener::EventListener;
 use crate::browser::random::RandomPool;
 use crate::browser::storage::Store;
+use crate::browser::timer::Timer;
 use crate::browser::transport::{self, Outcome};
 use crate::browser::{console, page};
 use crate::core::batch::{BatchPolicy, SendQueue};
@@ -24,6 +26,7 @@ use crate::core::payload::{batch_overhead, encode_batch, WireEvent};
 use crate::core::properties::Props;
 use crate::core::session::Session;
 use crate::core::warning::Warning;
+use crate::single_thread::Global;
 
 const KEY_VISITOR: &str = "vid";
 const KEY_SESSION: &str = "sid";
@@ -32,9 +35,7 @@ const KEY_CONSENT: &str = "consent";
 /// `track` call would cost more than the rest of the call.
 const SESSION_SAVE_EVERY_MS: u64 = 5_000;
 
-thread_local! {
-    static TRACKER: RefCell<Option<Tracker>> = const { RefCell::new(None) };
-}
+static TRACKER: Global<Option<Tracker>> = Global::new(None);
 
 /// One warning, with the event and the name (property, option) it concerns.
 pub struct Report {
@@ -90,7 +91,7 @@ impl Sink {
 
 /// The sink of the running tracker (a default sink before `init`).
 fn current_sink() -> Sink {
-    TRACKER.with(|cell| cell.try_borrow().ok().and_then(|t| t.as_ref().map(|t| t.sink.clone())).unwrap_or_default())
+    TRACKER.cell().try_borrow().ok().and_then(|t| t.as_ref().map(|t| t.sink.clone())).unwrap_or_default()
 }
 
 /// Reports warnings gathered outside the tracker's state.
@@ -104,10 +105,10 @@ pub fn emit(reports: Reports) {
 /// (or the call re-entered the tracker from a page callback).
 pub fn with<R>(f: impl FnOnce(&mut Tracker, &mut Reports) -> R) -> Option<R> {
     let mut reports = Vec::new();
-    let out = TRACKER.with(|cell| match cell.try_borrow_mut() {
+    let out = match TRACKER.cell().try_borrow_mut() {
         Ok(mut slot) => slot.as_mut().map(|t| f(t, &mut reports)),
         Err(_) => None,
-    });
+    };
     if out.is_none() {
         reports.push(Report::new(Warning::NotInitialized, None, None));
     }
@@ -117,18 +118,16 @@ pub fn with<R>(f: impl FnOnce(&mut Tracker, &mut Reports) -> R) -> Option<R> {
 
 /// Whether `init` has completed.
 pub fn is_running() -> bool {
-    TRACKER.with(|cell| cell.try_borrow().map(|t| t.is_some()).unwrap_or(true))
+    TRACKER.cell().try_borrow().map(|t| t.is_some()).unwrap_or(true)
 }
 
 /// Starts the tracker; the page-lifecycle listeners it installs live as long as it does.
 pub fn start(opts: ResolvedOptions, sink: Sink) {
     let mut reports = Vec::new();
     let tracker = Tracker::new(opts, sink.clone(), &mut reports);
-    TRACKER.with(|cell| {
-        if let Ok(mut slot) = cell.try_borrow_mut() {
-            *slot = Some(tracker);
-        }
-    });
+    if let Ok(mut slot) = TRACKER.cell().try_borrow_mut() {
+        *slot = Some(tracker);
+    }
     sink.emit(reports);
 }
 
@@ -150,7 +149,7 @@ pub struct Tracker {
     defaults: Props,
     queue: SendQueue,
     opted_out: bool,
-    timer: Option<Timeout>,
+    timer: Timer,
     _listeners: Vec<EventListener>,
 }
 
@@ -192,7 +191,12 @@ impl Tracker {
             defaults: Vec::new(),
             queue: SendQueue::default(),
             opted_out,
-            timer: None,
+            timer: Timer::new(|| {
+                with(|t, r| {
+                    t.timer.fired();
+                    let _ = t.send_all(r);
+                });
+            }),
             _listeners: lifecycle_listeners(),
         };
         tracker.refresh_page();
@@ -265,7 +269,7 @@ impl Tracker {
     pub fn opt_out(&mut self) {
         self.opted_out = true;
         self.queue = SendQueue::default();
-        self.timer = None;
+        self.timer.cancel();
         self.store.remove(KEY_VISITOR);
         self.store.remove(KEY_SESSION);
         self.store.set(KEY_CONSENT, "out");
@@ -279,19 +283,14 @@ impl Tracker {
     }
 
     fn arm_timer(&mut self) {
-        if self.timer.is_none() && !self.queue.is_empty() {
-            self.timer = Some(Timeout::new(self.opts.flush_interval_ms, || {
-                with(|t, r| {
-                    t.timer = None;
-                    let _ = t.send_all(r);
-                });
-            }));
+        if !self.queue.is_empty() {
+            self.timer.start(self.opts.flush_interval_ms);
         }
     }
 
     /// Sends everything queued with `fetch`; the promise settles when every request has.
     pub fn send_all(&mut self, _reports: &mut Reports) -> Promise {
-        self.timer = None;
+        self.timer.cancel();
         let url = self.opts.collect_url();
         let sends = js_sys::Array::new();
         while !self.queue.is_empty() {
@@ -306,7 +305,7 @@ impl Tracker {
     /// A beacon the browser refuses is split in half and tried again; a single event that is
     /// still refused goes by `fetch` with `keepalive`.
     pub fn send_by_beacon(&mut self) {
-        self.timer = None;
+        self.timer.cancel();
         let url = self.opts.collect_url();
         while !self.queue.is_empty() {
             let batch = self.queue.take_batch(&self.policy, self.overhead);

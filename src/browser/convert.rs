@@ -2,6 +2,7 @@
 //! proxy, a cyclic array — each ends as a value the core can drop, never as an exception.
 
 use crate::core::value::RawValue;
+use alloc::string::String;
 use js_sys::{Array, Date, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

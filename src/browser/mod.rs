@@ -9,4 +9,5 @@ pub mod listener;
 pub mod page;
 pub mod random;
 pub mod storage;
+pub mod timer;
 pub mod transport;

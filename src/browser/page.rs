@@ -2,6 +2,7 @@
 //! `navigator`. Any property a browser does not give is left empty.
 
 use crate::core::context::PageInfo;
+use alloc::string::String;
 
 /// The current `location.href`, or "" outside a page.
 pub fn href() -> String {

@@ -2,6 +2,7 @@
 //! `track` call usually costs no crossing into JS for its event id.
 
 use crate::core::uuid::format_v4;
+use alloc::string::String;
 
 const POOL: usize = 256;
 

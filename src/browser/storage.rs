@@ -1,6 +1,7 @@
 //! `localStorage`, reached only through a probe: a missing, disabled, full or throwing
 //! storage degrades to "not stored" and never throws into the page.
 
+use alloc::string::String;
 use web_sys::Storage;
 
 /// Prefix of every key the tracker writes; the version lets a later format move on cleanly.

@@ -2,6 +2,8 @@
 //! synchronous `sendBeacon` when it is being hidden or left (an awaited promise would be cut
 //! off). Bodies are `text/plain`, a CORS "simple" request, so no preflight is needed.
 
+use alloc::rc::Rc;
+use core::cell::Cell;
 use js_sys::{Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::{RequestInit, Response};
@@ -50,7 +52,7 @@ pub fn post(url: &str, body: &str, done: impl FnOnce(Outcome) + 'static) -> Prom
     let keepalive = body.len() < crate::core::batch::BEACON_LIMIT;
     let _ = Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::from_bool(keepalive));
     // Exactly one of the two callbacks runs; the shared cell hands `done` to whichever does.
-    let done = std::rc::Rc::new(std::cell::Cell::new(Some(done)));
+    let done = Rc::new(Cell::new(Some(done)));
     let on_error = {
         let done = done.clone();
         Closure::once_into_js(move |_: JsValue| {

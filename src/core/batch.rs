@@ -3,7 +3,8 @@
 //! Events are kept already encoded, with a running byte count, so deciding whether to send
 //! costs nothing per event (Segment re-encodes the whole buffer on every event).
 
-use std::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// Browsers refuse a `sendBeacon` or `keepalive` body over 64 KiB.
 pub const BEACON_LIMIT: usize = 64 * 1024;
@@ -26,7 +27,9 @@ impl Default for BatchPolicy {
 /// Encoded events waiting to be sent, oldest first.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct SendQueue {
-    events: VecDeque<String>,
+    // A Vec, not a VecDeque: batches leave from the front rarely and in bulk, and VecDeque's
+    // generic code costs kilobytes of wasm.
+    events: Vec<String>,
     bytes: usize,
 }
 
@@ -34,16 +37,14 @@ impl SendQueue {
     /// Adds an encoded event; `true` when the queue has reached a size that should be sent now.
     pub fn push(&mut self, encoded: String, policy: &BatchPolicy, overhead: usize) -> bool {
         self.bytes += encoded.len() + 1;
-        self.events.push_back(encoded);
+        self.events.push(encoded);
         self.events.len() >= policy.max_events || self.bytes + overhead >= policy.max_bytes
     }
 
     /// Puts a batch that could not be sent back at the front, in its original order.
     pub fn unshift(&mut self, batch: Vec<String>) {
-        for event in batch.into_iter().rev() {
-            self.bytes += event.len() + 1;
-            self.events.push_front(event);
-        }
+        self.bytes += batch.iter().map(|e| e.len() + 1).sum::<usize>();
+        self.events.splice(0..0, batch);
     }
 
     /// Number of queued events.

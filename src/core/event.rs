@@ -2,6 +2,8 @@
 
 use super::limits::{check_name_chars, truncate_js, MAX_NAME_LEN};
 use super::warning::Warning;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
 
 /// Built-in page view event (`trackPageView`). `$` cannot start a custom name, so built-ins
 /// never collide with a definition.

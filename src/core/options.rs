@@ -1,6 +1,8 @@
 //! `init` options, resolved once into a struct where every field is present and clamped.
 
 use super::warning::Warning;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
 
 /// Options as the page passed them; the browser shell fills what it could read.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -50,6 +52,7 @@ impl ResolvedOptions {
             site: site.trim().to_owned(),
             debug: raw.debug.unwrap_or(false),
             auto_page_view: raw.auto_page_view.unwrap_or(true),
+            // Casts truncate, which is the floor for these positive values (`f64::floor` is std's).
             flush_at: clamp(raw.flush_at, 1.0, 100.0, 20.0) as usize,
             flush_interval_ms: clamp(raw.flush_interval_ms, 250.0, 60_000.0, 2_000.0) as u32,
         })
@@ -67,7 +70,7 @@ impl ResolvedOptions {
 // formatting (about 17 KB) into the wasm.
 fn clamp(value: Option<f64>, min: f64, max: f64, default: f64) -> f64 {
     match value {
-        Some(v) if v.is_finite() => v.max(min).min(max).floor(),
+        Some(v) if v.is_finite() => v.max(min).min(max),
         _ => default,
     }
 }

@@ -12,6 +12,7 @@
 //! ```
 
 use super::properties::Props;
+use alloc::string::String;
 
 /// One tracked event on the wire.
 #[derive(Debug, Clone, PartialEq, Default)]

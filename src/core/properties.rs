@@ -6,6 +6,9 @@
 use super::limits::{check_name_chars, truncate_js, value_limit, MAX_NAME_LEN, MAX_PROPERTIES};
 use super::value::{to_wire_string, RawValue};
 use super::warning::Warning;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// Name/value pairs in the order they were given.
 pub type Props = Vec<(String, String)>;

@@ -1,6 +1,9 @@
 //! Sessions: a session id lives until the visitor has been idle for 30 minutes, the rule
 //! analytics tools share (Google Analytics, HubSpot, PostHog), so session counts compare.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+
 /// Idle time after which the next event starts a new session, in milliseconds.
 pub const SESSION_IDLE_MS: u64 = 30 * 60 * 1000;
 

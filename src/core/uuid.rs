@@ -3,6 +3,8 @@
 //! The bytes come from `crypto.getRandomValues` in the browser shell; formatting is here so it
 //! is tested on the host and so the collector can check ids with the same code.
 
+use alloc::string::String;
+
 /// Formats 16 random bytes as a version 4, variant 1 UUID (`xxxxxxxx-xxxx-4xxx-[89ab]xxx-…`).
 pub fn format_v4(mut bytes: [u8; 16]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";

@@ -4,6 +4,8 @@
 //! JS string form, so `0.1 + 0.2` reads as JavaScript prints it); everything after that is here.
 
 use super::warning::Warning;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// A JS value as the browser shell read it.
 #[derive(Debug, Clone, PartialEq)]

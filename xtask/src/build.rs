@@ -34,6 +34,8 @@ pub fn build(profile: Profile) -> Result<Vec<PathBuf>> {
     cargo.args(["build", "-p", "wasmtrack", "--lib", "--target", "wasm32-unknown-unknown", "--profile", cargo_profile]);
     if profile == Profile::Debug {
         cargo.args(["--features", "debug-panic"]);
+    } else {
+        cargo.args(["--features", "tiny"]);
     }
     status(&mut cargo)?;
 
@@ -52,6 +54,9 @@ pub fn build(profile: Profile) -> Result<Vec<PathBuf>> {
             "--enable-mutable-globals",
             "--enable-reference-types",
             "--enable-multivalue",
+            "--strip-debug",
+            "--strip-producers",
+            "--strip-target-features",
         ]).arg(&wasm).arg("-o").arg(&wasm))?;
     }
 
