@@ -16,7 +16,7 @@ use wasmtrack::core::limits::{
 use wasmtrack::core::properties::Props;
 
 use crate::error::ErrorDetail;
-use crate::model::{hubspot_defaults, EventDefinition, PropertyType};
+use crate::model::{hubspot_defaults, EventDefinition, PropertyOption, PropertyType};
 
 /// One broken rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,55 +213,65 @@ fn check_pair(event: &str, property: &str, value: &str) -> Result<(), Violation>
     Ok(())
 }
 
+/// The allowed values of an enumeration, from a definition or from HubSpot's defaults.
+enum Options<'a> {
+    Custom(&'a [PropertyOption]),
+    Default(&'static [&'static str]),
+}
+
+impl Options<'_> {
+    fn contains(&self, value: &str) -> bool {
+        match self {
+            Options::Custom(list) => list.iter().any(|o| o.value == value),
+            Options::Default(list) => list.contains(&value),
+        }
+    }
+
+    fn values(&self) -> Vec<&str> {
+        match self {
+            Options::Custom(list) => list.iter().map(|o| o.value.as_str()).collect(),
+            Options::Default(list) => list.to_vec(),
+        }
+    }
+}
+
 fn check_type(def: &EventDefinition, property: &str, value: &str) -> Result<(), Violation> {
     let event = &def.name;
-    let custom = def.property(property);
-    let (kind, is_option): (PropertyType, Box<dyn Fn(&str) -> bool + '_>) = match custom {
-        Some(p) => (
-            p.kind,
-            Box::new(move |v| p.options.iter().any(|o| o.value == v)),
-        ),
+    let (kind, options) = match def.property(property) {
+        Some(p) => (p.kind, Options::Custom(&p.options)),
         None => match hubspot_defaults::lookup(property).filter(|_| def.include_default_properties)
         {
-            Some((kind, options)) => (kind, Box::new(move |v| options.contains(&v))),
+            Some((kind, options)) => (kind, Options::Default(options)),
             None => {
                 let message = format!("event \"{event}\" has no property \"{property}\"; add it to the definition first");
                 return Err(Violation::new("PROPERTY_NOT_DEFINED", message).on(property));
             }
         },
     };
-    let ok = match kind {
-        PropertyType::String => true,
-        PropertyType::Number => value.parse::<f64>().is_ok_and(f64::is_finite),
-        PropertyType::Datetime => crate::timestamp::parse(value).is_some(),
-        PropertyType::Enumeration => value.split(';').all(|v| is_option(v)),
+    let (ok, code, rule) = match kind {
+        PropertyType::String => (true, "INVALID_PROPERTY_VALUE", String::new()),
+        PropertyType::Number => (
+            value.parse::<f64>().is_ok_and(f64::is_finite),
+            "INVALID_NUMBER",
+            "a number".to_owned(),
+        ),
+        PropertyType::Datetime => (
+            crate::timestamp::parse(value).is_some(),
+            "INVALID_DATETIME",
+            "a datetime (epoch milliseconds or ISO 8601)".to_owned(),
+        ),
+        PropertyType::Enumeration => (
+            value.split(';').all(|v| options.contains(v)),
+            "INVALID_ENUMERATION_VALUE",
+            format!(
+                "one or more `;`-separated values among the options [{}]",
+                options.values().join(", ")
+            ),
+        ),
     };
     if ok {
         return Ok(());
     }
-    let (code, rule) = match kind {
-        PropertyType::String => ("INVALID_PROPERTY_VALUE", "a string".to_owned()),
-        PropertyType::Number => ("INVALID_NUMBER", "a number".to_owned()),
-        PropertyType::Datetime => (
-            "INVALID_DATETIME",
-            "a datetime (epoch milliseconds or ISO 8601)".to_owned(),
-        ),
-        PropertyType::Enumeration => {
-            let options: Vec<String> = match custom {
-                Some(p) => p.options.iter().map(|o| o.value.clone()).collect(),
-                None => hubspot_defaults::lookup(property)
-                    .map(|(_, o)| o.iter().map(|s| s.to_string()).collect())
-                    .unwrap_or_default(),
-            };
-            (
-                "INVALID_ENUMERATION_VALUE",
-                format!(
-                    "one or more `;`-separated values among the options [{}]",
-                    options.join(", ")
-                ),
-            )
-        }
-    };
     let message =
         format!("event \"{event}\": value \"{value}\" of property \"{property}\" is not {rule}");
     Err(Violation::new(code, message).on(property))
@@ -279,7 +289,7 @@ pub fn normalize_email(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{PrimaryObject, PropertyDef, PropertyOption};
+    use crate::model::{PrimaryObject, PropertyDef};
 
     fn prop(name: &str, kind: PropertyType, options: &[&str]) -> PropertyDef {
         PropertyDef {

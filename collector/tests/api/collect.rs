@@ -1,0 +1,267 @@
+//! Beacons from the tracker: each event judged on its own, refused ones kept with their
+//! reason, duplicates stored once, origins enforced, clocks corrected, visitors linked.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+fn batch(events: Vec<Value>) -> Value {
+    json!({"site": "shop", "sent": now_ms(), "events": events})
+}
+
+#[tokio::test]
+async fn valid_events_are_stored_and_invalid_ones_kept_with_their_reason() {
+    let app = test_app().with_fixtures().await;
+    let now = now_ms();
+    let events = vec![
+        wire_event(1, "$pageview", now, "v1", json!({})),
+        wire_event(2, "signup", now, "v1", json!({"plan": "pro", "seats": 2})),
+        wire_event(3, "signup", now, "v1", json!({"plan": "gold"})),
+        wire_event(4, "checkout", now, "v1", json!({})),
+        json!({"id": uuid(5), "name": "signup"}),
+        wire_event(6, "signup", now, "v1", json!({"note": "n".repeat(257)})),
+    ];
+    let answer = app.beacon(batch(events)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.body["stored"], 2);
+    assert_eq!(answer.body["duplicates"], 0);
+    let rejected = answer.body["rejected"].as_array().unwrap();
+    let ids: Vec<&str> = rejected.iter().filter_map(|r| r["id"].as_str()).collect();
+    assert_eq!(ids, [uuid(3), uuid(4), uuid(5), uuid(6)]);
+    assert!(rejected[0]["reason"].as_str().unwrap().contains("gold"));
+    assert!(rejected[1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("\"checkout\" is not defined"));
+    assert!(rejected[2]["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("malformed event"));
+    assert!(rejected[3]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("over the limit of 256"));
+
+    let listed = app.get("/v1/rejected").await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let listed = listed.body["results"].as_array().unwrap().clone();
+    assert_eq!(listed.len(), 4);
+    assert_eq!(listed[0]["id"], uuid(6), "newest first");
+    assert_eq!(listed[3]["event"]["p"]["plan"], "gold");
+    assert_eq!(listed[3]["site"], "shop");
+
+    let stored = app.all_events().await;
+    assert_eq!(stored.len(), 2);
+    assert_eq!(
+        stored[1]["properties"],
+        json!({"plan": "pro", "seats": "2"})
+    );
+    assert_eq!(stored[1]["defaultProperties"]["path"], "/pricing");
+}
+
+#[tokio::test]
+async fn a_retried_beacon_is_stored_once() {
+    let app = test_app().with_fixtures().await;
+    let now = now_ms();
+    let body = batch(vec![
+        wire_event(1, "signup", now, "v1", json!({})),
+        wire_event(1, "signup", now, "v1", json!({})),
+        wire_event(2, "signup", now, "v1", json!({"seats": "x"})),
+    ]);
+    let first = app.beacon(body.clone()).await;
+    assert_eq!(
+        (
+            first.body["stored"].clone(),
+            first.body["duplicates"].clone()
+        ),
+        (json!(1), json!(1))
+    );
+    let again = app.beacon(body).await;
+    assert_eq!(
+        (
+            again.body["stored"].clone(),
+            again.body["duplicates"].clone()
+        ),
+        (json!(0), json!(2))
+    );
+    assert_eq!(app.all_events().await.len(), 1);
+    assert_eq!(
+        app.get("/v1/rejected").await.body["results"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
+
+#[tokio::test]
+async fn the_origin_must_be_allowed_for_the_site() {
+    let app = test_app().with_fixtures().await;
+    let body = batch(vec![wire_event(1, "$pageview", now_ms(), "v1", json!({}))]).to_string();
+    let wrong = app
+        .call(beacon_request(&body, Some("https://evil.example")))
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    assert_eq!(wrong.error_category(), "FORBIDDEN");
+    assert_eq!(
+        wrong.header("access-control-allow-origin"),
+        Some("https://evil.example"),
+        "readable by the tracker"
+    );
+    let none = app.call(beacon_request(&body, None)).await;
+    assert_eq!(none.status, StatusCode::FORBIDDEN);
+    let unknown = body.replace("\"shop\"", "\"nosuchsite\"");
+    assert_eq!(
+        app.call(beacon_request(&unknown, Some(ORIGIN)))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(app.all_events().await.is_empty());
+
+    let ok = app.call(beacon_request(&body, Some(ORIGIN))).await;
+    assert_eq!(ok.status, StatusCode::OK);
+    assert_eq!(ok.header("access-control-allow-origin"), Some(ORIGIN));
+    assert_eq!(ok.header("vary"), Some("Origin"));
+}
+
+#[tokio::test]
+async fn a_site_listing_star_accepts_any_origin_and_servers() {
+    let app = test_app().with_fixtures().await;
+    app.post("/v1/sites", json!({"id": "open", "origins": ["*"]}))
+        .await;
+    let body =
+        json!({"site": "open", "events": [wire_event(1, "$pageview", now_ms(), "v1", json!({}))]})
+            .to_string();
+    assert_eq!(
+        app.call(beacon_request(&body, None)).await.body["stored"],
+        1
+    );
+    assert_eq!(
+        app.call(beacon_request(&body, Some("https://any.example")))
+            .await
+            .body["duplicates"],
+        1
+    );
+}
+
+#[tokio::test]
+async fn preflight_is_answered_for_known_origins() {
+    let app = test_app().with_fixtures().await;
+    let preflight = |origin: &str| {
+        Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/v1/collect")
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let ok = app.call(preflight(ORIGIN)).await;
+    assert_eq!(ok.status, StatusCode::NO_CONTENT);
+    assert_eq!(ok.header("access-control-allow-origin"), Some(ORIGIN));
+    assert_eq!(
+        ok.header("access-control-allow-methods"),
+        Some("POST, OPTIONS")
+    );
+    assert_eq!(
+        ok.header("access-control-allow-headers"),
+        Some("content-type")
+    );
+    assert_eq!(
+        app.call(preflight("https://evil.example")).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn client_clock_skew_is_corrected_with_sent() {
+    let app = test_app().with_fixtures().await;
+    // The visitor's clock is an hour fast; the event happened 5 s before the beacon left.
+    let hour = 3_600_000;
+    let client_now = now_ms() + hour;
+    let body = json!({"site": "shop", "sent": client_now, "events": [wire_event(1, "$pageview", client_now - 5_000, "v1", json!({}))]});
+    app.beacon(body).await;
+    let stored = app.all_events().await;
+    let occurred =
+        wasmtrack_collector::timestamp::parse(stored[0]["occurredAt"].as_str().unwrap()).unwrap();
+    let expected = now_ms() - 5_000;
+    assert!(
+        (occurred - expected).abs() < 2_000,
+        "occurred {occurred}, expected about {expected}"
+    );
+}
+
+#[tokio::test]
+async fn identify_brings_earlier_anonymous_events_into_the_contacts_timeline() {
+    let app = test_app().with_fixtures().await;
+    let t = now_ms() - 60_000;
+    let anonymous = batch(vec![
+        wire_event(1, "$pageview", t, "visitor-7", json!({})),
+        wire_event(2, "signup", t + 1_000, "visitor-7", json!({"plan": "free"})),
+        wire_event(9, "$pageview", t + 1_500, "someone-else", json!({})),
+    ]);
+    assert_eq!(app.beacon(anonymous).await.body["stored"], 3);
+    let timeline = "/events/v3/events?objectType=contact&objectProperty.email=grace@example.com&sort=occurredAt";
+    assert_eq!(app.get(timeline).await.body["results"], json!([]));
+
+    let mut identify = wire_event(3, "$identify", t + 2_000, "visitor-7", json!({}));
+    identify["email"] = json!("Grace@Example.com");
+    identify["uid"] = json!("crm-42");
+    assert_eq!(app.beacon(batch(vec![identify])).await.body["stored"], 1);
+    let later = wire_event(4, "$pageview", t + 3_000, "visitor-7", json!({}));
+    app.beacon(batch(vec![later])).await;
+
+    let events = app.get(timeline).await.body["results"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let ids: Vec<&str> = events.iter().filter_map(|e| e["id"].as_str()).collect();
+    assert_eq!(ids, [uuid(1), uuid(2), uuid(3), uuid(4)]);
+    let contact = events[0]["objectId"].as_str().unwrap().to_owned();
+    assert!(events.iter().all(|e| e["objectId"] == contact));
+    let by_id = app
+        .get(&format!(
+            "/events/v3/events?objectType=contact&objectId={contact}&eventType=signup"
+        ))
+        .await;
+    assert_eq!(by_id.body["results"].as_array().map(Vec::len), Some(1));
+
+    // A server-side completion for the same person lands on the same timeline.
+    let sent = app
+        .post(
+            "/events/v3/send",
+            json!({"eventName": "signup", "email": "grace@example.com", "properties": {}}),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::NO_CONTENT);
+    let all = app
+        .get(&format!(
+            "/events/v3/events?objectType=contact&objectId={contact}"
+        ))
+        .await;
+    assert_eq!(all.body["results"].as_array().map(Vec::len), Some(5));
+}
+
+#[tokio::test]
+async fn beacons_with_bad_json_or_too_many_bytes_are_refused_whole() {
+    let app = test_app().with_fixtures().await;
+    let bad = app
+        .call(beacon_request(
+            "{\"site\":\"shop\",\"events\":[",
+            Some(ORIGIN),
+        ))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.error_category(), "VALIDATION_ERROR");
+    assert_eq!(bad.header("access-control-allow-origin"), Some(ORIGIN));
+    let big = format!(
+        "{{\"site\":\"shop\",\"events\":[],\"pad\":\"{}\"}}",
+        "x".repeat(1024 * 1024)
+    );
+    let too_big = app.call(beacon_request(&big, Some(ORIGIN))).await;
+    assert_eq!(too_big.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(too_big.error_category(), "PAYLOAD_TOO_LARGE");
+}

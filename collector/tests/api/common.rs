@@ -1,0 +1,201 @@
+//! Test helpers: an app on a temporary database, driven with `oneshot` (no socket), and
+//! request builders that read like the user stories.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+use tower::ServiceExt;
+use wasmtrack_collector::store::SqliteStore;
+use wasmtrack_collector::{router, AppState, DB_FILE};
+
+pub const TOKEN: &str = "test-admin-token";
+pub const ORIGIN: &str = "https://shop.example";
+
+/// The app on a fresh temporary database (deleted when this is dropped).
+pub struct TestApp {
+    pub router: Router,
+    _dir: TempDir,
+}
+
+pub fn test_state() -> (AppState, Arc<SqliteStore>, TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Arc::new(SqliteStore::open(&dir.path().join(DB_FILE)).expect("open store"));
+    (AppState::new(store.clone(), TOKEN), store, dir)
+}
+
+pub fn test_app() -> TestApp {
+    let (state, _store, dir) = test_state();
+    TestApp {
+        router: router(state),
+        _dir: dir,
+    }
+}
+
+/// An answer: status, headers and body (JSON when it is JSON, else a string).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts HubSpot's error shape and returns the category.
+    pub fn error_category(&self) -> &str {
+        assert_eq!(self.body["status"], "error", "{}", self.text);
+        assert!(
+            self.body["correlationId"]
+                .as_str()
+                .is_some_and(|c| c.len() == 36),
+            "{}",
+            self.text
+        );
+        assert!(
+            self.body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{}",
+            self.text
+        );
+        assert!(self.body["errors"].is_array(), "{}", self.text);
+        self.body["category"].as_str().unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub async fn call(&self, req: Request<Body>) -> Answer {
+        let response = self.router.clone().oneshot(req).await.expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.call(admin(Method::GET, path, None)).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.call(admin(Method::POST, path, Some(body.to_string())))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Answer {
+        self.call(admin(Method::PATCH, path, Some(body.to_string())))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Answer {
+        self.call(admin(Method::PUT, path, Some(body.to_string())))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str) -> Answer {
+        self.call(admin(Method::DELETE, path, None)).await
+    }
+
+    /// Posts a beacon body as the tracker does (`text/plain`, from `ORIGIN`).
+    pub async fn beacon(&self, body: Value) -> Answer {
+        self.call(beacon_request(&body.to_string(), Some(ORIGIN)))
+            .await
+    }
+
+    /// Creates the site `shop` for `ORIGIN` and the definitions the tests use.
+    pub async fn with_fixtures(self) -> Self {
+        let site = self
+            .post("/v1/sites", json!({"id": "shop", "origins": [ORIGIN]}))
+            .await;
+        assert_eq!(site.status, StatusCode::CREATED, "{}", site.text);
+        let def = self
+            .post("/events/v3/event-definitions", signup_definition())
+            .await;
+        assert_eq!(def.status, StatusCode::CREATED, "{}", def.text);
+        self
+    }
+
+    /// Every event of the store, oldest first (up to 1000).
+    pub async fn all_events(&self) -> Vec<Value> {
+        let answer = self
+            .get("/events/v3/events?sort=occurredAt&limit=1000")
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        answer.body["results"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// A request with the admin token and a JSON body.
+pub fn admin(method: Method, path: &str, body: Option<String>) -> Request<Body> {
+    let builder = Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .header(header::CONTENT_TYPE, "application/json");
+    builder
+        .body(body.map(Body::from).unwrap_or_else(Body::empty))
+        .expect("request")
+}
+
+pub fn beacon_request(body: &str, origin: Option<&str>) -> Request<Body> {
+    let mut builder = Request::builder()
+        .method(Method::POST)
+        .uri("/v1/collect")
+        .header(header::CONTENT_TYPE, "text/plain;charset=UTF-8");
+    if let Some(origin) = origin {
+        builder = builder.header(header::ORIGIN, origin);
+    }
+    builder.body(Body::from(body.to_owned())).expect("request")
+}
+
+/// `signup`: one property of each type, plus a URL property.
+pub fn signup_definition() -> Value {
+    json!({
+        "label": "Signed up",
+        "name": "signup",
+        "description": "A visitor created an account",
+        "propertyDefinitions": [
+            {"name": "plan", "label": "Plan", "type": "enumeration",
+             "options": [{"label": "Free", "value": "free"}, {"label": "Pro", "value": "pro"}, {"label": "Team", "value": "team"}]},
+            {"name": "seats", "label": "Seats", "type": "number"},
+            {"name": "trial_end", "label": "Trial end", "type": "datetime"},
+            {"name": "note", "label": "Note", "type": "string"},
+            {"name": "landing_url", "label": "Landing URL", "type": "string"}
+        ]
+    })
+}
+
+/// A UUID v4 made from a number, so tests can name their events.
+pub fn uuid(n: u32) -> String {
+    format!("00000000-0000-4000-8000-{n:012}")
+}
+
+/// A beacon event as the tracker encodes it.
+pub fn wire_event(n: u32, name: &str, ts: i64, vid: &str, props: Value) -> Value {
+    json!({"id": uuid(n), "name": name, "ts": ts, "vid": vid, "sid": "s1", "p": props, "d": {"url": "https://shop.example/pricing", "path": "/pricing"}})
+}
+
+pub fn now_ms() -> i64 {
+    wasmtrack_collector::timestamp::now_ms()
+}
