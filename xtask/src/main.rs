@@ -8,6 +8,8 @@
 //! Each task installs what it needs when it is missing (see `tools.rs`).
 
 mod build;
+mod demo;
+mod http;
 mod run;
 mod size;
 mod tools;
@@ -22,9 +24,9 @@ fn main() {
     let outcome = match task {
         "build" => build_task(flags),
         "test" => test_task(),
-        "demo" => demo_task(),
+        "demo" => demo::demo(flag_value(flags, "--listen")),
         _ => {
-            eprintln!("usage: cargo xtask <build [--debug] | test | demo>");
+            eprintln!("usage: cargo xtask <build [--debug] | test | demo [--listen ADDR:PORT]>");
             std::process::exit(2);
         }
     };
@@ -64,6 +66,6 @@ fn test_task() -> Result {
     status(cmd("node").args(["--test", "--test-concurrency=1", "tests/e2e/"]))
 }
 
-fn demo_task() -> Result {
-    Err("the demo needs the collector (issue 3)".into())
+fn flag_value<'a>(flags: &'a [String], name: &str) -> Option<&'a str> {
+    flags.iter().position(|f| f == name).and_then(|i| flags.get(i + 1)).map(String::as_str)
 }
