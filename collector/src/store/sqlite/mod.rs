@@ -17,7 +17,8 @@ use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
-use tokio::sync::{mpsc, oneshot};
+use std::sync::mpsc::{self, SyncSender, TrySendError};
+use tokio::sync::oneshot;
 
 use crate::error::ErrorDetail;
 use crate::model::{DefinitionChange, EventDefinition, Site};
@@ -37,7 +38,7 @@ type Sites = Arc<RwLock<BTreeMap<String, Arc<Site>>>>;
 
 /// The SQLite implementation of [`EventStore`].
 pub struct SqliteStore {
-    jobs: mpsc::Sender<Job>,
+    jobs: SyncSender<Job>,
     reads: Arc<ReadPool>,
     definitions: Definitions,
     sites: Sites,
@@ -51,7 +52,7 @@ impl SqliteStore {
         schema::migrate(&mut conn)?;
         let definitions = Arc::new(RwLock::new(load_definitions(&conn)?));
         let sites = Arc::new(RwLock::new(load_sites(&conn)?));
-        let (jobs, rx) = mpsc::channel(WRITE_QUEUE_JOBS);
+        let (jobs, rx) = mpsc::sync_channel(WRITE_QUEUE_JOBS);
         std::thread::Builder::new()
             .name("wasmtrack-writer".into())
             .spawn(move || writer::run(conn, rx))
@@ -73,8 +74,17 @@ impl SqliteStore {
         let job = Job::Admin(Box::new(move |conn| {
             let _ = tx.send(work(conn));
         }));
-        self.jobs.send(job).await.map_err(|_| StoreError::Closed)?;
+        self.enqueue(job).await?;
         rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Queues a job that must not be refused for a full queue (it waits on a blocking thread).
+    async fn enqueue(&self, job: Job) -> Result<(), StoreError> {
+        let jobs = self.jobs.clone();
+        tokio::task::spawn_blocking(move || jobs.send(job))
+            .await
+            .map_err(|e| StoreError::Internal(format!("queue task: {e}")))?
+            .map_err(|_| StoreError::Closed)
     }
 
     async fn read<T: Send + 'static>(
@@ -336,8 +346,8 @@ impl EventStore for SqliteStore {
         self.jobs
             .try_send(Job::Ingest(ingest, tx))
             .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => StoreError::Busy,
-                mpsc::error::TrySendError::Closed(_) => StoreError::Closed,
+                TrySendError::Full(_) => StoreError::Busy,
+                TrySendError::Disconnected(_) => StoreError::Closed,
             })?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
@@ -362,7 +372,7 @@ impl EventStore for SqliteStore {
 
     async fn close(&self) {
         let (tx, rx) = oneshot::channel();
-        if self.jobs.send(Job::Shutdown(tx)).await.is_ok() {
+        if self.enqueue(Job::Shutdown(tx)).await.is_ok() {
             let _ = rx.await;
         }
     }

@@ -79,6 +79,9 @@ CREATE TABLE rejected (
 pub fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open(path)?;
     configure(&conn)?;
+    // The writer keeps the indexes' hot pages in memory, and checkpoints every ~40 MB of WAL
+    // rather than every 4 MB: both cut the pages rewritten per committed event.
+    conn.execute_batch("PRAGMA cache_size = -131072; PRAGMA wal_autocheckpoint = 10000;")?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::Internal(format!(
