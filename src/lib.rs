@@ -68,6 +68,12 @@ export interface InitOptions {
   flushAt?: number;
   /** Send queued events at least this often, in milliseconds. Default `2000`, range 250–60000. */
   flushInterval?: number;
+  /** Hold every event in memory, and write nothing to storage or cookies, until `optIn()`. Default `false`. */
+  requireConsent?: boolean;
+  /** Track nothing while the browser sends Do Not Track or Global Privacy Control. Default `false`. */
+  respectDoNotTrack?: boolean;
+  /** Most events kept queued (memory and `localStorage`); the oldest are dropped first, with a warning. Default `1000`, range 100–10000. */
+  maxQueueEvents?: number;
 }
 
 /** What `onWarning` receives. */
@@ -113,6 +119,9 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
             auto_page_view: get_bool(&options, "autoPageView"),
             flush_at: get_f64(&options, "flushAt"),
             flush_interval_ms: get_f64(&options, "flushInterval"),
+            require_consent: get_bool(&options, "requireConsent"),
+            respect_do_not_track: get_bool(&options, "respectDoNotTrack"),
+            max_queue_events: get_f64(&options, "maxQueueEvents"),
         };
         match ResolvedOptions::resolve(raw) {
             Ok(opts) => {
@@ -192,10 +201,7 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
     /// Sends every queued event now. Resolves when the collector has answered.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn flush() -> Promise {
-        match tracker::with(|t, r| t.send_all(r)) {
-            Some(sends) => crate::browser::transport::settled(&sends),
-            None => Promise::resolve(&JsValue::UNDEFINED),
-        }
+        tracker::with(|t, r| t.flush(r)).unwrap_or_else(|| Promise::resolve(&JsValue::UNDEFINED))
     }
 
     /// Stops all tracking in this browser, persistently, and forgets its visitor id.
@@ -204,10 +210,11 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
         tracker::with(|t, _| t.opt_out());
     }
 
-    /// Resumes tracking after `optOut`, persistently.
+    /// Tracks again after `optOut`, or gives the consent `requireConsent` waits for;
+    /// persistently. Events held until now are stored and sent.
     #[wasm_bindgen(js_name = optIn)]
     pub fn opt_in() {
-        tracker::with(|t, _| t.opt_in());
+        tracker::with(|t, r| t.opt_in(r));
     }
 
     /// Debug builds print Rust panics to the console (release builds abort without text).

@@ -2,11 +2,13 @@
 //!
 //! `fetch` is replaced by a recorder before the tracker starts, so each test reads exactly the
 //! batch body the tracker would have posted. The tracker is one per page, so every test shares
-//! one `init`; each test starts by clearing the recordings.
+//! one `init`; each test starts by clearing the recordings, and awaits `flush()` (delivery is
+//! one acknowledged request at a time).
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -44,11 +46,20 @@ fn setup() {
     js("__sent.length = 0; __warnings.length = 0;");
 }
 
+async fn flush() {
+    JsFuture::from(wasmtrack::flush()).await.expect("flush never rejects");
+}
+
+/// Every event sent since `setup`, each with its batch context merged in as `ctx`.
+fn sent_events() -> Array {
+    js("__sent.flatMap((s) => s.body.events.map((e) => ({ ...e, ctx: s.body.ctx[e.c] })))").unchecked_into::<Array>()
+}
+
 /// Tracks the event written in JS, flushes, and returns the one event that was sent.
-fn track(event_js: &str) -> JsValue {
+async fn track(event_js: &str) -> JsValue {
     wasmtrack::track_custom_behavioral_event(js(event_js));
-    let _ = wasmtrack::flush();
-    let events = js("__sent.length ? __sent[__sent.length - 1].body.events : []").unchecked_into::<Array>();
+    flush().await;
+    let events = sent_events();
     assert_eq!(events.length(), 1, "one event sent for {event_js}");
     events.get(0)
 }
@@ -59,9 +70,9 @@ fn warning_codes() -> Vec<String> {
 }
 
 #[wasm_bindgen_test]
-fn a_sixty_property_object_keeps_the_first_fifty() {
+async fn a_sixty_property_object_keeps_the_first_fifty() {
     setup();
-    let event = track("(() => { const p = {}; for (let i = 0; i < 60; i++) p['p' + i] = i; return { name: 'many', properties: p }; })()");
+    let event = track("(() => { const p = {}; for (let i = 0; i < 60; i++) p['p' + i] = i; return { name: 'many', properties: p }; })()").await;
     let keys = js_sys::Object::keys(&get(&event, "p").unchecked_into::<js_sys::Object>()).unchecked_into::<Array>();
     assert_eq!(keys.length(), 50);
     assert_eq!(keys.get(0).as_string().as_deref(), Some("p0"));
@@ -71,26 +82,27 @@ fn a_sixty_property_object_keeps_the_first_fifty() {
 }
 
 #[wasm_bindgen_test]
-fn a_value_is_cut_before_an_emoji_that_straddles_the_limit() {
+async fn a_value_is_cut_before_an_emoji_that_straddles_the_limit() {
     setup();
     // 255 units, then a two-unit emoji at units 256-257, then more: the emoji is left out.
-    let event = track("({ name: 'long', properties: { note: 'a'.repeat(255) + '😀' + 'b'.repeat(44) } })");
+    let event = track("({ name: 'long', properties: { note: 'a'.repeat(255) + '😀' + 'b'.repeat(44) } })").await;
     let note = text(&get(&event, "p"), "note").expect("note kept");
     assert_eq!(note, "a".repeat(255));
     assert_eq!(js_sys::JsString::from(note).length(), 255);
     assert_eq!(warning_codes(), vec!["value_truncated:note".to_string()]);
 
     setup();
-    let event = track("({ name: 'long', properties: { note: 'a'.repeat(254) + '😀' + 'b'.repeat(44) } })");
+    let event = track("({ name: 'long', properties: { note: 'a'.repeat(254) + '😀' + 'b'.repeat(44) } })").await;
     assert_eq!(text(&get(&event, "p"), "note"), Some(format!("{}😀", "a".repeat(254))));
 }
 
 #[wasm_bindgen_test]
-fn dates_arrays_nested_objects_and_null_are_converted_or_dropped() {
+async fn dates_arrays_nested_objects_and_null_are_converted_or_dropped() {
     setup();
     let event = track(
         "({ name: 'values', properties: { when: new Date(1700000000123), tags: ['a', 2, true, null, new Date(5)], nested: { x: 1 }, gone: null, undef: undefined, ok: 1.5, yes: false, big: 12345678901234567890n } })",
-    );
+    )
+    .await;
     let p = get(&event, "p");
     assert_eq!(text(&p, "when").as_deref(), Some("1700000000123"));
     assert_eq!(text(&p, "tags").as_deref(), Some("a;2;true;5"));
@@ -104,17 +116,17 @@ fn dates_arrays_nested_objects_and_null_are_converted_or_dropped() {
 }
 
 #[wasm_bindgen_test]
-fn an_eighty_character_name_is_truncated_to_fifty() {
+async fn an_eighty_character_name_is_truncated_to_fifty() {
     setup();
-    let event = track("({ name: 'E'.repeat(80), properties: {} })");
+    let event = track("({ name: 'E'.repeat(80), properties: {} })").await;
     assert_eq!(text(&event, "name"), Some("e".repeat(50)));
     assert!(warning_codes().iter().any(|c| c.starts_with("name_truncated")));
 }
 
 #[wasm_bindgen_test]
-fn property_names_are_lowercased_bad_ones_dropped_and_the_first_duplicate_wins() {
+async fn property_names_are_lowercased_bad_ones_dropped_and_the_first_duplicate_wins() {
     setup();
-    let event = track("({ name: 'names', properties: { Plan: 'pro', plan: 'free', '2fa': 'x', 'with-dash': 'y', ['n'.repeat(60)]: 'z' } })");
+    let event = track("({ name: 'names', properties: { Plan: 'pro', plan: 'free', '2fa': 'x', 'with-dash': 'y', ['n'.repeat(60)]: 'z' } })").await;
     let p = get(&event, "p");
     assert_eq!(text(&p, "plan").as_deref(), Some("pro"));
     assert_eq!(text(&p, &"n".repeat(50)).as_deref(), Some("z"));
@@ -131,14 +143,15 @@ fn property_names_are_lowercased_bad_ones_dropped_and_the_first_duplicate_wins()
 }
 
 #[wasm_bindgen_test]
-fn every_event_carries_ids_and_default_properties() {
+async fn every_event_carries_ids_and_default_properties() {
     setup();
-    let event = track("({ name: 'ids' })");
+    let event = track("({ name: 'ids' })").await;
     let id = text(&event, "id").expect("id");
     assert!(wasmtrack::core::uuid::is_uuid(&id) && id.as_bytes()[14] == b'4', "{id} is a UUID v4");
-    assert!(wasmtrack::core::uuid::is_uuid(&text(&event, "vid").expect("visitor id")));
-    assert!(wasmtrack::core::uuid::is_uuid(&text(&event, "sid").expect("session id")));
-    let d = get(&event, "d");
+    let ctx = get(&event, "ctx");
+    assert!(wasmtrack::core::uuid::is_uuid(&text(&ctx, "vid").expect("visitor id")));
+    assert!(wasmtrack::core::uuid::is_uuid(&text(&ctx, "sid").expect("session id")));
+    let d = get(&ctx, "d");
     assert_eq!(text(&d, "url"), js("location.href").as_string());
     assert_eq!(text(&d, "path"), js("location.pathname").as_string());
     assert_eq!(text(&d, "language"), js("navigator.language").as_string());
@@ -149,29 +162,30 @@ fn every_event_carries_ids_and_default_properties() {
     assert_eq!(get(&sent, "keepalive").as_bool(), Some(true));
 
     setup();
-    let second = track("({ name: 'ids' })");
+    let second = track("({ name: 'ids' })").await;
     assert_ne!(text(&second, "id"), Some(id), "each event has its own id");
-    assert_eq!(text(&second, "vid"), text(&event, "vid"), "the visitor stays the same");
+    assert_eq!(text(&get(&second, "ctx"), "vid"), text(&ctx, "vid"), "the visitor stays the same");
 }
 
 #[wasm_bindgen_test]
-fn set_path_and_identify_shape_the_following_events() {
+async fn set_path_and_identify_shape_the_following_events() {
     setup();
     wasmtrack::set_path(JsValue::from_str("/virtual/cart"));
     wasmtrack::identify(js("({ email: 'ada@example.com' })"));
     wasmtrack::track_custom_behavioral_event(js("({ name: 'after' })"));
-    let _ = wasmtrack::flush();
-    let events = js("__sent[0].body.events").unchecked_into::<Array>();
+    flush().await;
+    let events = sent_events();
     assert_eq!(events.length(), 2);
     assert_eq!(text(&events.get(0), "name").as_deref(), Some("$identify"));
-    let after = events.get(1);
+    let after = get(&events.get(1), "ctx");
     assert_eq!(text(&after, "email").as_deref(), Some("ada@example.com"));
     assert_eq!(text(&get(&after, "d"), "path").as_deref(), Some("/virtual/cart"));
+    assert_eq!(js("__sent[0].body.ctx.length").as_f64(), Some(1.0), "one context for both events");
     wasmtrack::set_path(js("location.pathname"));
 }
 
 #[wasm_bindgen_test]
-fn bad_input_never_throws_and_is_reported() {
+async fn bad_input_never_throws_and_is_reported() {
     setup();
     for bad in ["undefined", "null", "42", "({})", "({ name: '' })", "({ name: 'x', properties: 'nope' })"] {
         wasmtrack::track_custom_behavioral_event(js(bad));
@@ -180,8 +194,8 @@ fn bad_input_never_throws_and_is_reported() {
     wasmtrack::track_custom_behavioral_event(js("({ name: 'getter', properties: { get boom() { throw new Error('no'); }, fine: 1 } })"));
     wasmtrack::identify(JsValue::NULL);
     wasmtrack::set_path(JsValue::from_f64(3.0));
-    let _ = wasmtrack::flush();
-    let events = js("__sent.flatMap((s) => s.body.events)").unchecked_into::<Array>();
+    flush().await;
+    let events = sent_events();
     assert_eq!(events.length(), 2, "only `x` and `getter` have names");
     assert_eq!(text(&events.get(0), "name").as_deref(), Some("x"));
     let getter = events.get(1);
@@ -194,15 +208,15 @@ fn bad_input_never_throws_and_is_reported() {
 }
 
 #[wasm_bindgen_test]
-fn opting_out_stops_sending_and_opting_in_resumes() {
+async fn opting_out_stops_sending_and_opting_in_resumes() {
     setup();
     wasmtrack::opt_out();
     wasmtrack::track_custom_behavioral_event(js("({ name: 'while_out' })"));
-    let _ = wasmtrack::flush();
+    flush().await;
     assert_eq!(js("__sent.length").as_f64(), Some(0.0));
     assert_eq!(js("localStorage.getItem('wasmtrack:v1:consent')").as_string().as_deref(), Some("out"));
     assert!(js("localStorage.getItem('wasmtrack:v1:vid')").is_null(), "the visitor id is forgotten");
     wasmtrack::opt_in();
-    let event = track("({ name: 'back_in' })");
+    let event = track("({ name: 'back_in' })").await;
     assert_eq!(text(&event, "name").as_deref(), Some("back_in"));
 }

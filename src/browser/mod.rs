@@ -6,6 +6,8 @@
 pub mod console;
 pub mod convert;
 pub mod listener;
+pub mod locks;
+pub mod microtask;
 pub mod page;
 pub mod random;
 pub mod storage;

@@ -33,6 +33,21 @@ pub fn read(path_override: Option<String>) -> PageInfo {
     }
 }
 
+/// `navigator.onLine`: false only when the browser knows it has no network.
+pub fn is_online() -> bool {
+    web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true)
+}
+
+/// Whether the visitor asked not to be tracked: Do Not Track or Global Privacy Control.
+pub fn asks_not_to_track() -> bool {
+    let Some(navigator) = web_sys::window().map(|w| w.navigator()) else {
+        return false;
+    };
+    let dnt = crate::browser::convert::get(&navigator, "doNotTrack").as_string().as_deref() == Some("1");
+    let gpc = crate::browser::convert::get(&navigator, "globalPrivacyControl").as_bool() == Some(true);
+    dnt || gpc
+}
+
 /// Whether the document is hidden (tab in the background, page being left).
 pub fn is_hidden() -> bool {
     web_sys::window().and_then(|w| w.document()).map(|d| d.hidden()).unwrap_or(false)

@@ -2,6 +2,7 @@
 //! storage degrades to "not stored" and never throws into the page.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 use web_sys::Storage;
 
 /// Prefix of every key the tracker writes; the version lets a later format move on cleanly.
@@ -13,14 +14,10 @@ pub struct Store {
 }
 
 impl Store {
-    /// Finds a working `localStorage`: it exists and accepts a write.
+    /// Finds `localStorage`. Reaching it throws where it is disabled; a full one is found out
+    /// by the first write that fails. The probe writes nothing: before consent, nothing may be.
     pub fn probe() -> Store {
-        let inner = web_sys::window()
-            .and_then(|w| w.local_storage().ok().flatten())
-            .filter(|s| {
-                let key = "wasmtrack:v1:probe";
-                s.set_item(key, "1").is_ok() && s.remove_item(key).is_ok()
-            });
+        let inner = web_sys::window().and_then(|w| w.local_storage().ok().flatten()).filter(|s| s.length().is_ok());
         Store { inner }
     }
 
@@ -40,6 +37,20 @@ impl Store {
             Some(s) => s.set_item(&full(key), value).is_ok(),
             None => false,
         }
+    }
+
+    /// The keys (without [`PREFIX`]) that start with `PREFIX + start`.
+    pub fn keys(&self, start: &str) -> Vec<String> {
+        let Some(s) = &self.inner else {
+            return Vec::new();
+        };
+        let wanted = full(start);
+        let count = s.length().unwrap_or(0);
+        (0..count)
+            .filter_map(|i| s.key(i).ok().flatten())
+            .filter(|k| k.starts_with(&wanted))
+            .map(|k| String::from(&k[PREFIX.len()..]))
+            .collect()
     }
 
     /// Removes `PREFIX + key`.

@@ -3,6 +3,7 @@
 //! off). Bodies are `text/plain`, a CORS "simple" request, so no preflight is needed.
 
 use alloc::rc::Rc;
+use alloc::string::String;
 use core::cell::Cell;
 use js_sys::{Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -22,17 +23,17 @@ fn then(promise: &Promise, resolve: &JsValue, reject: &JsValue) -> Promise {
     promise.unchecked_ref::<Thenable>().then_js(resolve, reject)
 }
 
-/// A promise that fulfils with `undefined` once `promise` settles either way.
-pub fn settled(promise: &Promise) -> Promise {
-    let done = Closure::once_into_js(|_: JsValue| JsValue::UNDEFINED);
-    let failed = Closure::once_into_js(|_: JsValue| JsValue::UNDEFINED);
-    then(promise, &done, &failed)
-}
-
 /// What came of a `fetch`.
 pub enum Outcome {
-    /// The collector answered with this status.
-    Answered(u16),
+    /// The collector answered.
+    Answered {
+        /// HTTP status.
+        status: u16,
+        /// The `Retry-After` header, if the collector sent (and exposed) one.
+        retry_after: Option<String>,
+        /// The response body (the collector's per-event verdicts).
+        body: String,
+    },
     /// No answer: offline, DNS, CORS, connection reset.
     NetworkError,
 }
@@ -61,10 +62,25 @@ pub fn post(url: &str, body: &str, done: impl FnOnce(Outcome) + 'static) -> Prom
             }
         })
     };
-    let on_response = Closure::once_into_js(move |resp: JsValue| {
-        if let Some(f) = done.take() {
-            f(Outcome::Answered(resp.unchecked_into::<Response>().status()));
-        }
+    let on_response = Closure::once_into_js(move |resp: JsValue| -> JsValue {
+        let resp: Response = resp.unchecked_into();
+        let status = resp.status();
+        let retry_after = resp.headers().get("retry-after").ok().flatten();
+        let text = resp.text().unwrap_or_else(|_| Promise::resolve(&JsValue::from_str("")));
+        // The body may fail to arrive (connection cut mid-answer): the status still stands.
+        let answered = Rc::new(Cell::new(Some((done, retry_after))));
+        let unreadable = answered.clone();
+        let read = Closure::once_into_js(move |body: JsValue| {
+            if let Some((f, retry_after)) = answered.take().and_then(|(d, r)| d.take().map(|f| (f, r))) {
+                f(Outcome::Answered { status, retry_after, body: body.as_string().unwrap_or_default() });
+            }
+        });
+        let failed = Closure::once_into_js(move |_: JsValue| {
+            if let Some((f, retry_after)) = unreadable.take().and_then(|(d, r)| d.take().map(|f| (f, r))) {
+                f(Outcome::Answered { status, retry_after, body: String::new() });
+            }
+        });
+        then(&text, &read, &failed).into()
     });
     then(&window.fetch_with_str_and_init(url, &init), &on_response, &on_error)
 }

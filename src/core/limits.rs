@@ -43,10 +43,15 @@ pub fn truncate_js(s: &str, max: usize) -> &str {
 
 /// Whether a property named `name` holds a URL, and so gets the longer value limit.
 ///
-/// The rule is by name so that tracker and collector agree without a schema: `url`,
-/// `referrer`, and any name ending in `_url` or `_referrer` (e.g. `page_url`).
+/// HubSpot's rule, by name, so that tracker and collector agree without a schema: a name that
+/// contains `url`, `referrer` or `link` (`url`, `page_url`, `hs_referrer`, `hs_link_href`).
 pub fn is_url_property(name: &str) -> bool {
-    name == "url" || name == "referrer" || name.ends_with("_url") || name.ends_with("_referrer")
+    has(name, "url") || has(name, "referrer") || has(name, "link")
+}
+
+// A byte scan rather than `str::contains`, whose substring searcher costs 1.5 KB of wasm.
+fn has(name: &str, needle: &str) -> bool {
+    name.as_bytes().windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
 /// The value limit of a property named `name`.
@@ -142,8 +147,10 @@ mod tests {
         assert_eq!(value_limit("url"), 1024);
         assert_eq!(value_limit("referrer"), 1024);
         assert_eq!(value_limit("checkout_url"), 1024);
-        assert_eq!(value_limit("urls"), 256);
+        assert_eq!(value_limit("hs_link_href"), 1024);
+        assert_eq!(value_limit("hs_referrer"), 1024);
         assert_eq!(value_limit("color"), 256);
+        assert_eq!(value_limit("title"), 256);
     }
 
     #[test]

@@ -19,6 +19,12 @@ pub struct InitOptions {
     pub flush_at: Option<f64>,
     /// Time between timed flushes, milliseconds.
     pub flush_interval_ms: Option<f64>,
+    /// Hold every event in memory, and write nothing, until `optIn()`.
+    pub require_consent: Option<bool>,
+    /// Track nothing when the browser sends Do Not Track or Global Privacy Control.
+    pub respect_do_not_track: Option<bool>,
+    /// Most events kept queued.
+    pub max_queue_events: Option<f64>,
 }
 
 /// Options with every default applied and every number clamped to its range.
@@ -36,6 +42,16 @@ pub struct ResolvedOptions {
     pub flush_at: usize,
     /// Send queued events this often, in milliseconds. Default 2000, range 250–60000.
     pub flush_interval_ms: u32,
+    /// Hold events in memory and write nothing to storage until `optIn()`. Default false.
+    pub require_consent: bool,
+    /// Track nothing while Do Not Track or Global Privacy Control is on. Default false.
+    pub respect_do_not_track: bool,
+    /// Most events kept queued (in memory and storage); the oldest go first. Default 1000,
+    /// range 100–10000.
+    pub max_queue_events: usize,
+    /// Most bytes of events kept queued; the oldest go first. 1 MB: a fifth of the usual
+    /// 5 MB `localStorage` quota, shared with the site's own use of it.
+    pub max_queue_bytes: usize,
 }
 
 /// Path of the beacon endpoint below the collector's base URL.
@@ -55,6 +71,10 @@ impl ResolvedOptions {
             // Casts truncate, which is the floor for these positive values (`f64::floor` is std's).
             flush_at: clamp(raw.flush_at, 1.0, 100.0, 20.0) as usize,
             flush_interval_ms: clamp(raw.flush_interval_ms, 250.0, 60_000.0, 2_000.0) as u32,
+            require_consent: raw.require_consent.unwrap_or(false),
+            respect_do_not_track: raw.respect_do_not_track.unwrap_or(false),
+            max_queue_events: clamp(raw.max_queue_events, 100.0, 10_000.0, 1_000.0) as usize,
+            max_queue_bytes: 1_000_000,
         })
     }
 
@@ -88,6 +108,7 @@ mod tests {
         let r = ResolvedOptions::resolve(with("https://c.example/", "s1")).expect("valid");
         assert_eq!(r.collect_url(), "https://c.example/v1/collect");
         assert_eq!((r.debug, r.auto_page_view, r.flush_at, r.flush_interval_ms), (false, true, 20, 2000));
+        assert_eq!((r.require_consent, r.respect_do_not_track, r.max_queue_events), (false, false, 1000));
     }
 
     #[test]

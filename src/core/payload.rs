@@ -2,13 +2,16 @@
 //! reads it.
 //!
 //! The tracker encodes each event once, when it is tracked, with the small hand-written JSON
-//! writer below (serde_json would cost kilobytes on every page load), and a batch is those
-//! encoded events joined. The collector decodes the same types with serde (feature `serde`).
+//! writer below (serde_json would cost kilobytes on every page load); `batch.rs` joins them.
+//! What the events of one page state share (visitor, session, identity, default properties) is
+//! a *context*, written once per batch; each event names its context by index in `"c"`. The
+//! collector decodes the same types with serde (feature `serde`) and [`WireEvent::resolve`]s
+//! each event against the batch's contexts. An event may also carry those fields inline.
 //!
 //! ```text
-//! {"site":"s1","sent":1700000000000,"events":[
-//!   {"id":"…uuid…","name":"signup","ts":1700000000000,"vid":"…","sid":"…",
-//!    "email":"a@b.c","uid":"42","p":{"plan":"pro"},"d":{"url":"…","path":"/"}}]}
+//! {"site":"s1","sent":1700000000000,
+//!  "ctx":[{"vid":"…","sid":"…","email":"a@b.c","d":{"url":"…","path":"/"}}],
+//!  "events":[{"id":"…uuid…","name":"signup","ts":1700000000000,"p":{"plan":"pro"},"c":0}]}
 //! ```
 
 use super::properties::Props;
@@ -25,6 +28,7 @@ pub struct WireEvent {
     /// When it happened, epoch milliseconds.
     pub ts: u64,
     /// Visitor id (HubSpot's `utk`), stable per browser and site.
+    #[cfg_attr(feature = "serde", serde(default))]
     pub vid: String,
     /// Session id; a new one starts after 30 minutes without activity.
     #[cfg_attr(feature = "serde", serde(default))]
@@ -41,6 +45,62 @@ pub struct WireEvent {
     /// Default properties (url, referrer, title, path, screen, language, UTM).
     #[cfg_attr(feature = "serde", serde(rename = "d", default, deserialize_with = "props_serde::deserialize"))]
     pub defaults: Props,
+    /// Index of this event's context in the batch's `ctx` list.
+    #[cfg_attr(feature = "serde", serde(rename = "c", default))]
+    pub ctx: Option<usize>,
+}
+
+/// What the events of one page state share, written once per batch.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
+pub struct WireContext {
+    /// Visitor id.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub vid: String,
+    /// Session id.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub sid: String,
+    /// Contact email given to `identify`.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub email: Option<String>,
+    /// Contact id given to `identify`.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub uid: Option<String>,
+    /// Default properties.
+    #[cfg_attr(feature = "serde", serde(rename = "d", default, deserialize_with = "props_serde::deserialize"))]
+    pub defaults: Props,
+}
+
+impl WireContext {
+    /// This context as a JSON object.
+    pub fn encode(&self) -> String {
+        let mut out = String::with_capacity(128);
+        out.push_str("{\"vid\":");
+        push_json_str(&mut out, &self.vid);
+        out.push_str(",\"sid\":");
+        push_json_str(&mut out, &self.sid);
+        push_optional(&mut out, "email", &self.email);
+        push_optional(&mut out, "uid", &self.uid);
+        out.push_str(",\"d\":");
+        push_json_object(&mut out, &self.defaults);
+        out.push('}');
+        out
+    }
+}
+
+/// An event's own fields as an unclosed JSON object, `{"id":…,"name":…,"ts":…,"p":{…}`; the
+/// batch writer appends its context index and the closing brace.
+pub fn encode_event_body(id: &str, name: &str, ts: u64, props: &Props) -> String {
+    let mut out = String::with_capacity(64 + id.len() + name.len() + props.len() * 24);
+    out.push_str("{\"id\":");
+    push_json_str(&mut out, id);
+    out.push_str(",\"name\":");
+    push_json_str(&mut out, name);
+    out.push_str(",\"ts\":");
+    push_int(&mut out, ts as i64);
+    out.push_str(",\"p\":");
+    push_json_object(&mut out, props);
+    out
 }
 
 /// A batch as the collector reads it. `E` is the collector's choice of raw JSON
@@ -51,6 +111,9 @@ pub struct WireEvent {
 pub struct WireBatch<E> {
     /// Site id the tracker was initialised with.
     pub site: String,
+    /// Contexts the events refer to by index.
+    #[serde(default)]
+    pub ctx: Vec<WireContext>,
     /// When the tracker sent the batch, epoch milliseconds (used to correct client clocks).
     #[serde(default)]
     pub sent: Option<u64>,
@@ -59,7 +122,32 @@ pub struct WireBatch<E> {
 }
 
 impl WireEvent {
-    /// Appends this event as one JSON object to `out`.
+    /// Fills the context fields from `contexts[self.ctx]`; fields the event carries itself win.
+    /// `Err` names the problem when the index points past the list.
+    pub fn resolve(&mut self, contexts: &[WireContext]) -> Result<(), &'static str> {
+        let Some(index) = self.ctx else {
+            return Ok(());
+        };
+        let ctx = contexts.get(index).ok_or("event refers to a context the batch does not have")?;
+        if self.vid.is_empty() {
+            self.vid.clone_from(&ctx.vid);
+        }
+        if self.sid.is_empty() {
+            self.sid.clone_from(&ctx.sid);
+        }
+        if self.email.is_none() {
+            self.email.clone_from(&ctx.email);
+        }
+        if self.uid.is_none() {
+            self.uid.clone_from(&ctx.uid);
+        }
+        if self.defaults.is_empty() {
+            self.defaults.clone_from(&ctx.defaults);
+        }
+        Ok(())
+    }
+
+    /// Appends this event, with every field inline, as one JSON object to `out`.
     pub fn encode_into(&self, out: &mut String) {
         out.push_str("{\"id\":");
         push_json_str(out, &self.id);
@@ -71,14 +159,8 @@ impl WireEvent {
         push_json_str(out, &self.vid);
         out.push_str(",\"sid\":");
         push_json_str(out, &self.sid);
-        if let Some(email) = &self.email {
-            out.push_str(",\"email\":");
-            push_json_str(out, email);
-        }
-        if let Some(uid) = &self.uid {
-            out.push_str(",\"uid\":");
-            push_json_str(out, uid);
-        }
+        push_optional(out, "email", &self.email);
+        push_optional(out, "uid", &self.uid);
         out.push_str(",\"p\":");
         push_json_object(out, &self.props);
         out.push_str(",\"d\":");
@@ -94,28 +176,13 @@ impl WireEvent {
     }
 }
 
-/// Bytes a batch adds around its events: `{"site":…,"sent":…,"events":[` … `]}`.
-pub fn batch_overhead(site: &str) -> usize {
-    // 13-digit timestamps until the year 2286.
-    r#"{"site":"","sent":0000000000000,"events":[]}"#.len() + site.len() * 6
-}
-
-/// Joins already-encoded events into one batch body.
-pub fn encode_batch<'a>(site: &str, sent: u64, events: impl IntoIterator<Item = &'a str>) -> String {
-    let mut out = String::with_capacity(1024);
-    out.push_str("{\"site\":");
-    push_json_str(&mut out, site);
-    out.push_str(",\"sent\":");
-    push_int(&mut out, sent as i64);
-    out.push_str(",\"events\":[");
-    for (i, event) in events.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(event);
+fn push_optional(out: &mut String, name: &str, value: &Option<String>) {
+    if let Some(value) = value {
+        out.push_str(",\"");
+        out.push_str(name);
+        out.push_str("\":");
+        push_json_str(out, value);
     }
-    out.push_str("]}");
-    out
 }
 
 fn push_json_object(out: &mut String, props: &Props) {
@@ -266,6 +333,7 @@ mod tests {
             uid: None,
             props: vec![("plan".into(), "pro \"x\"\n".into()), ("z".into(), "\u{1}é😀".into())],
             defaults: vec![("path".into(), "/".into())],
+            ctx: None,
         }
     }
 
@@ -294,13 +362,16 @@ mod tests {
     }
 
     #[test]
-    fn batches_join_encoded_events() {
-        let a = sample().encode();
-        let body = encode_batch("site-1", 5, [a.as_str(), a.as_str()]);
-        let parsed: serde_json::Value = serde_json::from_str(&body).expect("valid JSON");
-        assert_eq!(parsed["site"], "site-1");
-        assert_eq!(parsed["events"].as_array().map(Vec::len), Some(2));
-        assert!(batch_overhead("site-1") >= encode_batch("site-1", 1_700_000_000_000, []).len());
+    fn an_event_body_and_its_context_make_the_full_event() {
+        let event = sample();
+        let ctx = WireContext { vid: event.vid.clone(), sid: event.sid.clone(), email: event.email.clone(), uid: None, defaults: event.defaults.clone() };
+        let mut body = encode_event_body(&event.id, &event.name, event.ts, &event.props);
+        body.push_str(",\"c\":0}");
+        let batch = format!(r#"{{"site":"s","ctx":[{}],"events":[{}]}}"#, ctx.encode(), body);
+        let parsed: serde_json::Value = serde_json::from_str(&batch).expect("valid JSON");
+        assert_eq!(parsed["ctx"][0]["email"], "a@b.c");
+        assert_eq!(parsed["events"][0]["c"], 0);
+        assert_eq!(parsed["events"][0]["p"]["plan"], "pro \"x\"\n");
     }
 
     #[cfg(feature = "serde")]
@@ -309,6 +380,18 @@ mod tests {
         let event = sample();
         let decoded: WireEvent = serde_json::from_str(&event.encode()).expect("decodes");
         assert_eq!(decoded, event);
+
+        let ctx = WireContext { vid: "v".into(), sid: "s".into(), email: Some("a@b.c".into()), uid: None, defaults: event.defaults.clone() };
+        let mut body = encode_event_body(&event.id, &event.name, event.ts, &event.props);
+        body.push_str(",\"c\":0}");
+        let batch: WireBatch<Box<serde_json::value::RawValue>> =
+            serde_json::from_str(&format!(r#"{{"site":"s","sent":1,"ctx":[{}],"events":[{}]}}"#, ctx.encode(), body)).expect("decodes");
+        let mut compact: WireEvent = serde_json::from_str(batch.events[0].get()).expect("decodes");
+        assert_eq!(compact.ctx, Some(0));
+        compact.resolve(&batch.ctx).expect("context exists");
+        assert_eq!(WireEvent { ctx: None, ..compact.clone() }, event);
+        compact.ctx = Some(1);
+        assert!(compact.resolve(&batch.ctx).is_err());
         let loose: WireEvent = serde_json::from_str(r#"{"id":"i","name":"n","ts":1,"vid":"v","p":{"seats":3,"ok":true}}"#).expect("decodes");
         assert_eq!(loose.props, vec![("seats".to_string(), "3".to_string()), ("ok".to_string(), "true".to_string())]);
     }

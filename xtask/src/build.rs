@@ -33,9 +33,7 @@ pub fn build(profile: Profile) -> Result<Vec<PathBuf>> {
     let mut cargo = cmd("cargo");
     cargo.args(["build", "-p", "wasmtrack", "--lib", "--target", "wasm32-unknown-unknown", "--profile", cargo_profile]);
     if profile == Profile::Debug {
-        cargo.args(["--features", "debug-panic"]);
-    } else {
-        cargo.args(["--features", "tiny"]);
+        cargo.args(["--no-default-features", "--features", "debug-panic"]);
     }
     status(&mut cargo)?;
 

@@ -57,7 +57,7 @@ fn test_task() -> Result {
     }
     status(
         cmd("cargo")
-            .args(["test", "-p", "wasmtrack", "--target", "wasm32-unknown-unknown", "--test", "browser"])
+            .args(["test", "-p", "wasmtrack", "--no-default-features", "--target", "wasm32-unknown-unknown", "--test", "browser"])
             .env("CHROMEDRIVER", tools::CHROMEDRIVER)
             .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
             .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", run::root().join("tests/webdriver.json")),

@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
-use wasmtrack::core::payload::{WireBatch, WireEvent};
+use wasmtrack::core::payload::{WireBatch, WireContext, WireEvent};
 use wasmtrack::core::uuid::is_uuid;
 
 use super::props_json;
@@ -84,6 +84,11 @@ fn with_cors(mut response: Response, origin: Option<&HeaderValue>) -> Response {
     let h = response.headers_mut();
     if let Some(origin) = origin {
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+        // Without this a cross-origin page cannot read how long a 503 or 429 asks it to wait.
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("Retry-After"),
+        );
     }
     h.append(header::VARY, HeaderValue::from_static("Origin"));
     response
@@ -121,7 +126,7 @@ async fn ingest(
     let mut ingest = Ingest::default();
     let mut answer = Vec::new();
     for raw in &batch.events {
-        match event(state, raw, skew, received, &site.id) {
+        match event(state, raw, &batch.ctx, skew, received, &site.id) {
             Ok(event) => ingest.events.push(event),
             Err((id, name, reason)) => {
                 answer.push(json!({ "id": id, "name": name, "reason": reason }));
@@ -149,17 +154,23 @@ type Rejection = (Option<String>, Option<String>, String);
 fn event(
     state: &AppState,
     raw: &RawValue,
+    contexts: &[WireContext],
     skew: i64,
     received: i64,
     site: &str,
 ) -> Result<NewEvent, Rejection> {
-    let ev: WireEvent = match serde_json::from_str(raw.get()) {
+    let mut ev: WireEvent = match serde_json::from_str(raw.get()) {
         Ok(ev) => ev,
         Err(err) => {
             let (id, name) = loose_id_and_name(raw);
             return Err((id, name, format!("malformed event: {err}")));
         }
     };
+    // The tracker writes what a page's events share once per batch (`ctx`); each event
+    // names its context by index.
+    if let Err(reason) = ev.resolve(contexts) {
+        return Err((Some(ev.id), Some(ev.name), reason.to_owned()));
+    }
     let reject = |reason: String| (Some(ev.id.clone()), Some(ev.name.clone()), reason);
     if !is_uuid(&ev.id) {
         return Err(reject(format!("id \"{}\" is not a UUID", ev.id)));

@@ -265,3 +265,52 @@ async fn beacons_with_bad_json_or_too_many_bytes_are_refused_whole() {
     assert_eq!(too_big.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(too_big.error_category(), "PAYLOAD_TOO_LARGE");
 }
+
+#[tokio::test]
+async fn events_take_visitor_identity_and_page_from_the_batch_contexts() {
+    let app = test_app().with_fixtures().await;
+    let now = now_ms();
+    let body = json!({
+        "site": "shop",
+        "sent": now,
+        "ctx": [
+            {"vid": "v-ctx", "sid": "s-ctx", "d": {"url": "https://shop.example/", "path": "/"}},
+            {"vid": "v-ctx", "sid": "s-ctx", "email": "ctx@example.com", "d": {"url": "https://shop.example/pricing", "path": "/pricing"}}
+        ],
+        "events": [
+            {"id": uuid(1), "name": "$pageview", "ts": now, "p": {}, "c": 0},
+            {"id": uuid(2), "name": "signup", "ts": now + 1, "p": {"plan": "pro"}, "c": 1},
+            {"id": uuid(3), "name": "signup", "ts": now + 2, "p": {"plan": "pro"}, "c": 7}
+        ]
+    });
+    let answer = app.beacon(body).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.body["stored"], 2);
+    let rejected = answer.body["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0]["id"], uuid(3));
+    assert!(rejected[0]["reason"].as_str().unwrap().contains("context"));
+
+    let timeline = app
+        .get("/events/v3/events?objectType=contact&objectProperty.email=ctx%40example.com&sort=occurredAt")
+        .await;
+    assert_eq!(timeline.status, StatusCode::OK, "{}", timeline.text);
+    let results = timeline.body["results"].as_array().unwrap();
+    let types: Vec<&str> = results.iter().filter_map(|e| e["eventType"].as_str()).collect();
+    assert_eq!(types, ["$pageview", "signup"], "the context's visitor links the earlier page view");
+    assert_eq!(results[1]["defaultProperties"]["path"], "/pricing");
+}
+
+#[tokio::test]
+async fn a_cross_origin_page_may_read_retry_after() {
+    let app = test_app().with_fixtures().await;
+    let answer = app.beacon(batch(vec![])).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(
+        answer
+            .headers
+            .get("access-control-expose-headers")
+            .and_then(|v| v.to_str().ok()),
+        Some("Retry-After")
+    );
+}

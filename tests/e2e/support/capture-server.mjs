@@ -46,7 +46,8 @@ export async function startCaptureServer({ roots, delays = {} }) {
 
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${server.address().port}`;
-  const events = () => batches.flatMap((b) => b.batch.events);
+  // Each event with its batch context merged in, as the collector resolves it.
+  const events = () => batches.flatMap((b) => b.batch.events.map((e) => ({ ...(b.batch.ctx || [])[e.c], ...e })));
   return {
     origin,
     batches,

@@ -1,32 +1,38 @@
 //! The running tracker: the one piece of state of a page, and the operations the JS API in
-//! `lib.rs` performs on it.
+//! `lib.rs` performs on it. Delivery (`delivery.rs`) and the stored queue (`persist.rs`) are
+//! the two halves of "lose nothing".
 //!
-//! State lives in a thread-local `RefCell`, borrowed only with `try_borrow_mut`, so a page
+//! State lives in one global `RefCell`, borrowed only with `try_borrow_mut`, so a page
 //! callback that re-enters the API (an `onWarning` that tracks, a getter that tracks) is
 //! refused with a warning instead of panicking. Warnings are collected while the state is
 //! borrowed and reported after it is released, for the same reason.
 
+mod delivery;
+mod persist;
+
 use alloc::borrow::ToOwned;
+use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::browser::listener::EventListener;
 use crate::browser::random::RandomPool;
 use crate::browser::storage::Store;
 use crate::browser::timer::Timer;
-use crate::browser::transport::{self, Outcome};
 use crate::browser::{console, page};
-use crate::core::batch::{BatchPolicy, SendQueue};
+use crate::core::batch::{batch_overhead, BatchPolicy, Entry, SendQueue};
 use crate::core::context::default_properties;
 use crate::core::options::ResolvedOptions;
-use crate::core::payload::{batch_overhead, encode_batch, WireEvent};
+use crate::core::payload::{encode_event_body, WireContext};
 use crate::core::properties::Props;
 use crate::core::session::Session;
 use crate::core::warning::Warning;
 use crate::single_thread::Global;
+
+use delivery::Delivery;
 
 const KEY_VISITOR: &str = "vid";
 const KEY_SESSION: &str = "sid";
@@ -37,7 +43,7 @@ const SESSION_SAVE_EVERY_MS: u64 = 5_000;
 
 static TRACKER: Global<Option<Tracker>> = Global::new(None);
 
-/// One warning, with the event and the name (property, option) it concerns.
+/// One warning, with the event and the name (property, option, reason) it concerns.
 pub struct Report {
     warning: Warning,
     event: Option<String>,
@@ -121,7 +127,7 @@ pub fn is_running() -> bool {
     TRACKER.cell().try_borrow().map(|t| t.is_some()).unwrap_or(true)
 }
 
-/// Starts the tracker; the page-lifecycle listeners it installs live as long as it does.
+/// Starts the tracker, then picks up what earlier pages of the site left unsent.
 pub fn start(opts: ResolvedOptions, sink: Sink) {
     let mut reports = Vec::new();
     let tracker = Tracker::new(opts, sink.clone(), &mut reports);
@@ -129,6 +135,18 @@ pub fn start(opts: ResolvedOptions, sink: Sink) {
         *slot = Some(tracker);
     }
     sink.emit(reports);
+    with(|t, _| t.adopt_orphans());
+}
+
+/// Whether this page may track, and may write to storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consent {
+    /// Track, store and send.
+    Granted,
+    /// `requireConsent` and no `optIn()` yet: events wait in memory; nothing is written or sent.
+    Pending,
+    /// `optOut()`, or Do Not Track with `respectDoNotTrack`: nothing is tracked.
+    Refused,
 }
 
 /// The tracker's state for this page.
@@ -138,6 +156,10 @@ pub struct Tracker {
     policy: BatchPolicy,
     overhead: usize,
     store: Store,
+    storage_failed: bool,
+    consent: Consent,
+    /// This page's id: its stored queue is `q:<tab>`.
+    tab: String,
     random: RandomPool,
     visitor: String,
     session: Option<Session>,
@@ -147,9 +169,17 @@ pub struct Tracker {
     path_override: Option<String>,
     page_href: String,
     defaults: Props,
+    /// The encoded context of the current page state, shared by the events queued in it.
+    context: Rc<str>,
     queue: SendQueue,
-    opted_out: bool,
-    timer: Timer,
+    delivery: Delivery,
+    /// Pending `flush()` promises, resolved when the collector has answered.
+    flush_waiters: Vec<Function>,
+    persist_scheduled: bool,
+    flush_timer: Timer,
+    retry_timer: Timer,
+    heartbeat: Timer,
+    adopt_timer: Timer,
     _listeners: Vec<EventListener>,
 }
 
@@ -159,17 +189,19 @@ impl Tracker {
         if !store.is_available() {
             reports.push(Report::new(Warning::StorageUnavailable, None, None));
         }
-        let opted_out = store.get(KEY_CONSENT).as_deref() == Some("out");
+        let stored_consent = store.get(KEY_CONSENT);
+        let consent = match stored_consent.as_deref() {
+            Some("out") => Consent::Refused,
+            _ if opts.respect_do_not_track && page::asks_not_to_track() => Consent::Refused,
+            Some("in") => Consent::Granted,
+            _ if opts.require_consent => Consent::Pending,
+            _ => Consent::Granted,
+        };
         let mut random = RandomPool::new();
+        let tab = random.uuid();
         let visitor = match store.get(KEY_VISITOR) {
             Some(v) if crate::core::uuid::is_uuid(&v) => v,
-            _ => {
-                let v = random.uuid();
-                if !opted_out {
-                    store.set(KEY_VISITOR, &v);
-                }
-                v
-            }
+            _ => random.uuid(),
         };
         let session = store.get(KEY_SESSION).and_then(|s| Session::decode(&s));
         let policy = BatchPolicy { max_events: opts.flush_at, ..BatchPolicy::default() };
@@ -180,6 +212,9 @@ impl Tracker {
             policy,
             overhead,
             store,
+            storage_failed: false,
+            consent,
+            tab,
             random,
             visitor,
             session,
@@ -189,58 +224,114 @@ impl Tracker {
             path_override: None,
             page_href: String::new(),
             defaults: Vec::new(),
+            context: Rc::from(""),
             queue: SendQueue::default(),
-            opted_out,
-            timer: Timer::new(|| {
+            delivery: Delivery::Ready { failures: 0 },
+            flush_waiters: Vec::new(),
+            persist_scheduled: false,
+            flush_timer: Timer::new(|| {
                 with(|t, r| {
-                    t.timer.fired();
-                    let _ = t.send_all(r);
+                    t.flush_timer.fired();
+                    t.send_next(false, r);
+                });
+            }),
+            retry_timer: Timer::new(|| {
+                with(|t, r| {
+                    t.retry_timer.fired();
+                    t.retry_now(r);
+                });
+            }),
+            heartbeat: Timer::new(|| {
+                with(|t, _| {
+                    t.heartbeat.fired();
+                    t.beat();
+                });
+            }),
+            adopt_timer: Timer::new(|| {
+                with(|t, _| {
+                    t.adopt_timer.fired();
+                    t.adopt_orphans();
                 });
             }),
             _listeners: lifecycle_listeners(),
         };
+        if tracker.consent == Consent::Granted {
+            tracker.store_set(KEY_VISITOR, &tracker.visitor.clone(), reports);
+        }
         tracker.refresh_page();
         tracker
+    }
+
+    /// Whether this page may write to storage now.
+    fn may_store(&self) -> bool {
+        self.consent == Consent::Granted && !self.storage_failed && self.store.is_available()
+    }
+
+    /// Writes a key; a failing write (quota, disabled) switches the page to memory for good,
+    /// with one warning.
+    fn store_set(&mut self, key: &str, value: &str, reports: &mut Reports) {
+        if !self.may_store() {
+            return;
+        }
+        if !self.store.set(key, value) {
+            self.storage_failed = true;
+            reports.push(Report::new(Warning::StorageUnavailable, None, Some(key)));
+        }
     }
 
     fn refresh_page(&mut self) {
         let info = page::read(self.path_override.clone());
         self.page_href = info.href.clone();
         self.defaults = default_properties(&info);
+        self.refresh_context();
+    }
+
+    fn refresh_context(&mut self) {
+        let ctx = WireContext {
+            vid: self.visitor.clone(),
+            sid: self.session.as_ref().map(|s| s.id.clone()).unwrap_or_default(),
+            email: self.email.clone(),
+            uid: self.uid.clone(),
+            defaults: self.defaults.clone(),
+        };
+        self.context = Rc::from(ctx.encode());
     }
 
     /// Queues an event named `name` (already normalized) with cleaned `props`.
     pub fn enqueue(&mut self, name: String, props: Props, reports: &mut Reports) {
-        if self.opted_out {
+        if self.consent == Consent::Refused {
             return;
         }
         if page::href() != self.page_href {
             self.refresh_page();
         }
         let now = js_sys::Date::now() as u64;
+        let previous = self.session.as_ref().map(|s| s.id.clone());
         let random = &mut self.random;
         let session = Session::touch(self.session.take(), now, || random.uuid());
-        let new_session = self.session_saved_at == 0 || now.saturating_sub(self.session_saved_at) >= SESSION_SAVE_EVERY_MS;
+        let new_session = previous.as_deref() != Some(session.id.as_str());
+        let save = new_session || now.saturating_sub(self.session_saved_at) >= SESSION_SAVE_EVERY_MS;
+        let encoded = session.encode();
+        self.session = Some(session);
         if new_session {
-            self.store.set(KEY_SESSION, &session.encode());
+            self.refresh_context();
+        }
+        if save {
+            self.store_set(KEY_SESSION, &encoded, reports);
             self.session_saved_at = now;
         }
-        let event = WireEvent {
-            id: self.random.uuid(),
-            name,
-            ts: now,
-            vid: self.visitor.clone(),
-            sid: session.id.clone(),
-            email: self.email.clone(),
-            uid: self.uid.clone(),
-            props,
-            defaults: self.defaults.clone(),
-        };
-        self.session = Some(session);
-        if self.queue.push(event.encode(), &self.policy, self.overhead) {
-            let _ = self.send_all(reports);
+        let id = self.random.uuid();
+        let entry = Entry { ctx: self.context.clone(), body: encode_event_body(&id, &name, now, &props) };
+        let full = self.queue.push(entry, &self.policy);
+        let dropped = self.queue.bound(self.opts.max_queue_events, self.opts.max_queue_bytes);
+        if dropped > 0 {
+            reports.push(Report::new(Warning::QueueOverflow, Some(&name), None));
+        }
+        self.persist_soon();
+        if full {
+            self.send_next(false, reports);
         } else {
-            self.arm_timer();
+            self.flush_timer.start(self.opts.flush_interval_ms);
         }
     }
 
@@ -252,6 +343,7 @@ impl Tracker {
         if uid.is_some() {
             self.uid = uid;
         }
+        self.refresh_context();
     }
 
     /// Sets the path reported by following events (single-page apps).
@@ -265,102 +357,56 @@ impl Tracker {
         self.refresh_page();
     }
 
-    /// Stops tracking and forgets this browser, persistently.
+    /// Stops tracking and forgets this browser, persistently: the queue, the visitor and the
+    /// session are removed; only the refusal itself is kept, so that it lasts.
     pub fn opt_out(&mut self) {
-        self.opted_out = true;
-        self.queue = SendQueue::default();
-        self.timer.cancel();
+        self.consent = Consent::Refused;
+        self.queue.clear();
+        self.flush_timer.cancel();
+        self.retry_timer.cancel();
+        self.heartbeat.cancel();
+        self.store.remove(&persist::queue_key(&self.tab));
         self.store.remove(KEY_VISITOR);
         self.store.remove(KEY_SESSION);
-        self.store.set(KEY_CONSENT, "out");
+        let _ = self.store.set(KEY_CONSENT, "out");
     }
 
-    /// Resumes tracking after `opt_out`.
-    pub fn opt_in(&mut self) {
-        self.opted_out = false;
-        self.store.set(KEY_CONSENT, "in");
-        self.store.set(KEY_VISITOR, &self.visitor);
-    }
-
-    fn arm_timer(&mut self) {
-        if !self.queue.is_empty() {
-            self.timer.start(self.opts.flush_interval_ms);
-        }
-    }
-
-    /// Sends everything queued with `fetch`; the promise settles when every request has.
-    pub fn send_all(&mut self, _reports: &mut Reports) -> Promise {
-        self.timer.cancel();
-        let url = self.opts.collect_url();
-        let sends = js_sys::Array::new();
-        while !self.queue.is_empty() {
-            let batch = self.queue.take_batch(&self.policy, self.overhead);
-            let body = encode_batch(&self.opts.site, js_sys::Date::now() as u64, batch.iter().map(String::as_str));
-            sends.push(&transport::post(&url, &body, move |outcome| on_sent(outcome, batch)));
-        }
-        Promise::all(&sends)
-    }
-
-    /// Sends everything queued with `sendBeacon`, for a page that is being hidden or left.
-    /// A beacon the browser refuses is split in half and tried again; a single event that is
-    /// still refused goes by `fetch` with `keepalive`.
-    pub fn send_by_beacon(&mut self) {
-        self.timer.cancel();
-        let url = self.opts.collect_url();
-        while !self.queue.is_empty() {
-            let batch = self.queue.take_batch(&self.policy, self.overhead);
-            self.beacon_or_split(&url, batch);
-        }
-    }
-
-    fn beacon_or_split(&mut self, url: &str, batch: Vec<String>) {
-        let body = encode_batch(&self.opts.site, js_sys::Date::now() as u64, batch.iter().map(String::as_str));
-        if transport::beacon(url, &body) {
-            return;
-        }
-        if batch.len() == 1 {
-            let _ = transport::post(url, &body, move |outcome| on_sent(outcome, batch));
-            return;
-        }
-        let mut first = batch;
-        let second = first.split_off(first.len() / 2);
-        self.beacon_or_split(url, first);
-        self.beacon_or_split(url, second);
+    /// Tracks again, persistently; events held for consent are stored and sent now.
+    pub fn opt_in(&mut self, reports: &mut Reports) {
+        self.consent = Consent::Granted;
+        self.store_set(KEY_CONSENT, "in", reports);
+        self.store_set(KEY_VISITOR, &self.visitor.clone(), reports);
+        self.persist_now(reports);
+        self.adopt_orphans();
+        self.send_next(false, reports);
     }
 }
 
-/// What to do with a batch once the collector answered (or did not).
-fn on_sent(outcome: Outcome, batch: Vec<String>) {
-    let retry = match outcome {
-        Outcome::Answered(status) if (200..300).contains(&status) => return,
-        Outcome::Answered(status) if status == 429 || status >= 500 => true,
-        Outcome::Answered(_) => false,
-        Outcome::NetworkError => true,
-    };
-    with(|t, r| {
-        if retry {
-            r.push(Report::new(Warning::SendFailed, None, None));
-            t.queue.unshift(batch);
-            t.arm_timer();
-        } else {
-            r.push(Report::new(Warning::BatchRejected, None, None));
-        }
-    });
-}
-
-/// Hidden or left: send now, synchronously, by beacon. `pagehide`, never `unload`, so the
-/// page stays eligible for the back/forward cache.
+/// Hidden: send what waits, by `fetch` with `keepalive` (it outlives the page, and answers if
+/// the page lives on). Left: store the queue as left behind for the next page, and send by
+/// beacon. `pagehide`, never `unload`, so the page stays eligible for the back/forward cache;
+/// `pageshow` after that cache takes the stored queue back.
 fn lifecycle_listeners() -> Vec<EventListener> {
     let Some(window) = web_sys::window() else {
         return Vec::new();
     };
-    let mut listeners = vec![EventListener::new(&window, "pagehide", false, |_| {
-        with(|t, _| t.send_by_beacon());
-    })];
+    let mut listeners = vec![
+        EventListener::new(&window, "pagehide", false, |_| {
+            with(|t, r| t.leave(r));
+        }),
+        EventListener::new(&window, "pageshow", false, |event| {
+            if crate::browser::convert::get_bool(&event, "persisted") == Some(true) {
+                with(|t, r| t.come_back(r));
+            }
+        }),
+        EventListener::new(&window, "online", false, |_| {
+            with(|t, r| t.back_online(r));
+        }),
+    ];
     if let Some(document) = window.document() {
         listeners.push(EventListener::new(&document, "visibilitychange", false, |_| {
             if page::is_hidden() {
-                with(|t, _| t.send_by_beacon());
+                with(|t, r| t.send_next(true, r));
             }
         }));
     }
