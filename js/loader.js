@@ -1,9 +1,39 @@
 // The script-tag install: `<script async src=".../wasmtrack.js" data-collector data-site>`.
 // It loads `wasmtrack.wasm` from beside itself, starts the tracker from the data attributes,
 // replays what the page pushed to the stub queue (`window._wtq`, or the name in `data-queue`)
-// and from then on runs each push at once.
+// and from then on runs each push at once. Calls an earlier page's stub kept because that page
+// was left before the script loaded (see stub.js) run first, as that page's.
 import load, * as api from '../target/wasm-bindgen/wasmtrack.js';
 import { drain, run } from './commands.js';
+
+const STUB_KEY = 'wasmtrack:v1:stub';
+
+// The calls earlier pages' stubs saved, each page's wrapped in `__replayPage` so its events keep
+// that page's URL, and stamped with the time that page was left.
+function savedCalls() {
+  const calls = [];
+  try {
+    const text = localStorage.getItem(STUB_KEY);
+    if (!text) return calls;
+    localStorage.removeItem(STUB_KEY);
+    for (const page of JSON.parse(text)) {
+      calls.push(['__replayPage', { url: page.u, referrer: page.r, title: page.ti }]);
+      for (const call of page.c) {
+        if (!call || call[0] === 'init') continue;
+        const event = call[1];
+        if (call[0] === 'trackCustomBehavioralEvent' && event && typeof event === 'object' && event.occurredAt === undefined) {
+          calls.push([call[0], Object.assign({}, event, { occurredAt: page.t })]);
+        } else {
+          calls.push(call);
+        }
+      }
+      calls.push(['__replayPage', null]);
+    }
+  } catch (e) {
+    // Storage unavailable or the saved text damaged: nothing to replay.
+  }
+  return calls;
+}
 
 (function () {
   const script = document.currentScript;
@@ -16,14 +46,17 @@ import { drain, run } from './commands.js';
   const wasm = new URL(data.wasm || 'wasmtrack.wasm', script.src);
   load({ module_or_path: wasm }).then(
     () => {
-      if (data.collector) {
-        queue.unshift(['init', {
-          collector: data.collector,
-          site: data.site,
-          debug: data.debug !== undefined && data.debug !== 'false',
-          autoPageView: data.autoPageView !== 'false',
-        }]);
-      }
+      const start = data.collector
+        ? [['init', {
+            collector: data.collector,
+            site: data.site,
+            debug: data.debug !== undefined && data.debug !== 'false',
+            autoPageView: data.autoPageView !== 'false',
+            requireConsent: data.requireConsent !== undefined && data.requireConsent !== 'false',
+            respectDoNotTrack: data.respectDoNotTrack !== undefined && data.respectDoNotTrack !== 'false',
+          }]]
+        : [];
+      queue.unshift(...start, ...savedCalls());
       drain(api, queue);
       queue.push = function () {
         for (let i = 0; i < arguments.length; i++) run(api, arguments[i]);

@@ -97,6 +97,8 @@ export interface CustomBehavioralEvent {
   name: string;
   /** Up to 50 properties; names are lowercased and cut to 50, values cut to 256 (1024 for URLs). */
   properties?: Record<string, PropertyValue>;
+  /** When it happened (epoch ms or a Date), e.g. for events recorded offline. Default: now. Times in the future or over 7 days old are replaced by now. */
+  occurredAt?: number | Date;
 }
 
 /** Who the visitor is: an email address or your own contact id. */
@@ -158,8 +160,25 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
             }
             Vec::new()
         };
+        let occurred_at = match convert::raw_value(&get(&event, "occurredAt"), 0) {
+            crate::core::value::RawValue::Date(ms) => Some(ms),
+            _ => get_f64(&event, "occurredAt"),
+        };
         tracker::emit(reports);
-        tracker::with(|t, r| t.enqueue(name, props, r));
+        tracker::with(|t, r| t.enqueue(name, props, occurred_at, r));
+    }
+
+    /// Internal, for the script-tag loader: attributes the following calls to an earlier page
+    /// (`{ url, referrer, title }`) whose stub calls are being replayed; `null` ends it.
+    #[wasm_bindgen(js_name = __replayPage)]
+    pub fn replay_page(page: JsValue) {
+        let info = (!page.is_null() && !page.is_undefined()).then(|| crate::core::context::PageInfo {
+            href: get_string(&page, "url").unwrap_or_default(),
+            referrer: get_string(&page, "referrer").unwrap_or_default(),
+            title: get_string(&page, "title").unwrap_or_default(),
+            ..crate::core::context::PageInfo::default()
+        });
+        tracker::with(|t, _| t.replay_from(info));
     }
 
     /// Says who the visitor is: `{ email }` or `{ id }`. Their earlier events join that contact.
@@ -174,7 +193,7 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
         }
         tracker::with(|t, r| {
             t.identify(email, uid);
-            t.enqueue(IDENTIFY.into(), Vec::new(), r);
+            t.enqueue(IDENTIFY.into(), Vec::new(), None, r);
         });
     }
 
@@ -194,7 +213,7 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
     pub fn track_page_view() {
         tracker::with(|t, r| {
             t.reread_page();
-            t.enqueue(PAGE_VIEW.into(), Vec::new(), r);
+            t.enqueue(PAGE_VIEW.into(), Vec::new(), None, r);
         });
     }
 

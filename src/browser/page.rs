@@ -9,8 +9,21 @@ pub fn href() -> String {
     web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default()
 }
 
-/// Reads the current page; `path_override` is the tracker's `setPath` value.
-pub fn read(path_override: Option<String>) -> PageInfo {
+/// Reads the current page; `path_override` is the tracker's `setPath` value. `replayed` is a
+/// page that calls are being replayed from (see `__replayPage`): its URL, referrer and title
+/// stand in for the current page's.
+pub fn read(path_override: Option<String>, replayed: Option<&PageInfo>) -> PageInfo {
+    let mut info = read_current(path_override);
+    if let Some(page) = replayed {
+        // Same browser: screen and language stay the current ones.
+        info.href.clone_from(&page.href);
+        info.referrer.clone_from(&page.referrer);
+        info.title.clone_from(&page.title);
+    }
+    info
+}
+
+fn read_current(path_override: Option<String>) -> PageInfo {
     let Some(window) = web_sys::window() else {
         return PageInfo::default();
     };

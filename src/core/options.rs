@@ -54,6 +54,26 @@ pub struct ResolvedOptions {
     pub max_queue_bytes: usize,
 }
 
+/// How far in the past an `occurredAt` may lie (7 days, in ms): older times are taken as a
+/// mistake (seconds for milliseconds) and replaced by now.
+pub const MAX_EVENT_AGE_MS: u64 = 7 * 24 * 60 * 60 * 1000;
+
+/// The time an event is recorded at: the page's `occurredAt` when it is plausible (not in the
+/// future beyond clock jitter, not older than [`MAX_EVENT_AGE_MS`]), else `now`.
+pub fn event_time(occurred_at: Option<f64>, now: u64) -> u64 {
+    match occurred_at {
+        Some(t) if t.is_finite() && t >= 0.0 => {
+            let t = t as u64;
+            if t <= now + 60_000 && now.saturating_sub(t) <= MAX_EVENT_AGE_MS {
+                t.min(now)
+            } else {
+                now
+            }
+        }
+        _ => now,
+    }
+}
+
 /// Path of the beacon endpoint below the collector's base URL.
 pub const COLLECT_PATH: &str = "/v1/collect";
 
@@ -121,6 +141,18 @@ mod tests {
         let mut raw = with("c", "s");
         raw.flush_at = Some(f64::NAN);
         assert_eq!(ResolvedOptions::resolve(raw).expect("valid").flush_at, 20);
+    }
+
+    #[test]
+    fn plausible_event_times_are_kept() {
+        let now = 1_700_000_000_000;
+        assert_eq!(event_time(None, now), now);
+        assert_eq!(event_time(Some((now - 5_000) as f64), now), now - 5_000);
+        assert_eq!(event_time(Some((now + 30_000) as f64), now), now, "slightly ahead: now");
+        assert_eq!(event_time(Some((now + 3_600_000) as f64), now), now);
+        assert_eq!(event_time(Some((now - MAX_EVENT_AGE_MS - 1) as f64), now), now);
+        assert_eq!(event_time(Some(1_700_000_000.0), now), now, "seconds, not milliseconds");
+        assert_eq!(event_time(Some(f64::NAN), now), now);
     }
 
     #[test]

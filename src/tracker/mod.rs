@@ -167,6 +167,8 @@ pub struct Tracker {
     email: Option<String>,
     uid: Option<String>,
     path_override: Option<String>,
+    /// The page calls are being replayed from (stub calls saved by an earlier page).
+    replayed_page: Option<crate::core::context::PageInfo>,
     page_href: String,
     defaults: Props,
     /// The encoded context of the current page state, shared by the events queued in it.
@@ -222,6 +224,7 @@ impl Tracker {
             email: None,
             uid: None,
             path_override: None,
+            replayed_page: None,
             page_href: String::new(),
             defaults: Vec::new(),
             context: Rc::from(""),
@@ -280,8 +283,11 @@ impl Tracker {
     }
 
     fn refresh_page(&mut self) {
-        let info = page::read(self.path_override.clone());
-        self.page_href = info.href.clone();
+        let info = page::read(self.path_override.clone(), self.replayed_page.as_ref());
+        self.page_href = match self.replayed_page {
+            Some(_) => page::href(),
+            None => info.href.clone(),
+        };
         self.defaults = default_properties(&info);
         self.refresh_context();
     }
@@ -297,15 +303,16 @@ impl Tracker {
         self.context = Rc::from(ctx.encode());
     }
 
-    /// Queues an event named `name` (already normalized) with cleaned `props`.
-    pub fn enqueue(&mut self, name: String, props: Props, reports: &mut Reports) {
+    /// Queues an event named `name` (already normalized) with cleaned `props`, which happened
+    /// at `occurred_at` (epoch ms, the page's own `occurredAt`) or now.
+    pub fn enqueue(&mut self, name: String, props: Props, occurred_at: Option<f64>, reports: &mut Reports) {
         if self.consent == Consent::Refused {
             return;
         }
         if page::href() != self.page_href {
             self.refresh_page();
         }
-        let now = js_sys::Date::now() as u64;
+        let now = crate::core::options::event_time(occurred_at, js_sys::Date::now() as u64);
         let previous = self.session.as_ref().map(|s| s.id.clone());
         let random = &mut self.random;
         let session = Session::touch(self.session.take(), now, || random.uuid());
@@ -349,6 +356,13 @@ impl Tracker {
     /// Sets the path reported by following events (single-page apps).
     pub fn set_path(&mut self, path: String) {
         self.path_override = Some(path);
+        self.refresh_page();
+    }
+
+    /// Attributes the following events to `page` (a page whose stub calls are being replayed),
+    /// or to the current page again with `None`.
+    pub fn replay_from(&mut self, page: Option<crate::core::context::PageInfo>) {
+        self.replayed_page = page;
         self.refresh_page();
     }
 

@@ -19,7 +19,8 @@ export async function startCaptureServer({ roots, delays = {} }) {
       const rel = normalize(url.pathname.slice(prefix.length) || 'index.html').replace(/^(\.\.[/\\])+/, '');
       try {
         const body = await readFile(join(dir, rel));
-        if (delays[url.pathname]) await new Promise((r) => setTimeout(r, delays[url.pathname]));
+        const delay = delays[req.url] ?? delays[url.pathname];
+        if (delay) await new Promise((r) => setTimeout(r, delay));
         res.writeHead(200, { 'content-type': TYPES[extname(rel)] || 'application/octet-stream', 'cache-control': 'no-store' });
         return res.end(body);
       } catch {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 const ROOT = new URL('../../../', import.meta.url).pathname;
 export const TOKEN = 'e2e-admin-token';
 
-async function freePort() {
+export async function freePort() {
   const server = createServer();
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
@@ -17,12 +17,15 @@ async function freePort() {
   return port;
 }
 
-export async function startCollector({ dataDir } = {}) {
-  const port = await freePort();
+// `port` and `dataDir` let a test stop the collector and start it again where it was;
+// `siteOrigins` are the origins allowed to send beacons for the site `demo` (default: its own).
+export async function startCollector({ dataDir, port: fixedPort, siteOrigins } = {}) {
+  const port = fixedPort || (await freePort());
   const origin = `http://127.0.0.1:${port}`;
   const data = dataDir || (await mkdtemp(join(tmpdir(), 'wasmtrack-collector-')));
+  const origins = (siteOrigins || [origin]).join(',');
   const bin = process.env.WASMTRACK_COLLECTOR || join(ROOT, 'target/debug/wasmtrack-collector');
-  const child = spawn(bin, ['--listen', `127.0.0.1:${port}`, '--data-dir', data, '--www', join(ROOT, 'www'), '--www', `/dist=${join(ROOT, 'dist')}`, '--site', `demo=${origin}`], {
+  const child = spawn(bin, ['--listen', `127.0.0.1:${port}`, '--data-dir', data, '--www', join(ROOT, 'www'), '--www', `/dist=${join(ROOT, 'dist')}`, '--site', `demo=${origins}`], {
     env: { ...process.env, WASMTRACK_ADMIN_TOKEN: TOKEN },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -47,8 +50,23 @@ export async function startCollector({ dataDir } = {}) {
   };
   return {
     origin,
+    port,
     data,
     api,
+    // The stored events named `name`, oldest first.
+    async events(name) {
+      const res = await api('GET', `/events/v3/events?eventType=${name}&sort=occurredAt&limit=1000`);
+      return res.body.results;
+    },
+    // Waits until `count` events named `name` are stored (no more, no fewer), then returns them.
+    async waitForEvents(name, count, ms = 30_000) {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const stored = await this.events(name);
+        if (stored.length >= count || Date.now() > deadline) return stored;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
     async stop() {
       child.kill('SIGTERM');
       await exited;

@@ -1,0 +1,39 @@
+// A proxy in front of the real collector that answers /v1/collect from a script of faults
+// (`[503, 503, 503, { status: 429, retryAfter: 1 }]`) before it forwards, and records every
+// request: when it came, which event ids it carried, and what it was answered.
+import { createServer } from 'node:http';
+
+export async function startFaultProxy({ target, faults = [] }) {
+  const script = [...faults];
+  const requests = [];
+  const server = createServer((req, res) => {
+    const cors = {
+      'access-control-allow-origin': req.headers.origin || '*',
+      'access-control-expose-headers': 'Retry-After',
+      vary: 'Origin',
+    };
+    if (req.method === 'OPTIONS') return res.writeHead(204, { ...cors, 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type' }).end();
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c) => (body += c));
+    req.on('end', async () => {
+      const ids = JSON.parse(body).events.map((e) => e.id);
+      const fault = script.shift();
+      if (fault !== undefined) {
+        const { status, retryAfter } = typeof fault === 'number' ? { status: fault } : fault;
+        requests.push({ at: Date.now(), ids, status });
+        const headers = retryAfter === undefined ? cors : { ...cors, 'retry-after': String(retryAfter) };
+        return res.writeHead(status, headers).end('{"status":"error"}');
+      }
+      const answer = await fetch(target + req.url, { method: 'POST', body, headers: { 'content-type': 'text/plain', origin: req.headers.origin || '' } });
+      requests.push({ at: Date.now(), ids, status: answer.status });
+      res.writeHead(answer.status, { ...cors, 'content-type': 'application/json' }).end(await answer.text());
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://127.0.0.1:${server.address().port}`,
+    requests,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
