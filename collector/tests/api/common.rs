@@ -1,6 +1,8 @@
-//! Test helpers: an app on a temporary database, driven with `oneshot` (no socket), and
-//! request builders that read like the user stories.
+//! Test helpers: the app on a temporary database, served on a real socket on 127.0.0.1 so
+//! every request of every test goes through HTTP as a client's would, and request builders that
+//! read like the user stories.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -9,17 +11,40 @@ use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tempfile::TempDir;
-use tower::ServiceExt;
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use http_body_util::Full;
 use wasmtrack_collector::store::SqliteStore;
 use wasmtrack_collector::{router, AppState, DB_FILE};
 
 pub const TOKEN: &str = "test-admin-token";
 pub const ORIGIN: &str = "https://shop.example";
 
-/// The app on a fresh temporary database (deleted when this is dropped).
+/// The app on a fresh temporary database (deleted when this is dropped), listening on
+/// 127.0.0.1 until then.
 pub struct TestApp {
-    pub router: Router,
+    addr: SocketAddr,
+    server: tokio::task::JoinHandle<()>,
     _dir: TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Serves `router` on a free port of 127.0.0.1 (inside the test's tokio runtime).
+fn listen(router: Router) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+    listener.set_nonblocking(true).expect("non-blocking");
+    let addr = listener.local_addr().expect("address");
+    let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    (addr, server)
 }
 
 pub fn test_state() -> (AppState, Arc<SqliteStore>, TempDir) {
@@ -30,8 +55,10 @@ pub fn test_state() -> (AppState, Arc<SqliteStore>, TempDir) {
 
 pub fn test_app() -> TestApp {
     let (state, _store, dir) = test_state();
+    let (addr, server) = listen(router(state));
     TestApp {
-        router: router(state),
+        addr,
+        server,
         _dir: dir,
     }
 }
@@ -71,8 +98,20 @@ impl Answer {
 }
 
 impl TestApp {
+    /// Sends `req` to the server over HTTP.
     pub async fn call(&self, req: Request<Body>) -> Answer {
-        let response = self.router.clone().oneshot(req).await.expect("infallible");
+        let (parts, body) = req.into_parts();
+        let body = body.collect().await.expect("request body").to_bytes();
+        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        let mut outgoing = Request::builder()
+            .method(parts.method)
+            .uri(format!("http://{}{path}", self.addr));
+        for (name, value) in &parts.headers {
+            outgoing = outgoing.header(name, value);
+        }
+        let outgoing = outgoing.body(Full::new(Bytes::from(body))).expect("request");
+        let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+        let response = client.request(outgoing).await.expect("the server answers");
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response

@@ -1,6 +1,7 @@
 //! The collector's API tests, one module per resource, in one test binary (one link).
-//! Most drive `router(test_state())` with `oneshot`; `server` starts the real server on
-//! 127.0.0.1 with a temporary SQLite file and talks HTTP.
+//! Each test gets the app on its own temporary SQLite file, served on 127.0.0.1, and talks
+//! HTTP to it (`common.rs`); `server` starts the whole binary's `serve` (flags, admin token
+//! file, static files, restart, graceful shutdown).
 
 mod collect;
 mod common;
