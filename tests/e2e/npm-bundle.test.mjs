@@ -1,5 +1,6 @@
 // Story: a front-end developer installs the npm package (the real `npm pack` output) into a
-// fresh project, bundles their app with esbuild, and the events arrive once, in order.
+// fresh project, bundles their app with esbuild or with Vite, and the events arrive once, in
+// order.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -29,7 +30,13 @@ identify({ email: 'npm@example.com' });
 window.flushed = flush().then(() => 'flushed');
 `);
   execFileSync(join(ROOT, 'node_modules/.bin/esbuild'), ['app.js', '--bundle', '--minify', '--format=esm', '--outfile=out/app.js'], { cwd: app, stdio: 'inherit' });
+  await writeFile(join(app, 'out/index.html'), PAGE);
+  // Vite builds from an index.html at the project root.
+  await writeFile(join(app, 'index.html'), PAGE);
+  execFileSync(join(ROOT, 'node_modules/.bin/vite'), ['build', '--outDir', 'vite-out', '--logLevel', 'warn'], { cwd: app, stdio: 'inherit' });
 });
+
+const PAGE = '<!doctype html><title>npm app</title><link rel="icon" href="data:,"><script>window.COLLECTOR = location.origin</script><script type="module" src="/app.js"></script>';
 after(async () => browser?.close());
 
 test('the package installs from its tarball with types and an exports map', async () => {
@@ -43,22 +50,24 @@ test('the package installs from its tarball with types and an exports map', asyn
   assert.match(types, /export interface InitOptions/);
 });
 
-test('an esbuild bundle of the npm package sends every event once, in order', async () => {
-  const server = await startCaptureServer({ roots: { '/': join(app, 'out') } });
-  try {
-    await writeFile(join(app, 'out/index.html'), `<!doctype html><title>npm app</title><script>window.COLLECTOR = location.origin</script><script type="module" src="/app.js"></script>`);
-    const page = await browser.newPage();
-    const errors = watchErrors(page);
-    await page.goto(`${server.origin}/index.html`);
-    assert.equal(await page.evaluate(() => window.flushed), 'flushed');
-    const events = await server.waitFor((e) => e.length >= 4);
-    assert.deepEqual(events.map((e) => e.name), ['$pageview', 'before_init', 'bundled', '$identify']);
-    assert.equal(new Set(events.map((e) => e.id)).size, 4);
-    assert.equal(events[2].p.long.length, 256);
-    assert.deepEqual(await page.evaluate(() => window.warnings), ['value_truncated']);
-    assert.deepEqual(errors, []);
-    await page.close();
-  } finally {
-    await server.close();
-  }
-});
+for (const [bundler, dir] of [['esbuild', 'out'], ['Vite', 'vite-out']]) {
+  test(`the npm package bundled with ${bundler} sends every event once, in order`, async () => {
+    const server = await startCaptureServer({ roots: { '/': join(app, dir) } });
+    try {
+      const page = await browser.newPage();
+      const errors = watchErrors(page);
+      await page.goto(`${server.origin}/index.html`);
+      await page.waitForFunction(() => window.flushed);
+      assert.equal(await page.evaluate(() => window.flushed), 'flushed');
+      const events = await server.waitFor((e) => e.length >= 4);
+      assert.deepEqual(events.map((e) => e.name), ['$pageview', 'before_init', 'bundled', '$identify']);
+      assert.equal(new Set(events.map((e) => e.id)).size, 4);
+      assert.equal(events[2].p.long.length, 256);
+      assert.deepEqual(await page.evaluate(() => window.warnings), ['value_truncated']);
+      assert.deepEqual(errors, []);
+      await page.close();
+    } finally {
+      await server.close();
+    }
+  });
+}
