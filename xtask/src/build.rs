@@ -63,6 +63,8 @@ pub fn build(profile: Profile) -> Result<Vec<PathBuf>> {
     fs::create_dir_all(&dist).map_err(|e| format!("dist/: {e}"))?;
     esbuild("js/loader.js", &["--format=iife", "--minify", "--target=es2020"], &dist.join("wasmtrack.js"))?;
     copy(&wasm, &dist.join("wasmtrack.wasm"))?;
+    // The stub snippet, for pages that load it rather than inline it (the demo site does).
+    copy(&root().join("js/stub.js"), &dist.join("stub.js"))?;
 
     build_npm_package(&wasm)?;
     Ok(vec![dist.join("wasmtrack.js"), dist.join("wasmtrack.wasm")])

@@ -87,18 +87,7 @@ pub async fn list(
             ))
         }
     };
-    let time = |key: &str| -> Result<Option<i64>, ApiError> {
-        q.get(key)
-            .map(|t| {
-                timestamp::parse(t).ok_or_else(|| {
-                    ApiError::field(
-                        key,
-                        format!("{key} \"{t}\" is not ISO 8601 or epoch milliseconds"),
-                    )
-                })
-            })
-            .transpose()
-    };
+    let time = |key: &str| time_param(&q, key);
     let after = match q.get("after") {
         Some(c) => {
             let (occurred_at, seq) = cursor::decode_pair(c)?;
@@ -192,18 +181,7 @@ pub async fn completions(
             ))
         }
     };
-    let time = |key: &str| -> Result<Option<i64>, ApiError> {
-        q.get(key)
-            .map(|t| {
-                timestamp::parse(t).ok_or_else(|| {
-                    ApiError::field(
-                        key,
-                        format!("{key} \"{t}\" is not ISO 8601 or epoch milliseconds"),
-                    )
-                })
-            })
-            .transpose()
-    };
+    let time = |key: &str| time_param(&q, key);
     let to = time("to")?.unwrap_or_else(now_ms);
     let from = align(time("from")?.unwrap_or(to - default_span * width), width);
     if to <= from {
@@ -270,6 +248,20 @@ pub async fn completions(
 
 /// Rounds `ms` down to the start of its bucket: the hour, the UTC day, or the week starting
 /// Monday (1970-01-01 was a Thursday, hence the 4-day shift).
+/// The query parameter `key` as a time (ISO 8601 or epoch milliseconds), if present.
+fn time_param(q: &HashMap<String, String>, key: &str) -> Result<Option<i64>, ApiError> {
+    q.get(key)
+        .map(|t| {
+            timestamp::parse(t).ok_or_else(|| {
+                ApiError::field(
+                    key,
+                    format!("{key} \"{t}\" is not ISO 8601 or epoch milliseconds"),
+                )
+            })
+        })
+        .transpose()
+}
+
 fn align(ms: i64, width: i64) -> i64 {
     let shift = if width == WEEK { 4 * DAY } else { 0 };
     (ms - shift).div_euclid(width) * width + shift
