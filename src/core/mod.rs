@@ -5,6 +5,7 @@
 //! depends on this module too, so limits, name rules and the wire format exist once.
 
 pub mod batch;
+pub mod autotrack;
 pub mod context;
 pub mod event;
 pub mod limits;
@@ -12,6 +13,8 @@ pub mod options;
 pub mod payload;
 pub mod properties;
 pub mod retry;
+pub mod rules;
+pub mod selector;
 pub mod session;
 pub mod stored;
 pub mod uuid;

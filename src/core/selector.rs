@@ -1,0 +1,1 @@
+//! CSS selectors (in progress).
