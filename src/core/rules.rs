@@ -28,9 +28,9 @@
 //!
 //! ```text
 //! wr1
-//! c	<event name>	<CSS selector>       a click rule
-//! e	<event name>	<url>                a page-view rule: e exact, s starts with,
-//! p	<event name>	<pattern>                                i contains, p pattern
+//! c→<event name>→<CSS selector>      a click rule                    (→ is a tab)
+//! e→<event name>→<url>               a page-view rule: e exact, s starts with,
+//! p→<event name>→<pattern>                             i contains, p pattern
 //! ```
 //!
 //! A line of an unknown kind is skipped, so that a newer collector can add kinds without
