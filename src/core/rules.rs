@@ -103,10 +103,12 @@ impl UrlRule {
         match self {
             UrlRule::Exact(_) => page == rule,
             UrlRule::StartsWith(_) => page.as_bytes().starts_with(rule.as_bytes()),
-            // `/blog/*` matches `/blog` too: the page is also tried with its slash put back.
+            // `/blog/*` matches `/blog` too: the page is also tried with its slash put back
+            // (only with a `*`, so that a literal pattern stays exactly `Exact`).
             _ => {
                 glob(rule.as_bytes(), page.as_bytes())
-                    || glob(rule.as_bytes(), Shape { add_slash: true, ..shape }.apply(url).as_bytes())
+                    || (text.bytes().any(|b| b == b'*')
+                        && glob(rule.as_bytes(), Shape { add_slash: true, ..shape }.apply(url).as_bytes()))
             }
         }
     }
