@@ -1,6 +1,10 @@
 //! The admin token: every management and query endpoint requires
 //! `Authorization: Bearer <token>`, which is what HubSpot's API clients send with an access
-//! token. Beacon ingestion and `/healthz` are public.
+//! token. Beacon ingestion, `/healthz` and a site's rule list are public.
+//!
+//! Visualizer tokens (`vt_…`, issued by an admin for one site, stored, expiring) are the
+//! other credential: they open the visualizer on that site's pages and let it save and
+//! delete that site's rules ([`caller`], [`visualizer`]), nothing else.
 //!
 //! The token comes from `WASMTRACK_ADMIN_TOKEN` when set; otherwise it is generated on first
 //! start into `DATA_DIR/admin-token` (mode 0600) and read from there on later starts.
@@ -11,11 +15,17 @@ use std::path::Path;
 use anyhow::{bail, Context};
 use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
+use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::error::ApiError;
+use crate::store::VisualizerToken;
+use crate::timestamp::now_ms;
 use crate::AppState;
+
+/// Prefix of visualizer tokens.
+pub const VISUALIZER_PREFIX: &str = "vt_";
 
 /// File name of the generated token inside the data directory.
 pub const TOKEN_FILE: &str = "admin-token";
@@ -26,19 +36,94 @@ pub async fn require_admin(
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let presented = req
-        .headers()
+    match bearer(req.headers()) {
+        Some(token) if is_admin(&state, token) => Ok(next.run(req).await),
+        _ => Err(ApiError::Unauthorized),
+    }
+}
+
+/// Who sent a request that takes either credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// The admin token: any site.
+    Admin,
+    /// A valid visualizer token: its site only.
+    Visualizer(VisualizerToken),
+}
+
+impl Caller {
+    /// 403 unless the caller may change `site`.
+    pub fn may_change(&self, site: &str) -> Result<(), ApiError> {
+        match self {
+            Caller::Admin => Ok(()),
+            Caller::Visualizer(token) if token.site == site => Ok(()),
+            Caller::Visualizer(token) => Err(ApiError::Forbidden(format!(
+                "this visualizer token was issued for site \"{}\", not \"{site}\"",
+                token.site
+            ))),
+        }
+    }
+}
+
+/// The admin or a valid visualizer token; 401 otherwise.
+pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    match bearer(headers) {
+        Some(token) if is_admin(state, token) => Ok(Caller::Admin),
+        _ => visualizer(state, headers)
+            .await
+            .map(Caller::Visualizer)
+            .map_err(|e| match e {
+                ApiError::InvalidToken(_) => ApiError::InvalidToken(
+                    "send `Authorization: Bearer <token>` with the admin token or a valid visualizer token of this site".into(),
+                ),
+                other => other,
+            }),
+    }
+}
+
+/// A stored, unexpired visualizer token; 401 otherwise (the admin token included).
+pub async fn visualizer(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<VisualizerToken, ApiError> {
+    let invalid = || {
+        ApiError::InvalidToken(
+            "send `Authorization: Bearer <visualizer token>` with a token issued by POST /v1/visualizer/tokens that has not expired".into(),
+        )
+    };
+    let token = bearer(headers)
+        .filter(|t| is_visualizer_token(t))
+        .ok_or_else(invalid)?;
+    let stored = state
+        .store
+        .visualizer_token(token.to_owned())
+        .await?
+        .ok_or_else(invalid)?;
+    if stored.expires_at <= now_ms() {
+        return Err(invalid());
+    }
+    Ok(stored)
+}
+
+/// Whether `token` has the form of a visualizer token: `vt_` and 64 lowercase hex digits.
+fn is_visualizer_token(token: &str) -> bool {
+    token.strip_prefix(VISUALIZER_PREFIX).is_some_and(|hex| {
+        hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+
+fn is_admin(state: &AppState, token: &str) -> bool {
+    same(token.as_bytes(), state.admin_token.as_bytes())
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
-    match presented {
-        Some(token) if same(token.as_bytes(), state.admin_token.as_bytes()) => {
-            Ok(next.run(req).await)
-        }
-        _ => Err(ApiError::Unauthorized),
-    }
+        .map(|(_, token)| token.trim())
 }
 
 /// Compares without an early exit, so timing does not reveal how much of a guess was right.
@@ -91,6 +176,15 @@ mod tests {
         assert!(same(b"abc", b"abc"));
         assert!(!same(b"abc", b"abd"));
         assert!(!same(b"abc", b"abcd"));
+    }
+
+    #[test]
+    fn visualizer_tokens_have_one_form() {
+        let hex = "0123456789abcdef".repeat(4);
+        assert!(is_visualizer_token(&format!("vt_{hex}")));
+        assert!(!is_visualizer_token(&hex));
+        assert!(!is_visualizer_token(&format!("vt_{}", hex.to_uppercase())));
+        assert!(!is_visualizer_token(&format!("vt_{hex}0")));
     }
 
     #[test]

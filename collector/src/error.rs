@@ -72,6 +72,9 @@ pub enum ApiError {
     MalformedJson(String),
     /// 401: no or wrong `Authorization: Bearer` admin token.
     Unauthorized,
+    /// 401: no, unknown or expired visualizer token, where one is required; the message says
+    /// which token the endpoint takes.
+    InvalidToken(String),
     /// 403: the site does not exist or does not allow the request's origin.
     Forbidden(String),
     /// 404: the resource does not exist.
@@ -108,7 +111,7 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             ApiError::Validation { .. } | ApiError::MalformedJson(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -142,6 +145,11 @@ impl IntoResponse for ApiError {
                     vec![ErrorDetail::new("UNAUTHORIZED", message)],
                 )
             }
+            ApiError::InvalidToken(message) => (
+                "INVALID_AUTHENTICATION",
+                message.clone(),
+                vec![ErrorDetail::new("UNAUTHORIZED", message)],
+            ),
             ApiError::Forbidden(message) => (
                 "FORBIDDEN",
                 message.clone(),

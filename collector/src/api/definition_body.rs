@@ -96,7 +96,12 @@ pub fn label(value: Option<&str>, field: &str, max: usize, problems: &mut Proble
 }
 
 /// An internal name: as given (checked), or derived from the label.
-fn internal_name(given: Option<&str>, label: &str, field: &str, problems: &mut Problems) -> String {
+pub fn internal_name(
+    given: Option<&str>,
+    label: &str,
+    field: &str,
+    problems: &mut Problems,
+) -> String {
     match given {
         Some(name) => {
             if let Err(e) = check_name(name) {

@@ -9,6 +9,8 @@
 //! | `/events/v3/events…`, `/v1/events/{name}/completions` | [`events`] |
 //! | `/v1/rejected` | [`rejected`] |
 //! | `/v1/sites…` | [`sites`] |
+//! | `/v1/sites/{site}/rules…` | [`rules`] (CORS in [`visualizer`]) |
+//! | `/v1/visualizer/…` | [`visualizer`] |
 //! | `/healthz` | [`health`] |
 
 mod collect;
@@ -18,11 +20,13 @@ mod definitions;
 mod events;
 mod health;
 mod rejected;
+mod rules;
 mod send;
 mod sites;
+mod visualizer;
 
 use axum::middleware;
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 use axum::Router;
 use tower_http::services::ServeDir;
 
@@ -63,6 +67,7 @@ pub fn routes(state: AppState) -> Router {
             "/v1/sites/{site}",
             get(sites::read).put(sites::put).delete(sites::delete),
         )
+        .route("/v1/visualizer/tokens", post(visualizer::issue))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_admin,
@@ -73,7 +78,28 @@ pub fn routes(state: AppState) -> Router {
             post(collect::collect).options(collect::preflight),
         )
         .route("/healthz", get(health::healthz));
-    let mut app = admin.merge(public);
+    // Called from the site's pages, with CORS: the rule list by every tracker (public), the
+    // rest by the visualizer (its token, checked by the handlers, or the admin token).
+    let visual = Router::new()
+        .route(
+            "/v1/visualizer/session",
+            get(visualizer::session).options(visualizer::preflight),
+        )
+        .route(
+            "/v1/sites/{site}/rules",
+            get(rules::list)
+                .post(rules::create)
+                .options(visualizer::preflight),
+        )
+        .route(
+            "/v1/sites/{site}/rules/{id}",
+            delete(rules::delete).options(visualizer::preflight),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            visualizer::cors,
+        ));
+    let mut app = admin.merge(public).merge(visual);
     let mut root_served = false;
     for mount in state.www.iter() {
         let files = ServeDir::new(&mount.dir);

@@ -1,8 +1,8 @@
 //! Storage behind a small trait, so handlers never see SQL and tests could swap the engine.
 //!
 //! The one implementation, [`sqlite::SqliteStore`], owns an embedded SQLite file. Definitions
-//! and sites are small and read on every beacon, so the store keeps them in memory and
-//! returns them synchronously; everything else is async.
+//! and sites are small and read on every beacon, and rules on every page view, so the store
+//! keeps them in memory and returns them synchronously; everything else is async.
 
 pub mod sqlite;
 
@@ -11,7 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::error::ErrorDetail;
-use crate::model::{DefinitionChange, EventDefinition, PrimaryObject, Site};
+use crate::model::{DefinitionChange, EventDefinition, PrimaryObject, Rule, Site};
 
 pub use sqlite::SqliteStore;
 
@@ -216,6 +216,38 @@ pub struct StoredRejection {
     pub received_at: i64,
 }
 
+/// A site's auto-tracking rules, as the tracker fetches them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleSet {
+    /// Changes whenever a rule of the site is created or deleted, and only then; never
+    /// repeats a value the site had (also across the site's deletion and re-creation).
+    /// 0 for a site that never had a rule (its rule list is then empty).
+    pub version: i64,
+    /// The rules, oldest first.
+    pub rules: Vec<Arc<Rule>>,
+}
+
+/// A visualizer token: lets the visualizer open on one site's pages and save rules for that
+/// site only, until it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisualizerToken {
+    /// `vt_` and 64 hex digits.
+    pub token: String,
+    /// The site it was issued for.
+    pub site: String,
+    /// Expiry, epoch ms (the token is invalid from this instant on).
+    pub expires_at: i64,
+}
+
+/// What saving a rule stored.
+#[derive(Debug, Clone)]
+pub struct SavedRule {
+    /// The rule, with its id.
+    pub rule: Arc<Rule>,
+    /// Its event definition as it now is (created or extended, or unchanged).
+    pub definition: Arc<EventDefinition>,
+}
+
 /// Everything the API needs from storage.
 #[async_trait]
 pub trait EventStore: Send + Sync {
@@ -231,7 +263,7 @@ pub trait EventStore: Send + Sync {
         origins: Vec<String>,
         create_only: bool,
     ) -> Result<(Arc<Site>, bool), StoreError>;
-    /// Deletes a site.
+    /// Deletes a site, its rules and its visualizer tokens.
     async fn delete_site(&self, id: String) -> Result<(), StoreError>;
 
     /// The definition `name` (from memory).
@@ -251,6 +283,24 @@ pub trait EventStore: Send + Sync {
     ) -> Result<Arc<EventDefinition>, StoreError>;
     /// Deletes a definition and its completions (as HubSpot does).
     async fn delete_definition(&self, name: String) -> Result<(), StoreError>;
+
+    /// The site's rules and their version (from memory); `None` for an unknown site.
+    fn rules(&self, site: &str) -> Option<Arc<RuleSet>>;
+    /// In one transaction: creates `rule.event_name`'s definition, or adds the properties
+    /// it lacks (see [`crate::model::rule::definition_for`]), then stores the rule (its `id`
+    /// is assigned). NotFound for an unknown site.
+    async fn create_rule(&self, rule: Rule) -> Result<SavedRule, StoreError>;
+    /// Deletes a rule of a site; its definition stays. NotFound for an unknown rule.
+    async fn delete_rule(&self, site: String, id: i64) -> Result<(), StoreError>;
+    /// Issues a new random token for the site, valid until `expires_at` (epoch ms; a time in
+    /// the past issues an expired token). NotFound for an unknown site.
+    async fn issue_visualizer_token(
+        &self,
+        site: String,
+        expires_at: i64,
+    ) -> Result<VisualizerToken, StoreError>;
+    /// The stored token `token`, expired or not; `None` when there is none.
+    async fn visualizer_token(&self, token: String) -> Result<Option<VisualizerToken>, StoreError>;
 
     /// Stores completions and rejections in one transaction. Busy when the write queue is full.
     async fn ingest(&self, ingest: Ingest) -> Result<IngestOutcome, StoreError>;

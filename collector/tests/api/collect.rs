@@ -296,8 +296,15 @@ async fn events_take_visitor_identity_and_page_from_the_batch_contexts() {
         .await;
     assert_eq!(timeline.status, StatusCode::OK, "{}", timeline.text);
     let results = timeline.body["results"].as_array().unwrap();
-    let types: Vec<&str> = results.iter().filter_map(|e| e["eventType"].as_str()).collect();
-    assert_eq!(types, ["$pageview", "signup"], "the context's visitor links the earlier page view");
+    let types: Vec<&str> = results
+        .iter()
+        .filter_map(|e| e["eventType"].as_str())
+        .collect();
+    assert_eq!(
+        types,
+        ["$pageview", "signup"],
+        "the context's visitor links the earlier page view"
+    );
     assert_eq!(results[1]["defaultProperties"]["path"], "/pricing");
 }
 

@@ -9,12 +9,12 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
-use serde_json::{json, Value};
-use tempfile::TempDir;
+use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use http_body_util::Full;
+use serde_json::{json, Value};
+use tempfile::TempDir;
 use wasmtrack_collector::store::SqliteStore;
 use wasmtrack_collector::{router, AppState, DB_FILE};
 
@@ -109,7 +109,9 @@ impl TestApp {
         for (name, value) in &parts.headers {
             outgoing = outgoing.header(name, value);
         }
-        let outgoing = outgoing.body(Full::new(Bytes::from(body))).expect("request");
+        let outgoing = outgoing
+            .body(Full::new(Bytes::from(body)))
+            .expect("request");
         let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
         let response = client.request(outgoing).await.expect("the server answers");
         let status = response.status();

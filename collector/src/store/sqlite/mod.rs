@@ -3,11 +3,13 @@
 //! # Design
 //! One writer thread owns the only writing connection and receives jobs on a bounded channel
 //! (see [`writer`]); queries run on a small pool of read-only connections in blocking tasks
-//! (see [`reads`]). Definitions and sites, read on every beacon, are loaded at open and kept
-//! in memory; the writer updates that copy after each commit that changes them, so memory
-//! never shows what the file does not hold.
+//! (see [`reads`]). Definitions and sites, read on every beacon, and each site's rules, read
+//! on every page view, are loaded at open and kept in memory; the writer updates that copy
+//! after each commit that changes them, so memory never shows what the file does not hold.
+//! The visualizer's tables are in [`rules`].
 
 mod reads;
+mod rules;
 mod schema;
 mod writer;
 
@@ -21,10 +23,10 @@ use std::sync::mpsc::{self, SyncSender, TrySendError};
 use tokio::sync::oneshot;
 
 use crate::error::ErrorDetail;
-use crate::model::{DefinitionChange, EventDefinition, Site};
+use crate::model::{ChangeError, DefinitionChange, EventDefinition, PrimaryObject, Rule, Site};
 use crate::store::{
-    CompletionQuery, EventPage, EventQuery, EventStore, Ingest, IngestOutcome, StoreError,
-    StoredRejection,
+    CompletionQuery, EventPage, EventQuery, EventStore, Ingest, IngestOutcome, RuleSet, SavedRule,
+    StoreError, StoredRejection, VisualizerToken,
 };
 use crate::timestamp::now_ms;
 use reads::ReadPool;
@@ -35,6 +37,7 @@ pub const WRITE_QUEUE_JOBS: usize = 64;
 
 type Definitions = Arc<RwLock<BTreeMap<String, Arc<EventDefinition>>>>;
 type Sites = Arc<RwLock<BTreeMap<String, Arc<Site>>>>;
+type RuleSets = Arc<RwLock<BTreeMap<String, Arc<RuleSet>>>>;
 
 /// The SQLite implementation of [`EventStore`].
 pub struct SqliteStore {
@@ -42,6 +45,7 @@ pub struct SqliteStore {
     reads: Arc<ReadPool>,
     definitions: Definitions,
     sites: Sites,
+    rules: RuleSets,
 }
 
 impl SqliteStore {
@@ -52,6 +56,7 @@ impl SqliteStore {
         schema::migrate(&mut conn)?;
         let definitions = Arc::new(RwLock::new(load_definitions(&conn)?));
         let sites = Arc::new(RwLock::new(load_sites(&conn)?));
+        let rules = Arc::new(RwLock::new(rules::load(&conn)?));
         let (jobs, rx) = mpsc::sync_channel(WRITE_QUEUE_JOBS);
         std::thread::Builder::new()
             .name("wasmtrack-writer".into())
@@ -62,6 +67,7 @@ impl SqliteStore {
             reads: Arc::new(ReadPool::new(path.to_owned())),
             definitions,
             sites,
+            rules,
         })
     }
 
@@ -156,6 +162,39 @@ fn write_definition(tx: &Connection, def: &EventDefinition) -> Result<(), StoreE
     Ok(())
 }
 
+/// Inserts a new definition, assigning its id.
+fn insert_definition(tx: &Connection, def: &mut EventDefinition) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO definitions (name, body) VALUES (?1, '{}')",
+        [&def.name],
+    )?;
+    def.id = tx.last_insert_rowid();
+    write_definition(tx, def)
+}
+
+/// A change of the definition `name` that cannot be applied, as the API answers it.
+fn change_error(name: &str, e: ChangeError) -> StoreError {
+    let code = match e {
+        ChangeError::PropertyNotFound(_) => "PROPERTY_NOT_FOUND",
+        ChangeError::PropertyExists(_) => "PROPERTY_EXISTS",
+        _ => "INVALID_CHANGE",
+    };
+    let detail = ErrorDetail::new(code, e.message(name)).with("eventName", name);
+    match e {
+        ChangeError::PropertyNotFound(_) => StoreError::NotFound(detail.message),
+        ChangeError::PropertyExists(_) => StoreError::Conflict(detail.message),
+        _ => StoreError::Invalid(detail),
+    }
+}
+
+fn write_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|e| e.into_inner())
+}
+
+fn read_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
 #[async_trait]
 impl EventStore for SqliteStore {
     fn site(&self, id: &str) -> Option<Arc<Site>> {
@@ -208,16 +247,128 @@ impl EventStore for SqliteStore {
 
     async fn delete_site(&self, id: String) -> Result<(), StoreError> {
         let cache = self.sites.clone();
+        let rule_sets = self.rules.clone();
         self.admin(move |conn| {
-            if conn.execute("DELETE FROM sites WHERE id = ?1", [&id])? == 0 {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if tx.execute("DELETE FROM sites WHERE id = ?1", [&id])? == 0 {
                 return Err(StoreError::NotFound(format!(
                     "site \"{id}\" does not exist"
                 )));
             }
-            cache.write().unwrap_or_else(|e| e.into_inner()).remove(&id);
+            rules::delete_site(&tx, &id)?;
+            tx.commit()?;
+            write_lock(&cache).remove(&id);
+            write_lock(&rule_sets).remove(&id);
             Ok(())
         })
         .await
+    }
+
+    fn rules(&self, site: &str) -> Option<Arc<RuleSet>> {
+        read_lock(&self.sites).get(site)?;
+        Some(
+            read_lock(&self.rules)
+                .get(site)
+                .cloned()
+                .unwrap_or_default(),
+        )
+    }
+
+    async fn create_rule(&self, mut rule: Rule) -> Result<SavedRule, StoreError> {
+        let sites = self.sites.clone();
+        let definitions = self.definitions.clone();
+        let rule_sets = self.rules.clone();
+        self.admin(move |conn| {
+            if !read_lock(&sites).contains_key(&rule.site) {
+                return Err(StoreError::NotFound(format!(
+                    "site \"{}\" does not exist",
+                    rule.site
+                )));
+            }
+            let name = rule.event_name.clone();
+            let existing = read_lock(&definitions).get(&name).cloned();
+            if let Some(def) = existing.as_ref().filter(|d| d.primary_object != PrimaryObject::Contact) {
+                let message = format!(
+                    "event \"{name}\" is a {} event; auto-tracked events are contact events: name another event",
+                    def.primary_object.as_str()
+                );
+                return Err(StoreError::Invalid(
+                    ErrorDetail::new("INVALID_FIELD", message)
+                        .at("eventName")
+                        .with("eventName", name),
+                ));
+            }
+            let wanted = crate::model::rule::definition_for(&rule, existing.as_deref(), now_ms())
+                .map_err(|e| change_error(&name, e))?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let definition = match (wanted, existing) {
+                (Some(mut def), None) => {
+                    insert_definition(&tx, &mut def)?;
+                    Arc::new(def)
+                }
+                (Some(def), Some(_)) => {
+                    write_definition(&tx, &def)?;
+                    Arc::new(def)
+                }
+                (None, Some(def)) => def,
+                (None, None) => {
+                    return Err(StoreError::Internal(format!(
+                        "no definition for the rule's event {name}"
+                    )))
+                }
+            };
+            let version = rules::insert(&tx, &mut rule)?;
+            tx.commit()?;
+            write_lock(&definitions).insert(name, definition.clone());
+            let rule = Arc::new(rule);
+            let mut sets = write_lock(&rule_sets);
+            let mut set = sets.get(&rule.site).map(|s| (**s).clone()).unwrap_or_default();
+            set.version = version;
+            set.rules.push(rule.clone());
+            sets.insert(rule.site.clone(), Arc::new(set));
+            Ok(SavedRule { rule, definition })
+        })
+        .await
+    }
+
+    async fn delete_rule(&self, site: String, id: i64) -> Result<(), StoreError> {
+        let rule_sets = self.rules.clone();
+        self.admin(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let version = rules::delete(&tx, &site, id)?;
+            tx.commit()?;
+            let mut sets = write_lock(&rule_sets);
+            let mut set = sets.get(&site).map(|s| (**s).clone()).unwrap_or_default();
+            set.version = version;
+            set.rules.retain(|r| r.id != id);
+            sets.insert(site, Arc::new(set));
+            Ok(())
+        })
+        .await
+    }
+
+    async fn issue_visualizer_token(
+        &self,
+        site: String,
+        expires_at: i64,
+    ) -> Result<VisualizerToken, StoreError> {
+        let sites = self.sites.clone();
+        self.admin(move |conn| {
+            if !read_lock(&sites).contains_key(&site) {
+                return Err(StoreError::NotFound(format!(
+                    "site \"{site}\" does not exist"
+                )));
+            }
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let token = rules::insert_token(&tx, site, expires_at, now_ms())?;
+            tx.commit()?;
+            Ok(token)
+        })
+        .await
+    }
+
+    async fn visualizer_token(&self, token: String) -> Result<Option<VisualizerToken>, StoreError> {
+        self.read(move |conn| rules::token(conn, &token)).await
     }
 
     fn definition(&self, name: &str) -> Option<Arc<EventDefinition>> {
@@ -255,12 +406,7 @@ impl EventStore for SqliteStore {
                     def.name
                 )));
             }
-            tx.execute(
-                "INSERT INTO definitions (name, body) VALUES (?1, '{}')",
-                [&def.name],
-            )?;
-            def.id = tx.last_insert_rowid();
-            write_definition(&tx, &def)?;
+            insert_definition(&tx, &mut def)?;
             tx.commit()?;
             let def = Arc::new(def);
             cache
@@ -290,24 +436,8 @@ impl EventStore for SqliteStore {
                 )));
             };
             let mut def = (*current).clone();
-            def.apply(change, now_ms()).map_err(|e| {
-                let code = match e {
-                    crate::model::ChangeError::PropertyNotFound(_) => "PROPERTY_NOT_FOUND",
-                    crate::model::ChangeError::PropertyExists(_) => "PROPERTY_EXISTS",
-                    _ => "INVALID_CHANGE",
-                };
-                let detail =
-                    ErrorDetail::new(code, e.message(&name)).with("eventName", name.clone());
-                match e {
-                    crate::model::ChangeError::PropertyNotFound(_) => {
-                        StoreError::NotFound(detail.message)
-                    }
-                    crate::model::ChangeError::PropertyExists(_) => {
-                        StoreError::Conflict(detail.message)
-                    }
-                    _ => StoreError::Invalid(detail),
-                }
-            })?;
+            def.apply(change, now_ms())
+                .map_err(|e| change_error(&name, e))?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             write_definition(&tx, &def)?;
             tx.commit()?;

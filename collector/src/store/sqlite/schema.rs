@@ -10,12 +10,15 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 use crate::store::StoreError;
 
-/// The schema, one entry per version: `MIGRATIONS[0]` takes a new file to version 1.
+/// The schema, one entry per version: `MIGRATIONS[0]` takes a new file to version 1,
+/// `MIGRATIONS[1]` to version 2.
 ///
 /// Indexes are the fewest the queries need, because each one costs every insert:
 /// `events_by_name` serves completions and listings by event, `events_by_object` a record's
 /// timeline, `events_by_visitor` the anonymous events that join it after `identify`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    // 1: sites, definitions, contacts, visitors, events, rejected events.
+    r#"
 CREATE TABLE sites (
     id TEXT PRIMARY KEY,
     origins TEXT NOT NULL,          -- JSON array of normalized origins
@@ -72,7 +75,41 @@ CREATE TABLE rejected (
     body TEXT NOT NULL,
     received_at INTEGER NOT NULL
 ) STRICT;
-"#];
+"#,
+    // 2: the visualizer's auto-tracking rules and tokens (SPEC §5).
+    r#"
+CREATE TABLE rules (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,   -- never reused: a tracker may remember ids
+    site TEXT NOT NULL,
+    event_name TEXT NOT NULL,
+    body TEXT NOT NULL,             -- the rule as JSON (model::Rule)
+    created_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX rules_by_site ON rules (site, id);
+
+-- A site's rules version (the ETag of its rule list): the value of the global counter
+-- `rules_version` at the site's last rule change, so it never repeats for a site, not even
+-- after the site is deleted and created again. A site without a row is at version 0.
+CREATE TABLE rule_versions (
+    site TEXT PRIMARY KEY,
+    version INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+INSERT INTO counters (name, value) VALUES ('rules_version', 0);
+
+CREATE TABLE visualizer_tokens (
+    token TEXT PRIMARY KEY,
+    site TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,    -- epoch ms; invalid from then on
+    created_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX visualizer_tokens_by_site ON visualizer_tokens (site);
+"#,
+];
 
 /// Opens the writer's connection: WAL, and syncs at checkpoints rather than every commit
 /// (a power cut may lose the last transactions, never corrupt the file).

@@ -1,0 +1,391 @@
+//! `/v1/sites/{site}/rules`: the auto-tracking rules the visualizer saves and every tracker
+//! of the site fetches on each page (SPEC §5).
+//!
+//! The list is public and cheap: it is served from memory with a strong `ETag` (the site's
+//! rules version), and `If-None-Match` answers 304 without a body. Saving and deleting take
+//! the admin token or a visualizer token of the same site. Saving a rule also creates its
+//! event definition, or adds the properties the definition lacks, in the same transaction,
+//! so the completions the trackers then send validate.
+//!
+//! A rule in JSON: `{"id","eventName","label","kind":"click","selector","properties":
+//! [{"name","source"}],"createdAt"}`, or with `"kind":"pageview","match","value"` instead of
+//! `selector`.
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use wasmtrack::core::limits::{check_name, js_len};
+
+use super::definition_body::{internal_name, label, Problems, MAX_EVENT_LABEL};
+use crate::error::{ApiError, AppJson};
+use crate::model::rule::{valid_attribute, MAX_RULE_PROPERTIES, MAX_RULE_TEXT};
+use crate::model::rule::{ELEMENT_TEXT, SELECTOR};
+use crate::model::{Capture, Rule, Trigger, UrlMatch};
+use crate::timestamp::{self, now_ms};
+use crate::validate::strip_portal_prefix;
+use crate::{auth, AppState};
+
+/// Body of `POST /v1/sites/{site}/rules`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleBody {
+    label: Option<String>,
+    event_name: Option<String>,
+    kind: Option<String>,
+    selector: Option<String>,
+    #[serde(rename = "match")]
+    matching: Option<String>,
+    value: Option<String>,
+    properties: Option<Vec<CaptureBody>>,
+}
+
+/// A captured property in a request.
+#[derive(Debug, Default, Deserialize)]
+pub struct CaptureBody {
+    name: Option<String>,
+    source: Option<String>,
+}
+
+/// A rule as the API shows it.
+pub fn rule_json(rule: &Rule) -> Value {
+    let properties: Vec<Value> = rule
+        .properties
+        .iter()
+        .map(|c| json!({ "name": c.name, "source": c.source }))
+        .collect();
+    let mut out = json!({
+        "id": rule.id,
+        "eventName": rule.event_name,
+        "label": rule.label,
+        "properties": properties,
+        "createdAt": timestamp::format(rule.created_at),
+    });
+    match &rule.trigger {
+        Trigger::Click { selector } => {
+            out["kind"] = json!("click");
+            out["selector"] = json!(selector);
+        }
+        Trigger::PageView { matching, value } => {
+            out["kind"] = json!("pageview");
+            out["match"] = json!(matching.as_str());
+            out["value"] = json!(value);
+        }
+    }
+    out
+}
+
+/// The strong entity tag of a site's rule list at `version`.
+fn etag(version: i64) -> String {
+    format!("\"r1-{version}\"")
+}
+
+/// Whether an `If-None-Match` header names `etag` (or is `*`); weak comparison, as RFC 9110
+/// asks for this header.
+fn none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+}
+
+/// `GET /v1/sites/{site}/rules` → 200 `{"version","rules":[…]}` with `ETag` and
+/// `Cache-Control: no-cache`; 304 when `If-None-Match` names the current tag; 404 for an
+/// unknown site.
+pub async fn list(
+    State(state): State<AppState>,
+    Path(site): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let set = state
+        .store
+        .rules(&site)
+        .ok_or_else(|| ApiError::NotFound(format!("site \"{site}\" does not exist")))?;
+    let tag = etag(set.version);
+    let mut response = if none_match(&headers, &tag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let rules: Vec<Value> = set.rules.iter().map(|r| rule_json(r)).collect();
+        AppJson(json!({ "version": set.version, "rules": rules })).into_response()
+    };
+    let h = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&tag) {
+        h.insert(header::ETAG, value);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}
+
+/// `POST /v1/sites/{site}/rules` (admin, or a visualizer token of the site) → 201 with the
+/// rule; its definition is created or extended in the same transaction.
+pub async fn create(
+    State(state): State<AppState>,
+    Path(site): Path<String>,
+    headers: HeaderMap,
+    body: Result<AppJson<RuleBody>, ApiError>,
+) -> Result<impl IntoResponse, ApiError> {
+    auth::caller(&state, &headers).await?.may_change(&site)?;
+    if state.store.site(&site).is_none() {
+        return Err(ApiError::NotFound(format!(
+            "site \"{site}\" does not exist"
+        )));
+    }
+    let AppJson(body) = body?;
+    let mut rule = new_rule(body, site, now_ms())?;
+    // A HubSpot-style fully qualified name of an existing event names that event.
+    if state.store.definition(&rule.event_name).is_none() {
+        if let Some(name) = strip_portal_prefix(&rule.event_name)
+            .filter(|name| state.store.definition(name).is_some())
+        {
+            rule.event_name = name.to_owned();
+        }
+    }
+    let saved = state.store.create_rule(rule).await?;
+    Ok((StatusCode::CREATED, AppJson(rule_json(&saved.rule))))
+}
+
+/// `DELETE /v1/sites/{site}/rules/{id}` (admin, or a visualizer token of the site) → 204;
+/// the event definition stays.
+pub async fn delete(
+    State(state): State<AppState>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let Path((site, id)) =
+        path.map_err(|e| ApiError::NotFound(format!("no such rule: {}", e.body_text())))?;
+    auth::caller(&state, &headers).await?.may_change(&site)?;
+    if state.store.site(&site).is_none() {
+        return Err(ApiError::NotFound(format!(
+            "site \"{site}\" does not exist"
+        )));
+    }
+    let id = id
+        .parse::<i64>()
+        .map_err(|_| ApiError::NotFound(format!("site \"{site}\" has no rule {id}")))?;
+    state.store.delete_rule(site, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Reads a new rule, reporting every problem at once; `id` is assigned by the store.
+pub fn new_rule(body: RuleBody, site: String, now: i64) -> Result<Rule, ApiError> {
+    let mut problems = Problems::default();
+    let label = label(
+        body.label.as_deref(),
+        "label",
+        MAX_EVENT_LABEL,
+        &mut problems,
+    );
+    let event_name = internal_name(
+        body.event_name.as_deref(),
+        &label,
+        "eventName",
+        &mut problems,
+    );
+    let trigger = match body.kind.as_deref() {
+        Some("click") => Some(Trigger::Click {
+            selector: text(body.selector.as_deref(), "selector", &mut problems),
+        }),
+        Some("pageview") => {
+            let matching = match body.matching.as_deref() {
+                Some(m) => UrlMatch::parse(m).unwrap_or_else(|| {
+                    problems.add(
+                        "match",
+                        format!("match \"{m}\" is not one of exact, startsWith, contains, pattern"),
+                    );
+                    UrlMatch::Exact
+                }),
+                None => {
+                    problems.add(
+                        "match",
+                        "match is required for a pageview rule (exact, startsWith, contains or pattern)",
+                    );
+                    UrlMatch::Exact
+                }
+            };
+            let value = text(body.value.as_deref(), "value", &mut problems);
+            Some(Trigger::PageView { matching, value })
+        }
+        Some(other) => {
+            problems.add(
+                "kind",
+                format!("kind \"{other}\" is not one of click, pageview"),
+            );
+            None
+        }
+        None => {
+            problems.add("kind", "kind is required (click or pageview)");
+            None
+        }
+    };
+    let properties = captures(body.properties.unwrap_or_default(), &mut problems);
+    problems.finish()?;
+    let trigger = trigger.ok_or_else(|| ApiError::field("kind", "kind is required"))?;
+    Ok(Rule {
+        id: 0,
+        site,
+        event_name,
+        label,
+        trigger,
+        properties,
+        created_at: now,
+    })
+}
+
+/// A selector or a match value: required, trimmed, at most [`MAX_RULE_TEXT`].
+fn text(value: Option<&str>, field: &str, problems: &mut Problems) -> String {
+    match value.map(str::trim) {
+        None | Some("") => {
+            problems.add(field, format!("{field} is required"));
+            String::new()
+        }
+        Some(text) if js_len(text) > MAX_RULE_TEXT => {
+            problems.add(
+                field,
+                format!("{field} is longer than {MAX_RULE_TEXT} characters"),
+            );
+            String::new()
+        }
+        Some(text) => text.to_owned(),
+    }
+}
+
+/// The captured properties: at most [`MAX_RULE_PROPERTIES`], valid unique names other than
+/// the automatic ones, sources `text` or `attr:<name>`.
+fn captures(list: Vec<CaptureBody>, problems: &mut Problems) -> Vec<Capture> {
+    if list.len() > MAX_RULE_PROPERTIES {
+        problems.add(
+            "properties",
+            format!("a rule captures at most {MAX_RULE_PROPERTIES} properties"),
+        );
+    }
+    let mut out: Vec<Capture> = Vec::with_capacity(list.len());
+    for (i, c) in list.into_iter().enumerate() {
+        let at = format!("properties[{i}]");
+        let name = c.name.unwrap_or_default();
+        if let Err(e) = check_name(&name) {
+            problems.add(
+                format!("{at}.name"),
+                format!("property name \"{name}\" is invalid: {}", e.message()),
+            );
+        } else if name == ELEMENT_TEXT || name == SELECTOR {
+            problems.add(
+                format!("{at}.name"),
+                format!("property name \"{name}\" is reserved: click events carry it already"),
+            );
+        } else if out.iter().any(|o| o.name == name) {
+            problems.add(
+                format!("{at}.name"),
+                format!("property \"{name}\" is captured twice"),
+            );
+        }
+        let source = c.source.unwrap_or_default();
+        let valid_source =
+            source == "text" || source.strip_prefix("attr:").is_some_and(valid_attribute);
+        if !valid_source {
+            problems.add(
+                format!("{at}.source"),
+                format!("source \"{source}\" is not `text` or `attr:` and an attribute name"),
+            );
+        }
+        out.push(Capture { name, source });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(json: &str) -> RuleBody {
+        serde_json::from_str(json).unwrap()
+    }
+
+    fn fields(err: ApiError) -> Vec<String> {
+        let ApiError::Validation { errors, .. } = err else {
+            panic!("not a validation error: {err:?}")
+        };
+        errors.into_iter().filter_map(|e| e.location).collect()
+    }
+
+    #[test]
+    fn a_click_rule_is_read_with_a_derived_event_name() {
+        let rule = new_rule(
+            body(r##"{"label":"Pricing CTA clicked","kind":"click","selector":" #buy-pro ","properties":[{"name":"plan","source":"attr:data-plan"}]}"##),
+            "demo".into(),
+            7,
+        )
+        .unwrap();
+        assert_eq!(rule.event_name, "pricing_cta_clicked");
+        assert_eq!(
+            rule.trigger,
+            Trigger::Click {
+                selector: "#buy-pro".into()
+            }
+        );
+        assert_eq!(
+            rule_json(&rule)["properties"],
+            json!([{"name": "plan", "source": "attr:data-plan"}])
+        );
+    }
+
+    #[test]
+    fn every_problem_is_named() {
+        let err = new_rule(
+            body(
+                r#"{"label":"","kind":"pageview","match":"regex","properties":[
+                {"name":"selector","source":"text"},{"name":"Bad","source":"html"},
+                {"name":"a","source":"attr:"},{"name":"a","source":"text"}]}"#,
+            ),
+            "demo".into(),
+            1,
+        )
+        .unwrap_err();
+        assert_eq!(
+            fields(err),
+            [
+                "label",
+                "match",
+                "value",
+                "properties[0].name",
+                "properties[1].name",
+                "properties[1].source",
+                "properties[2].source",
+                "properties[3].name"
+            ]
+        );
+        let long = "a".repeat(MAX_RULE_TEXT + 1);
+        let err = new_rule(
+            body(&format!(
+                r#"{{"label":"L","kind":"click","selector":"{long}"}}"#
+            )),
+            "demo".into(),
+            1,
+        )
+        .unwrap_err();
+        assert_eq!(fields(err), ["selector"]);
+        let err = new_rule(body(r#"{"label":"L"}"#), "demo".into(), 1).unwrap_err();
+        assert_eq!(fields(err), ["kind"]);
+    }
+
+    #[test]
+    fn if_none_match_reads_lists_weak_tags_and_star() {
+        let tag = etag(3);
+        let mut headers = HeaderMap::new();
+        assert!(!none_match(&headers, &tag));
+        headers.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_static("\"r1-2\", W/\"r1-3\""),
+        );
+        assert!(none_match(&headers, &tag));
+        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"r1-2\""));
+        assert!(!none_match(&headers, &tag));
+        headers.insert(header::IF_NONE_MATCH, HeaderValue::from_static("*"));
+        assert!(none_match(&headers, &tag));
+    }
+}
