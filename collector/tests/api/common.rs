@@ -54,13 +54,19 @@ pub fn test_state() -> (AppState, Arc<SqliteStore>, TempDir) {
 }
 
 pub fn test_app() -> TestApp {
-    let (state, _store, dir) = test_state();
+    test_app_with_store().0
+}
+
+/// The app, and its store for what the API cannot do (e.g. issue an already expired token).
+pub fn test_app_with_store() -> (TestApp, Arc<SqliteStore>) {
+    let (state, store, dir) = test_state();
     let (addr, server) = listen(router(state));
-    TestApp {
+    let app = TestApp {
         addr,
         server,
         _dir: dir,
-    }
+    };
+    (app, store)
 }
 
 /// An answer: status, headers and body (JSON when it is JSON, else a string).
@@ -97,39 +103,42 @@ impl Answer {
     }
 }
 
+/// Sends `req` over HTTP to the server at `addr`.
+pub async fn call_at(addr: SocketAddr, req: Request<Body>) -> Answer {
+    let (parts, body) = req.into_parts();
+    let body = body.collect().await.expect("request body").to_bytes();
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut outgoing = Request::builder()
+        .method(parts.method)
+        .uri(format!("http://{}{path}", addr));
+    for (name, value) in &parts.headers {
+        outgoing = outgoing.header(name, value);
+    }
+    let outgoing = outgoing.body(Full::new(body)).expect("request");
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let response = client.request(outgoing).await.expect("the server answers");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Answer {
+        status,
+        headers,
+        body,
+        text,
+    }
+}
+
 impl TestApp {
     /// Sends `req` to the server over HTTP.
     pub async fn call(&self, req: Request<Body>) -> Answer {
-        let (parts, body) = req.into_parts();
-        let body = body.collect().await.expect("request body").to_bytes();
-        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-        let mut outgoing = Request::builder()
-            .method(parts.method)
-            .uri(format!("http://{}{path}", self.addr));
-        for (name, value) in &parts.headers {
-            outgoing = outgoing.header(name, value);
-        }
-        let outgoing = outgoing
-            .body(Full::new(Bytes::from(body)))
-            .expect("request");
-        let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-        let response = client.request(outgoing).await.expect("the server answers");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Answer {
-            status,
-            headers,
-            body,
-            text,
-        }
+        call_at(self.addr, req).await
     }
 
     pub async fn get(&self, path: &str) -> Answer {

@@ -1,7 +1,8 @@
 //! The collector's API tests, one module per resource, in one test binary (one link).
 //! Each test gets the app on its own temporary SQLite file, served on 127.0.0.1, and talks
 //! HTTP to it (`common.rs`); `server` starts the whole binary's `serve` (flags, admin token
-//! file, static files, restart, graceful shutdown).
+//! file, static files, restart, graceful shutdown); `visualizer` the visualizer's tokens and
+//! auto-tracking rules.
 
 mod collect;
 mod common;
@@ -10,3 +11,4 @@ mod fixtures;
 mod queries;
 mod send;
 mod server;
+mod visualizer;

@@ -21,14 +21,14 @@ use wasmtrack_collector::{serve, Config, DB_FILE};
 
 use crate::common::{now_ms, uuid, wire_event, ORIGIN};
 
-struct Running {
-    addr: SocketAddr,
+pub(crate) struct Running {
+    pub(crate) addr: SocketAddr,
     stop: oneshot::Sender<()>,
     handle: JoinHandle<anyhow::Result<()>>,
 }
 
 impl Running {
-    async fn stop(self) {
+    pub(crate) async fn stop(self) {
         let _ = self.stop.send(());
         self.handle
             .await
@@ -37,7 +37,7 @@ impl Running {
     }
 }
 
-async fn start(config: Config) -> Running {
+pub(crate) async fn start(config: Config) -> Running {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("address");
     let (stop, stopped) = oneshot::channel::<()>();
