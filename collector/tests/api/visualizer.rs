@@ -1050,3 +1050,41 @@ async fn rules_and_tokens_survive_a_restart() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_version_1_database_gains_the_visualizer_tables_and_keeps_its_data() {
+    use wasmtrack_collector::store::SqliteStore;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(wasmtrack_collector::DB_FILE);
+    let store = SqliteStore::open(&path).expect("open");
+    store
+        .put_site("shop".into(), vec![ORIGIN.into()], true)
+        .await
+        .expect("site");
+    store.close().await;
+    drop(store);
+    // What a collector before the visualizer left: schema version 1.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP TABLE rules; DROP TABLE rule_versions; DROP TABLE counters;
+         DROP TABLE visualizer_tokens; PRAGMA user_version = 1;",
+    )
+    .unwrap();
+    drop(conn);
+
+    let store = SqliteStore::open(&path).expect("migrates");
+    assert!(store.site("shop").is_some(), "the site is kept");
+    assert_eq!(store.rules("shop").unwrap().version, 0);
+    let token = store
+        .issue_visualizer_token("shop".into(), now_ms() + 60_000)
+        .await
+        .expect("the token table exists");
+    assert!(token.token.starts_with("vt_"));
+    store.close().await;
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+}
