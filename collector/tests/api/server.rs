@@ -260,13 +260,17 @@ async fn shutdown_loses_no_accepted_event() {
     const REQUESTS: u32 = 24;
     const PER_REQUEST: u32 = 200;
     let mut tasks = Vec::new();
+    // The first answer (not a fixed delay: other tests load the machine) says requests are
+    // being served; the server is stopped while the others are in flight.
+    let (answered, first_answer) = tokio::sync::mpsc::channel::<()>(REQUESTS as usize);
     for r in 0..REQUESTS {
         let inputs: Vec<Value> = (0..PER_REQUEST)
             .map(|i| json!({"eventName": "tick", "utk": "v", "occurredAt": "2024-01-01T00:00:00Z", "uuid": uuid(r * PER_REQUEST + i)}))
             .collect();
         let body = json!({ "inputs": inputs }).to_string();
+        let answered = answered.clone();
         tasks.push(tokio::spawn(async move {
-            http(
+            let answer = http(
                 addr,
                 Method::POST,
                 "/events/v3/send/batch",
@@ -274,10 +278,14 @@ async fn shutdown_loses_no_accepted_event() {
                 None,
                 Some(body),
             )
-            .await
+            .await;
+            let _ = answered.try_send(());
+            answer
         }));
     }
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    drop(answered);
+    let mut first_answer = first_answer;
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), first_answer.recv()).await;
     server.stop().await;
     let mut accepted = 0;
     for task in tasks {
