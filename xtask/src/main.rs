@@ -4,9 +4,11 @@
 //! * `test` — every test: host unit and property tests, the collector's tests, the size
 //!   budget, browser tests in headless Chromium, and the end-to-end suites.
 //! * `demo` — builds everything and serves the demo site from the collector.
+//! * `bench` — wasmtrack against the reference trackers, into `bench/REPORT.md` (issue 6).
 //!
 //! Each task installs what it needs when it is missing (see `tools.rs`).
 
+mod bench;
 mod build;
 mod demo;
 mod http;
@@ -25,8 +27,9 @@ fn main() {
         "build" => build_task(flags),
         "test" => test_task(),
         "demo" => demo::demo(flag_value(flags, "--listen")),
+        "bench" => bench::bench(flags),
         _ => {
-            eprintln!("usage: cargo xtask <build [--debug] | test | demo [--listen ADDR:PORT]>");
+            eprintln!("usage: cargo xtask <build [--debug] | test | demo [--listen ADDR:PORT] | bench [--browser-runs N]>");
             std::process::exit(2);
         }
     };

@@ -1,0 +1,46 @@
+//! `wasmtrack-loadgen`: the Rust half of `cargo xtask bench`'s collector figures, run as its
+//! own process so the load does not share the collector's runtime.
+//!
+//! * `definition` — prints the benchmark event's definition (HubSpot's create body).
+//! * `load ADDR SITE CONNECTIONS BATCH SECONDS [EVENTS_PER_S]` — beacons to `POST /v1/collect`
+//!   on one thread (the other core is the collector's); prints the figures as JSON.
+//! * `sqlite SCHEMA_DB NEW_DB ROWS_PER_TX SECONDS` — the raw-SQLite insert reference; prints
+//!   JSON.
+#![forbid(unsafe_code)]
+
+mod beacon;
+mod load;
+mod sqlite_ref;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
+    let num = |i: usize| arg(i).parse::<f64>().map_err(|_| format!("argument {i} must be a number, got {:?}", arg(i)));
+    let outcome: Result<serde_json::Value, String> = match arg(0) {
+        "definition" => {
+            println!("{}", beacon::definition());
+            return;
+        }
+        "load" => (|| {
+            let load = load::Load {
+                addr: arg(1).to_owned(),
+                site: arg(2).to_owned(),
+                connections: num(3)? as usize,
+                batch: num(4)? as usize,
+                seconds: num(5)?,
+                rate: if arg(6).is_empty() { None } else { Some(num(6)?) },
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+            runtime.block_on(load::run(load))
+        })(),
+        "sqlite" => (|| sqlite_ref::run(arg(1).as_ref(), arg(2).as_ref(), num(3)? as usize, num(4)?))(),
+        _ => Err("usage: wasmtrack-loadgen definition | load ADDR SITE CONNECTIONS BATCH SECONDS [EVENTS_PER_S] | sqlite SCHEMA_DB NEW_DB ROWS_PER_TX SECONDS".into()),
+    };
+    match outcome {
+        Ok(figures) => println!("{figures}"),
+        Err(message) => {
+            eprintln!("wasmtrack-loadgen: {message}");
+            std::process::exit(1);
+        }
+    }
+}

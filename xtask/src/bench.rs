@@ -1,0 +1,190 @@
+//! `cargo xtask bench`: wasmtrack against the reference trackers, in one run, into
+//! `bench/REPORT.md` (issue 6). This module orchestrates; the measuring lives in `bench/`:
+//!
+//! 1. builds the tracker (`dist/`, `pkg/`), the release collector and `bench/loadgen`;
+//! 2. installs the reference trackers pinned by `bench/package-lock.json` into
+//!    `target/bench/peers` (`npm ci`; never committed, never shipped);
+//! 3. `bench/browser/run.mjs`: script-tag installs in headless Chromium (time to ready, track
+//!    cost, long tasks, wire bytes) against a local stand-in for every tracker's servers;
+//! 4. the collector under `wasmtrack-loadgen` (a second process on 127.0.0.1): full load for
+//!    30 s, latency at half that load, peak memory (`VmHWM`), then the raw-SQLite reference;
+//! 5. `bench/report.mjs`: sizes (script tag and esbuild bundles) and the report's tables.
+//!
+//! Absolute figures on shared machines are noise; the report's ratios, from one run, are not.
+
+use crate::build::{self, Profile};
+use crate::http;
+use crate::run::{cmd, output, root, status, Result};
+use crate::tools;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Seconds of full load on the collector (the issue's figure).
+const LOAD_SECONDS: &str = "30";
+/// Seconds of half load, for the latency percentiles.
+const HALF_LOAD_SECONDS: &str = "20";
+/// Seconds of each raw-SQLite reference run.
+const SQLITE_SECONDS: &str = "15";
+/// Keep-alive connections of the load generator, one request in flight on each.
+const CONNECTIONS: &str = "32";
+/// Events per beacon.
+const BATCH: &str = "20";
+/// Site id of the load (its origins: `*`, so beacons without `Origin` are accepted).
+const SITE: &str = "bench";
+const ADMIN_TOKEN: &str = "bench-admin-token";
+
+/// Runs the whole suite; `--browser-runs N` changes the number of browser runs (default 5).
+pub fn bench(flags: &[String]) -> Result {
+    let started = Instant::now();
+    let runs = crate::flag_value(flags, "--browser-runs").unwrap_or("5").to_owned();
+    let out = root().join("target/bench");
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+
+    tools::ensure_build_tools()?;
+    tools::ensure_browser()?;
+    build::build(Profile::Release)?;
+    status(cmd("cargo").args(["build", "--release", "-p", "wasmtrack-collector", "-p", "wasmtrack-loadgen"]))?;
+    install_peers(&out.join("peers"))?;
+
+    let browser_json = out.join("browser.json");
+    status(cmd("node").arg("bench/browser/run.mjs").arg(root()).arg(&browser_json).arg(&runs))?;
+
+    let collector_json = out.join("collector.json");
+    let figures = collector_figures(&out)?;
+    std::fs::write(&collector_json, figures).map_err(|e| format!("{}: {e}", collector_json.display()))?;
+
+    let seconds = started.elapsed().as_secs();
+    status(
+        cmd("node")
+            .arg("bench/report.mjs")
+            .arg(root())
+            .arg(&browser_json)
+            .arg(&collector_json)
+            .arg(root().join("bench/REPORT.md"))
+            .env("BENCH_SECONDS", seconds.to_string()),
+    )?;
+    let report = std::fs::read_to_string(root().join("bench/REPORT.md")).map_err(|e| e.to_string())?;
+    println!("\n{report}");
+    eprintln!("xtask bench: done in {} s; report in bench/REPORT.md", started.elapsed().as_secs());
+    Ok(())
+}
+
+/// `npm ci` of `bench/package.json` into `dir`, unless `dir` already holds that exact lock.
+fn install_peers(dir: &Path) -> Result {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let read = |p: PathBuf| std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()));
+    let lock = read(root().join("bench/package-lock.json"))?;
+    let installed = std::fs::read(dir.join("package-lock.json")).ok();
+    if installed.as_deref() != Some(lock.as_slice()) || !dir.join("node_modules/.package-lock.json").exists() {
+        std::fs::write(dir.join("package.json"), read(root().join("bench/package.json"))?).map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("package-lock.json"), &lock).map_err(|e| e.to_string())?;
+        status(cmd("npm").args(["ci", "--no-audit", "--no-fund", "--ignore-scripts"]).current_dir(dir))?;
+    }
+    Ok(())
+}
+
+/// Runs the collector figures and returns them as one JSON object.
+fn collector_figures(out: &Path) -> Result<String> {
+    let data = out.join("collector-data");
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
+    let addr = free_addr()?;
+    let log = std::fs::File::create(out.join("collector.log")).map_err(|e| e.to_string())?;
+    let log2 = log.try_clone().map_err(|e| e.to_string())?;
+    let mut collector = cmd(root().join("target/release/wasmtrack-collector"))
+        .args(["--listen", &addr.to_string(), "--site", &format!("{SITE}=*"), "--data-dir"])
+        .arg(&data)
+        .env("WASMTRACK_ADMIN_TOKEN", ADMIN_TOKEN)
+        .stdout(log)
+        .stderr(log2)
+        .spawn()
+        .map_err(|e| format!("could not start the collector: {e}"))?;
+    let pid = collector.id();
+    let result = (|| -> Result<String> {
+        if !http::wait_healthy(addr, 30) {
+            return Err(format!("the collector did not become healthy on {addr} (see target/bench/collector.log)"));
+        }
+        let definition = loadgen(&["definition"])?;
+        match http::request(addr, "POST", "/events/v3/event-definitions", Some(ADMIN_TOKEN), definition.trim()) {
+            Ok((201 | 200 | 409, _)) => {}
+            Ok((code, body)) => return Err(format!("creating the benchmark definition answered {code}: {body}")),
+            Err(e) => return Err(format!("creating the benchmark definition: {e}")),
+        }
+        let a = addr.to_string();
+        eprintln!("xtask bench: collector under full load for {LOAD_SECONDS} s");
+        let full = loadgen(&["load", &a, SITE, CONNECTIONS, BATCH, LOAD_SECONDS])?;
+        let rate = json_number(&full, "stored_per_s").ok_or_else(|| format!("the load generator printed no rate: {full}"))?;
+        let half_rate = format!("{:.0}", (rate / 2.0).max(BATCH.parse::<f64>().unwrap_or(20.0)));
+        eprintln!("xtask bench: collector at half load ({half_rate} events/s) for {HALF_LOAD_SECONDS} s");
+        let half = loadgen(&["load", &a, SITE, CONNECTIONS, BATCH, HALF_LOAD_SECONDS, &half_rate])?;
+        let hwm_kb = peak_rss_kb(pid).unwrap_or(0);
+        Ok(format!(r#"{{"full":{},"half":{},"vmhwm_kb":{hwm_kb}"#, full.trim(), half.trim()))
+    })();
+    // SIGTERM: the collector commits what it accepted and exits.
+    let _ = status(cmd("kill").args(["-TERM", &pid.to_string()]));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = collector.try_wait() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = collector.kill();
+    let _ = collector.wait();
+    let head = result?;
+
+    let db = data.join("wasmtrack.db");
+    let reference = out.join("sqlite-reference.db");
+    let mut refs = Vec::new();
+    for per_tx in ["20", "1000"] {
+        eprintln!("xtask bench: raw SQLite inserts, {per_tx} rows per transaction, {SQLITE_SECONDS} s");
+        let db_arg = db.to_string_lossy().into_owned();
+        let ref_arg = reference.to_string_lossy().into_owned();
+        refs.push(loadgen(&["sqlite", &db_arg, &ref_arg, per_tx, SQLITE_SECONDS])?.trim().to_owned());
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", reference.display()));
+    }
+    let _ = std::fs::remove_dir_all(&data);
+    Ok(format!(r#"{head},"sqlite":[{}]}}"#, refs.join(",")))
+}
+
+fn loadgen(args: &[&str]) -> Result<String> {
+    let bin = root().join("target/release/wasmtrack-loadgen");
+    let mut c = cmd(&bin);
+    c.args(args);
+    output(&mut c).ok_or_else(|| format!("`wasmtrack-loadgen {}` failed", args.join(" ")))
+}
+
+fn free_addr() -> Result<SocketAddr> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    listener.local_addr().map_err(|e| e.to_string())
+}
+
+/// Peak resident memory of `pid`, from `/proc/<pid>/status`.
+fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = text.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The number after `"key":` in a flat JSON object (enough for the load generator's output).
+fn json_number(json: &str, key: &str) -> Option<f64> {
+    let start = json.find(&format!("\"{key}\":"))? + key.len() + 3;
+    let rest = &json[start..];
+    let end = rest.find(|c: char| c == ',' || c == '}').unwrap_or(rest.len());
+    rest[..end].trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_number;
+
+    #[test]
+    fn reads_a_number_from_the_load_generators_output() {
+        assert_eq!(json_number(r#"{"a":1,"stored_per_s":51234.5,"p50_ms":2}"#, "stored_per_s"), Some(51234.5));
+        assert_eq!(json_number(r#"{"p99_ms":7}"#, "p99_ms"), Some(7.0));
+        assert_eq!(json_number(r#"{"a":1}"#, "b"), None);
+    }
+}
