@@ -247,6 +247,7 @@ for (const name of only) {
   const r = { config: TRACKERS[name].config, calls: CALLS, ready: [], track: [], errors: [], downloaded: [], other: [] };
   results.trackers[name] = r;
   browser = await launch();
+  results.chromium = browser.version();
   try {
     for (let run = 0; run < RUNS; run++) {
       const { context, page, errors, ready } = await load(name);
@@ -257,7 +258,7 @@ for (const name of only) {
       }
       let t;
       try {
-        t = await within(page.evaluate(trackInPage, { props: { ...EVENT.properties }, calls: r.calls, chunk: CHUNK, settleMs: 2000 }), 120_000, `${r.calls} calls`);
+        t = await within(page.evaluate(trackInPage, { props: { ...EVENT.properties }, calls: r.calls, chunk: CHUNK, settleMs: 2000 }), 60_000, `${r.calls} calls`);
       } catch (e) {
         // A tracker that cannot take 10,000 calls is measured on 1,000 (the report says so).
         if (r.calls === WIRE_EVENTS) throw e;

@@ -1,0 +1,186 @@
+// The last step of `cargo xtask bench`: measures the sizes (the script-tag download of every
+// tracker, and a minimal npm app of each bundled with esbuild), reads what the browser and
+// collector steps measured, and writes the markdown report, one table per figure.
+// Usage: node bench/report.mjs <repo root> <browser.json> <collector.json> <REPORT.md>
+import { cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { cpus, totalmem } from 'node:os';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import * as esbuild from 'esbuild';
+import { TRACKERS, PEERS } from './browser/trackers.mjs';
+
+const [root, browserPath, collectorPath, reportPath] = process.argv.slice(2);
+const browser = JSON.parse(await readFile(browserPath, 'utf8'));
+const collector = JSON.parse(await readFile(collectorPath, 'utf8'));
+const NAMES = Object.keys(TRACKERS);
+const PEER_NAMES = NAMES.filter((n) => n !== 'wasmtrack');
+const PACKAGES = { posthog: 'posthog-js', mixpanel: 'mixpanel-browser', segment: '@segment/analytics-next', snowplow: '@snowplow/browser-tracker', rudderstack: '@rudderstack/analytics-js' };
+
+async function sizes(files) {
+  let raw = 0, gzip = 0, brotli = 0;
+  for (const file of files) {
+    const bytes = await readFile(file);
+    raw += bytes.length;
+    gzip += gzipSync(bytes, { level: 9 }).length;
+    brotli += brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } }).length;
+  }
+  return { raw, gzip, brotli };
+}
+
+// Script tag: the files the page fetched before its first event went out (the browser step),
+// or the script-tag file itself when the browser step could not tell.
+const STATIC = { '/dist/': join(root, 'dist'), '/peers/': join(root, PEERS), '/min/': join(root, 'target/bench/peers/min') };
+const staticFile = (path) => {
+  for (const [prefix, dir] of Object.entries(STATIC)) if (path.startsWith(prefix)) return join(dir, path.slice(prefix.length));
+  return null;
+};
+const scriptTag = {};
+for (const name of NAMES) {
+  const seen = browser.trackers[name]?.downloaded || [];
+  const files = seen.length ? seen : TRACKERS[name].files.map(staticFile);
+  scriptTag[name] = { files: files.map((f) => basename(f)), ...(await sizes(files)) };
+}
+
+// npm: bench/npm/<name>.js bundled with esbuild --bundle --minify against the pinned packages
+// (and wasmtrack's freshly built pkg/).
+const peers = join(root, 'target/bench/peers');
+await rm(join(peers, 'node_modules/wasmtrack'), { recursive: true, force: true });
+await cp(join(root, 'pkg'), join(peers, 'node_modules/wasmtrack'), { recursive: true });
+await mkdir(join(peers, 'apps'), { recursive: true });
+const npm = {};
+for (const file of await readdir(join(root, 'bench/npm'))) {
+  const name = basename(file, '.js');
+  await cp(join(root, 'bench/npm', file), join(peers, 'apps', file));
+  const outfile = join(peers, 'out', file);
+  await esbuild.build({ entryPoints: [join(peers, 'apps', file)], bundle: true, minify: true, format: 'esm', platform: 'browser', outfile, logLevel: 'error' });
+  npm[name] = await sizes([outfile]);
+}
+
+// ---- formatting ----
+const n0 = (x) => (x === null || x === undefined || Number.isNaN(x) ? '–' : Math.round(x).toLocaleString('en-US'));
+const n1 = (x) => (x === null || x === undefined || Number.isNaN(x) ? '–' : x.toFixed(1));
+const n2 = (x) => (x === null || x === undefined || Number.isNaN(x) ? '–' : x.toFixed(2));
+const median = (xs) => {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const ratio = (ours, values) => {
+  const best = Math.min(...values.filter((v) => typeof v === 'number' && Number.isFinite(v)));
+  return typeof ours === 'number' && Number.isFinite(best) && best > 0 ? `${(ours / best).toFixed(2)}×` : '–';
+};
+const versions = JSON.parse(await readFile(join(root, 'bench/package-lock.json'), 'utf8')).packages;
+const label = (name) => (name === 'wasmtrack' ? '**wasmtrack**' : `${PACKAGES[name]} ${versions[`node_modules/${PACKAGES[name]}`]?.version || ''}`);
+
+const out = [];
+const p = (line = '') => out.push(line);
+const date = new Date().toISOString().slice(0, 10);
+p('# wasmtrack benchmark report');
+p();
+p(`${date}, \`cargo xtask bench\` in ${Math.round(Number(process.env.BENCH_SECONDS || 0) / 60)} min on ${cpus().length} cores (${cpus()[0]?.model?.trim() || 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, ${browser.chromium ? `Chromium ${browser.chromium}` : 'Chromium'}, Node ${process.versions.node}. `
+  + 'Absolute times on shared machines are noise; compare the ratios, which come from one run. Ratio: wasmtrack / best peer (below 1 is better, except throughput).');
+p();
+
+p('## 1. Payload size');
+p();
+p('Script tag: everything the page fetched before its first event was sent (files seen by the local server; the inline snippets are not counted for anyone). gzip -9 and brotli quality 11, bytes.');
+p();
+p('| tracker | files | raw | gzip -9 | brotli |');
+p('|---|---|---:|---:|---:|');
+for (const name of NAMES) {
+  const s = scriptTag[name];
+  p(`| ${label(name)} | ${s.files.map((f) => `\`${f}\``).join(' + ')} | ${n0(s.raw)} | ${n0(s.gzip)} | ${n0(s.brotli)} |`);
+}
+p(`| wasmtrack / best peer | | ${ratio(scriptTag.wasmtrack.raw, PEER_NAMES.map((n) => scriptTag[n].raw))} | ${ratio(scriptTag.wasmtrack.gzip, PEER_NAMES.map((n) => scriptTag[n].gzip))} | ${ratio(scriptTag.wasmtrack.brotli, PEER_NAMES.map((n) => scriptTag[n].brotli))} |`);
+p();
+p(`Goal: ≤ 15,360 bytes gzip (first milestone 25,600): wasmtrack is at ${n0(scriptTag.wasmtrack.gzip)}, ${scriptTag.wasmtrack.gzip > 15360 ? `${n0(scriptTag.wasmtrack.gzip - 15360)} over the goal` : 'within the goal'}${scriptTag.wasmtrack.gzip > 25600 ? ` and ${n0(scriptTag.wasmtrack.gzip - 25600)} over the milestone` : ''}.`);
+p();
+p('npm: `bench/npm/<tracker>.js` (import, init, one event) bundled with `esbuild --bundle --minify --format=esm`, bytes.');
+p();
+p('| tracker | minified | gzip -9 | brotli |');
+p('|---|---:|---:|---:|');
+for (const name of NAMES) p(`| ${label(name)} | ${n0(npm[name]?.raw)} | ${n0(npm[name]?.gzip)} | ${n0(npm[name]?.brotli)} |`);
+p(`| wasmtrack / best peer | ${ratio(npm.wasmtrack?.raw, PEER_NAMES.map((n) => npm[n]?.raw))} | ${ratio(npm.wasmtrack?.gzip, PEER_NAMES.map((n) => npm[n]?.gzip))} | ${ratio(npm.wasmtrack?.brotli, PEER_NAMES.map((n) => npm[n]?.brotli))} |`);
+p();
+
+p('## 2. Main-thread cost (headless Chromium)');
+p();
+p(`Median of ${browser.runs} runs, each in a fresh browser context. *Ready*: script insertion → the first event's request answered (resource timing), the first event sent with the tracker's "send now" option. *Track*: ${n0(browser.calls)} \`track\` calls with 10 properties, made in tasks of ${browser.chunk} calls (as a page makes them), time inside the calls per call; *slowest 100* is the slowest task of 100 calls; long tasks (> 50 ms, \`PerformanceObserver('longtask')\`) from the first call to 2 s after the last, median count per run and the longest seen.`);
+p();
+p('| tracker | ready (ms) | track (µs/call) | slowest 100 calls (ms) | long tasks per run | longest task (ms) |');
+p('|---|---:|---:|---:|---:|---:|');
+const main = {};
+for (const name of NAMES) {
+  const r = browser.trackers[name] || {};
+  const track = r.track || [];
+  main[name] = {
+    ready: median(r.ready || []),
+    perCall: median(track.map((t) => t.perCallUs)),
+    maxChunk: median(track.map((t) => t.maxChunkMs)),
+    longTasks: median(track.map((t) => t.longTasks.length)),
+    longest: track.length ? Math.max(0, ...track.flatMap((t) => t.longTasks)) : null,
+  };
+  const m = main[name];
+  const note = r.failed ? ' (failed: see below)' : r.calls !== browser.calls && r.calls ? ` (${n0(r.calls)} calls: see below)` : '';
+  p(`| ${label(name)}${note} | ${n1(m.ready)} | ${n2(m.perCall)} | ${n1(m.maxChunk)} | ${m.longTasks ?? '–'} | ${m.longest ? n0(m.longest) : m.longTasks === 0 ? '–' : '–'} |`);
+}
+const mr = (key) => ratio(main.wasmtrack[key], PEER_NAMES.map((n) => main[n][key]));
+p(`| wasmtrack / best peer | ${mr('ready')} | ${mr('perCall')} | ${mr('maxChunk')} | | |`);
+p();
+const fastest = Math.min(...PEER_NAMES.map((n) => main[n].perCall).filter((v) => typeof v === 'number'));
+p(`Goal: track ≤ 0.5× the fastest peer (${n2(fastest)} µs → ≤ ${n2(fastest / 2)} µs): wasmtrack ${n2(main.wasmtrack.perCall)} µs, ${main.wasmtrack.perCall <= fastest / 2 ? 'met' : `missed by ${n2(main.wasmtrack.perCall - fastest / 2)} µs per call (${(main.wasmtrack.perCall / (fastest / 2)).toFixed(1)}× the goal)`}; no long task: ${main.wasmtrack.longTasks === 0 ? 'met' : `missed (${main.wasmtrack.longTasks} per run)`}.`);
+p();
+
+p('## 3. Wire cost');
+p();
+p(`${n0(browser.wireEvents)} events with the same 10 properties, each tracker's default delivery, bytes of request URL + body as the local endpoint received them (headers not counted).`);
+p();
+p('| tracker | requests | bytes | bytes per event | events counted at the endpoint |');
+p('|---|---:|---:|---:|---:|');
+const wire = {};
+for (const name of NAMES) {
+  const w = browser.trackers[name]?.wire;
+  wire[name] = w ? w.bytes / browser.wireEvents : null;
+  p(`| ${label(name)} | ${n0(w?.requests)} | ${n0(w?.bytes)} | ${n0(wire[name])} | ${w ? (w.eventsSeen ?? 'unreadable') : '–'} |`);
+}
+p(`| wasmtrack / best peer | | | ${ratio(wire.wasmtrack, PEER_NAMES.map((n) => wire[n]))} | |`);
+p();
+
+p('## 4. Collector throughput');
+p();
+const full = collector.full, half = collector.half;
+const [ref20, ref1000] = collector.sqlite;
+const best = Math.max(ref20.rows_per_s, ref1000.rows_per_s);
+p(`\`target/release/wasmtrack-collector\` with default settings on a fresh data directory; \`wasmtrack-loadgen\` (a second process, one thread) sends \`POST /v1/collect\` beacons of ${full.batch} events (the benchmark event, fresh UUIDs) over ${full.connections} keep-alive connections. Raw SQLite: the same rows inserted by one prepared statement into the collector's own \`events\` table and indexes (copied from its file), with its writer's pragmas, in transactions of 20 and of 1,000 rows. Peak memory: \`VmHWM\` of the collector after both loads.`);
+p();
+p('| figure | wasmtrack collector | raw SQLite, 20 rows/tx | raw SQLite, 1,000 rows/tx | collector / best raw |');
+p('|---|---:|---:|---:|---:|');
+p(`| events stored per second (${n0(full.seconds)} s, as fast as answered) | ${n0(full.stored_per_s)} | ${n0(ref20.rows_per_s)} | ${n0(ref1000.rows_per_s)} | ${(full.stored_per_s / best).toFixed(2)}× |`);
+p(`| requests answered / failed at full load | ${n0(full.requests)} / ${n0(full.failed)} | | | |`);
+p(`| p50 / p99 latency at half load (${n0(half.rate)} events/s, ${n0(half.seconds)} s), ms | ${n2(half.p50_ms)} / ${n2(half.p99_ms)} | | | |`);
+p(`| p50 / p99 latency at full load, ms | ${n2(full.p50_ms)} / ${n2(full.p99_ms)} | | | |`);
+p(`| peak resident memory (VmHWM) | ${n1(collector.vmhwm_kb / 1024)} MiB | | | |`);
+p();
+p(`Goals: ≥ 50,000 events/s: ${full.stored_per_s >= 50000 ? 'met' : `missed by ${n0(50000 - full.stored_per_s)} events/s`}; ≥ 50 % of the raw SQLite rate (${n0(best)}): ${full.stored_per_s >= best / 2 ? 'met' : `missed (${((100 * full.stored_per_s) / best).toFixed(0)} %)`}.`);
+p();
+
+p('## How each tracker was configured');
+p();
+p('Every page is served from 127.0.0.1 by the suite\'s server, which also answers each tracker\'s network (events: 200 with the body the tracker expects; Segment\'s settings and RudderStack\'s source config: local files). Versions are pinned in `bench/package-lock.json`.');
+p();
+for (const name of NAMES) p(`* ${label(name)}: ${TRACKERS[name].config}`);
+p();
+p('## Notes from this run');
+p();
+let notes = 0;
+for (const name of NAMES) {
+  const r = browser.trackers[name] || {};
+  if (r.failed) { p(`* ${name}: failed: \`${r.failed.split('\n')[0]}\``); notes++; }
+  if (r.failedCalls) { p(`* ${name}: could not complete ${n0(browser.calls)} track calls (${r.failedCalls}); its track figures are for ${n0(r.calls)} calls.`); notes++; }
+  if (r.errors?.length) { p(`* ${name}: the page logged: ${r.errors.slice(0, 3).map((e) => `\`${e.slice(0, 160).replace(/`/g, "'")}\``).join('; ')}`); notes++; }
+  const other = (r.other || []).filter((o) => !o.endsWith('/favicon.ico'));
+  if (other.length) { p(`* ${name}: other requests answered \`{}\`: ${other.slice(0, 5).map((o) => `\`${o}\``).join(', ')}`); notes++; }
+}
+if (!notes) p('* nothing unusual.');
+p();
+await writeFile(reportPath, out.join('\n'));
