@@ -3,7 +3,7 @@
 
 // Only these names may be called through a queue: the wasm-bindgen module also exports
 // `default` and `initSync`, which a page must not reach this way.
-const COMMANDS = ['init', 'trackCustomBehavioralEvent', 'identify', 'setPath', 'trackPageView', 'flush', 'optOut', 'optIn', '__replayPage'];
+const COMMANDS = ['init', 'trackCustomBehavioralEvent', 'identify', 'setPath', 'trackPageView', 'flush', 'optOut', 'optIn', 'openVisualizer', '__replayPage'];
 
 // Runs one queued command. Never throws: a bad command is a warning, not the page's exception.
 export function run(api, command) {

@@ -54,6 +54,7 @@ function savedCalls() {
             autoPageView: data.autoPageView !== 'false',
             requireConsent: data.requireConsent !== undefined && data.requireConsent !== 'false',
             respectDoNotTrack: data.respectDoNotTrack !== undefined && data.respectDoNotTrack !== 'false',
+            visualizerUrl: new URL('visualizer.js', script.src).href,
           }]]
         : [];
       queue.unshift(...start, ...savedCalls());

@@ -64,3 +64,6 @@ export function optOut() {
 export function optIn() {
   call(['optIn']);
 }
+export function openVisualizer(options) {
+  call(['openVisualizer', options]);
+}

@@ -14,12 +14,16 @@ extern crate alloc;
 
 pub mod core;
 
+// The visualizer build uses only part of the tracker's browser shell.
 #[cfg(target_arch = "wasm32")]
+#[cfg_attr(feature = "visualizer", allow(dead_code))]
 mod browser;
 #[cfg(target_arch = "wasm32")]
 mod single_thread;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "visualizer")))]
 mod tracker;
+#[cfg(all(target_arch = "wasm32", feature = "visualizer"))]
+mod visualizer;
 
 /// The shipped build's allocator: talc, about 1 KB of wasm (std's dlmalloc is about 8 KB).
 #[cfg(all(target_arch = "wasm32", feature = "tiny"))]
@@ -34,10 +38,10 @@ fn panic(_: &::core::panic::PanicInfo) -> ! {
     ::core::arch::wasm32::unreachable()
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "visualizer")))]
 pub use api::*;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "visualizer")))]
 mod api {
     use crate::browser::convert::{self, get, get_bool, get_f64, get_string};
     use crate::core::event::{event_name, IDENTIFY, PAGE_VIEW};
@@ -74,6 +78,8 @@ export interface InitOptions {
   respectDoNotTrack?: boolean;
   /** Most events kept queued (memory and `localStorage`); the oldest are dropped first, with a warning. Default `1000`, range 100–10000. */
   maxQueueEvents?: number;
+  /** URL of the visualizer module (`visualizer.js`). Default: `{collector}/dist/visualizer.js`; the script tag uses the file beside `wasmtrack.js`. */
+  visualizerUrl?: string;
 }
 
 /** What `onWarning` receives. */
@@ -124,6 +130,7 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
             require_consent: get_bool(&options, "requireConsent"),
             respect_do_not_track: get_bool(&options, "respectDoNotTrack"),
             max_queue_events: get_f64(&options, "maxQueueEvents"),
+            visualizer_url: get_string(&options, "visualizerUrl"),
         };
         match ResolvedOptions::resolve(raw) {
             Ok(opts) => {
@@ -132,6 +139,10 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
                 if page_view {
                     track_page_view();
                 }
+                tracker::with(|t, r| {
+                    t.track_rule_page_views(r);
+                    t.open_visualizer_from_url();
+                });
             }
             Err(w) => sink.emit(vec![Report::new(w, None, None)]),
         }
@@ -215,6 +226,19 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
             t.reread_page();
             t.enqueue(PAGE_VIEW.into(), Vec::new(), None, r);
         });
+    }
+
+    /// Opens the event visualizer on this page with a token the collector issued
+    /// (`POST /v1/visualizer/tokens`). The same happens on load for a URL with
+    /// `?wt_visualize=<token>`. The visualizer is a separate module, loaded only now.
+    #[wasm_bindgen(js_name = openVisualizer)]
+    pub fn open_visualizer(#[wasm_bindgen(unchecked_param_type = "{ token: string }")] options: JsValue) {
+        match get_string(&options, "token").filter(|t| !t.is_empty()) {
+            Some(token) => {
+                tracker::with(|t, _| t.open_visualizer(&token));
+            }
+            None => tracker::emit(vec![Report::new(Warning::BadArgument, None, Some("token"))]),
+        }
     }
 
     /// Sends every queued event now. Resolves when the collector has answered.

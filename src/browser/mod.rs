@@ -5,6 +5,8 @@
 
 pub mod console;
 pub mod convert;
+pub mod dom;
+pub mod history;
 pub mod listener;
 pub mod locks;
 pub mod microtask;

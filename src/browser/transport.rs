@@ -41,17 +41,31 @@ pub enum Outcome {
 /// Posts `body` to `url`; `done` runs once with the outcome. Returns the promise of the
 /// `fetch` chain, for callers that want to wait (`flush()`).
 pub fn post(url: &str, body: &str, done: impl FnOnce(Outcome) + 'static) -> Promise {
+    request(url, Some(body), done)
+}
+
+/// `GET url`; `done` runs once with the outcome. The browser's HTTP cache revalidates with
+/// the response's `ETag` by itself (a hand-set `If-None-Match` would cost a CORS preflight).
+pub fn get(url: &str, done: impl FnOnce(Outcome) + 'static) -> Promise {
+    request(url, None, done)
+}
+
+fn request(url: &str, body: Option<&str>, done: impl FnOnce(Outcome) + 'static) -> Promise {
     let Some(window) = web_sys::window() else {
         done(Outcome::NetworkError);
         return Promise::resolve(&JsValue::UNDEFINED);
     };
     let init = RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&JsValue::from_str(body));
-    // keepalive lets the request outlive the page; browsers cap its body at 64 KiB, which the
-    // batch policy respects. (web-sys has no setter for it yet.)
-    let keepalive = body.len() < crate::core::batch::BEACON_LIMIT;
-    let _ = Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::from_bool(keepalive));
+    if let Some(body) = body {
+        init.set_method("POST");
+        init.set_body(&JsValue::from_str(body));
+        // keepalive lets the request outlive the page; browsers cap its body at 64 KiB, which
+        // the batch policy respects. (web-sys has no setter for it yet.)
+        let keepalive = body.len() < crate::core::batch::BEACON_LIMIT;
+        let _ = Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::from_bool(keepalive));
+    } else {
+        init.set_cache(web_sys::RequestCache::NoCache);
+    }
     // Exactly one of the two callbacks runs; the shared cell hands `done` to whichever does.
     let done = Rc::new(Cell::new(Some(done)));
     let on_error = {

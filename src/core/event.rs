@@ -16,6 +16,32 @@ pub fn is_builtin(name: &str) -> bool {
     name == PAGE_VIEW || name == IDENTIFY
 }
 
+/// An internal name for a label a person typed: lowercase, each run of characters outside
+/// `a-z0-9` becomes one `_`, at most 50 characters, starting with a letter (`e_` is put in front
+/// of a leading digit). "Start free trial!" → `start_free_trial`.
+pub fn suggest_name(label: &str) -> String {
+    let mut name = String::with_capacity(label.len());
+    for c in label.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            if name.is_empty() && c.is_ascii_digit() {
+                name.push_str("e_");
+            }
+            name.push(c);
+        } else if !name.is_empty() && !name.ends_with('_') {
+            name.push('_');
+        }
+        if name.len() >= MAX_NAME_LEN {
+            break;
+        }
+    }
+    name.truncate(MAX_NAME_LEN);
+    while name.ends_with('_') {
+        name.pop();
+    }
+    name
+}
+
 /// Normalizes the `name` given to `trackCustomBehavioralEvent`: trimmed, lowercased, cut to 50.
 ///
 /// A name with characters outside `a-z0-9_` is still sent (with a warning): the collector
@@ -56,6 +82,17 @@ mod tests {
     fn odd_names_are_sent_with_a_warning_and_empty_ones_dropped() {
         assert_eq!(name("Clicked CTA"), (Some("clicked cta".into()), vec![Warning::InvalidEventName]));
         assert_eq!(name("  "), (None, vec![Warning::MissingEventName]));
+    }
+
+    #[test]
+    fn names_are_suggested_from_labels() {
+        assert_eq!(suggest_name("Start free trial!"), "start_free_trial");
+        assert_eq!(suggest_name("  Viewed  /pricing "), "viewed_pricing");
+        assert_eq!(suggest_name("2024 promo"), "e_2024_promo");
+        assert_eq!(suggest_name("Café"), "caf");
+        assert_eq!(suggest_name("!!!"), "");
+        assert_eq!(suggest_name(&"a".repeat(80)).len(), 50);
+        assert_eq!(check_name_chars(&suggest_name("Clicked Buy now")), Ok(()));
     }
 
     #[test]

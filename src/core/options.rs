@@ -25,6 +25,8 @@ pub struct InitOptions {
     pub respect_do_not_track: Option<bool>,
     /// Most events kept queued.
     pub max_queue_events: Option<f64>,
+    /// Where the visualizer module is.
+    pub visualizer_url: Option<String>,
 }
 
 /// Options with every default applied and every number clamped to its range.
@@ -52,6 +54,9 @@ pub struct ResolvedOptions {
     /// Most bytes of events kept queued; the oldest go first. 1 MB: a fifth of the usual
     /// 5 MB `localStorage` quota, shared with the site's own use of it.
     pub max_queue_bytes: usize,
+    /// URL of the visualizer module's script. Default `{collector}/dist/visualizer.js`; the
+    /// script tag sets it to the file beside `wasmtrack.js`.
+    pub visualizer_url: String,
 }
 
 /// How far in the past an `occurredAt` may lie (7 days, in ms): older times are taken as a
@@ -82,9 +87,18 @@ impl ResolvedOptions {
     /// only pile up events it can never send, so that is the one failure.
     pub fn resolve(raw: InitOptions) -> Result<ResolvedOptions, Warning> {
         let collector = raw.collector.filter(|c| !c.trim().is_empty()).ok_or(Warning::MissingOption)?;
+        let collector = collector.trim().trim_end_matches('/').to_owned();
+        let visualizer_url = match raw.visualizer_url.filter(|u| !u.trim().is_empty()) {
+            Some(url) => url,
+            None => {
+                let mut url = collector.clone();
+                url.push_str("/dist/visualizer.js");
+                url
+            }
+        };
         let site = raw.site.filter(|s| !s.trim().is_empty()).ok_or(Warning::MissingOption)?;
         Ok(ResolvedOptions {
-            collector: collector.trim().trim_end_matches('/').to_owned(),
+            collector,
             site: site.trim().to_owned(),
             debug: raw.debug.unwrap_or(false),
             auto_page_view: raw.auto_page_view.unwrap_or(true),
@@ -95,6 +109,7 @@ impl ResolvedOptions {
             respect_do_not_track: raw.respect_do_not_track.unwrap_or(false),
             max_queue_events: clamp(raw.max_queue_events, 100.0, 10_000.0, 1_000.0) as usize,
             max_queue_bytes: 1_000_000,
+            visualizer_url,
         })
     }
 
@@ -129,6 +144,7 @@ mod tests {
         assert_eq!(r.collect_url(), "https://c.example/v1/collect");
         assert_eq!((r.debug, r.auto_page_view, r.flush_at, r.flush_interval_ms), (false, true, 20, 2000));
         assert_eq!((r.require_consent, r.respect_do_not_track, r.max_queue_events), (false, false, 1000));
+        assert_eq!(r.visualizer_url, "https://c.example/dist/visualizer.js");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! refused with a warning instead of panicking. Warnings are collected while the state is
 //! borrowed and reported after it is released, for the same reason.
 
+mod autotrack;
 mod delivery;
 mod persist;
 
@@ -135,7 +136,10 @@ pub fn start(opts: ResolvedOptions, sink: Sink) {
         *slot = Some(tracker);
     }
     sink.emit(reports);
-    with(|t, _| t.adopt_orphans());
+    with(|t, _| {
+        t.adopt_orphans();
+        t.start_autotrack();
+    });
 }
 
 /// Whether this page may track, and may write to storage.
@@ -182,6 +186,11 @@ pub struct Tracker {
     retry_timer: Timer,
     heartbeat: Timer,
     adopt_timer: Timer,
+    /// The site's auto-tracking rules (from storage, then from the collector).
+    rules: Vec<crate::core::autotrack::AutoRule>,
+    /// The URL the page-view rules last fired for, and which fired.
+    rules_href: String,
+    rules_fired: Vec<u64>,
     _listeners: Vec<EventListener>,
 }
 
@@ -256,6 +265,9 @@ impl Tracker {
                     t.adopt_orphans();
                 });
             }),
+            rules: Vec::new(),
+            rules_href: String::new(),
+            rules_fired: Vec::new(),
             _listeners: lifecycle_listeners(),
         };
         if tracker.consent == Consent::Granted {
@@ -379,9 +391,10 @@ impl Tracker {
         self.flush_timer.cancel();
         self.retry_timer.cancel();
         self.heartbeat.cancel();
-        self.store.remove(&persist::queue_key(&self.tab));
-        self.store.remove(KEY_VISITOR);
-        self.store.remove(KEY_SESSION);
+        // Everything the tracker ever wrote (queues, ids, the rules cache) goes.
+        for key in self.store.keys("") {
+            self.store.remove(&key);
+        }
         let _ = self.store.set(KEY_CONSENT, "out");
     }
 
@@ -423,6 +436,15 @@ fn lifecycle_listeners() -> Vec<EventListener> {
                 with(|t, r| t.send_next(true, r));
             }
         }));
+        // Capture phase: a page handler that stops propagation cannot hide the click.
+        listeners.push(EventListener::new(&document, "click", true, |event| {
+            with(|t, r| t.clicked(&event, r));
+        }));
+    }
+    if let Some(navigation) = crate::browser::history::on_navigation(|| {
+        with(|t, r| t.navigated(r));
+    }) {
+        listeners.push(navigation);
     }
     listeners
 }

@@ -24,8 +24,30 @@ fn glue_dir() -> PathBuf {
     root().join("target/wasm-bindgen")
 }
 
-/// Builds `dist/` and `pkg/`; returns the files a script-tag install downloads.
+/// Builds `dist/` and `pkg/`; returns the files a script-tag install downloads (the
+/// visualizer's files, loaded only on demand, are not among them).
 pub fn build(profile: Profile) -> Result<Vec<PathBuf>> {
+    let dist = root().join("dist");
+    let _ = fs::remove_dir_all(&dist);
+    fs::create_dir_all(&dist).map_err(|e| format!("dist/: {e}"))?;
+
+    // The visualizer is the same crate built with another feature: its own wasm module.
+    let visualizer = compile(profile, true, &root().join("target/wasm-bindgen-visualizer"), "visualizer")?;
+    esbuild("js/visualizer-loader.js", &["--format=iife", "--minify", "--target=es2020"], &dist.join("visualizer.js"))?;
+    copy(&visualizer, &dist.join("visualizer.wasm"))?;
+
+    let wasm = compile(profile, false, &glue_dir(), "wasmtrack")?;
+    esbuild("js/loader.js", &["--format=iife", "--minify", "--target=es2020"], &dist.join("wasmtrack.js"))?;
+    copy(&wasm, &dist.join("wasmtrack.wasm"))?;
+    // The stub snippet, for pages that load it rather than inline it (the demo site does).
+    copy(&root().join("js/stub.js"), &dist.join("stub.js"))?;
+
+    build_npm_package(&wasm)?;
+    Ok(vec![dist.join("wasmtrack.js"), dist.join("wasmtrack.wasm")])
+}
+
+/// cargo → wasm-bindgen (`--target web`, into `glue`) → wasm-opt; returns the final wasm.
+fn compile(profile: Profile, visualizer: bool, glue: &PathBuf, name: &str) -> Result<PathBuf> {
     let (cargo_profile, out_dir) = match profile {
         Profile::Release => ("wasm-release", "wasm-release"),
         Profile::Debug => ("dev", "debug"),
@@ -35,13 +57,15 @@ pub fn build(profile: Profile) -> Result<Vec<PathBuf>> {
     if profile == Profile::Debug {
         cargo.args(["--no-default-features", "--features", "debug-panic"]);
     }
+    if visualizer {
+        cargo.args(["--features", "visualizer"]);
+    }
     status(&mut cargo)?;
 
-    let glue = glue_dir();
-    let _ = fs::remove_dir_all(&glue);
+    let _ = fs::remove_dir_all(glue);
     let wasm_in = root().join("target/wasm32-unknown-unknown").join(out_dir).join("wasmtrack.wasm");
-    status(cmd("wasm-bindgen").args(["--target", "web", "--out-name", "wasmtrack", "--out-dir"]).arg(&glue).arg(&wasm_in))?;
-    let wasm = glue.join("wasmtrack_bg.wasm");
+    status(cmd("wasm-bindgen").args(["--target", "web", "--out-name", name, "--out-dir"]).arg(glue).arg(&wasm_in))?;
+    let wasm = glue.join(format!("{name}_bg.wasm"));
     if profile == Profile::Release {
         // Exactly the features rustc's wasm32 target emits today, so wasm-opt may keep using
         // them but never introduces one a browser lacks.
@@ -57,17 +81,7 @@ pub fn build(profile: Profile) -> Result<Vec<PathBuf>> {
             "--strip-target-features",
         ]).arg(&wasm).arg("-o").arg(&wasm))?;
     }
-
-    let dist = root().join("dist");
-    let _ = fs::remove_dir_all(&dist);
-    fs::create_dir_all(&dist).map_err(|e| format!("dist/: {e}"))?;
-    esbuild("js/loader.js", &["--format=iife", "--minify", "--target=es2020"], &dist.join("wasmtrack.js"))?;
-    copy(&wasm, &dist.join("wasmtrack.wasm"))?;
-    // The stub snippet, for pages that load it rather than inline it (the demo site does).
-    copy(&root().join("js/stub.js"), &dist.join("stub.js"))?;
-
-    build_npm_package(&wasm)?;
-    Ok(vec![dist.join("wasmtrack.js"), dist.join("wasmtrack.wasm")])
+    Ok(wasm)
 }
 
 fn build_npm_package(wasm: &PathBuf) -> Result {

@@ -7,12 +7,17 @@ import { extname, join, normalize } from 'node:path';
 
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
 
-export async function startCaptureServer({ roots, delays = {} }) {
+// `rules` is the auto-tracking rule list it answers `GET /v1/sites/{site}/rules` with.
+export async function startCaptureServer({ roots, delays = {}, rules = [] }) {
   const batches = [];
   const waiters = [];
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
     if (url.pathname === '/v1/collect') return collect(req, res);
+    if (/^\/v1\/sites\/[^/]+\/rules$/.test(url.pathname)) {
+      const cors = { 'access-control-allow-origin': req.headers.origin || '*', 'content-type': 'application/json' };
+      return res.writeHead(200, cors).end(JSON.stringify({ version: 0, rules }));
+    }
     if (url.pathname === '/favicon.ico') return res.writeHead(204).end();
     for (const [prefix, dir] of Object.entries(roots)) {
       if (!url.pathname.startsWith(prefix)) continue;

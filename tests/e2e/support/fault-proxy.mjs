@@ -13,6 +13,12 @@ export async function startFaultProxy({ target, faults = [] }) {
       vary: 'Origin',
     };
     if (req.method === 'OPTIONS') return res.writeHead(204, { ...cors, 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type' }).end();
+    if (req.method !== 'POST') {
+      // Not a beacon (the tracker's rule list): passed through, not recorded.
+      return fetch(target + req.url, { headers: { origin: req.headers.origin || '' } }).then(async (answer) => {
+        res.writeHead(answer.status, { ...cors, 'content-type': answer.headers.get('content-type') || 'application/json' }).end(await answer.text());
+      }, () => res.writeHead(502, cors).end());
+    }
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (c) => (body += c));

@@ -1,0 +1,114 @@
+// Story: a marketer opens the live site with a visualizer token, points at the "Choose" button
+// of the Pro plan, saves it as an event, and defines a page-view event by URL; from then on every
+// visitor's tracker records them. Without a valid token nothing is shown or saved.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { launch, watchErrors } from './support/browser.mjs';
+import { startCollector } from './support/collector.mjs';
+
+const SHOTS = new URL('../../target/e2e/', import.meta.url).pathname;
+const DOCS = new URL('../../docs/', import.meta.url).pathname;
+
+let browser;
+let collector;
+
+before(async () => {
+  browser = await launch();
+  collector = await startCollector();
+  await mkdir(SHOTS, { recursive: true });
+});
+after(async () => {
+  await browser?.close();
+  await collector?.stop();
+});
+
+async function token() {
+  const issued = await collector.api('POST', '/v1/visualizer/tokens', { site: 'demo' });
+  assert.equal(issued.status, 201, JSON.stringify(issued.body));
+  return issued.body.token;
+}
+
+async function flush(page) {
+  await page.evaluate(() => new Promise((resolve) => window._wtq.push(['flush'], resolve)));
+}
+
+test('a click event defined in the visualizer is tracked for every visitor', async () => {
+  const marketer = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors = watchErrors(marketer);
+  await marketer.goto(`${collector.origin}/pricing.html?wt_visualize=${await token()}`);
+  await marketer.waitForSelector('[data-action=pick]');
+  await marketer.evaluate(() => {
+    window.siteHandlerRan = false;
+    document.querySelector('button[data-plan=pro]').addEventListener('click', () => (window.siteHandlerRan = true));
+  });
+  await marketer.click('[data-action=pick]');
+  await marketer.hover('button[data-plan=pro]');
+  await marketer.waitForFunction(() => document.querySelector('#wasmtrack-visualizer').shadowRoot.querySelector('.tip').textContent.length > 0);
+  const tip = await marketer.evaluate(() => document.querySelector('#wasmtrack-visualizer').shadowRoot.querySelector('.tip').textContent);
+  assert.equal(tip, '[data-plan="pro"]');
+  await marketer.click('button[data-plan=pro]');
+  assert.equal(await marketer.evaluate(() => window.siteHandlerRan), false, "the site's own handler did not run");
+  await marketer.waitForSelector('[data-action=save]');
+  assert.equal(await marketer.inputValue('input[name=selector]'), '[data-plan="pro"]');
+  assert.equal(await marketer.textContent('[data-role=match-count]'), '1 element on this page matches.');
+  await marketer.fill('input[name=label]', 'Chose Pro plan');
+  assert.equal(await marketer.inputValue('input[name=name]'), 'chose_pro_plan');
+  await marketer.check('input[name="attr:data-plan"]');
+  assert.equal(await marketer.evaluate(() => getComputedStyle(document.querySelector('#wasmtrack-visualizer').shadowRoot.querySelector('.outline')).display), 'block', 'the chosen element stays outlined');
+  await marketer.screenshot({ path: `${SHOTS}visualizer.png` });
+  if (process.env.WASMTRACK_UPDATE_DOCS) await copyFile(`${SHOTS}visualizer.png`, `${DOCS}visualizer.png`);
+  await marketer.click('[data-action=save]');
+  await marketer.waitForFunction(() => document.querySelector('#wasmtrack-visualizer').shadowRoot.querySelector('.status').textContent.startsWith('Saved'));
+  assert.deepEqual(errors, []);
+  await marketer.close();
+
+  const visitor = await browser.newPage();
+  await visitor.goto(`${collector.origin}/pricing.html`);
+  await visitor.waitForFunction(() => (localStorage.getItem('wasmtrack:v1:rules') || '').includes('chose_pro_plan'));
+  assert.equal(await visitor.$('#wasmtrack-visualizer'), null, 'a visitor sees no overlay');
+  await visitor.click('button[data-plan=pro]');
+  await flush(visitor);
+  const [stored] = await collector.waitForEvents('chose_pro_plan', 1);
+  assert.ok(stored, 'the click is stored');
+  assert.deepEqual(stored.properties, { element_text: 'Choose', selector: '[data-plan="pro"]', plan: 'pro' });
+  await visitor.close();
+});
+
+test('a page-view event defined in the visualizer fires on load and on pushState navigation', async () => {
+  const marketer = await browser.newPage();
+  await marketer.goto(`${collector.origin}/pricing.html?wt_visualize=${await token()}`);
+  await marketer.click('[data-action=pageview]');
+  await marketer.selectOption('select[name=match]', 'startsWith');
+  await marketer.fill('input[name=value]', '/pricing');
+  assert.equal(await marketer.textContent('[data-role=page-matches]'), 'This page matches.');
+  await marketer.fill('input[name=label]', 'Viewed pricing');
+  await marketer.click('[data-action=save]');
+  await marketer.waitForFunction(() => document.querySelector('#wasmtrack-visualizer').shadowRoot.querySelector('.status').textContent.startsWith('Saved'));
+  await marketer.close();
+
+  const visitor = await browser.newPage();
+  await visitor.goto(`${collector.origin}/pricing.html`);
+  await visitor.waitForFunction(() => (localStorage.getItem('wasmtrack:v1:rules') || '').includes('viewed_pricing'));
+  await flush(visitor);
+  await collector.waitForEvents('viewed_pricing', 1);
+  await visitor.goto(`${collector.origin}/`);
+  await visitor.waitForFunction(() => window._wtq.wasmtrack);
+  await visitor.evaluate(() => history.pushState({}, '', '/pricing.html?from=spa'));
+  await flush(visitor);
+  const views = await collector.waitForEvents('viewed_pricing', 2);
+  assert.equal(views.length, 2);
+  assert.ok(views.some((v) => v.defaultProperties.url.endsWith('/pricing.html?from=spa')));
+  await visitor.close();
+});
+
+test('without a valid token the visualizer shows nothing and saves nothing', async () => {
+  const page = await browser.newPage();
+  const before = (await collector.api('GET', '/v1/sites/demo/rules')).body.rules.length;
+  await page.goto(`${collector.origin}/pricing.html?wt_visualize=vt_not_a_token`);
+  await page.waitForFunction(() => window._wtq.wasmtrack);
+  await page.waitForTimeout(1_000);
+  assert.equal(await page.$('#wasmtrack-visualizer'), null);
+  assert.equal((await collector.api('GET', '/v1/sites/demo/rules')).body.rules.length, before);
+  await page.close();
+});
