@@ -1,26 +1,32 @@
 //! Getting a batch to the collector: `fetch` with `keepalive` while the page lives, and a
 //! synchronous `sendBeacon` when it is being hidden or left (an awaited promise would be cut
 //! off). Bodies are `text/plain`, a CORS "simple" request, so no preflight is needed.
+//!
+//! The request is made by a few lines of JS (`send` below) that hand back status, `Retry-After`
+//! and body in one callback: one import instead of fetch, RequestInit, Response, Headers and
+//! promise plumbing, each of which costs a JS shim and wasm marshalling on every page load.
 
-use alloc::rc::Rc;
 use alloc::string::String;
-use core::cell::Cell;
-use js_sys::{Promise, Reflect};
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
-use web_sys::{RequestInit, Response};
 
-#[wasm_bindgen]
-extern "C" {
-    // `then` with plain functions: the callbacks are self-freeing `once_into_js` closures,
-    // which js-sys's typed `then2(&Closure, &Closure)` cannot take.
-    type Thenable;
-    #[wasm_bindgen(method, js_name = then)]
-    fn then_js(this: &Thenable, resolve: &JsValue, reject: &JsValue) -> Promise;
+#[wasm_bindgen(inline_js = r#"
+export function send(url, body, keepalive, done) {
+  const init = body === undefined ? { cache: 'no-cache' } : { method: 'POST', body, keepalive };
+  try {
+    return fetch(url, init).then(
+      (r) => r.text().then((t) => t, () => '').then((t) => done(r.status, r.headers.get('retry-after'), t)),
+      () => done(0, null, ''),
+    );
+  } catch (e) {
+    done(0, null, '');
+    return Promise.resolve();
+  }
 }
-
-/// `promise.then(resolve, reject)` with plain function values.
-fn then(promise: &Promise, resolve: &JsValue, reject: &JsValue) -> Promise {
-    promise.unchecked_ref::<Thenable>().then_js(resolve, reject)
+"#)]
+extern "C" {
+    // Never throws and always calls `done` exactly once (status 0: no answer).
+    fn send(url: &str, body: Option<String>, keepalive: bool, done: &JsValue) -> Promise;
 }
 
 /// What came of a `fetch`.
@@ -38,65 +44,24 @@ pub enum Outcome {
     NetworkError,
 }
 
-/// Posts `body` to `url`; `done` runs once with the outcome. Returns the promise of the
-/// `fetch` chain, for callers that want to wait (`flush()`).
+/// Posts `body` to `url`; `done` runs once with the outcome.
 pub fn post(url: &str, body: &str, done: impl FnOnce(Outcome) + 'static) -> Promise {
-    request(url, Some(body), done)
+    // keepalive lets the request outlive the page; browsers cap its body at 64 KiB, which the
+    // batch policy respects.
+    request(url, Some(String::from(body)), body.len() < crate::core::batch::BEACON_LIMIT, done)
 }
 
 /// `GET url`; `done` runs once with the outcome. The browser's HTTP cache revalidates with
 /// the response's `ETag` by itself (a hand-set `If-None-Match` would cost a CORS preflight).
 pub fn get(url: &str, done: impl FnOnce(Outcome) + 'static) -> Promise {
-    request(url, None, done)
+    request(url, None, false, done)
 }
 
-fn request(url: &str, body: Option<&str>, done: impl FnOnce(Outcome) + 'static) -> Promise {
-    let Some(window) = web_sys::window() else {
-        done(Outcome::NetworkError);
-        return Promise::resolve(&JsValue::UNDEFINED);
-    };
-    let init = RequestInit::new();
-    if let Some(body) = body {
-        init.set_method("POST");
-        init.set_body(&JsValue::from_str(body));
-        // keepalive lets the request outlive the page; browsers cap its body at 64 KiB, which
-        // the batch policy respects. (web-sys has no setter for it yet.)
-        let keepalive = body.len() < crate::core::batch::BEACON_LIMIT;
-        let _ = Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::from_bool(keepalive));
-    } else {
-        init.set_cache(web_sys::RequestCache::NoCache);
-    }
-    // Exactly one of the two callbacks runs; the shared cell hands `done` to whichever does.
-    let done = Rc::new(Cell::new(Some(done)));
-    let on_error = {
-        let done = done.clone();
-        Closure::once_into_js(move |_: JsValue| {
-            if let Some(f) = done.take() {
-                f(Outcome::NetworkError);
-            }
-        })
-    };
-    let on_response = Closure::once_into_js(move |resp: JsValue| -> JsValue {
-        let resp: Response = resp.unchecked_into();
-        let status = resp.status();
-        let retry_after = resp.headers().get("retry-after").ok().flatten();
-        let text = resp.text().unwrap_or_else(|_| Promise::resolve(&JsValue::from_str("")));
-        // The body may fail to arrive (connection cut mid-answer): the status still stands.
-        let answered = Rc::new(Cell::new(Some((done, retry_after))));
-        let unreadable = answered.clone();
-        let read = Closure::once_into_js(move |body: JsValue| {
-            if let Some((f, retry_after)) = answered.take().and_then(|(d, r)| d.take().map(|f| (f, r))) {
-                f(Outcome::Answered { status, retry_after, body: body.as_string().unwrap_or_default() });
-            }
-        });
-        let failed = Closure::once_into_js(move |_: JsValue| {
-            if let Some((f, retry_after)) = unreadable.take().and_then(|(d, r)| d.take().map(|f| (f, r))) {
-                f(Outcome::Answered { status, retry_after, body: String::new() });
-            }
-        });
-        then(&text, &read, &failed).into()
+fn request(url: &str, body: Option<String>, keepalive: bool, done: impl FnOnce(Outcome) + 'static) -> Promise {
+    let callback = Closure::once_into_js(move |status: u16, retry_after: Option<String>, body: String| {
+        done(if status == 0 { Outcome::NetworkError } else { Outcome::Answered { status, retry_after, body } });
     });
-    then(&window.fetch_with_str_and_init(url, &init), &on_response, &on_error)
+    send(url, body, keepalive, &callback)
 }
 
 /// Queues `body` with `navigator.sendBeacon`; `false` when the browser refused it (too large,
