@@ -1,62 +1,73 @@
-//! `localStorage`, reached only through a probe: a missing, disabled, full or throwing
-//! storage degrades to "not stored" and never throws into the page.
+//! `localStorage` through a few lines of JS that catch everything: a missing, disabled, full
+//! or throwing storage reads as empty and refuses writes, and never throws into the page.
+//! (gloo-storage's `expect_throw("no local storage")` is the counter-example.)
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use web_sys::Storage;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(inline_js = r#"
+function ls() { try { const s = window.localStorage; s.length; return s; } catch (e) { return null; } }
+export function storage_ok() { return ls() !== null; }
+export function storage_get(k) { try { return ls().getItem(k); } catch (e) { return null; } }
+export function storage_set(k, v) { try { ls().setItem(k, v); return true; } catch (e) { return false; } }
+export function storage_remove(k) { try { ls().removeItem(k); } catch (e) {} }
+export function storage_keys(p) { try { return Object.keys(ls()).filter((k) => k.startsWith(p)).join('\n'); } catch (e) { return ''; } }
+"#)]
+extern "C" {
+    fn storage_ok() -> bool;
+    fn storage_get(key: &str) -> Option<String>;
+    fn storage_set(key: &str, value: &str) -> bool;
+    fn storage_remove(key: &str);
+    fn storage_keys(prefix: &str) -> String;
+}
 
 /// Prefix of every key the tracker writes; the version lets a later format move on cleanly.
 pub const PREFIX: &str = "wasmtrack:v1:";
 
-/// The page's `localStorage`, if it works.
+/// The page's `localStorage`, as far as it works.
 pub struct Store {
-    inner: Option<Storage>,
+    available: bool,
 }
 
 impl Store {
     /// Finds `localStorage`. Reaching it throws where it is disabled; a full one is found out
     /// by the first write that fails. The probe writes nothing: before consent, nothing may be.
     pub fn probe() -> Store {
-        let inner = web_sys::window().and_then(|w| w.local_storage().ok().flatten()).filter(|s| s.length().is_ok());
-        Store { inner }
+        Store { available: storage_ok() }
     }
 
     /// Whether a working storage was found.
     pub fn is_available(&self) -> bool {
-        self.inner.is_some()
+        self.available
     }
 
     /// Reads `PREFIX + key`.
     pub fn get(&self, key: &str) -> Option<String> {
-        self.inner.as_ref()?.get_item(&full(key)).ok().flatten()
+        if !self.available {
+            return None;
+        }
+        storage_get(&full(key))
     }
 
     /// Writes `PREFIX + key`; `false` when storage refused (quota, disabled).
     pub fn set(&self, key: &str, value: &str) -> bool {
-        match &self.inner {
-            Some(s) => s.set_item(&full(key), value).is_ok(),
-            None => false,
-        }
+        self.available && storage_set(&full(key), value)
     }
 
     /// The keys (without [`PREFIX`]) that start with `PREFIX + start`.
     pub fn keys(&self, start: &str) -> Vec<String> {
-        let Some(s) = &self.inner else {
+        if !self.available {
             return Vec::new();
-        };
-        let wanted = full(start);
-        let count = s.length().unwrap_or(0);
-        (0..count)
-            .filter_map(|i| s.key(i).ok().flatten())
-            .filter(|k| k.starts_with(&wanted))
-            .map(|k| String::from(&k[PREFIX.len()..]))
-            .collect()
+        }
+        let keys = storage_keys(&full(start));
+        keys.split('\n').filter_map(|k| k.strip_prefix(PREFIX)).map(String::from).collect()
     }
 
     /// Removes `PREFIX + key`.
     pub fn remove(&self, key: &str) {
-        if let Some(s) = &self.inner {
-            let _ = s.remove_item(&full(key));
+        if self.available {
+            storage_remove(&full(key));
         }
     }
 }
