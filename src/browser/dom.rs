@@ -2,6 +2,7 @@
 //! attributes) and loading a script. An invalid selector (`closest` throws) reads as no match.
 
 use alloc::string::String;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, Event};
 
@@ -29,20 +30,25 @@ pub fn attribute(element: &Element, name: &str) -> Option<String> {
     element.get_attribute(name)
 }
 
-/// Adds `<script async src=url>` with `data-*` attributes to the document.
-pub fn load_script(url: &str, data: &[(&str, &str)]) -> bool {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
-        return false;
-    };
-    let (Ok(script), Some(root)) = (document.create_element("script"), document.document_element()) else {
-        return false;
-    };
-    let _ = script.set_attribute("src", url);
-    let _ = script.set_attribute("async", "");
-    for (name, value) in data {
-        let mut attr = String::from("data-");
-        attr.push_str(name);
-        let _ = script.set_attribute(&attr, value);
-    }
-    root.append_child(&script).is_ok()
+/// Adds `<script async src=url>` with `data-token`, `data-collector` and `data-site`.
+pub fn load_script(url: &str, token: &str, collector: &str, site: &str) -> bool {
+    add_script(url, token, collector, site)
+}
+
+#[wasm_bindgen(inline_js = r#"
+export function add_script(src, token, collector, site) {
+  try {
+    const s = document.createElement('script');
+    s.src = src;
+    s.async = true;
+    Object.assign(s.dataset, { token, collector, site });
+    document.documentElement.appendChild(s);
+    return true;
+  } catch (e) {
+    return false;
+  }
+}
+"#)]
+extern "C" {
+    fn add_script(src: &str, token: &str, collector: &str, site: &str) -> bool;
 }

@@ -3,6 +3,12 @@
 
 use crate::core::uuid::format_v4;
 use alloc::string::String;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(inline_js = "export function fill_random(b) { try { crypto.getRandomValues(b); return true; } catch (e) { return false; } }")]
+extern "C" {
+    fn fill_random(bytes: &mut [u8]) -> bool;
+}
 
 const POOL: usize = 256;
 
@@ -30,11 +36,7 @@ impl RandomPool {
     }
 
     fn refill(&mut self) {
-        let filled = web_sys::window()
-            .and_then(|w| w.crypto().ok())
-            .map(|c| c.get_random_values_with_u8_array(&mut self.bytes).is_ok())
-            .unwrap_or(false);
-        if !filled {
+        if !fill_random(&mut self.bytes) {
             // Every browser that runs wasm has crypto.getRandomValues; this is a last resort
             // so that ids stay unique rather than the call failing.
             fill_from_math_random(&mut self.bytes);

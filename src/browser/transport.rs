@@ -23,10 +23,15 @@ export function send(url, body, keepalive, done) {
     return Promise.resolve();
   }
 }
+export function beacon(url, body) {
+  try { return navigator.sendBeacon(url, body); } catch (e) { return false; }
+}
 "#)]
 extern "C" {
     // Never throws and always calls `done` exactly once (status 0: no answer).
     fn send(url: &str, body: Option<String>, keepalive: bool, done: &JsValue) -> Promise;
+    #[wasm_bindgen(js_name = beacon)]
+    fn send_beacon(url: &str, body: &str) -> bool;
 }
 
 /// What came of a `fetch`.
@@ -67,7 +72,5 @@ fn request(url: &str, body: Option<String>, keepalive: bool, done: impl FnOnce(O
 /// Queues `body` with `navigator.sendBeacon`; `false` when the browser refused it (too large,
 /// too many beacons in flight, or no beacon support).
 pub fn beacon(url: &str, body: &str) -> bool {
-    web_sys::window()
-        .and_then(|w| w.navigator().send_beacon_with_opt_str(url, Some(body)).ok())
-        .unwrap_or(false)
+    send_beacon(url, body)
 }

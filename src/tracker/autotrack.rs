@@ -143,6 +143,6 @@ impl Tracker {
     /// Loads the visualizer module (its own script and wasm) with `token`. Nothing of it is
     /// part of a normal page load.
     pub fn open_visualizer(&mut self, token: &str) {
-        dom::load_script(&self.opts.visualizer_url, &[("token", token), ("collector", &self.opts.collector), ("site", &self.opts.site)]);
+        dom::load_script(&self.opts.visualizer_url, token, &self.opts.collector, &self.opts.site);
     }
 }

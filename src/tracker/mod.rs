@@ -414,9 +414,7 @@ impl Tracker {
 /// beacon. `pagehide`, never `unload`, so the page stays eligible for the back/forward cache;
 /// `pageshow` after that cache takes the stored queue back.
 fn lifecycle_listeners() -> Vec<EventListener> {
-    let Some(window) = web_sys::window() else {
-        return Vec::new();
-    };
+    let window = crate::browser::listener::window();
     let mut listeners = vec![
         EventListener::new(&window, "pagehide", false, |_| {
             with(|t, r| t.leave(r));
@@ -430,21 +428,18 @@ fn lifecycle_listeners() -> Vec<EventListener> {
             with(|t, r| t.back_online(r));
         }),
     ];
-    if let Some(document) = window.document() {
-        listeners.push(EventListener::new(&document, "visibilitychange", false, |_| {
-            if page::is_hidden() {
-                with(|t, r| t.send_next(true, r));
-            }
-        }));
-        // Capture phase: a page handler that stops propagation cannot hide the click.
-        listeners.push(EventListener::new(&document, "click", true, |event| {
-            with(|t, r| t.clicked(&event, r));
-        }));
-    }
-    if let Some(navigation) = crate::browser::history::on_navigation(|| {
+    let document = crate::browser::listener::document();
+    listeners.push(EventListener::new(&document, "visibilitychange", false, |_| {
+        if page::is_hidden() {
+            with(|t, r| t.send_next(true, r));
+        }
+    }));
+    // Capture phase: a page handler that stops propagation cannot hide the click.
+    listeners.push(EventListener::new(&document, "click", true, |event| {
+        with(|t, r| t.clicked(&event, r));
+    }));
+    crate::browser::history::on_navigation(|| {
         with(|t, r| t.navigated(r));
-    }) {
-        listeners.push(navigation);
-    }
+    });
     listeners
 }
