@@ -416,17 +416,8 @@ impl Overlay {
                 captures.push((name, check));
             }
         }
-        let Some(save) = el(&self.doc, "button", "primary", "Save event") else {
-            return;
-        };
-        attr(&save, "data-action", "save");
-        add(&self.panel, &save);
-        on(&mut self.listeners, target(&save), "click", false, move |_| {
-            let rule = Object::new();
-            set(&rule, "kind", &"click".into());
-            set(&rule, "label", &value(&label_input).into());
-            set(&rule, "eventName", &value(&name_input).into());
-            set(&rule, "selector", &value(&selector_input).into());
+        self.save_button("click", label_input, name_input, move |rule| {
+            set(rule, "selector", &value(&selector_input).into());
             let properties = Array::new();
             for (name, check) in &captures {
                 if checked(check) {
@@ -436,8 +427,7 @@ impl Overlay {
                     properties.push(&p);
                 }
             }
-            set(&rule, "properties", &properties);
-            with(|o| o.save(rule.into()));
+            set(rule, "properties", &properties);
         });
         if let Some(first) = self.panel.query_selector("input").ok().flatten() {
             if let Some(input) = first.dyn_ref::<web_sys::HtmlElement>() {
@@ -503,6 +493,16 @@ impl Overlay {
         let Some((label_input, name_input)) = self.name_fields(&label) else {
             return;
         };
+        self.save_button("pageview", label_input, name_input, move |rule| {
+            set(rule, "match", &value(&kind).into());
+            set(rule, "value", &value(&value_input).into());
+            set(rule, "properties", &Array::new());
+        });
+        self.say("Choose how the URL must match, name the event, and save.");
+    }
+
+    /// The panel's Save button: the rule of `kind` with its label and name, completed by `fill`.
+    fn save_button(&mut self, kind: &'static str, label_input: Element, name_input: Element, fill: impl Fn(&Object) + 'static) {
         let Some(save) = el(&self.doc, "button", "primary", "Save event") else {
             return;
         };
@@ -510,15 +510,12 @@ impl Overlay {
         add(&self.panel, &save);
         on(&mut self.listeners, target(&save), "click", false, move |_| {
             let rule = Object::new();
-            set(&rule, "kind", &"pageview".into());
+            set(&rule, "kind", &kind.into());
             set(&rule, "label", &value(&label_input).into());
             set(&rule, "eventName", &value(&name_input).into());
-            set(&rule, "match", &value(&kind).into());
-            set(&rule, "value", &value(&value_input).into());
-            set(&rule, "properties", &Array::new());
+            fill(&rule);
             with(|o| o.save(rule.into()));
         });
-        self.say("Choose how the URL must match, name the event, and save.");
     }
 
     fn save(&mut self, rule: JsValue) {
