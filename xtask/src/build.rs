@@ -46,6 +46,11 @@ pub fn build(profile: Profile) -> Result<Vec<PathBuf>> {
     Ok(vec![dist.join("wasmtrack.js"), dist.join("wasmtrack.wasm")])
 }
 
+/// Where the release build of the tracker (with its own build of `core` and `alloc`) goes.
+fn wasm_target_dir() -> PathBuf {
+    root().join("target/wasm-std")
+}
+
 /// cargo → wasm-bindgen (`--target web`, into `glue`) → wasm-opt; returns the final wasm.
 fn compile(profile: Profile, visualizer: bool, glue: &PathBuf, name: &str) -> Result<PathBuf> {
     let (cargo_profile, out_dir) = match profile {
@@ -54,8 +59,23 @@ fn compile(profile: Profile, visualizer: bool, glue: &PathBuf, name: &str) -> Re
     };
     let mut cargo = cmd("cargo");
     cargo.args(["build", "-p", "wasmtrack", "--lib", "--target", "wasm32-unknown-unknown", "--profile", cargo_profile]);
-    if profile == Profile::Debug {
-        cargo.args(["--no-default-features", "--features", "debug-panic"]);
+    match profile {
+        Profile::Debug => {
+            cargo.args(["--no-default-features", "--features", "debug-panic"]);
+        }
+        Profile::Release => {
+            // The precompiled `core`/`alloc` carry panic messages, their `Location`s and the
+            // formatting code behind them (and its Unicode tables), ~7 KB of wasm the tracker
+            // never prints. Rebuilding them with immediate-abort panics (a panic is a trap, as
+            // with our panic handler) drops all of it. `-Zbuild-std` is unstable: the pinned
+            // stable compiler allows it for this one build via RUSTC_BOOTSTRAP, so the shipped
+            // wasm and the tests use the same compiler. Its own target dir keeps this std apart
+            // from the host builds' artifacts.
+            cargo.args(["-Zbuild-std=core,alloc"]).env("RUSTC_BOOTSTRAP", "1").env("CARGO_TARGET_DIR", wasm_target_dir()).env(
+                "RUSTFLAGS",
+                "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none",
+            );
+        }
     }
     if visualizer {
         cargo.args(["--features", "visualizer"]);
@@ -63,7 +83,11 @@ fn compile(profile: Profile, visualizer: bool, glue: &PathBuf, name: &str) -> Re
     status(&mut cargo)?;
 
     let _ = fs::remove_dir_all(glue);
-    let wasm_in = root().join("target/wasm32-unknown-unknown").join(out_dir).join("wasmtrack.wasm");
+    let target_dir = match profile {
+        Profile::Release => wasm_target_dir(),
+        Profile::Debug => root().join("target"),
+    };
+    let wasm_in = target_dir.join("wasm32-unknown-unknown").join(out_dir).join("wasmtrack.wasm");
     status(cmd("wasm-bindgen").args(["--target", "web", "--out-name", name, "--out-dir"]).arg(glue).arg(&wasm_in))?;
     let wasm = glue.join(format!("{name}_bg.wasm"));
     if profile == Profile::Release {

@@ -14,6 +14,7 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// Everything the build needs.
 pub fn ensure_build_tools() -> Result {
     ensure_wasm_target()?;
+    ensure_rust_src()?;
     ensure_wasm_bindgen()?;
     ensure_npm_tools()
 }
@@ -33,6 +34,15 @@ fn ensure_wasm_target() -> Result {
         return Ok(());
     }
     status(cmd("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+/// The standard library's source: the release build compiles `core` and `alloc` itself.
+fn ensure_rust_src() -> Result {
+    let installed = output(cmd("rustup").args(["component", "list", "--installed"])).unwrap_or_default();
+    if installed.lines().any(|l| l.trim().starts_with("rust-src")) {
+        return Ok(());
+    }
+    status(cmd("rustup").args(["component", "add", "rust-src"]))
 }
 
 /// The `wasm-bindgen` version `Cargo.lock` pins; the CLI must match it exactly.
