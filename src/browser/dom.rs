@@ -4,11 +4,18 @@
 use alloc::string::String;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Element, Event};
+use web_sys::Element;
+#[cfg(feature = "visualizer")]
+use web_sys::Event;
 
 /// The element an event happened on (for clicks on text, its element).
+#[cfg(feature = "visualizer")]
 pub fn event_element(event: &Event) -> Option<Element> {
-    let target = event.target()?;
+    target_element(event.target()?.into())
+}
+
+/// The element an event target is, or is in (text nodes).
+pub fn target_element(target: JsValue) -> Option<Element> {
     match target.dyn_into::<Element>() {
         Ok(element) => Some(element),
         Err(node) => node.dyn_into::<web_sys::Node>().ok()?.parent_element(),

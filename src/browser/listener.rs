@@ -5,24 +5,6 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Event, EventTarget};
 
-#[wasm_bindgen(inline_js = "export function page_window() { return window; } export function page_document() { return document; }")]
-extern "C" {
-    #[wasm_bindgen(js_name = page_window)]
-    fn window_target() -> EventTarget;
-    #[wasm_bindgen(js_name = page_document)]
-    fn document_target() -> EventTarget;
-}
-
-/// The page's `window`, to listen on (no `Window` binding needed for that).
-pub fn window() -> EventTarget {
-    window_target()
-}
-
-/// The page's `document`, to listen on.
-pub fn document() -> EventTarget {
-    document_target()
-}
-
 /// A listener attached to a target until this handle is dropped.
 #[must_use = "the listener is removed when the handle is dropped"]
 pub struct EventListener {

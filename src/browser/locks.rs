@@ -2,26 +2,16 @@
 //! another tab's queue). Where the API is missing the work runs in a microtask; the
 //! collector's de-duplication by event id keeps that safe, only not as frugal.
 
+use super::wake::Wake;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(inline_js = r#"
-export function with_lock(name, work) {
-  try {
-    if (navigator.locks && navigator.locks.request) {
-      navigator.locks.request(name, () => { work(); });
-      return;
-    }
-  } catch (e) {}
-  queueMicrotask(work);
-}
-"#)]
+#[wasm_bindgen(module = "/js/shell.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = with_lock)]
-    fn request_lock(name: &str, work: &JsValue);
+    fn locked(name: &str, why: u32);
 }
 
-/// Runs `work` while holding the lock `name` (exclusive across the site's tabs): always later,
-/// never inside the caller, whether or not the browser has Web Locks.
-pub fn with_lock(name: &str, work: impl FnOnce() + 'static) {
-    request_lock(name, &Closure::once_into_js(work));
+/// Wakes the tracker with `why` while it holds the lock `name` (exclusive across the site's
+/// tabs): always later, never inside the caller, whether or not the browser has Web Locks.
+pub fn with_lock(name: &str, why: Wake) {
+    locked(name, why as u32);
 }

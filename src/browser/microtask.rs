@@ -1,15 +1,15 @@
 //! `queueMicrotask`: work deferred to the end of the current task, so that many `track` calls
 //! in one task share one storage write.
 
+use super::wake::Wake;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen]
+#[wasm_bindgen(module = "/js/shell.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = queueMicrotask)]
-    fn queue_microtask(callback: &JsValue);
+    fn soon(why: u32);
 }
 
-/// Runs `work` once the current task's script has finished.
-pub fn defer(work: impl FnOnce() + 'static) {
-    queue_microtask(&Closure::once_into_js(work));
+/// Wakes the tracker with `why` once the current task's script has finished.
+pub fn defer(why: Wake) {
+    soon(why as u32);
 }

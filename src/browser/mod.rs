@@ -6,7 +6,10 @@
 pub mod console;
 pub mod convert;
 pub mod dom;
-pub mod history;
+pub mod flush;
+pub mod lifecycle;
+// The tracker listens through `lifecycle`; the visualizer adds and removes its own.
+#[cfg(feature = "visualizer")]
 pub mod listener;
 pub mod locks;
 pub mod microtask;
@@ -15,3 +18,4 @@ pub mod random;
 pub mod storage;
 pub mod timer;
 pub mod transport;
+pub mod wake;

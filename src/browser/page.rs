@@ -13,14 +13,12 @@ export function page_facts() {
   return [location.href, d.referrer, d.title, s.width || 0, s.height || 0, navigator.language || ''].join('\u0001');
 }
 export function page_href() { return location.href; }
-export function page_hidden() { return document.hidden; }
 export function page_online() { return navigator.onLine !== false; }
 export function page_no_track() { return navigator.doNotTrack === '1' || navigator.globalPrivacyControl === true; }
 "#)]
 extern "C" {
     fn page_facts() -> String;
     fn page_href() -> String;
-    fn page_hidden() -> bool;
     fn page_online() -> bool;
     fn page_no_track() -> bool;
 }
@@ -57,9 +55,4 @@ pub fn is_online() -> bool {
 /// Whether the visitor asked not to be tracked: Do Not Track or Global Privacy Control.
 pub fn asks_not_to_track() -> bool {
     page_no_track()
-}
-
-/// Whether the document is hidden (tab in the background, page being left).
-pub fn is_hidden() -> bool {
-    page_hidden()
 }

@@ -2,34 +2,18 @@
 //! synchronous `sendBeacon` when it is being hidden or left (an awaited promise would be cut
 //! off). Bodies are `text/plain`, a CORS "simple" request, so no preflight is needed.
 //!
-//! The request is made by a few lines of JS (`send` below) that hand back status, `Retry-After`
-//! and body in one callback: one import instead of fetch, RequestInit, Response, Headers and
-//! promise plumbing, each of which costs a JS shim and wasm marshalling on every page load.
+//! The request is made by a few lines of JS (`send` in `js/shell.js`) that wake the tracker
+//! with status, `Retry-After` and body: one import instead of fetch, RequestInit, Response,
+//! Headers and promise plumbing, each of which costs a JS shim and wasm marshalling.
 
+use super::wake::Wake;
 use alloc::string::String;
-use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(inline_js = r#"
-export function send(url, body, keepalive, done) {
-  const init = body === undefined ? { cache: 'no-cache' } : { method: 'POST', body, keepalive };
-  try {
-    return fetch(url, init).then(
-      (r) => r.text().then((t) => t, () => '').then((t) => done(r.status, r.headers.get('retry-after'), t)),
-      () => done(0, null, ''),
-    );
-  } catch (e) {
-    done(0, null, '');
-    return Promise.resolve();
-  }
-}
-export function beacon(url, body) {
-  try { return navigator.sendBeacon(url, body); } catch (e) { return false; }
-}
-"#)]
+#[wasm_bindgen(module = "/js/shell.js")]
 extern "C" {
-    // Never throws and always calls `done` exactly once (status 0: no answer).
-    fn send(url: &str, body: Option<String>, keepalive: bool, done: &JsValue) -> Promise;
+    // Never throws; wakes `why` exactly once (status 0: no answer) unless `why` < 0.
+    fn send(url: &str, body: Option<String>, keepalive: bool, why: i32);
     #[wasm_bindgen(js_name = beacon)]
     fn send_beacon(url: &str, body: &str) -> bool;
 }
@@ -49,24 +33,27 @@ pub enum Outcome {
     NetworkError,
 }
 
-/// Posts `body` to `url`; `done` runs once with the outcome.
-pub fn post(url: &str, body: &str, done: impl FnOnce(Outcome) + 'static) -> Promise {
+impl Outcome {
+    /// The outcome a [`Wake::Sent`] or [`Wake::Rules`] wake-up carries.
+    pub fn from_wake(status: u16, retry_after: Option<String>, body: Option<String>) -> Outcome {
+        match status {
+            0 => Outcome::NetworkError,
+            status => Outcome::Answered { status, retry_after, body: body.unwrap_or_default() },
+        }
+    }
+}
+
+/// Posts `body` to `url`; the answer wakes `answer` (none: not wanted).
+pub fn post(url: &str, body: &str, answer: Option<Wake>) {
     // keepalive lets the request outlive the page; browsers cap its body at 64 KiB, which the
     // batch policy respects.
-    request(url, Some(String::from(body)), body.len() < crate::core::batch::BEACON_LIMIT, done)
+    send(url, Some(String::from(body)), body.len() < crate::core::batch::BEACON_LIMIT, answer.map_or(-1, |w| w as i32));
 }
 
-/// `GET url`; `done` runs once with the outcome. The browser's HTTP cache revalidates with
-/// the response's `ETag` by itself (a hand-set `If-None-Match` would cost a CORS preflight).
-pub fn get(url: &str, done: impl FnOnce(Outcome) + 'static) -> Promise {
-    request(url, None, false, done)
-}
-
-fn request(url: &str, body: Option<String>, keepalive: bool, done: impl FnOnce(Outcome) + 'static) -> Promise {
-    let callback = Closure::once_into_js(move |status: u16, retry_after: Option<String>, body: String| {
-        done(if status == 0 { Outcome::NetworkError } else { Outcome::Answered { status, retry_after, body } });
-    });
-    send(url, body, keepalive, &callback)
+/// `GET url`; the answer wakes `answer`. The browser's HTTP cache revalidates with the
+/// response's `ETag` by itself (a hand-set `If-None-Match` would cost a CORS preflight).
+pub fn get(url: &str, answer: Wake) {
+    send(url, None, false, answer as i32);
 }
 
 /// Queues `body` with `navigator.sendBeacon`; `false` when the browser refused it (too large,

@@ -9,13 +9,13 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use js_sys::Array;
 use wasm_bindgen::JsValue;
-use web_sys::Event;
 
 use super::{Reports, Tracker};
 use crate::browser::convert::{get, get_f64, get_string};
 use crate::browser::dom;
 use crate::browser::page;
-use crate::browser::transport::{self, Outcome};
+use crate::browser::transport;
+use crate::browser::wake::Wake;
 use crate::core::autotrack::{click_properties, page_views, AutoRule, Source, Trigger};
 use crate::core::rules::UrlRule;
 
@@ -31,14 +31,10 @@ impl Tracker {
         url.push_str("/v1/sites/");
         url.push_str(&self.opts.site);
         url.push_str("/rules");
-        let _ = transport::get(&url, |outcome| {
-            if let Outcome::Answered { status: 200, body, .. } = outcome {
-                super::with(|t, r| t.rules_arrived(body, r));
-            }
-        });
+        transport::get(&url, Wake::Rules);
     }
 
-    fn rules_arrived(&mut self, body: String, reports: &mut Reports) {
+    pub(super) fn rules_arrived(&mut self, body: String, reports: &mut Reports) {
         self.rules = parse_rules(&body);
         if self.may_store() {
             self.store_set(KEY_RULES, &body, reports);
@@ -69,8 +65,8 @@ impl Tracker {
 
     /// A click anywhere: each click rule whose selector matches the target or an ancestor
     /// tracks its event.
-    pub fn clicked(&mut self, event: &Event, reports: &mut Reports) {
-        let Some(target) = dom::event_element(event) else {
+    pub fn clicked(&mut self, target: JsValue, reports: &mut Reports) {
+        let Some(target) = dom::target_element(target) else {
             return;
         };
         let mut hits = Vec::new();

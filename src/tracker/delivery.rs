@@ -6,13 +6,13 @@
 //! after a failure nothing is sent until the backoff (or `Retry-After`) has passed.
 
 use alloc::vec::Vec;
-use js_sys::{Array, Function, Promise};
-use wasm_bindgen::JsValue;
+use js_sys::{Array, Promise};
 
 use super::{Consent, Report, Reports, Tracker};
 use crate::browser::convert::get_string;
-use crate::browser::page;
 use crate::browser::transport::{self, Outcome};
+use crate::browser::wake::Wake;
+use crate::browser::{flush, page};
 use crate::core::batch::encode_batch;
 use crate::core::retry::{classify, next_delay, Verdict};
 use crate::core::warning::Warning;
@@ -68,13 +68,11 @@ impl Tracker {
         let now = js_sys::Date::now() as u64;
         let body = encode_batch(&self.opts.site, now, self.queue.start_batch(&self.policy, self.overhead));
         self.delivery = Delivery::Sending { failures };
-        let _ = transport::post(&self.opts.collect_url(), &body, |outcome| {
-            super::with(|t, r| t.answered(outcome, r));
-        });
+        transport::post(&self.opts.collect_url(), &body, Some(Wake::Sent));
     }
 
     /// What the collector's answer (or its absence) means for the in-flight events.
-    fn answered(&mut self, outcome: Outcome, reports: &mut Reports) {
+    pub(super) fn answered(&mut self, outcome: Outcome, reports: &mut Reports) {
         let failures = self.delivery.failures();
         let (status, retry_after, body) = match outcome {
             Outcome::Answered { status, retry_after, body } => (Some(status), retry_after, body),
@@ -113,7 +111,7 @@ impl Tracker {
     /// let the timer collect more.
     fn keep_going(&mut self, reports: &mut Reports) {
         let waiting = self.queue.waiting();
-        if waiting > 0 && (!self.flush_waiters.is_empty() || waiting >= self.policy.max_events) {
+        if waiting > 0 && (self.flush_waiting || waiting >= self.policy.max_events) {
             self.send_next(false, reports);
         } else if waiting > 0 {
             self.flush_timer.start(self.opts.flush_interval_ms);
@@ -142,18 +140,16 @@ impl Tracker {
     /// `flush()`: sends everything now; the promise resolves when the collector has answered
     /// (or delivery has to wait: offline, backing off, consent pending).
     pub fn flush(&mut self, reports: &mut Reports) -> Promise {
-        let mut resolver: Option<Function> = None;
-        let promise = Promise::new(&mut |resolve, _reject| resolver = Some(resolve));
-        if let Some(resolve) = resolver {
-            self.flush_waiters.push(resolve);
-        }
+        let promise = flush::waiter();
+        self.flush_waiting = true;
         self.send_next(true, reports);
         promise
     }
 
     fn resolve_flush(&mut self) {
-        for resolve in self.flush_waiters.drain(..) {
-            let _ = resolve.call0(&JsValue::UNDEFINED);
+        if self.flush_waiting {
+            self.flush_waiting = false;
+            flush::resolve_all();
         }
     }
 
@@ -195,7 +191,7 @@ fn beacon_or_split(url: &str, site: &str, now: u64, batch: &[crate::core::batch:
         return;
     }
     if batch.len() <= 1 {
-        let _ = transport::post(url, &body, |_| {});
+        transport::post(url, &body, None);
         return;
     }
     let (first, second) = batch.split_at(batch.len() / 2);

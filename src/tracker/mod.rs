@@ -14,16 +14,16 @@ mod persist;
 use alloc::borrow::ToOwned;
 use alloc::rc::Rc;
 use alloc::string::String;
-use alloc::vec;
 use alloc::vec::Vec;
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::browser::listener::EventListener;
 use crate::browser::random::RandomPool;
 use crate::browser::storage::Store;
 use crate::browser::timer::Timer;
-use crate::browser::{console, page};
+use crate::browser::transport::Outcome;
+use crate::browser::wake::{self, Wake, Woken};
+use crate::browser::{console, lifecycle, page};
 use crate::core::batch::{batch_overhead, BatchPolicy, Entry, SendQueue};
 use crate::core::context::default_properties;
 use crate::core::options::ResolvedOptions;
@@ -111,16 +111,24 @@ pub fn emit(reports: Reports) {
 /// Runs `f` on the tracker and reports what it warned about. `None` when `init` has not run
 /// (or the call re-entered the tracker from a page callback).
 pub fn with<R>(f: impl FnOnce(&mut Tracker, &mut Reports) -> R) -> Option<R> {
+    let mut f = Some(f);
+    let mut out = None;
+    with_dyn(&mut |t, r| out = f.take().map(|f| f(t, r)));
+    out
+}
+
+// The body of `with` once, not once per caller: it is called from every entry point.
+#[inline(never)]
+fn with_dyn(f: &mut dyn FnMut(&mut Tracker, &mut Reports)) {
     let mut reports = Vec::new();
-    let out = match TRACKER.cell().try_borrow_mut() {
-        Ok(mut slot) => slot.as_mut().map(|t| f(t, &mut reports)),
-        Err(_) => None,
+    let ran = match TRACKER.cell().try_borrow_mut() {
+        Ok(mut slot) => slot.as_mut().map(|t| f(t, &mut reports)).is_some(),
+        Err(_) => false,
     };
-    if out.is_none() {
+    if !ran {
         reports.push(Report::new(Warning::NotInitialized, None, None));
     }
     emit(reports);
-    out
 }
 
 /// Whether `init` has completed.
@@ -136,9 +144,50 @@ pub fn start(opts: ResolvedOptions, sink: Sink) {
         *slot = Some(tracker);
     }
     sink.emit(reports);
+    wake::install(woke);
+    lifecycle::follow_page();
     with(|t, _| {
         t.adopt_orphans();
         t.start_autotrack();
+    });
+}
+
+/// What the browser woke the tracker for (`browser::wake`).
+fn woke(w: Woken) {
+    with(|t, r| match w.why {
+        Wake::FlushTimer => {
+            t.flush_timer.fired();
+            t.send_next(false, r);
+        }
+        Wake::RetryTimer => {
+            t.retry_timer.fired();
+            t.retry_now(r);
+        }
+        Wake::Heartbeat => {
+            t.heartbeat.fired();
+            t.beat(r);
+        }
+        Wake::AdoptTimer => {
+            t.adopt_timer.fired();
+            t.adopt_orphans();
+        }
+        Wake::Left => t.leave(r),
+        Wake::Back => t.come_back(r),
+        Wake::Online => t.back_online(r),
+        Wake::Hidden => t.send_next(true, r),
+        Wake::Click => t.clicked(w.target, r),
+        Wake::Navigated => t.navigated(r),
+        Wake::Sent => t.answered(Outcome::from_wake(w.status, w.retry_after, w.body), r),
+        Wake::Rules => {
+            if let (200, Some(body)) = (w.status, w.body) {
+                t.rules_arrived(body, r);
+            }
+        }
+        Wake::Adopt => t.adopt_locked(r),
+        Wake::Persist => {
+            t.persist_scheduled = false;
+            t.persist_now(r);
+        }
     });
 }
 
@@ -179,8 +228,8 @@ pub struct Tracker {
     context: Rc<str>,
     queue: SendQueue,
     delivery: Delivery,
-    /// Pending `flush()` promises, resolved when the collector has answered.
-    flush_waiters: Vec<Function>,
+    /// Whether `flush()` promises wait for the collector's answer.
+    flush_waiting: bool,
     persist_scheduled: bool,
     flush_timer: Timer,
     retry_timer: Timer,
@@ -191,7 +240,6 @@ pub struct Tracker {
     /// The URL the page-view rules last fired for, and which fired.
     rules_href: String,
     rules_fired: Vec<u64>,
-    _listeners: Vec<EventListener>,
 }
 
 impl Tracker {
@@ -239,36 +287,15 @@ impl Tracker {
             context: Rc::from(""),
             queue: SendQueue::default(),
             delivery: Delivery::Ready { failures: 0 },
-            flush_waiters: Vec::new(),
+            flush_waiting: false,
             persist_scheduled: false,
-            flush_timer: Timer::new(|| {
-                with(|t, r| {
-                    t.flush_timer.fired();
-                    t.send_next(false, r);
-                });
-            }),
-            retry_timer: Timer::new(|| {
-                with(|t, r| {
-                    t.retry_timer.fired();
-                    t.retry_now(r);
-                });
-            }),
-            heartbeat: Timer::new(|| {
-                with(|t, _| {
-                    t.heartbeat.fired();
-                    t.beat();
-                });
-            }),
-            adopt_timer: Timer::new(|| {
-                with(|t, _| {
-                    t.adopt_timer.fired();
-                    t.adopt_orphans();
-                });
-            }),
+            flush_timer: Timer::new(Wake::FlushTimer),
+            retry_timer: Timer::new(Wake::RetryTimer),
+            heartbeat: Timer::new(Wake::Heartbeat),
+            adopt_timer: Timer::new(Wake::AdoptTimer),
             rules: Vec::new(),
             rules_href: String::new(),
             rules_fired: Vec::new(),
-            _listeners: lifecycle_listeners(),
         };
         if tracker.consent == Consent::Granted {
             tracker.store_set(KEY_VISITOR, &tracker.visitor.clone(), reports);
@@ -407,39 +434,4 @@ impl Tracker {
         self.adopt_orphans();
         self.send_next(false, reports);
     }
-}
-
-/// Hidden: send what waits, by `fetch` with `keepalive` (it outlives the page, and answers if
-/// the page lives on). Left: store the queue as left behind for the next page, and send by
-/// beacon. `pagehide`, never `unload`, so the page stays eligible for the back/forward cache;
-/// `pageshow` after that cache takes the stored queue back.
-fn lifecycle_listeners() -> Vec<EventListener> {
-    let window = crate::browser::listener::window();
-    let mut listeners = vec![
-        EventListener::new(&window, "pagehide", false, |_| {
-            with(|t, r| t.leave(r));
-        }),
-        EventListener::new(&window, "pageshow", false, |event| {
-            if crate::browser::convert::get_bool(&event, "persisted") == Some(true) {
-                with(|t, r| t.come_back(r));
-            }
-        }),
-        EventListener::new(&window, "online", false, |_| {
-            with(|t, r| t.back_online(r));
-        }),
-    ];
-    let document = crate::browser::listener::document();
-    listeners.push(EventListener::new(&document, "visibilitychange", false, |_| {
-        if page::is_hidden() {
-            with(|t, r| t.send_next(true, r));
-        }
-    }));
-    // Capture phase: a page handler that stops propagation cannot hide the click.
-    listeners.push(EventListener::new(&document, "click", true, |event| {
-        with(|t, r| t.clicked(&event, r));
-    }));
-    crate::browser::history::on_navigation(|| {
-        with(|t, r| t.navigated(r));
-    });
-    listeners
 }

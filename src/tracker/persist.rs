@@ -9,6 +9,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{Report, Reports, Tracker};
+use crate::browser::wake::Wake;
 use crate::browser::{locks, microtask};
 use crate::core::stored::{self, HEARTBEAT_MS, ORPHAN_AFTER_MS};
 use crate::core::warning::Warning;
@@ -27,12 +28,7 @@ impl Tracker {
             return;
         }
         self.persist_scheduled = true;
-        microtask::defer(|| {
-            super::with(|t, r| {
-                t.persist_scheduled = false;
-                t.persist_now(r);
-            });
-        });
+        microtask::defer(Wake::Persist);
     }
 
     /// Stores the queue now.
@@ -60,10 +56,8 @@ impl Tracker {
     }
 
     /// The heartbeat timer went off.
-    pub fn beat(&mut self) {
-        let mut reports = Vec::new();
-        self.write_queue(false, &mut reports);
-        self.sink.clone().emit(reports);
+    pub fn beat(&mut self, reports: &mut Reports) {
+        self.write_queue(false, reports);
     }
 
     /// Replaces the in-memory queue with this page's stored one (after the back/forward
@@ -86,12 +80,10 @@ impl Tracker {
         if !self.may_store() {
             return;
         }
-        locks::with_lock("wasmtrack:v1:adopt", || {
-            super::with(|t, r| t.adopt_locked(r));
-        });
+        locks::with_lock("wasmtrack:v1:adopt", Wake::Adopt);
     }
 
-    fn adopt_locked(&mut self, reports: &mut Reports) {
+    pub(super) fn adopt_locked(&mut self, reports: &mut Reports) {
         if !self.may_store() {
             return;
         }
