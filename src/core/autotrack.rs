@@ -1,9 +1,26 @@
 //! Auto-tracking: the rules a marketer defined in the visualizer, as the tracker applies them.
 //!
-//! The browser shell reads the collector's rule list into [`AutoRule`]s and asks two questions
+//! The browser shell reads the collector's rule list ([`decode_rules`]) and asks two questions
 //! here: which page-view rules fire for a URL (each once per page view), and which properties a
 //! click event carries. Clicks are matched by the shell (`element.closest(selector)`); what a
 //! rule's properties are made of is decided here.
+//!
+//! # The rule list as trackers read it
+//! The collector sends trackers the list as text (`GET /v1/sites/{site}/rules?format=text`),
+//! which the tracker also keeps in storage as it came: reading it takes a few splits, where JSON
+//! would take a parser or a JS round trip per field on every page load. One rule a line, fields
+//! separated by a tab; `\`, tab, CR and newline inside a field are escaped as `\\`, `\t`,
+//! `\r`, `\n`:
+//!
+//! ```text
+//! wr2
+//! <id>→c→<event name>→<CSS selector>[→<property>→<source>]…   a click rule    (→ is a tab)
+//! <id>→e→<event name>→<URL>[→<property>→<source>]…            a page-view rule: e exact,
+//!                                              s starts with, i contains, p pattern
+//! ```
+//!
+//! A source is `text` or `attr:<attribute name>`. A line that cannot be read (a kind a newer
+//! collector added, damage) is skipped: the others still fire.
 
 use super::properties::{clip_value, Props};
 use super::rules::UrlRule;
@@ -56,6 +73,95 @@ pub struct AutoRule {
     pub trigger: Trigger,
     /// Properties captured from the clicked element: (name, source).
     pub properties: Vec<(String, Source)>,
+}
+
+/// The first line of the rule-list text.
+const RULES_HEADER: &str = "wr2";
+
+/// The rule list as text (format in the module docs).
+pub fn encode_rules(rules: &[AutoRule]) -> String {
+    let mut out = String::from(RULES_HEADER);
+    for rule in rules {
+        out.push('\n');
+        out.push_str(&super::payload::int_string(rule.id as i64));
+        let (kind, value) = match &rule.trigger {
+            Trigger::Click(selector) => ('c', selector.as_str()),
+            Trigger::PageView(url) => (url.code(), url.text()),
+        };
+        out.push('\t');
+        out.push(kind);
+        push_field(&mut out, &rule.event_name);
+        push_field(&mut out, value);
+        for (name, source) in &rule.properties {
+            push_field(&mut out, name);
+            match source {
+                Source::Text => push_field(&mut out, "text"),
+                Source::Attribute(attr) => push_field(&mut out, &["attr:", attr].concat()),
+            }
+        }
+    }
+    out
+}
+
+/// Reads the rule-list text; empty when it is not this format.
+pub fn decode_rules(text: &str) -> Vec<AutoRule> {
+    let mut lines = text.split('\n');
+    if lines.next() != Some(RULES_HEADER) {
+        return Vec::new();
+    }
+    lines.filter_map(decode_rule).collect()
+}
+
+fn decode_rule(line: &str) -> Option<AutoRule> {
+    let mut fields = line.split('\t');
+    let id = fields.next()?.parse().ok()?;
+    let kind = fields.next()?;
+    let event_name = unescape(fields.next()?)?;
+    let value = unescape(fields.next()?)?;
+    let trigger = match kind {
+        "c" => Trigger::Click(value),
+        "e" => Trigger::PageView(UrlRule::Exact(value)),
+        "s" => Trigger::PageView(UrlRule::StartsWith(value)),
+        "i" => Trigger::PageView(UrlRule::Contains(value)),
+        "p" => Trigger::PageView(UrlRule::Pattern(value)),
+        _ => return None,
+    };
+    let mut properties = Vec::new();
+    while let Some(name) = fields.next() {
+        properties.push((unescape(name)?, Source::parse(&unescape(fields.next()?)?)?));
+    }
+    Some(AutoRule { id, event_name, trigger, properties })
+}
+
+fn push_field(out: &mut String, field: &str) {
+    out.push('\t');
+    for c in field.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+}
+
+fn unescape(field: &str) -> Option<String> {
+    let mut out = String::with_capacity(field.len());
+    let mut chars = field.chars();
+    while let Some(c) = chars.next() {
+        out.push(match c {
+            '\\' => match chars.next()? {
+                '\\' => '\\',
+                't' => '\t',
+                'n' => '\n',
+                'r' => '\r',
+                _ => return None,
+            },
+            c => c,
+        });
+    }
+    Some(out)
 }
 
 /// The page-view rules that fire for `url`, skipping those in `fired` (already fired for this
@@ -119,6 +225,40 @@ mod tests {
     }
 
     #[test]
+    fn the_rule_list_round_trips_through_its_text() {
+        let rules = vec![
+            AutoRule {
+                id: 7,
+                event_name: "clicked_buy".into(),
+                trigger: Trigger::Click("#buy".into()),
+                properties: vec![("plan".into(), Source::Attribute("data-plan".into())), ("label".into(), Source::Text)],
+            },
+            AutoRule { id: 8, event_name: "odd".into(), trigger: Trigger::Click("[data-x=\"a\\9 b\tc\nd\\\\\"] > li".into()), properties: vec![] },
+            view(9, UrlRule::Exact("/pricing".into())),
+            view(10, UrlRule::StartsWith("/blog/".into())),
+            view(11, UrlRule::Contains("utm_source=ad".into())),
+            view(12, UrlRule::Pattern("/p/*/reviews".into())),
+        ];
+        let text = encode_rules(&rules);
+        assert_eq!(text.lines().count(), 7, "one line a rule: {text}");
+        assert!(text.starts_with("wr2\n7\tc\tclicked_buy\t#buy\tplan\tattr:data-plan\tlabel\ttext\n8\tc\todd\t"), "{text}");
+        assert!(text.ends_with("\n12\tp\tviewed\t/p/*/reviews"), "{text}");
+        assert_eq!(decode_rules(&text), rules);
+        assert_eq!(encode_rules(&[]), "wr2");
+        assert!(decode_rules("wr2").is_empty());
+    }
+
+    #[test]
+    fn unreadable_rule_lines_are_skipped_and_other_formats_read_as_none() {
+        let text = "wr2\n1\tz\tfuture\tthing\n2\tc\tbuy\t.cta\nx\tc\ta\tb\n3\tc\ta\n4\te\ta\t\\x\n5\tc\ta\tb\tprop\n6\tc\ta\tb\tp\thtml";
+        let rules = decode_rules(text);
+        assert_eq!(rules, vec![AutoRule { id: 2, event_name: "buy".into(), trigger: Trigger::Click(".cta".into()), properties: vec![] }]);
+        assert!(decode_rules("").is_empty());
+        assert!(decode_rules("{\"rules\":[]}").is_empty());
+        assert!(decode_rules("wr1\nc\ta\tb").is_empty());
+    }
+
+    #[test]
     fn sources_are_text_or_an_attribute() {
         assert_eq!(Source::parse("text"), Some(Source::Text));
         assert_eq!(Source::parse("attr:data-plan"), Some(Source::Attribute("data-plan".into())));
@@ -162,5 +302,27 @@ mod tests {
         assert_eq!(props[0].1.len(), 256);
         assert_eq!(props[1].1, "#buy");
         assert_eq!(props[2].1, "pro");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_rule_list_round_trips(rules in proptest::collection::vec((0u64..1000, 0u8..5, ".{0,8}", ".{0,12}", proptest::collection::vec(("[a-z\t\\\\]{1,6}", proptest::option::of("[a-z\n-]{1,6}")), 0..3)), 0..6)) {
+            let rules: Vec<AutoRule> = rules
+                .into_iter()
+                .map(|(id, kind, name, value, props)| AutoRule {
+                    id,
+                    event_name: name,
+                    trigger: match kind {
+                        0 => Trigger::Click(value),
+                        1 => Trigger::PageView(UrlRule::Exact(value)),
+                        2 => Trigger::PageView(UrlRule::StartsWith(value)),
+                        3 => Trigger::PageView(UrlRule::Contains(value)),
+                        _ => Trigger::PageView(UrlRule::Pattern(value)),
+                    },
+                    properties: props.into_iter().map(|(n, attr)| (n, attr.map_or(Source::Text, Source::Attribute))).collect(),
+                })
+                .collect();
+            proptest::prop_assert_eq!(decode_rules(&encode_rules(&rules)), rules);
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! Auto-tracking the events a marketer defined in the visualizer (SPEC §5): the site's rules
-//! come from the collector (`GET /v1/sites/{site}/rules`), are kept in `localStorage` so they
+//! come from the collector (`GET /v1/sites/{site}/rules?format=text`, read by
+//! `core::autotrack::decode_rules`), are kept in `localStorage` so they
 //! apply from the first moment of the next page, and are revalidated on every page by the
 //! browser's HTTP cache with the ETag. Page-view rules fire on load and on single-page-app
 //! navigation; click rules through one delegated capture listener using `closest(selector)`.
@@ -7,17 +8,14 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use js_sys::Array;
 use wasm_bindgen::JsValue;
 
 use super::{Reports, Tracker};
-use crate::browser::convert::{get, get_f64, get_string};
 use crate::browser::dom;
 use crate::browser::page;
 use crate::browser::transport;
 use crate::browser::wake::Wake;
-use crate::core::autotrack::{click_properties, page_views, AutoRule, Source, Trigger};
-use crate::core::rules::UrlRule;
+use crate::core::autotrack::{click_properties, decode_rules, page_views, Trigger};
 
 const KEY_RULES: &str = "rules";
 
@@ -25,17 +23,17 @@ impl Tracker {
     /// The rules stored by an earlier page, then the collector's current list.
     pub fn start_autotrack(&mut self) {
         if let Some(text) = self.store.get(KEY_RULES) {
-            self.rules = parse_rules(&text);
+            self.rules = decode_rules(&text);
         }
         let mut url = self.opts.collector.clone();
         url.push_str("/v1/sites/");
         url.push_str(&self.opts.site);
-        url.push_str("/rules");
+        url.push_str("/rules?format=text");
         transport::get(&url, Wake::Rules);
     }
 
     pub(super) fn rules_arrived(&mut self, body: String, reports: &mut Reports) {
-        self.rules = parse_rules(&body);
+        self.rules = decode_rules(&body);
         if self.may_store() {
             self.store_set(KEY_RULES, &body, reports);
         }
@@ -83,47 +81,6 @@ impl Tracker {
             self.enqueue(name, props, None, reports);
         }
     }
-}
-
-/// The collector's `{"version","rules":[…]}` as rules; anything unreadable is skipped.
-fn parse_rules(text: &str) -> Vec<AutoRule> {
-    let Ok(list) = js_sys::JSON::parse(text) else {
-        return Vec::new();
-    };
-    let rules = get(&list, "rules");
-    if !Array::is_array(&rules) {
-        return Vec::new();
-    }
-    Array::from(&rules).iter().filter_map(|item| parse_rule(&item)).collect()
-}
-
-fn parse_rule(item: &JsValue) -> Option<AutoRule> {
-    let id = get_f64(item, "id")? as u64;
-    let event_name = get_string(item, "eventName")?;
-    let trigger = match get_string(item, "kind")?.as_str() {
-        "click" => Trigger::Click(get_string(item, "selector")?),
-        "pageview" => {
-            let value = get_string(item, "value")?;
-            Trigger::PageView(match get_string(item, "match")?.as_str() {
-                "exact" => UrlRule::Exact(value),
-                "startsWith" => UrlRule::StartsWith(value),
-                "contains" => UrlRule::Contains(value),
-                "pattern" => UrlRule::Pattern(value),
-                _ => return None,
-            })
-        }
-        _ => return None,
-    };
-    let captured = get(item, "properties");
-    let properties = if Array::is_array(&captured) {
-        Array::from(&captured)
-            .iter()
-            .filter_map(|p| Some((get_string(&p, "name")?, Source::parse(&get_string(&p, "source")?)?)))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Some(AutoRule { id, event_name, trigger, properties })
 }
 
 impl Tracker {

@@ -12,13 +12,15 @@
 //! `selector`.
 
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use wasmtrack::core::autotrack::{encode_rules, AutoRule, Source, Trigger as AutoTrigger};
 use wasmtrack::core::limits::{check_name, js_len};
+use wasmtrack::core::rules::UrlRule;
 
 use super::definition_body::{internal_name, label, Problems, MAX_EVENT_LABEL};
 use crate::error::{ApiError, AppJson};
@@ -78,9 +80,39 @@ pub fn rule_json(rule: &Rule) -> Value {
     out
 }
 
-/// The strong entity tag of a site's rule list at `version`.
-fn etag(version: i64) -> String {
-    format!("\"r1-{version}\"")
+/// A rule as trackers read it (`core::autotrack`); `None` for a captured source this version
+/// of the tracker format cannot say (the collector validates sources, so none today).
+fn auto_rule(rule: &Rule) -> Option<AutoRule> {
+    let trigger = match &rule.trigger {
+        Trigger::Click { selector } => AutoTrigger::Click(selector.clone()),
+        Trigger::PageView { matching, value } => AutoTrigger::PageView(match matching {
+            UrlMatch::Exact => UrlRule::Exact(value.clone()),
+            UrlMatch::StartsWith => UrlRule::StartsWith(value.clone()),
+            UrlMatch::Contains => UrlRule::Contains(value.clone()),
+            UrlMatch::Pattern => UrlRule::Pattern(value.clone()),
+        }),
+    };
+    let properties = rule
+        .properties
+        .iter()
+        .map(|c| Some((c.name.clone(), Source::parse(&c.source)?)))
+        .collect::<Option<Vec<_>>>()?;
+    Some(AutoRule { id: u64::try_from(rule.id).ok()?, event_name: rule.event_name.clone(), trigger, properties })
+}
+
+/// `?format=` of the list: JSON (people, the visualizer) or the trackers' text.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    format: Option<String>,
+}
+
+/// The strong entity tag of a site's rule list at `version`, per representation.
+fn etag(version: i64, text: bool) -> String {
+    if text {
+        format!("\"r1-{version}-t\"")
+    } else {
+        format!("\"r1-{version}\"")
+    }
 }
 
 /// Whether an `If-None-Match` header names `etag` (or is `*`); weak comparison, as RFC 9110
@@ -95,21 +127,32 @@ fn none_match(headers: &HeaderMap, etag: &str) -> bool {
         .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
 }
 
-/// `GET /v1/sites/{site}/rules` → 200 `{"version","rules":[…]}` with `ETag` and
-/// `Cache-Control: no-cache`; 304 when `If-None-Match` names the current tag; 404 for an
-/// unknown site.
+/// `GET /v1/sites/{site}/rules` → 200 `{"version","rules":[…]}`, or with `?format=text` the
+/// trackers' text (`core::autotrack`), with `ETag` and `Cache-Control: no-cache`; 304 when
+/// `If-None-Match` names the current tag; 404 for an unknown site, 400 for another format.
 pub async fn list(
     State(state): State<AppState>,
     Path(site): Path<String>,
+    Query(query): Query<ListQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let text = match query.format.as_deref() {
+        None | Some("json") => false,
+        Some("text") => true,
+        Some(other) => {
+            return Err(ApiError::field("format", format!("format \"{other}\" is not one of json, text")));
+        }
+    };
     let set = state
         .store
         .rules(&site)
         .ok_or_else(|| ApiError::NotFound(format!("site \"{site}\" does not exist")))?;
-    let tag = etag(set.version);
+    let tag = etag(set.version, text);
     let mut response = if none_match(&headers, &tag) {
         StatusCode::NOT_MODIFIED.into_response()
+    } else if text {
+        let rules: Vec<AutoRule> = set.rules.iter().filter_map(|r| auto_rule(r)).collect();
+        ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], encode_rules(&rules)).into_response()
     } else {
         let rules: Vec<Value> = set.rules.iter().map(|r| rule_json(r)).collect();
         AppJson(json!({ "version": set.version, "rules": rules })).into_response()

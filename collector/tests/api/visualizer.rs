@@ -352,6 +352,52 @@ async fn the_rule_list_is_public_with_an_etag_and_answers_304() {
 }
 
 #[tokio::test]
+async fn trackers_read_the_rule_list_as_text_with_its_own_etag() {
+    let app = app().await;
+    let text_path = format!("{RULES}?format=text");
+    let get_text = || request(Method::GET, &text_path, None, Some(ORIGIN), None);
+    let empty = app.call(get_text()).await;
+    assert_eq!(empty.status, StatusCode::OK, "{}", empty.text);
+    assert_eq!(empty.text, "wr2");
+    assert_eq!(empty.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(empty.header("access-control-allow-origin"), Some(ORIGIN));
+    assert_ne!(etag(&empty), etag(&list(&app).await), "one tag per representation");
+
+    let click = save(&app, TOKEN, click_rule()).await;
+    let view = save(&app, TOKEN, page_view_rule()).await;
+    assert_eq!(click.status, StatusCode::CREATED, "{}", click.text);
+    assert_eq!(view.status, StatusCode::CREATED, "{}", view.text);
+    let listed = app.call(get_text()).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let (c, v) = (click.body["id"].as_i64().unwrap(), view.body["id"].as_i64().unwrap());
+    let view_name = view.body["eventName"].as_str().unwrap();
+    assert_eq!(
+        listed.text,
+        format!("wr2\n{c}\tc\tpricing_cta_clicked\t#buy-pro\tplan\tattr:data-plan\n{v}\ts\t{view_name}\t/pricing")
+    );
+    // What the tracker reads out of it.
+    let rules = wasmtrack::core::autotrack::decode_rules(&listed.text);
+    assert_eq!(rules.len(), 2);
+    assert_eq!(rules[0].event_name, "pricing_cta_clicked");
+
+    let mut revalidate = get_text();
+    revalidate
+        .headers_mut()
+        .insert(header::IF_NONE_MATCH, etag(&listed).parse().unwrap());
+    assert_eq!(app.call(revalidate).await.status, StatusCode::NOT_MODIFIED);
+
+    let json = app
+        .call(request(Method::GET, &format!("{RULES}?format=json"), None, Some(ORIGIN), None))
+        .await;
+    assert_eq!(json.body["rules"].as_array().map(Vec::len), Some(2));
+    let other = app
+        .call(request(Method::GET, &format!("{RULES}?format=xml"), None, Some(ORIGIN), None))
+        .await;
+    assert_eq!(other.status, StatusCode::BAD_REQUEST, "{}", other.text);
+    assert!(other.text.contains("format"), "{}", other.text);
+}
+
+#[tokio::test]
 async fn cors_follows_the_origins_of_the_site_in_the_path() {
     let app = app().await;
     let allowed = list(&app).await;

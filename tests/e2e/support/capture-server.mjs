@@ -7,7 +7,22 @@ import { extname, join, normalize } from 'node:path';
 
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
 
-// `rules` is the auto-tracking rule list it answers `GET /v1/sites/{site}/rules` with.
+// A rule list in the collector's JSON shape, as the text trackers ask for with `?format=text`
+// (`core::autotrack` in the crate documents the format; the collector's API tests check the
+// real encoder against it).
+const KINDS = { exact: 'e', startsWith: 's', contains: 'i', pattern: 'p' };
+const field = (text) => text.replace(/[\\\t\r\n]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\r': '\\r', '\n': '\\n' })[c]);
+function rulesText(rules) {
+  const lines = rules.map((r) => {
+    const [kind, value] = r.kind === 'click' ? ['c', r.selector] : [KINDS[r.match], r.value];
+    const props = (r.properties || []).flatMap((p) => [p.name, p.source]);
+    return [String(r.id), kind, ...[r.eventName, value, ...props].map(field)].join('\t');
+  });
+  return ['wr2', ...lines].join('\n');
+}
+
+// `rules` (the collector's JSON shape) is the auto-tracking rule list it answers
+// `GET /v1/sites/{site}/rules` with.
 export async function startCaptureServer({ roots, delays = {}, rules = [] }) {
   const batches = [];
   const waiters = [];
@@ -15,8 +30,11 @@ export async function startCaptureServer({ roots, delays = {}, rules = [] }) {
     const url = new URL(req.url, 'http://x');
     if (url.pathname === '/v1/collect') return collect(req, res);
     if (/^\/v1\/sites\/[^/]+\/rules$/.test(url.pathname)) {
-      const cors = { 'access-control-allow-origin': req.headers.origin || '*', 'content-type': 'application/json' };
-      return res.writeHead(200, cors).end(JSON.stringify({ version: 0, rules }));
+      const headers = { 'access-control-allow-origin': req.headers.origin || '*' };
+      if (url.searchParams.get('format') === 'text') {
+        return res.writeHead(200, { ...headers, 'content-type': 'text/plain' }).end(rulesText(rules));
+      }
+      return res.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify({ version: 0, rules }));
     }
     if (url.pathname === '/favicon.ico') return res.writeHead(204).end();
     for (const [prefix, dir] of Object.entries(roots)) {
