@@ -91,15 +91,7 @@ fn compile(profile: Profile, visualizer: bool, glue: &PathBuf, name: &str) -> Re
     status(cmd("wasm-bindgen").args(["--target", "web", "--out-name", name, "--out-dir"]).arg(glue).arg(&wasm_in))?;
     let wasm = glue.join(format!("{name}_bg.wasm"));
     if profile == Profile::Release {
-        // Exactly the features rustc's wasm32 target emits today, so wasm-opt may keep using
-        // them but never introduces one a browser lacks.
-        status(cmd(npm_bin("wasm-opt")).arg("-Oz").args([
-            "--enable-bulk-memory",
-            "--enable-sign-ext",
-            "--enable-nontrapping-float-to-int",
-            "--enable-mutable-globals",
-            "--enable-reference-types",
-            "--enable-multivalue",
+        status(cmd(npm_bin("wasm-opt")).arg("-Oz").args(WASM_FEATURES).args([
             "--strip-debug",
             "--strip-producers",
             "--strip-target-features",
@@ -107,6 +99,17 @@ fn compile(profile: Profile, visualizer: bool, glue: &PathBuf, name: &str) -> Re
     }
     Ok(wasm)
 }
+
+/// Every wasm-opt run's features: exactly those rustc's wasm32 target emits today, so wasm-opt
+/// may keep using them but never introduces one a browser lacks.
+pub const WASM_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-sign-ext",
+    "--enable-nontrapping-float-to-int",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
 
 fn build_npm_package(wasm: &PathBuf) -> Result {
     let pkg = root().join("pkg");
