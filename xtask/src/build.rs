@@ -1,8 +1,9 @@
 //! Builds the tracker: the script-tag install in `dist/` and the npm package in `pkg/`.
 //!
 //! cargo (wasm32, profile `wasm-release`: opt-level z, LTO, one codegen unit, panic=abort)
-//! → wasm-bindgen (`--target web`) → wasm-opt -Oz → esbuild, which bundles the generated glue
-//! with `js/loader.js` (an IIFE for `<script async>`) and with `js/npm.js` (ESM, wasm inlined).
+//! → wasm-bindgen (`--target web`) → wasm-opt -Oz → short import and export names in the wasm
+//! and its glue (`minify.rs`) → esbuild, which bundles the generated glue with `js/loader.js`
+//! (an IIFE for `<script async>`) and with `js/npm.js` (ESM, wasm inlined).
 
 use crate::run::{cmd, root, status, Result};
 use crate::tools::npm_bin;
@@ -51,7 +52,8 @@ fn wasm_target_dir() -> PathBuf {
     root().join("target/wasm-std")
 }
 
-/// cargo → wasm-bindgen (`--target web`, into `glue`) → wasm-opt; returns the final wasm.
+/// cargo → wasm-bindgen (`--target web`, into `glue`) → wasm-opt → short boundary names;
+/// returns the final wasm.
 fn compile(profile: Profile, visualizer: bool, glue: &PathBuf, name: &str) -> Result<PathBuf> {
     let (cargo_profile, out_dir) = match profile {
         Profile::Release => ("wasm-release", "wasm-release"),
@@ -91,22 +93,26 @@ fn compile(profile: Profile, visualizer: bool, glue: &PathBuf, name: &str) -> Re
     status(cmd("wasm-bindgen").args(["--target", "web", "--out-name", name, "--out-dir"]).arg(glue).arg(&wasm_in))?;
     let wasm = glue.join(format!("{name}_bg.wasm"));
     if profile == Profile::Release {
-        // Exactly the features rustc's wasm32 target emits today, so wasm-opt may keep using
-        // them but never introduces one a browser lacks.
-        status(cmd(npm_bin("wasm-opt")).arg("-Oz").args([
-            "--enable-bulk-memory",
-            "--enable-sign-ext",
-            "--enable-nontrapping-float-to-int",
-            "--enable-mutable-globals",
-            "--enable-reference-types",
-            "--enable-multivalue",
+        status(cmd(npm_bin("wasm-opt")).arg("-Oz").args(WASM_FEATURES).args([
             "--strip-debug",
             "--strip-producers",
             "--strip-target-features",
         ]).arg(&wasm).arg("-o").arg(&wasm))?;
+        crate::minify::minify_names(&wasm, &glue.join(format!("{name}.js")))?;
     }
     Ok(wasm)
 }
+
+/// Every wasm-opt run's features: exactly those rustc's wasm32 target emits today, so wasm-opt
+/// may keep using them but never introduces one a browser lacks.
+pub const WASM_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-sign-ext",
+    "--enable-nontrapping-float-to-int",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+];
 
 fn build_npm_package(wasm: &PathBuf) -> Result {
     let pkg = root().join("pkg");

@@ -12,6 +12,7 @@ mod bench;
 mod build;
 mod demo;
 mod http;
+mod minify;
 mod run;
 mod size;
 mod tools;

@@ -29,6 +29,19 @@ pub fn status(c: &mut Command) -> Result {
     }
 }
 
+/// Runs `c` to completion, like [`status`], and returns what it printed on standard output
+/// (its standard error still reaches ours).
+pub fn stdout(c: &mut Command) -> Result<String> {
+    eprintln!("xtask> {}", describe(c));
+    match c.stderr(std::process::Stdio::inherit()).output() {
+        Ok(out) if out.status.success() => {
+            String::from_utf8(out.stdout).map_err(|_| format!("`{}` printed text that is not UTF-8", describe(c)))
+        }
+        Ok(out) => Err(format!("`{}` failed ({})", describe(c), out.status)),
+        Err(e) => Err(format!("`{}` could not start: {e}", describe(c))),
+    }
+}
+
 /// Runs `c` and returns its standard output, or `None` when it cannot run or fails.
 pub fn output(c: &mut Command) -> Option<String> {
     let out = c.output().ok()?;
