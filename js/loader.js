@@ -3,8 +3,12 @@
 // replays what the page pushed to the stub queue (`window._wtq`, or the name in `data-queue`)
 // and from then on runs each push at once. Calls an earlier page's stub kept because that page
 // was left before the script loaded (see stub.js) run first, as that page's.
-import load, * as api from '../target/wasm-bindgen/wasmtrack.js';
+import load, { init, trackCustomBehavioralEvent, identify, setPath, trackPageView, flush, optOut, optIn, openVisualizer, __replayPage } from '../target/wasm-bindgen/wasmtrack.js';
 import { drain, run } from './commands.js';
+
+// Named, not `* as`: a namespace object would keep every export of the glue in the bundle,
+// `initSync` and its fallbacks included, which a script tag never calls.
+const api = { init, trackCustomBehavioralEvent, identify, setPath, trackPageView, flush, optOut, optIn, openVisualizer, __replayPage };
 
 const STUB_KEY = 'wasmtrack:v1:stub';
 

@@ -3,6 +3,7 @@
 //! Nothing here throws into the page: every fallible JS call is matched, and a failure becomes
 //! a [`crate::core::warning::Warning`] or a quiet fallback.
 
+#[cfg(feature = "visualizer")]
 pub mod console;
 pub mod convert;
 pub mod dom;
@@ -19,3 +20,4 @@ pub mod storage;
 pub mod timer;
 pub mod transport;
 pub mod wake;
+pub mod warn;

@@ -6,10 +6,9 @@
 //! after a failure nothing is sent until the backoff (or `Retry-After`) has passed.
 
 use alloc::vec::Vec;
-use js_sys::{Array, Promise};
+use js_sys::Promise;
 
 use super::{Consent, Report, Reports, Tracker};
-use crate::browser::convert::get_string;
 use crate::browser::transport::{self, Outcome};
 use crate::browser::wake::Wake;
 use crate::browser::{flush, page};
@@ -205,17 +204,8 @@ fn report_rejections(body: &str, reports: &mut Reports) {
     if body.is_empty() {
         return;
     }
-    let Ok(answer) = js_sys::JSON::parse(body) else {
-        return;
-    };
-    let rejected = crate::browser::convert::get(&answer, "rejected");
-    if !Array::is_array(&rejected) {
-        return;
-    }
-    for item in Array::from(&rejected).iter() {
-        let name = get_string(&item, "name");
-        let reason = get_string(&item, "reason");
-        reports.push(Report::new(Warning::EventRejected, name.as_deref(), reason.as_deref()));
+    for (name, reason) in crate::browser::warn::rejected_events(body) {
+        reports.push(Report { warning: Warning::EventRejected, event: Some(name), detail: Some(reason) });
     }
 }
 

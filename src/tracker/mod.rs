@@ -15,15 +15,14 @@ use alloc::borrow::ToOwned;
 use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
-use js_sys::{Function, Object, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 use crate::browser::random::RandomPool;
 use crate::browser::storage::Store;
 use crate::browser::timer::Timer;
 use crate::browser::transport::Outcome;
 use crate::browser::wake::{self, Wake, Woken};
-use crate::browser::{console, lifecycle, page};
+use crate::browser::{lifecycle, page, warn};
 use crate::core::batch::{batch_overhead, BatchPolicy, Entry, SendQueue};
 use crate::core::context::default_properties;
 use crate::core::options::ResolvedOptions;
@@ -64,34 +63,21 @@ pub type Reports = Vec<Report>;
 /// Where warnings go: the `onWarning` callback, and the console in debug mode.
 #[derive(Clone, Default)]
 pub struct Sink {
-    on_warning: Option<Function>,
+    on_warning: JsValue,
     debug: bool,
 }
 
 impl Sink {
     /// A sink from the `init` options object.
     pub fn from_options(options: &JsValue, debug: bool) -> Sink {
-        let on_warning = crate::browser::convert::get(options, "onWarning").dyn_into::<Function>().ok();
-        Sink { on_warning, debug }
+        Sink { on_warning: crate::browser::convert::get(options, "onWarning"), debug }
     }
 
     /// Delivers `reports`. Runs with no state borrowed: the callback may call back into us.
     pub fn emit(&self, reports: Reports) {
         for r in reports {
-            let event = r.event.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
-            let detail = r.detail.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
-            if self.debug || matches!(r.warning, Warning::MissingOption | Warning::NotInitialized) {
-                console::warn(r.warning.message(), &detail);
-            }
-            if let Some(callback) = &self.on_warning {
-                let info = Object::new();
-                let _ = Reflect::set(&info, &"code".into(), &r.warning.code().into());
-                let _ = Reflect::set(&info, &"message".into(), &r.warning.message().into());
-                let _ = Reflect::set(&info, &"event".into(), &event);
-                let _ = Reflect::set(&info, &"name".into(), &detail);
-                // A throwing callback is the page's own bug; it must not become ours.
-                let _ = callback.call1(&JsValue::NULL, &info);
-            }
+            let loud = self.debug || matches!(r.warning, Warning::MissingOption | Warning::NotInitialized);
+            warn::warn(&self.on_warning, loud, r.warning.code(), r.warning.message(), r.event, r.detail);
         }
     }
 }

@@ -1,0 +1,43 @@
+//! Handing warnings to the page: the console in debug mode, and the `onWarning` callback.
+//! Built in a few lines of JS from plain strings: building the object field by field from
+//! wasm would cost a JS round trip per field.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(inline_js = r#"
+export function report(callback, loud, code, message, event, name) {
+  if (loud) console.warn('[wasmtrack] ' + message, name === undefined ? '' : name);
+  if (typeof callback === 'function') {
+    try { callback({ code, message, event, name }); } catch (e) {}
+  }
+}
+export function rejections(body) {
+  try {
+    return JSON.parse(body).rejected.map((r) => r.name + '\u0001' + r.reason).join('\n');
+  } catch (e) {
+    return '';
+  }
+}
+"#)]
+extern "C" {
+    fn report(callback: &JsValue, loud: bool, code: &str, message: &str, event: Option<String>, name: Option<String>);
+    fn rejections(body: &str) -> String;
+}
+
+/// Prints the warning when `loud` and calls `callback` (when it is a function) with
+/// `{ code, message, event, name }`. A throwing callback is the page's own bug: it is caught.
+pub fn warn(callback: &JsValue, loud: bool, code: &str, message: &str, event: Option<String>, name: Option<String>) {
+    report(callback, loud, code, message, event, name);
+}
+
+/// The events a collector's answer `{"rejected":[{"id","name","reason"}]}` refused, as
+/// `(name, reason)`; none for any other body.
+pub fn rejected_events(body: &str) -> Vec<(String, String)> {
+    rejections(body)
+        .split('\n')
+        .filter_map(|line| line.split_once('\u{1}'))
+        .map(|(name, reason)| (String::from(name), String::from(reason)))
+        .collect()
+}
