@@ -33,7 +33,7 @@ fn setup() {
             globalThis.__warnings = [];
             globalThis.fetch = (url, init) => {
                 if (init.method !== 'POST') {
-                    return Promise.resolve(new Response('{"version":0,"rules":[]}', { status: 200 }));
+                    return Promise.resolve(new Response('wr2', { status: 200 }));
                 }
                 __sent.push({ url, body: JSON.parse(init.body), keepalive: init.keepalive });
                 return Promise.resolve(new Response(null, { status: 200 }));
@@ -143,6 +143,22 @@ async fn property_names_are_lowercased_bad_ones_dropped_and_the_first_duplicate_
             format!("name_truncated:{}", "n".repeat(60)),
         ]
     );
+}
+
+#[wasm_bindgen_test]
+async fn utm_parameters_of_the_url_are_copied_decoded() {
+    setup();
+    js("globalThis.__before = location.href");
+    js("history.replaceState(null, '', location.pathname + '?utm_source=news&utm_campaign=black%20friday&utm_campaign=again&utm_x=1&q=caf%C3%A9#top')");
+    let event = track("({ name: 'utm' })").await;
+    js("history.replaceState(null, '', __before)");
+    let d = get(&get(&event, "ctx"), "d");
+    assert_eq!(text(&d, "utm_source").as_deref(), Some("news"));
+    assert_eq!(text(&d, "utm_campaign").as_deref(), Some("black friday"), "decoded, the first of two");
+    assert!(get(&d, "utm_x").is_undefined(), "only the five UTM parameters");
+    assert!(get(&d, "q").is_undefined());
+    assert_eq!(text(&d, "path"), js("location.pathname").as_string());
+    assert!(text(&d, "url").is_some_and(|u| u.ends_with("&q=caf%C3%A9#top")), "the URL as it was");
 }
 
 #[wasm_bindgen_test]

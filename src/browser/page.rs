@@ -1,26 +1,44 @@
 //! Reads the facts behind the default properties (`location`, `document`, `screen`,
 //! `navigator`) in one call to a few lines of JS, instead of a dozen web-sys bindings that
-//! each cost a shim and marshalling. Any fact a browser does not give is left empty.
+//! each cost a shim and marshalling. The URL's path and `utm_…` parameters come from the
+//! browser's own URL parser, decoded as every other script on the page sees them. Any fact a
+//! browser does not give is left empty.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 use wasm_bindgen::prelude::*;
 
 use crate::core::context::PageInfo;
+use crate::core::text::{parse_u64, split, split_once, Split};
 
+// Fields are separated by U+0001, a `utm_` name from its value by U+0002: neither survives
+// in a URL, a title or a language tag (`URL` percent-encodes control characters).
 #[wasm_bindgen(inline_js = r#"
+export function url_facts(href) {
+  try {
+    const u = new URL(href);
+    const utm = [...u.searchParams].filter(([k]) => k.startsWith('utm_')).map(([k, v]) => k + '\u0002' + v);
+    return [u.pathname, ...utm].join('\u0001');
+  } catch (e) {
+    return '/';
+  }
+}
 export function page_facts() {
   const d = document, s = window.screen || {};
-  return [location.href, d.referrer, d.title, s.width || 0, s.height || 0, navigator.language || ''].join('\u0001');
+  return [location.href, d.referrer, d.title, s.width || 0, s.height || 0, navigator.language || '', url_facts(location.href)].join('\u0001');
 }
 export function page_href() { return location.href; }
 export function page_online() { return navigator.onLine !== false; }
 export function page_no_track() { return navigator.doNotTrack === '1' || navigator.globalPrivacyControl === true; }
+export function page_param(name) { try { return new URL(location.href).searchParams.get(name); } catch (e) { return null; } }
 "#)]
 extern "C" {
+    fn url_facts(href: &str) -> String;
     fn page_facts() -> String;
     fn page_href() -> String;
     fn page_online() -> bool;
     fn page_no_track() -> bool;
+    fn page_param(name: &str) -> Option<String>;
 }
 
 /// The current `location.href`.
@@ -33,18 +51,35 @@ pub fn href() -> String {
 /// stand in for the current page's; screen and language stay the current ones.
 pub fn read(path_override: Option<String>, replayed: Option<&PageInfo>) -> PageInfo {
     let facts = page_facts();
-    let mut parts = facts.split('\u{1}');
-    let mut next = || parts.next().unwrap_or("");
-    let (href, referrer, title) = (String::from(next()), String::from(next()), String::from(next()));
-    let screen = (next().parse().unwrap_or(0), next().parse().unwrap_or(0));
-    let language = String::from(next());
-    let mut info = PageInfo { href, referrer, title, path_override, screen, language };
-    if let Some(page) = replayed {
-        info.href.clone_from(&page.href);
-        info.referrer.clone_from(&page.referrer);
-        info.title.clone_from(&page.title);
+    let mut parts = split(&facts, 1);
+    let mut next = || String::from(parts.next().unwrap_or(""));
+    let (href, referrer, title) = (next(), next(), next());
+    let number = |text: String| parse_u64(&text).and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
+    let screen = (number(next()), number(next()));
+    let language = next();
+    let mut info = PageInfo { href, referrer, title, path_override, screen, language, ..PageInfo::default() };
+    match replayed {
+        Some(page) => {
+            info.href.clone_from(&page.href);
+            info.referrer.clone_from(&page.referrer);
+            info.title.clone_from(&page.title);
+            read_url(split(&url_facts(&page.href), 1), &mut info);
+        }
+        // The rest of this page's facts are its URL's.
+        None => read_url(parts, &mut info),
     }
     info
+}
+
+/// Path and `utm_…` parameters from `url_facts`' fields.
+fn read_url(mut parts: Split<'_>, info: &mut PageInfo) {
+    info.path = String::from(parts.next().unwrap_or("/"));
+    info.utm = parts.filter_map(|p| split_once(p, 2)).map(|(k, v)| (String::from(k), String::from(v))).collect::<Vec<_>>();
+}
+
+/// A query parameter of the current URL, decoded.
+pub fn param(name: &str) -> Option<String> {
+    page_param(name)
 }
 
 /// `navigator.onLine`: false only when the browser knows it has no network.

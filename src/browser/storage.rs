@@ -61,7 +61,7 @@ impl Store {
             return Vec::new();
         }
         let keys = storage_keys(&full(start));
-        keys.split('\n').filter_map(|k| k.strip_prefix(PREFIX)).map(String::from).collect()
+        crate::core::text::split(&keys, b'\n').filter_map(|k| k.strip_prefix(PREFIX)).map(String::from).collect()
     }
 
     /// Removes `PREFIX + key`.

@@ -4,6 +4,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use crate::core::text::{split, split_once};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
@@ -35,9 +36,9 @@ pub fn warn(callback: &JsValue, loud: bool, code: &str, message: &str, event: Op
 /// The events a collector's answer `{"rejected":[{"id","name","reason"}]}` refused, as
 /// `(name, reason)`; none for any other body.
 pub fn rejected_events(body: &str) -> Vec<(String, String)> {
-    rejections(body)
-        .split('\n')
-        .filter_map(|line| line.split_once('\u{1}'))
+    let text = rejections(body);
+    split(&text, b'\n')
+        .filter_map(|line| split_once(line, 1))
         .map(|(name, reason)| (String::from(name), String::from(reason)))
         .collect()
 }

@@ -24,6 +24,7 @@
 
 use super::properties::{clip_value, Props};
 use super::rules::UrlRule;
+use super::text::{parse_u64, split};
 use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -105,7 +106,7 @@ pub fn encode_rules(rules: &[AutoRule]) -> String {
 
 /// Reads the rule-list text; empty when it is not this format.
 pub fn decode_rules(text: &str) -> Vec<AutoRule> {
-    let mut lines = text.split('\n');
+    let mut lines = split(text, b'\n');
     if lines.next() != Some(RULES_HEADER) {
         return Vec::new();
     }
@@ -113,8 +114,8 @@ pub fn decode_rules(text: &str) -> Vec<AutoRule> {
 }
 
 fn decode_rule(line: &str) -> Option<AutoRule> {
-    let mut fields = line.split('\t');
-    let id = fields.next()?.parse().ok()?;
+    let mut fields = split(line, b'\t');
+    let id = parse_u64(fields.next()?)?;
     let kind = fields.next()?;
     let event_name = unescape(fields.next()?)?;
     let value = unescape(fields.next()?)?;

@@ -1,7 +1,8 @@
 //! Default properties (SPEC §2): what every event says about the page it happened on.
 //!
-//! The browser shell reads the raw facts once per page into a [`PageInfo`]; turning them into
-//! properties (path from the URL, UTM parameters from its query, limits) is pure and tested here.
+//! The browser shell reads the raw facts once per page into a [`PageInfo`] (the URL's path and
+//! query parameters as the browser's own URL parser decodes them); which of them become
+//! properties, under which names and limits, is decided here.
 
 use super::payload::int_string;
 use super::properties::{clip_value, Props};
@@ -18,8 +19,12 @@ pub struct PageInfo {
     pub referrer: String,
     /// `document.title`.
     pub title: String,
+    /// The URL's path (`URL.pathname`).
+    pub path: String,
     /// A path set with `setPath`, used instead of the URL's own.
     pub path_override: Option<String>,
+    /// The URL's query parameters named `utm_…`, decoded (`URLSearchParams`), in order.
+    pub utm: Vec<(String, String)>,
     /// `screen.width` and `screen.height` in CSS pixels.
     pub screen: (u32, u32),
     /// `navigator.language`.
@@ -41,89 +46,18 @@ pub fn default_properties(page: &PageInfo) -> Props {
     put("url", page.href.clone());
     put("referrer", page.referrer.clone());
     put("title", page.title.clone());
-    let path = match &page.path_override {
-        Some(p) => p.clone(),
-        None => url_path(&page.href).to_owned(),
-    };
-    put("path", path);
+    put("path", page.path_override.as_ref().unwrap_or(&page.path).clone());
     if page.screen != (0, 0) {
         put("screen_width", int_string(page.screen.0.into()));
         put("screen_height", int_string(page.screen.1.into()));
     }
     put("language", page.language.clone());
-    for (name, value) in query_pairs(url_query(&page.href)) {
-        if UTM.contains(&name.as_str()) && !props.iter().any(|(n, _)| *n == name) {
-            props.push((name.clone(), clip_value(&name, value, &mut |_| {})));
+    for (name, value) in &page.utm {
+        if UTM.contains(&name.as_str()) && !props.iter().any(|(n, _)| n == name) {
+            props.push((name.clone(), clip_value(name, value.clone(), &mut |_| {})));
         }
     }
     props
-}
-
-/// The path of an absolute URL (`/` when it has none), without query or fragment.
-pub fn url_path(href: &str) -> &str {
-    // Byte scan rather than `find("://")`, whose substring searcher costs 1.5 KB of wasm.
-    let after_scheme = match href.as_bytes().windows(3).position(|w| w == b"://") {
-        Some(i) => &href[i + 3..],
-        None => href,
-    };
-    let rest = match after_scheme.find(['/', '?', '#']) {
-        Some(i) => &after_scheme[i..],
-        None => "",
-    };
-    let end = rest.find(['?', '#']).unwrap_or(rest.len());
-    match &rest[..end] {
-        "" => "/",
-        path => path,
-    }
-}
-
-/// The query of a URL without its `?`, or "".
-pub fn url_query(href: &str) -> &str {
-    let without_fragment = href.split('#').next().unwrap_or("");
-    match without_fragment.split_once('?') {
-        Some((_, q)) => q,
-        None => "",
-    }
-}
-
-/// `application/x-www-form-urlencoded` pairs, decoded as `URLSearchParams` would.
-pub fn query_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
-    query.split('&').filter(|p| !p.is_empty()).map(|pair| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (percent_decode(k), percent_decode(v))
-    })
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(high), Some(low)) => {
-                    out.push(high << 4 | low);
-                    i += 3;
-                    continue;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    // Invalid UTF-8 after decoding: keep the text as it was written rather than guess.
-    String::from_utf8(out).unwrap_or_else(|_| s.to_owned())
-}
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
@@ -135,7 +69,9 @@ mod tests {
             href: href.into(),
             referrer: "https://search.example/?q=x".into(),
             title: "Pricing".into(),
+            path: "/pricing".into(),
             path_override: None,
+            utm: vec![("utm_source".into(), "news".into()), ("utm_campaign".into(), "black friday".into()), ("utm_source".into(), "again".into()), ("utm_x".into(), "1".into())],
             screen: (1280, 720),
             language: "da-DK".into(),
         }
@@ -157,7 +93,8 @@ mod tests {
         assert_eq!(get(&props, "language"), Some("da-DK"));
         assert_eq!(get(&props, "utm_source"), Some("news"));
         assert_eq!(get(&props, "utm_campaign"), Some("black friday"));
-        assert_eq!(get(&props, "x"), None);
+        assert_eq!(get(&props, "utm_x"), None, "only the five UTM parameters");
+        assert_eq!(props.iter().filter(|(n, _)| n == "utm_source").count(), 1, "the first of a repeated one");
     }
 
     #[test]
@@ -169,32 +106,12 @@ mod tests {
 
     #[test]
     fn empty_facts_are_left_out_and_values_clipped() {
-        let p = PageInfo { href: format!("https://a.example/{}", "x".repeat(2000)), title: "t".repeat(300), ..PageInfo::default() };
+        let p = PageInfo { href: format!("https://a.example/{}", "x".repeat(2000)), title: "t".repeat(300), path: format!("/{}", "x".repeat(2000)), ..PageInfo::default() };
         let props = default_properties(&p);
         assert_eq!(get(&props, "referrer"), None);
         assert_eq!(get(&props, "screen_width"), None);
         assert_eq!(get(&props, "url").map(str::len), Some(1024));
         assert_eq!(get(&props, "title").map(str::len), Some(256));
         assert_eq!(get(&props, "path").map(str::len), Some(256));
-    }
-
-    #[test]
-    fn paths_and_queries_are_found() {
-        assert_eq!(url_path("https://a.example"), "/");
-        assert_eq!(url_path("https://a.example?x=1"), "/");
-        assert_eq!(url_path("https://a.example/a/b?x=1#f"), "/a/b");
-        assert_eq!(url_query("https://a.example/?a=1#b?c"), "a=1");
-        let pairs: Vec<_> = query_pairs("a=%E2%82%AC&b=x+y&c&d=%zz&e=%4&f=%FF").collect();
-        assert_eq!(
-            pairs,
-            vec![
-                ("a".into(), "€".into()),
-                ("b".into(), "x y".into()),
-                ("c".into(), "".into()),
-                ("d".into(), "%zz".into()),
-                ("e".into(), "%4".into()),
-                ("f".into(), "%FF".into()),
-            ]
-        );
     }
 }

@@ -16,6 +16,7 @@ pub mod retry;
 pub mod rules;
 pub mod selector;
 pub mod session;
+pub mod text;
 pub mod stored;
 pub mod uuid;
 pub mod value;

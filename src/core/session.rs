@@ -38,11 +38,11 @@ impl Session {
 
     /// Reads the storage form; `None` for anything else.
     pub fn decode(text: &str) -> Option<Session> {
-        let (id, last) = text.rsplit_once('.')?;
+        let (id, last) = super::text::rsplit_once(text, b'.')?;
         if id.is_empty() {
             return None;
         }
-        Some(Session { id: id.to_owned(), last_seen: last.parse().ok()? })
+        Some(Session { id: id.to_owned(), last_seen: super::text::parse_u64(last)? })
     }
 }
 

@@ -15,6 +15,7 @@
 //! Events a beacon may already have delivered are sent again that way; the collector stores
 //! each event id once, so at-least-once sending is exactly-once storing.
 
+use super::text::{parse_u64, split};
 use super::batch::Entry;
 use alloc::rc::Rc;
 use alloc::string::String;
@@ -66,12 +67,12 @@ pub fn encode(heartbeat: u64, left: bool, entries: &[Entry]) -> String {
 /// Reads a queue's storage text; `None` when it is not in this format (another version, or
 /// damaged), so that a bad key is removed rather than sent.
 pub fn decode(text: &str) -> Option<StoredQueue> {
-    let mut lines = text.split('\n');
-    let mut header = lines.next()?.split(' ');
+    let mut lines = split(text, b'\n');
+    let mut header = split(lines.next()?, b' ');
     if header.next()? != "wt1" {
         return None;
     }
-    let heartbeat = header.next()?.parse().ok()?;
+    let heartbeat = parse_u64(header.next()?)?;
     let left = header.next()? == "1";
     let mut entries = Vec::new();
     let mut ctx: Option<Rc<str>> = None;

@@ -86,9 +86,7 @@ impl Tracker {
 impl Tracker {
     /// Opens the visualizer when the page URL carries `wt_visualize=<token>`.
     pub fn open_visualizer_from_url(&mut self) {
-        let href = page::href();
-        let token = crate::core::context::query_pairs(crate::core::context::url_query(&href)).find(|(k, _)| k == "wt_visualize").map(|(_, v)| v);
-        if let Some(token) = token.filter(|t| !t.is_empty()) {
+        if let Some(token) = page::param("wt_visualize").filter(|t| !t.is_empty()) {
             self.open_visualizer(&token);
         }
     }
