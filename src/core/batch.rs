@@ -31,11 +31,16 @@ impl Default for BatchPolicy {
     }
 }
 
+/// The encoded context of the page state events were queued in, shared by those events.
+/// (`Rc<String>`, not `Rc<str>`: wrapping the encoder's `String` moves it instead of copying
+/// it into a new allocation, and costs less code.)
+pub type Context = Rc<String>;
+
 /// One queued event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// The context JSON object, shared (by pointer) with the events of the same page state.
-    pub ctx: Rc<str>,
+    pub ctx: Context,
     /// The event's own fields as an unclosed JSON object: `{"id":…,"name":…,"ts":…,"p":{…}`.
     pub body: String,
 }
@@ -156,7 +161,7 @@ impl SendQueue {
 pub fn fitting(entries: &[Entry], policy: &BatchPolicy, overhead: usize) -> usize {
     let mut size = overhead;
     let mut count = 0;
-    let mut last_ctx: Option<&Rc<str>> = None;
+    let mut last_ctx: Option<&Context> = None;
     for entry in entries.iter().take(policy.max_events) {
         let mut add = event_bytes(entry);
         if !last_ctx.is_some_and(|c| Rc::ptr_eq(c, &entry.ctx) || **c == *entry.ctx) {
@@ -177,7 +182,7 @@ pub fn fitting(entries: &[Entry], policy: &BatchPolicy, overhead: usize) -> usiz
 /// Writes one batch body: `{"site":…,"sent":…,"ctx":[…],"events":[…]}`, each distinct context
 /// once, each event with `"c"`, the index of its context.
 pub fn encode_batch(site: &str, sent: u64, entries: &[Entry]) -> String {
-    let mut contexts: Vec<&Rc<str>> = Vec::new();
+    let mut contexts: Vec<&Context> = Vec::new();
     let mut events = String::with_capacity(entries.iter().map(event_bytes).sum());
     for (i, entry) in entries.iter().enumerate() {
         let index = match contexts.iter().position(|c| Rc::ptr_eq(c, &entry.ctx) || ***c == *entry.ctx) {
@@ -217,11 +222,11 @@ pub fn encode_batch(site: &str, sent: u64, entries: &[Entry]) -> String {
 mod tests {
     use super::*;
 
-    fn ctx(text: &str) -> Rc<str> {
-        Rc::from(text)
+    fn ctx(text: &str) -> Context {
+        Rc::new(text.into())
     }
 
-    fn entry(c: &Rc<str>, n: usize) -> Entry {
+    fn entry(c: &Context, n: usize) -> Entry {
         Entry { ctx: c.clone(), body: format!("{{\"id\":\"{}\"", "x".repeat(n)) }
     }
 

@@ -16,7 +16,7 @@
 //! each event id once, so at-least-once sending is exactly-once storing.
 
 use super::text::{parse_u64, split};
-use super::batch::Entry;
+use super::batch::{Context, Entry};
 use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -51,7 +51,7 @@ pub fn encode(heartbeat: u64, left: bool, entries: &[Entry]) -> String {
     out.push_str("wt1 ");
     super::payload::push_int(&mut out, heartbeat as i64);
     out.push_str(if left { " 1" } else { " 0" });
-    let mut last: Option<&Rc<str>> = None;
+    let mut last: Option<&Context> = None;
     for entry in entries {
         if !last.is_some_and(|c| Rc::ptr_eq(c, &entry.ctx) || **c == *entry.ctx) {
             out.push_str("\nc ");
@@ -75,10 +75,10 @@ pub fn decode(text: &str) -> Option<StoredQueue> {
     let heartbeat = parse_u64(header.next()?)?;
     let left = header.next()? == "1";
     let mut entries = Vec::new();
-    let mut ctx: Option<Rc<str>> = None;
+    let mut ctx: Option<Context> = None;
     for line in lines {
         match line.split_at_checked(2)? {
-            ("c ", json) => ctx = Some(Rc::from(json)),
+            ("c ", json) => ctx = Some(Rc::new(String::from(json))),
             ("e ", body) => entries.push(Entry { ctx: ctx.clone()?, body: body.into() }),
             _ => return None,
         }
@@ -91,8 +91,8 @@ mod tests {
     use super::*;
 
     fn entries() -> Vec<Entry> {
-        let a: Rc<str> = Rc::from(r#"{"vid":"v","sid":"s","d":{"path":"/"}}"#);
-        let b: Rc<str> = Rc::from(r#"{"vid":"v","sid":"s","d":{"path":"/b"}}"#);
+        let a: Context = Rc::new(r#"{"vid":"v","sid":"s","d":{"path":"/"}}"#.into());
+        let b: Context = Rc::new(r#"{"vid":"v","sid":"s","d":{"path":"/b"}}"#.into());
         vec![
             Entry { ctx: a.clone(), body: r#"{"id":"1","name":"x","ts":1,"p":{"t":"line\nbreak"}"#.replace('\n', "\\n") },
             Entry { ctx: a, body: r#"{"id":"2","name":"x","ts":2,"p":{}"#.into() },

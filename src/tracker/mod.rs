@@ -211,7 +211,7 @@ pub struct Tracker {
     page_href: String,
     defaults: Props,
     /// The encoded context of the current page state, shared by the events queued in it.
-    context: Rc<str>,
+    context: crate::core::batch::Context,
     queue: SendQueue,
     delivery: Delivery,
     /// Whether `flush()` promises wait for the collector's answer.
@@ -270,7 +270,7 @@ impl Tracker {
             replayed_page: None,
             page_href: String::new(),
             defaults: Vec::new(),
-            context: Rc::from(""),
+            context: Rc::default(),
             queue: SendQueue::default(),
             delivery: Delivery::Ready { failures: 0 },
             flush_waiting: false,
@@ -325,7 +325,7 @@ impl Tracker {
             uid: self.uid.clone(),
             defaults: self.defaults.clone(),
         };
-        self.context = Rc::from(ctx.encode());
+        self.context = Rc::new(ctx.encode());
     }
 
     /// Queues an event named `name` (already normalized) with cleaned `props`, which happened
