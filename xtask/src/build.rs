@@ -75,7 +75,9 @@ fn compile(profile: Profile, visualizer: bool, glue: &PathBuf, name: &str) -> Re
             // from the host builds' artifacts.
             cargo.args(["-Zbuild-std=core,alloc"]).env("RUSTC_BOOTSTRAP", "1").env("CARGO_TARGET_DIR", wasm_target_dir()).env(
                 "RUSTFLAGS",
-                "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none",
+                // Without reference types wasm-bindgen keeps JS objects in a JS array instead of
+                // a wasm table: ~0.5 KB less wasm for ~0.15 KB more glue.
+                "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Ctarget-feature=-reference-types",
             );
         }
     }
