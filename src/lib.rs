@@ -51,7 +51,6 @@ mod api {
     use crate::tracker::{self, Report, Sink};
     use alloc::vec;
     use alloc::vec::Vec;
-    use js_sys::Promise;
     use wasm_bindgen::prelude::*;
 
     #[wasm_bindgen(typescript_custom_section)]
@@ -113,12 +112,12 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
 
     /// Starts the tracker. Resolves once it runs; never rejects (problems go to `onWarning`).
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn init(#[wasm_bindgen(unchecked_param_type = "InitOptions")] options: JsValue) -> Promise {
+    pub fn init(#[wasm_bindgen(unchecked_param_type = "InitOptions")] options: JsValue) -> JsValue {
         let debug = get_bool(&options, "debug").unwrap_or(false);
         let sink = Sink::from_options(&options, debug);
         if tracker::is_running() {
             sink.emit(vec![Report::new(Warning::AlreadyInitialized, None, None)]);
-            return Promise::resolve(&JsValue::UNDEFINED);
+            return crate::browser::js::resolved();
         }
         let raw = InitOptions {
             collector: get_string(&options, "collector"),
@@ -146,7 +145,7 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
             }
             Err(w) => sink.emit(vec![Report::new(w, None, None)]),
         }
-        Promise::resolve(&JsValue::UNDEFINED)
+        crate::browser::js::resolved()
     }
 
     /// Tracks one completion of a custom event: `{ name, properties }`.
@@ -243,8 +242,8 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
 
     /// Sends every queued event now. Resolves when the collector has answered.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn flush() -> Promise {
-        tracker::with(|t, r| t.flush(r)).unwrap_or_else(|| Promise::resolve(&JsValue::UNDEFINED))
+    pub fn flush() -> JsValue {
+        tracker::with(|t, r| t.flush(r)).unwrap_or_else(|| crate::browser::js::resolved())
     }
 
     /// Stops all tracking in this browser, persistently, and forgets its visitor id.

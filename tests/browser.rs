@@ -50,7 +50,7 @@ fn setup() {
 }
 
 async fn flush() {
-    JsFuture::from(wasmtrack::flush()).await.expect("flush never rejects");
+    JsFuture::from(wasmtrack::flush().unchecked_into::<js_sys::Promise>()).await.expect("flush never rejects");
 }
 
 /// Every event sent since `setup`, each with its batch context merged in as `ctx`.

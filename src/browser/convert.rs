@@ -1,22 +1,15 @@
 //! Reads JS values into the core's [`RawValue`]. Reading is defensive: a getter that throws, a
 //! proxy, a cyclic array — each ends as a value the core can drop, never as an exception.
 
+use super::js::{self, Array, Date};
 use crate::core::value::RawValue;
 use alloc::string::String;
-use js_sys::{Array, Date, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-#[wasm_bindgen]
-extern "C" {
-    /// JavaScript's `String(value)`: numbers and bigints printed exactly as the page sees them.
-    #[wasm_bindgen(js_name = String)]
-    fn js_string(value: &JsValue) -> String;
-}
-
 /// `String(v)` for a number or bigint.
 pub fn number_text(v: &JsValue) -> String {
-    js_string(v)
+    js::string(v)
 }
 
 /// Arrays nested deeper than this read as [`RawValue::Nested`] (also stops cycles).
@@ -26,7 +19,7 @@ const MAX_ARRAY_ITEMS: u32 = 1024;
 
 /// `obj[key]`, or `undefined` when reading throws.
 pub fn get(obj: &JsValue, key: &str) -> JsValue {
-    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    js::try_get(obj, key).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// `obj[key]` as a string, if it is one.
@@ -46,18 +39,19 @@ pub fn get_f64(obj: &JsValue, key: &str) -> Option<f64> {
 
 /// Whether `v` is an object whose own properties can be read as a property map.
 pub fn is_plain_object(v: &JsValue) -> bool {
-    v.is_object() && !Array::is_array(v) && !v.is_function()
+    v.is_object() && !js::is_array(v) && !v.is_function()
 }
 
 /// The own enumerable properties of `obj` in the object's own key order, read lazily so that
 /// only the properties the core keeps are converted.
 pub fn entries(obj: &JsValue) -> impl Iterator<Item = (String, RawValue)> + '_ {
-    let keys = obj.dyn_ref::<Object>().map(Object::keys).unwrap_or_else(Array::new);
-    (0..keys.length()).filter_map(move |i| {
-        let key = keys.get(i).as_string()?;
-        let value = match Reflect::get(obj, &JsValue::from_str(&key)) {
-            Ok(v) => raw_value(&v, 0),
-            Err(_) => RawValue::Nested,
+    let keys = js::keys(obj);
+    let count = keys.as_ref().map_or(0, Array::len);
+    (0..count).filter_map(move |i| {
+        let key = keys.as_ref()?.at(i).as_string()?;
+        let value = match js::try_get(obj, &key) {
+            Some(v) => raw_value(&v, 0),
+            None => RawValue::Nested,
         };
         Some((key, value))
     })
@@ -79,11 +73,11 @@ pub fn raw_value(v: &JsValue, depth: u32) -> RawValue {
         return RawValue::Num(number_text(v));
     }
     if let Some(date) = v.dyn_ref::<Date>() {
-        return RawValue::Date(date.get_time());
+        return RawValue::Date(date.time());
     }
-    if Array::is_array(v) && depth < MAX_ARRAY_DEPTH {
+    if js::is_array(v) && depth < MAX_ARRAY_DEPTH {
         let array: &Array = v.unchecked_ref();
-        let items = (0..array.length().min(MAX_ARRAY_ITEMS)).map(|i| raw_value(&array.get(i), depth + 1)).collect();
+        let items = (0..array.len().min(MAX_ARRAY_ITEMS)).map(|i| raw_value(&array.at(i), depth + 1)).collect();
         return RawValue::Array(items);
     }
     RawValue::Nested

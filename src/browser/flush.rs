@@ -1,17 +1,16 @@
 //! The promises `flush()` returns, kept on the JS side (`js/shell.js`) and resolved together
 //! when the collector has answered: no closure per promise.
 
-use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/js/shell.js")]
 extern "C" {
-    fn flush_promise() -> Promise;
+    fn flush_promise() -> JsValue;
     fn flushed();
 }
 
 /// A promise that resolves at the next [`resolve_all`].
-pub fn waiter() -> Promise {
+pub fn waiter() -> JsValue {
     flush_promise()
 }
 

@@ -8,6 +8,7 @@ pub mod console;
 pub mod convert;
 pub mod dom;
 pub mod flush;
+pub mod js;
 pub mod lifecycle;
 // The tracker listens through `lifecycle`; the visualizer adds and removes its own.
 #[cfg(feature = "visualizer")]

@@ -47,6 +47,6 @@ impl RandomPool {
 
 fn fill_from_math_random(bytes: &mut [u8]) {
     for b in bytes {
-        *b = (js_sys::Math::random() * 256.0) as u8;
+        *b = (super::js::random() * 256.0) as u8;
     }
 }

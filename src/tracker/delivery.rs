@@ -6,7 +6,7 @@
 //! after a failure nothing is sent until the backoff (or `Retry-After`) has passed.
 
 use alloc::vec::Vec;
-use js_sys::Promise;
+use wasm_bindgen::JsValue;
 
 use super::{Consent, Report, Reports, Tracker};
 use crate::browser::transport::{self, Outcome};
@@ -64,7 +64,7 @@ impl Tracker {
         self.persist_now(reports);
         self.flush_timer.cancel();
         self.retry_timer.cancel();
-        let now = js_sys::Date::now() as u64;
+        let now = crate::browser::js::now();
         let body = encode_batch(&self.opts.site, now, self.queue.start_batch(&self.policy, self.overhead));
         self.delivery = Delivery::Sending { failures };
         transport::post(&self.opts.collect_url(), &body, Some(Wake::Sent));
@@ -98,7 +98,7 @@ impl Tracker {
                 if failures == 1 {
                     reports.push(Report::new(Warning::SendFailed, None, status_text(status).as_deref()));
                 }
-                let delay = next_delay(failures, status, retry_after.as_deref(), js_sys::Math::random());
+                let delay = next_delay(failures, status, retry_after.as_deref(), crate::browser::js::random());
                 self.delivery = Delivery::Backoff { failures };
                 self.retry_timer.start(delay.min(u32::MAX as u64) as u32);
                 self.resolve_flush();
@@ -138,7 +138,7 @@ impl Tracker {
 
     /// `flush()`: sends everything now; the promise resolves when the collector has answered
     /// (or delivery has to wait: offline, backing off, consent pending).
-    pub fn flush(&mut self, reports: &mut Reports) -> Promise {
+    pub fn flush(&mut self, reports: &mut Reports) -> JsValue {
         let promise = flush::waiter();
         self.flush_waiting = true;
         self.send_next(true, reports);
@@ -165,7 +165,7 @@ impl Tracker {
         self.heartbeat.cancel();
         let url = self.opts.collect_url();
         while self.queue.waiting() > 0 {
-            let now = js_sys::Date::now() as u64;
+            let now = crate::browser::js::now();
             let batch: Vec<_> = self.queue.start_batch(&self.policy, self.overhead).to_vec();
             beacon_or_split(&url, &self.opts.site, now, &batch);
         }

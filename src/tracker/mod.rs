@@ -337,7 +337,7 @@ impl Tracker {
         if page::href() != self.page_href {
             self.refresh_page();
         }
-        let now = crate::core::options::event_time(occurred_at, js_sys::Date::now() as u64);
+        let now = crate::core::options::event_time(occurred_at, crate::browser::js::now());
         let previous = self.session.as_ref().map(|s| s.id.clone());
         let random = &mut self.random;
         let session = Session::touch(self.session.take(), now, || random.uuid());

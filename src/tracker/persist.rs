@@ -48,7 +48,7 @@ impl Tracker {
             self.heartbeat.cancel();
             return;
         }
-        let text = stored::encode(js_sys::Date::now() as u64, left, self.queue.entries());
+        let text = stored::encode(crate::browser::js::now(), left, self.queue.entries());
         self.store_set(&key, &text, reports);
         if !left {
             self.heartbeat.start(HEARTBEAT_MS as u32);
@@ -87,7 +87,7 @@ impl Tracker {
         if !self.may_store() {
             return;
         }
-        let now = js_sys::Date::now() as u64;
+        let now = crate::browser::js::now();
         let own = queue_key(&self.tab);
         let mut adopted = Vec::new();
         let mut done_keys = Vec::new();
