@@ -96,6 +96,27 @@ async fn a_retried_beacon_is_stored_once() {
 }
 
 #[tokio::test]
+async fn an_event_deleted_with_its_definition_may_be_sent_again() {
+    let app = test_app().with_fixtures().await;
+    let body = batch(vec![wire_event(1, "signup", now_ms(), "v1", json!({}))]);
+    assert_eq!(app.beacon(body.clone()).await.body["stored"], 1);
+    let deleted = app.delete("/events/v3/event-definitions/signup").await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let created = app
+        .post("/events/v3/event-definitions", signup_definition())
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let again = app.beacon(body).await;
+    assert_eq!(
+        (again.body["stored"].clone(), again.body["duplicates"].clone()),
+        (json!(1), json!(0)),
+        "{}",
+        again.text
+    );
+    assert_eq!(app.all_events().await.len(), 1);
+}
+
+#[tokio::test]
 async fn the_origin_must_be_allowed_for_the_site() {
     let app = test_app().with_fixtures().await;
     let body = batch(vec![wire_event(1, "$pageview", now_ms(), "v1", json!({}))]).to_string();

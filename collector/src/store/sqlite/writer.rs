@@ -2,19 +2,21 @@
 //! tasks contend for the lock, every write is a [`Job`] on a bounded channel to this thread.
 //!
 //! Ingest jobs waiting in the queue are committed together in one transaction (group commit),
-//! each inside its own savepoint so one failing request cannot undo another; this is what
-//! makes throughput independent of request size: SQLite's cost is per commit (every random
-//! page of the id index is rewritten each time), so bigger transactions store more per second.
-//! Under load, the writer lingers a few milliseconds for more jobs before committing a small
-//! group; a lone request is committed at once. The channel is bounded: when it is full the
-//! request is answered 503 at once instead of growing memory.
+//! each inside its own savepoint so one failing request cannot undo another, and every request
+//! of the group is answered only after the commit. SQLite's cost is largely per commit, so
+//! bigger transactions store more per second. Under load, the writer lingers a few
+//! milliseconds for more jobs before committing a small group; a lone request is committed at
+//! once. Between groups the writer merges event ids into their table (see
+//! [`super::event_ids`]). The channel is bounded: when it is full the request is answered 503
+//! at once instead of growing memory.
 
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
-use rusqlite::{named_params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use tokio::sync::oneshot;
 
+use super::event_ids::EventIds;
 use crate::model::PrimaryObject;
 use crate::store::{Ingest, IngestOutcome, NewEvent, StoreError, Subject};
 
@@ -30,24 +32,34 @@ pub(super) enum Job {
     /// Store completions and rejections; the reply tells how many were new.
     Ingest(Ingest, oneshot::Sender<Result<IngestOutcome, StoreError>>),
     /// Anything else (definitions, sites): runs alone, owns its transaction and its reply.
-    Admin(Box<dyn FnOnce(&mut Connection) + Send>),
+    Admin(Box<dyn FnOnce(&mut Connection, &mut EventIds) + Send>),
     /// Stop after every job queued before this one; the reply says it is done.
     Shutdown(oneshot::Sender<()>),
 }
 
 /// Runs jobs until the channel closes or a shutdown job arrives.
-pub(super) fn run(mut conn: Connection, rx: Receiver<Job>) {
+pub(super) fn run(mut conn: Connection, mut ids: EventIds, rx: Receiver<Job>) {
     let mut pending: Option<Job> = None;
+    let mut last_group = 0;
     loop {
         let job = match pending.take() {
             Some(job) => job,
+            // Merging ids is background work: it runs between jobs, never ahead of one.
+            None if ids.merge_due() => match rx.try_recv() {
+                Ok(job) => job,
+                Err(TryRecvError::Empty) => {
+                    merge_step(&mut conn, &mut ids, last_group);
+                    continue;
+                }
+                Err(TryRecvError::Disconnected) => return,
+            },
             None => match rx.recv() {
                 Ok(job) => job,
                 Err(_) => return,
             },
         };
         match job {
-            Job::Admin(work) => work(&mut conn),
+            Job::Admin(work) => work(&mut conn, &mut ids),
             Job::Shutdown(done) => {
                 drop(rx);
                 drop(conn);
@@ -79,30 +91,52 @@ pub(super) fn run(mut conn: Connection, rx: Receiver<Job>) {
                         Err(_) => break,
                     }
                 }
-                write_group(&mut conn, group);
+                write_group(&mut conn, &mut ids, group);
+                last_group = events;
+                if ids.merge_due() {
+                    merge_step(&mut conn, &mut ids, last_group);
+                }
             }
         }
     }
 }
 
+fn merge_step(conn: &mut Connection, ids: &mut EventIds, group: usize) {
+    if let Err(err) = ids.merge_step(conn, group) {
+        // The ids stay in memory and the merge is tried again after the next job.
+        tracing::error!(error = %err, "merging event ids failed");
+    }
+}
+
 type Reply = oneshot::Sender<Result<IngestOutcome, StoreError>>;
 
-fn write_group(conn: &mut Connection, group: Vec<(Ingest, Reply)>) {
+/// Stores a group of requests in one transaction, each in its own savepoint, and answers
+/// every request only after the commit: with its outcome, or all with an error when the
+/// commit fails (then none of the group is stored, and no id of it is remembered).
+pub(super) fn write_group(conn: &mut Connection, ids: &mut EventIds, group: Vec<(Ingest, Reply)>) {
+    // Per request, the events inserted (not duplicates): their ids were added to `ids`.
+    let mut inserted: Vec<Vec<usize>> = Vec::with_capacity(group.len());
     let outcomes = (|| -> rusqlite::Result<Vec<Result<IngestOutcome, String>>> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut outcomes = Vec::with_capacity(group.len());
         for (ingest, _) in &group {
             tx.execute_batch("SAVEPOINT job")?;
-            match ingest_one(&tx, ingest) {
+            let mut new = Vec::with_capacity(ingest.events.len());
+            match ingest_one(&tx, ids, ingest, &mut new) {
                 Ok(outcome) => {
                     tx.execute_batch("RELEASE job")?;
                     outcomes.push(Ok(outcome));
                 }
                 Err(err) => {
                     tx.execute_batch("ROLLBACK TO job; RELEASE job")?;
+                    for &i in &new {
+                        ids.remove(&ingest.events[i].id);
+                    }
+                    new.clear();
                     outcomes.push(Err(format!("sqlite: {err}")));
                 }
             }
+            inserted.push(new);
         }
         tx.commit()?;
         Ok(outcomes)
@@ -114,6 +148,11 @@ fn write_group(conn: &mut Connection, group: Vec<(Ingest, Reply)>) {
             }
         }
         Err(err) => {
+            for ((ingest, _), new) in group.iter().zip(&inserted) {
+                for &i in new {
+                    ids.remove(&ingest.events[i].id);
+                }
+            }
             for (_, reply) in group {
                 let _ = reply.send(Err(StoreError::Internal(format!("sqlite commit: {err}"))));
             }
@@ -123,45 +162,53 @@ fn write_group(conn: &mut Connection, group: Vec<(Ingest, Reply)>) {
 
 const INSERT_EVENT: &str = "INSERT INTO events
     (id, name, occurred_at, received_at, object_type, object_id, vid, sid, site, props, defaults)
-    VALUES (:id, :name, :occurred_at, :received_at, :object_type, :object_id, :vid, :sid, :site, :props, :defaults)
-    ON CONFLICT (id) DO NOTHING";
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 
 const INSERT_REJECTED: &str =
     "INSERT INTO rejected (event_id, name, site, reason, body, received_at)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (event_id) DO NOTHING";
 
-fn ingest_one(tx: &Connection, ingest: &Ingest) -> rusqlite::Result<IngestOutcome> {
+/// Stores one request's events; `new` receives the indexes of those inserted (not
+/// duplicates), whose ids are then in `ids`.
+fn ingest_one(
+    tx: &Connection,
+    ids: &mut EventIds,
+    ingest: &Ingest,
+    new: &mut Vec<usize>,
+) -> rusqlite::Result<IngestOutcome> {
     let mut outcome = IngestOutcome::default();
     let mut insert = tx.prepare_cached(INSERT_EVENT)?;
-    for event in &ingest.events {
+    for (i, event) in ingest.events.iter().enumerate() {
+        if ids.contains(tx, &event.id)? {
+            outcome.duplicates += 1;
+            continue;
+        }
         let object_id = resolve_subject(tx, event)?;
         if let (PrimaryObject::Contact, Some(contact), Some(vid)) =
             (event.object_type, object_id, &event.vid)
         {
             link_visitor(tx, vid, contact, event.received_at)?;
         }
-        let inserted = insert.execute(named_params! {
-            ":id": event.id,
-            ":name": event.name,
-            ":occurred_at": event.occurred_at,
-            ":received_at": event.received_at,
-            ":object_type": event.object_type.as_str(),
-            ":object_id": object_id,
-            ":vid": event.vid,
-            ":sid": event.sid,
-            ":site": event.site,
-            ":props": event.props,
-            ":defaults": event.defaults,
-        })?;
-        if inserted == 1 {
-            outcome.stored += 1;
-        } else {
-            outcome.duplicates += 1;
-        }
+        insert.execute(params![
+            event.id,
+            event.name,
+            event.occurred_at,
+            event.received_at,
+            event.object_type.as_str(),
+            object_id,
+            event.vid,
+            event.sid,
+            event.site,
+            event.props,
+            event.defaults,
+        ])?;
+        ids.insert(&event.id);
+        new.push(i);
+        outcome.stored += 1;
     }
     let mut reject = tx.prepare_cached(INSERT_REJECTED)?;
     for r in &ingest.rejected {
-        reject.execute(rusqlite::params![
+        reject.execute(params![
             r.event_id,
             r.name,
             r.site,
