@@ -4,14 +4,13 @@
 //! Ingest jobs waiting in the queue are committed together in one transaction (group commit),
 //! each inside its own savepoint so one failing request cannot undo another, and every request
 //! of the group is answered only after the commit. SQLite's cost is largely per commit, so
-//! bigger transactions store more per second. Under load, the writer lingers a few
-//! milliseconds for more jobs before committing a small group; a lone request is committed at
-//! once. Between groups the writer merges event ids into their table (see
-//! [`super::event_ids`]). The channel is bounded: when it is full the request is answered 503
-//! at once instead of growing memory.
+//! under load, when requests queue up while a commit runs, the groups grow and more is stored
+//! per second; a lone request is committed at once (waiting for company measured slower: the
+//! load generator's connections each wait for their answer). Between groups the writer merges
+//! event ids into their table (see [`super::event_ids`]). The channel is bounded: when it is
+//! full the request is answered 503 at once instead of growing memory.
 
-use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
-use std::time::{Duration, Instant};
+use std::sync::mpsc::{Receiver, TryRecvError};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use tokio::sync::oneshot;
@@ -22,10 +21,6 @@ use crate::store::{Ingest, IngestOutcome, NewEvent, StoreError, Subject};
 
 /// Most completions committed in one transaction; bounds how long one commit holds the lock.
 const MAX_GROUP_EVENTS: usize = 20_000;
-/// Under load, a group smaller than this waits up to [`LINGER`] for more jobs.
-const MIN_GROUP_EVENTS: usize = 10_000;
-/// Longest wait for more jobs before committing a group.
-const LINGER: Duration = Duration::from_millis(4);
 
 /// A unit of work for the writer thread.
 pub(super) enum Job {
@@ -69,18 +64,11 @@ pub(super) fn run(mut conn: Connection, mut ids: EventIds, rx: Receiver<Job>) {
             Job::Ingest(ingest, reply) => {
                 let mut events = ingest.events.len();
                 let mut group = vec![(ingest, reply)];
-                // Jobs already waiting mean load: then it pays to wait a little for more.
-                let mut loaded = false;
-                let deadline = Instant::now() + LINGER;
+                // What queued up while the last commit ran goes into this one: under load,
+                // groups grow by themselves, and a lone request is never kept waiting.
                 while events < MAX_GROUP_EVENTS {
-                    let next = if loaded && events < MIN_GROUP_EVENTS {
-                        rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                    } else {
-                        rx.try_recv().map_err(|_| RecvTimeoutError::Timeout)
-                    };
-                    match next {
+                    match rx.try_recv() {
                         Ok(Job::Ingest(ingest, reply)) => {
-                            loaded = true;
                             events += ingest.events.len();
                             group.push((ingest, reply));
                         }
