@@ -141,29 +141,35 @@ pub fn check_event(event: &EventKind, props: Props) -> Result<Props, Vec<Violati
             .limit(MAX_PROPERTIES),
         );
     }
-    let mut seen = HashSet::with_capacity(props.len());
-    let mut kept = Vec::with_capacity(props.len());
-    for (property, value) in props {
-        if let Err(v) = check_pair(name, &property, &value) {
+    // Which properties to store: in the usual case every one, and `props` is returned as is.
+    let mut keep = vec![true; props.len()];
+    let mut seen: HashSet<&str> = HashSet::with_capacity(props.len());
+    for ((property, value), keep) in props.iter().zip(&mut keep) {
+        if let Err(v) = check_pair(name, property, value) {
             violations.push(v);
             continue;
         }
-        if !seen.insert(property.clone()) {
+        if !seen.insert(property) {
+            *keep = false;
             continue;
         }
         if let EventKind::Defined(def) = event {
-            if let Err(v) = check_type(def, &property, &value) {
+            if let Err(v) = check_type(def, property, value) {
                 violations.push(v);
-                continue;
             }
         }
-        kept.push((property, value));
     }
-    if violations.is_empty() {
-        Ok(kept)
-    } else {
-        Err(violations)
+    if !violations.is_empty() {
+        return Err(violations);
     }
+    if keep.iter().all(|k| *k) {
+        return Ok(props);
+    }
+    Ok(props
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(pair, keep)| keep.then_some(pair))
+        .collect())
 }
 
 /// Checks default (page) properties: names and value lengths only, they have no definition.

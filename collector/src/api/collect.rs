@@ -11,6 +11,8 @@
 //! — a 403 or 400 included — so the tracker can read the status and stop retrying a batch
 //! that can never succeed; the endpoint takes no credentials, so the echo reveals nothing.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
@@ -21,6 +23,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use wasmtrack::core::payload::{WireBatch, WireContext, WireEvent};
+use wasmtrack::core::properties::Props;
 use wasmtrack::core::uuid::is_uuid;
 
 use super::props_json;
@@ -123,10 +126,26 @@ async fn ingest(
         .sent
         .and_then(|sent| i64::try_from(sent).ok())
         .map_or(0, |sent| received.saturating_sub(sent));
-    let mut ingest = Ingest::default();
+    let site_id: Arc<str> = site.id.as_str().into();
+    let mut contexts = batch.ctx;
+    let shared: Vec<PageDefaults> = contexts
+        .iter_mut()
+        .map(|ctx| PageDefaults::new(std::mem::take(&mut ctx.defaults)))
+        .collect();
+    let batch_ctx = Batch {
+        contexts: &contexts,
+        defaults: &shared,
+        skew,
+        received,
+        site: &site_id,
+    };
+    let mut ingest = Ingest {
+        events: Vec::with_capacity(batch.events.len()),
+        rejected: Vec::new(),
+    };
     let mut answer = Vec::new();
     for raw in &batch.events {
-        match event(state, raw, &batch.ctx, skew, received, &site.id) {
+        match event(state, raw, &batch_ctx) {
             Ok(event) => ingest.events.push(event),
             Err((id, name, reason)) => {
                 answer.push(json!({ "id": id, "name": name, "reason": reason }));
@@ -150,15 +169,36 @@ async fn ingest(
 
 type Rejection = (Option<String>, Option<String>, String);
 
-/// Decodes and validates one beacon event.
-fn event(
-    state: &AppState,
-    raw: &RawValue,
-    contexts: &[WireContext],
+/// A context's default (page) properties, checked and encoded once for all the events that
+/// refer to it: their rules do not depend on the event, only the messages name it.
+struct PageDefaults {
+    props: Props,
+    /// The JSON object to store, when every property keeps the limits.
+    json: Option<Arc<str>>,
+}
+
+impl PageDefaults {
+    fn new(props: Props) -> Self {
+        let json = check_defaults("", &props)
+            .is_ok()
+            .then(|| props_json(&props).into());
+        PageDefaults { props, json }
+    }
+}
+
+/// What every event of a beacon is read against.
+struct Batch<'a> {
+    /// The batch's contexts, without their default properties...
+    contexts: &'a [WireContext],
+    /// ...which are here, by the same index.
+    defaults: &'a [PageDefaults],
     skew: i64,
     received: i64,
-    site: &str,
-) -> Result<NewEvent, Rejection> {
+    site: &'a Arc<str>,
+}
+
+/// Decodes and validates one beacon event.
+fn event(state: &AppState, raw: &RawValue, batch: &Batch<'_>) -> Result<NewEvent, Rejection> {
     let mut ev: WireEvent = match serde_json::from_str(raw.get()) {
         Ok(ev) => ev,
         Err(err) => {
@@ -167,18 +207,34 @@ fn event(
         }
     };
     // The tracker writes what a page's events share once per batch (`ctx`); each event
-    // names its context by index.
-    if let Err(reason) = ev.resolve(contexts) {
+    // names its context by index. An event's own fields win; an event without default
+    // properties of its own takes its context's, checked and encoded once (`PageDefaults`).
+    if let Err(reason) = ev.resolve(batch.contexts) {
         return Err((Some(ev.id), Some(ev.name), reason.to_owned()));
     }
+    let page = match ev.ctx {
+        Some(i) if ev.defaults.is_empty() => batch.defaults.get(i),
+        _ => None,
+    };
+    let props = std::mem::take(&mut ev.props);
     let reject = |reason: String| (Some(ev.id.clone()), Some(ev.name.clone()), reason);
     if !is_uuid(&ev.id) {
         return Err(reject(format!("id \"{}\" is not a UUID", ev.id)));
     }
     let kind =
         resolve_event(&ev.name, |n| state.store.definition(n)).map_err(|v| reject(v.message))?;
-    let props = check_event(&kind, ev.props.clone()).map_err(|v| reject(reasons(&v)))?;
-    check_defaults(kind.name(), &ev.defaults).map_err(|v| reject(reasons(&v)))?;
+    let props = check_event(&kind, props).map_err(|v| reject(reasons(&v)))?;
+    let defaults: Arc<str> = match page {
+        Some(PageDefaults { json: Some(json), .. }) => json.clone(),
+        Some(PageDefaults { props, json: None }) => {
+            check_defaults(kind.name(), props).map_err(|v| reject(reasons(&v)))?;
+            props_json(props).into()
+        }
+        None => {
+            check_defaults(kind.name(), &ev.defaults).map_err(|v| reject(reasons(&v)))?;
+            props_json(&ev.defaults).into()
+        }
+    };
     let email = match ev.email.as_deref().filter(|e| !e.is_empty()) {
         Some(text) => Some(
             normalize_email(text)
@@ -216,15 +272,15 @@ fn event(
     };
     Ok(NewEvent {
         name: kind.name().to_owned(),
-        occurred_at: ts.saturating_add(skew).clamp(0, MAX_MS),
-        received_at: received,
+        occurred_at: ts.saturating_add(batch.skew).clamp(0, MAX_MS),
+        received_at: batch.received,
         object_type,
         subject,
         vid: Some(ev.vid).filter(|v| !v.is_empty()),
         sid: Some(ev.sid).filter(|s| !s.is_empty()),
-        site: Some(site.to_owned()),
+        site: Some(batch.site.clone()),
         props: props_json(&props),
-        defaults: Some(props_json(&ev.defaults)),
+        defaults: Some(defaults),
         id: ev.id,
     })
 }

@@ -330,6 +330,39 @@ async fn events_take_visitor_identity_and_page_from_the_batch_contexts() {
 }
 
 #[tokio::test]
+async fn a_contexts_page_over_the_limits_refuses_each_event_that_takes_it() {
+    let app = test_app().with_fixtures().await;
+    let now = now_ms();
+    let body = json!({
+        "site": "shop",
+        "sent": now,
+        "ctx": [{"vid": "v1", "sid": "s1", "d": {"path": "/", "title": "t".repeat(257)}}],
+        "events": [
+            {"id": uuid(1), "name": "$pageview", "ts": now, "p": {}, "c": 0},
+            {"id": uuid(2), "name": "signup", "ts": now, "p": {}, "c": 0},
+            {"id": uuid(3), "name": "signup", "ts": now, "p": {}, "c": 0, "d": {"path": "/own"}}
+        ]
+    });
+    let answer = app.beacon(body).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.body["stored"], 1, "the event with a page of its own");
+    let rejected = answer.body["rejected"].as_array().unwrap();
+    let reasons: Vec<&str> = rejected
+        .iter()
+        .filter_map(|r| r["reason"].as_str())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "event \"$pageview\": value of property \"title\" is 257 characters, over the limit of 256",
+            "event \"signup\": value of property \"title\" is 257 characters, over the limit of 256",
+        ]
+    );
+    let stored = app.all_events().await;
+    assert_eq!(stored[0]["defaultProperties"], json!({"path": "/own"}));
+}
+
+#[tokio::test]
 async fn a_cross_origin_page_may_read_retry_after() {
     let app = test_app().with_fixtures().await;
     let answer = app.beacon(batch(vec![])).await;

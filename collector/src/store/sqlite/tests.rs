@@ -24,9 +24,9 @@ fn event(id: &str, name: &str) -> NewEvent {
         subject: Subject::Anonymous,
         vid: Some("v1".into()),
         sid: Some("s1".into()),
-        site: Some("shop".into()),
+        site: Some(Arc::from("shop")),
         props: r#"{"plan":"pro"}"#.into(),
-        defaults: Some(r#"{"path":"/"}"#.into()),
+        defaults: Some(Arc::from(r#"{"path":"/"}"#)),
     }
 }
 

@@ -98,37 +98,20 @@ fn merge_step(conn: &mut Connection, ids: &mut EventIds, group: usize) {
 
 type Reply = oneshot::Sender<Result<IngestOutcome, StoreError>>;
 
-/// Stores a group of requests in one transaction, each in its own savepoint, and answers
-/// every request only after the commit: with its outcome, or all with an error when the
-/// commit fails (then none of the group is stored, and no id of it is remembered).
+/// Stores a group of requests in one transaction and answers every request only after the
+/// commit: with its outcome, or all with an error when the commit fails (then none of the
+/// group is stored, and no id of it is remembered).
+///
+/// The group is first written as one plain transaction. Only when a request fails (which
+/// valid input does not make happen) is it written again with a savepoint per request, so
+/// that the failing one stores nothing and the others are stored: savepoints on every group
+/// cost SQLite a copy of each page a request touches.
 pub(super) fn write_group(conn: &mut Connection, ids: &mut EventIds, group: Vec<(Ingest, Reply)>) {
-    // Per request, the events inserted (not duplicates): their ids were added to `ids`.
-    let mut inserted: Vec<Vec<usize>> = Vec::with_capacity(group.len());
-    let outcomes = (|| -> rusqlite::Result<Vec<Result<IngestOutcome, String>>> {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut outcomes = Vec::with_capacity(group.len());
-        for (ingest, _) in &group {
-            tx.execute_batch("SAVEPOINT job")?;
-            let mut new = Vec::with_capacity(ingest.events.len());
-            match ingest_one(&tx, ids, ingest, &mut new) {
-                Ok(outcome) => {
-                    tx.execute_batch("RELEASE job")?;
-                    outcomes.push(Ok(outcome));
-                }
-                Err(err) => {
-                    tx.execute_batch("ROLLBACK TO job; RELEASE job")?;
-                    for &i in &new {
-                        ids.remove(&ingest.events[i].id);
-                    }
-                    new.clear();
-                    outcomes.push(Err(format!("sqlite: {err}")));
-                }
-            }
-            inserted.push(new);
-        }
-        tx.commit()?;
-        Ok(outcomes)
-    })();
+    let outcomes = match write_together(conn, ids, &group) {
+        Together::Committed(outcomes) => Ok(outcomes.into_iter().map(Ok).collect()),
+        Together::CommitFailed(err) => Err(err),
+        Together::RequestFailed => write_apart(conn, ids, &group),
+    };
     match outcomes {
         Ok(outcomes) => {
             for ((_, reply), outcome) in group.into_iter().zip(outcomes) {
@@ -136,14 +119,99 @@ pub(super) fn write_group(conn: &mut Connection, ids: &mut EventIds, group: Vec<
             }
         }
         Err(err) => {
-            for ((ingest, _), new) in group.iter().zip(&inserted) {
-                for &i in new {
-                    ids.remove(&ingest.events[i].id);
-                }
-            }
             for (_, reply) in group {
                 let _ = reply.send(Err(StoreError::Internal(format!("sqlite commit: {err}"))));
             }
+        }
+    }
+}
+
+/// How writing a group as one plain transaction went; unless committed, nothing is stored
+/// and no id of the group is remembered.
+enum Together {
+    Committed(Vec<IngestOutcome>),
+    /// A request failed before the commit.
+    RequestFailed,
+    /// The commit failed.
+    CommitFailed(String),
+}
+
+fn write_together(conn: &mut Connection, ids: &mut EventIds, group: &[(Ingest, Reply)]) -> Together {
+    // Per request, the events inserted (not duplicates): their ids were added to `ids`.
+    let mut inserted: Vec<Vec<usize>> = Vec::with_capacity(group.len());
+    let mut commit_failed = None;
+    let result = (|| -> rusqlite::Result<Vec<IngestOutcome>> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut outcomes = Vec::with_capacity(group.len());
+        for (ingest, _) in group {
+            let mut new = Vec::with_capacity(ingest.events.len());
+            let outcome = ingest_one(&tx, ids, ingest, &mut new);
+            inserted.push(new);
+            outcomes.push(outcome?);
+        }
+        if let Err(err) = tx.commit() {
+            commit_failed = Some(err.to_string());
+        }
+        Ok(outcomes)
+    })();
+    match (result, commit_failed) {
+        (Ok(outcomes), None) => Together::Committed(outcomes),
+        (result, commit_failed) => {
+            forget(ids, group, &inserted);
+            match (result, commit_failed) {
+                (_, Some(err)) => Together::CommitFailed(err),
+                _ => Together::RequestFailed,
+            }
+        }
+    }
+}
+
+/// Writes the group again, each request in its own savepoint (see [`write_group`]).
+fn write_apart(
+    conn: &mut Connection,
+    ids: &mut EventIds,
+    group: &[(Ingest, Reply)],
+) -> Result<Vec<Result<IngestOutcome, String>>, String> {
+    let mut inserted: Vec<Vec<usize>> = Vec::with_capacity(group.len());
+    let outcomes = (|| -> rusqlite::Result<Vec<Result<IngestOutcome, String>>> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut outcomes = Vec::with_capacity(group.len());
+        for (ingest, _) in group {
+            tx.execute_batch("SAVEPOINT job")?;
+            let mut new = Vec::with_capacity(ingest.events.len());
+            let outcome = ingest_one(&tx, ids, ingest, &mut new);
+            if outcome.is_err() {
+                for &i in &new {
+                    ids.remove(&ingest.events[i].id);
+                }
+                new.clear();
+            }
+            inserted.push(new);
+            match outcome {
+                Ok(outcome) => {
+                    tx.execute_batch("RELEASE job")?;
+                    outcomes.push(Ok(outcome));
+                }
+                Err(err) => {
+                    tx.execute_batch("ROLLBACK TO job; RELEASE job")?;
+                    outcomes.push(Err(format!("sqlite: {err}")));
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(outcomes)
+    })();
+    outcomes.map_err(|err| {
+        forget(ids, group, &inserted);
+        err.to_string()
+    })
+}
+
+/// Forgets the ids of a group's events whose inserts were rolled back.
+fn forget(ids: &mut EventIds, group: &[(Ingest, Reply)], inserted: &[Vec<usize>]) {
+    for ((ingest, _), new) in group.iter().zip(inserted) {
+        for &i in new {
+            ids.remove(&ingest.events[i].id);
         }
     }
 }
@@ -186,9 +254,9 @@ fn ingest_one(
             object_id,
             event.vid,
             event.sid,
-            event.site,
+            event.site.as_deref(),
             event.props,
-            event.defaults,
+            event.defaults.as_deref(),
         ])?;
         ids.insert(&event.id);
         new.push(i);
