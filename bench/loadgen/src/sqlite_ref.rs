@@ -2,8 +2,8 @@
 //! nothing in between (no HTTP, no JSON parsing, no validation, no channel). The tables and
 //! their indexes are copied from the collector's own database file, so the reference pays for
 //! the same schema, and the connection gets the collector writer's pragmas (WAL,
-//! `synchronous = NORMAL`, its cache size and checkpoint interval). Rows go in transactions of
-//! `per_tx` rows through one cached prepared statement.
+//! `synchronous = NORMAL`, its cache size and checkpoint interval, and its [`Checkpointer`]
+//! thread). Rows go in transactions of `per_tx` rows through one cached prepared statement.
 //!
 //! Ids are kept unique as the collector keeps them: from schema version 3 through its
 //! `event_ids` table and [`EventIds`] (ids in memory, merged into the table in sorted chunks
@@ -14,6 +14,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection};
+use wasmtrack_collector::store::sqlite::checkpoint::Checkpointer;
 use wasmtrack_collector::store::sqlite::event_ids::EventIds;
 
 use crate::beacon::{self, Ids};
@@ -53,6 +54,7 @@ pub fn run(schema_from: &Path, db: &Path, per_tx: usize, seconds: f64, plain: bo
         None
     };
 
+    let checkpoints = Checkpointer::start(db).map_err(|e| format!("{e:?}"))?;
     let (name, props) = beacon::event();
     let mut ids = Ids::new(0x5EED ^ u64::from(std::process::id()));
     let visitor = ids.uuid();
@@ -93,8 +95,10 @@ pub fn run(schema_from: &Path, db: &Path, per_tx: usize, seconds: f64, plain: bo
                 kept.merge_step(&mut conn, per_tx).map_err(err)?;
             }
         }
+        checkpoints.committed();
     }
     let elapsed = started.elapsed().as_secs_f64();
+    drop(checkpoints);
     Ok(serde_json::json!({
         "per_tx": per_tx,
         "rows": rows,

@@ -6,8 +6,10 @@
 //! (see [`reads`]). Definitions and sites, read on every beacon, and each site's rules, read
 //! on every page view, are loaded at open and kept in memory; the writer updates that copy
 //! after each commit that changes them, so memory never shows what the file does not hold.
-//! The visualizer's tables are in [`rules`]; how event ids stay unique is in [`event_ids`].
+//! The visualizer's tables are in [`rules`]; how event ids stay unique is in [`event_ids`];
+//! checkpoints run on a thread of their own ([`checkpoint`]).
 
+pub mod checkpoint;
 pub mod event_ids;
 mod reads;
 mod rules;
@@ -67,10 +69,11 @@ impl SqliteStore {
         let sites = Arc::new(RwLock::new(load_sites(&conn)?));
         let rules = Arc::new(RwLock::new(rules::load(&conn)?));
         let ids = EventIds::load_merging_at(&conn, merge_at)?;
+        let checkpoints = checkpoint::Checkpointer::start(path)?;
         let (jobs, rx) = mpsc::sync_channel(WRITE_QUEUE_JOBS);
         std::thread::Builder::new()
             .name("wasmtrack-writer".into())
-            .spawn(move || writer::run(conn, ids, rx))
+            .spawn(move || writer::run(conn, ids, checkpoints, rx))
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(SqliteStore {
             jobs,

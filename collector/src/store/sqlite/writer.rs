@@ -15,6 +15,7 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use tokio::sync::oneshot;
 
+use super::checkpoint::Checkpointer;
 use super::event_ids::EventIds;
 use crate::model::PrimaryObject;
 use crate::store::{Ingest, IngestOutcome, NewEvent, StoreError, Subject};
@@ -33,7 +34,7 @@ pub(super) enum Job {
 }
 
 /// Runs jobs until the channel closes or a shutdown job arrives.
-pub(super) fn run(mut conn: Connection, mut ids: EventIds, rx: Receiver<Job>) {
+pub(super) fn run(mut conn: Connection, mut ids: EventIds, checkpoints: Checkpointer, rx: Receiver<Job>) {
     let mut pending: Option<Job> = None;
     let mut last_group = 0;
     loop {
@@ -44,6 +45,7 @@ pub(super) fn run(mut conn: Connection, mut ids: EventIds, rx: Receiver<Job>) {
                 Ok(job) => job,
                 Err(TryRecvError::Empty) => {
                     merge_step(&mut conn, &mut ids, last_group);
+                    checkpoints.committed();
                     continue;
                 }
                 Err(TryRecvError::Disconnected) => return,
@@ -57,6 +59,7 @@ pub(super) fn run(mut conn: Connection, mut ids: EventIds, rx: Receiver<Job>) {
             Job::Admin(work) => work(&mut conn, &mut ids),
             Job::Shutdown(done) => {
                 drop(rx);
+                drop(checkpoints);
                 drop(conn);
                 let _ = done.send(());
                 return;
@@ -84,6 +87,7 @@ pub(super) fn run(mut conn: Connection, mut ids: EventIds, rx: Receiver<Job>) {
                 if ids.merge_due() {
                     merge_step(&mut conn, &mut ids, last_group);
                 }
+                checkpoints.committed();
             }
         }
     }
