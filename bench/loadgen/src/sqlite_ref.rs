@@ -91,8 +91,8 @@ pub fn run(schema_from: &Path, db: &Path, per_tx: usize, seconds: f64, plain: bo
         tx.commit().map_err(err)?;
         rows += per_tx as u64;
         if let Some(kept) = ids_kept.as_mut() {
-            if kept.merge_due() {
-                kept.merge_step(&mut conn, per_tx).map_err(err)?;
+            if kept.background_due() {
+                kept.background_step(&mut conn, per_tx).map_err(err)?;
             }
         }
         checkpoints.committed();

@@ -16,6 +16,9 @@
 //! merging uses `INSERT OR IGNORE`). The writer thread is the only one that inserts events,
 //! so memory and `event_ids` together always hold exactly the ids in `events`.
 //!
+//! Nearly every id the writer checks is new; a Bloom filter of `event_ids`
+//! ([`super::id_filter`]) says so for most of them without looking the id up in the table.
+//!
 //! An id in canonical form (a UUID in lowercase hex) is kept as its 16 bytes, in memory and as
 //! a BLOB in `event_ids`; any other id as its text. The mapping is one-to-one, so two ids are
 //! the same exactly when their texts are (as with the unique index before).
@@ -28,6 +31,8 @@ use std::collections::HashSet;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, ToSql, TransactionBehavior};
 
+use super::id_filter::{FilterSizes, IdFilter};
+
 /// Ids kept in memory before they are merged into `event_ids` (about 20 bytes each when
 /// canonical UUIDs).
 pub const MERGE_AT: usize = 200_000;
@@ -36,7 +41,7 @@ const MIN_MERGE_CHUNK: usize = 4_096;
 
 /// `event_ids.id` of an event id (see the module documentation).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum Key<'a> {
+pub(super) enum Key<'a> {
     /// The UUID's 16 bytes, most significant first (so they sort as the text does).
     Uuid([u8; 16]),
     Text(&'a str),
@@ -87,8 +92,27 @@ pub struct EventIds {
     recent: Ids,
     /// The merge in progress, if any.
     merging: Option<Merge>,
-    /// Ids in `recent` that start a merge ([`MERGE_AT`]; tests take fewer).
-    merge_at: usize,
+    /// Which ids are certainly not in `event_ids`.
+    filter: IdFilter,
+    tuning: Tuning,
+}
+
+/// Sizes, smaller in tests.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Tuning {
+    /// Ids in memory that start a merge.
+    pub merge_at: usize,
+    /// Of the filter of `event_ids`.
+    pub filter: FilterSizes,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            merge_at: MERGE_AT,
+            filter: FilterSizes::default(),
+        }
+    }
 }
 
 /// A set of ids, canonical UUIDs apart.
@@ -159,18 +183,22 @@ impl Merge {
 impl EventIds {
     /// Loads the ids of the events after `event_ids_through` (schema version 3 or later).
     pub fn load(conn: &Connection) -> rusqlite::Result<Self> {
-        Self::load_merging_at(conn, MERGE_AT)
+        Self::load_tuned(conn, Tuning::default())
     }
 
-    /// [`load`](Self::load), merging once `merge_at` ids are in memory.
-    pub(super) fn load_merging_at(conn: &Connection, merge_at: usize) -> rusqlite::Result<Self> {
+    /// [`load`](Self::load) with other sizes.
+    pub(super) fn load_tuned(conn: &Connection, tuning: Tuning) -> rusqlite::Result<Self> {
+        let through = through(conn)?;
+        // The table holds at most as many ids as events were stored up to `through`.
+        let in_table = usize::try_from(through).unwrap_or(0);
         let mut ids = EventIds {
             recent: Ids::default(),
             merging: None,
-            merge_at: merge_at.max(1),
+            filter: IdFilter::new(in_table, tuning.filter),
+            tuning,
         };
         let mut stmt = conn.prepare("SELECT id FROM events WHERE seq > ?1")?;
-        let mut rows = stmt.query([through(conn)?])?;
+        let mut rows = stmt.query([through])?;
         while let Some(row) = rows.next()? {
             ids.recent.insert(&Key::of(row.get_ref(0)?.as_str()?));
         }
@@ -182,6 +210,9 @@ impl EventIds {
         let key = Key::of(id);
         if self.recent.contains(&key) || self.merging.as_ref().is_some_and(|m| m.contains(&key)) {
             return Ok(true);
+        }
+        if !self.filter.may_contain(&key) {
+            return Ok(false);
         }
         conn.prepare_cached("SELECT 1 FROM event_ids WHERE id = ?1")?
             .query_row([key], |_| Ok(()))
@@ -204,17 +235,32 @@ impl EventIds {
         self.recent.len() + self.merging.as_ref().map_or(0, Merge::len)
     }
 
-    /// Whether there is merging to do.
-    pub fn merge_due(&self) -> bool {
-        self.merging.is_some() || self.recent.len() >= self.merge_at
+    /// Whether there is work to do between jobs: merging ids into `event_ids`, or building
+    /// its filter.
+    pub fn background_due(&self) -> bool {
+        self.merge_due() || self.filter.build_due()
+    }
+
+    /// Does the next step of that work: merges a chunk of ids when a merge is due, else reads
+    /// a chunk of `event_ids` into the filter being built. `group` is the size of the last
+    /// group of events, so that merging stays ahead of ingestion whatever the load.
+    pub fn background_step(&mut self, conn: &mut Connection, group: usize) -> rusqlite::Result<()> {
+        if self.merge_due() {
+            self.merge_step(conn, group)
+        } else {
+            self.filter.build_step(conn)
+        }
+    }
+
+    fn merge_due(&self) -> bool {
+        self.merging.is_some() || self.recent.len() >= self.tuning.merge_at.max(1)
     }
 
     /// Copies the next chunk of ids into `event_ids`, in its own transaction; starts a merge
-    /// when enough ids are in memory. `group` is the size of the last group of events, so that
-    /// merging stays ahead of ingestion whatever the load.
-    pub fn merge_step(&mut self, conn: &mut Connection, group: usize) -> rusqlite::Result<()> {
+    /// when enough ids are in memory.
+    fn merge_step(&mut self, conn: &mut Connection, group: usize) -> rusqlite::Result<()> {
         if self.merging.is_none() {
-            if self.recent.len() < self.merge_at {
+            if !self.merge_due() {
                 return Ok(());
             }
             let through: i64 =
@@ -239,7 +285,9 @@ impl EventIds {
         {
             let mut insert = tx.prepare_cached("INSERT OR IGNORE INTO event_ids (id) VALUES (?1)")?;
             for i in m.next..end {
-                insert.execute([m.key(i)])?;
+                let key = m.key(i);
+                self.filter.insert(&key);
+                insert.execute([key])?;
             }
         }
         let done = end == m.len();

@@ -11,6 +11,7 @@
 
 pub mod checkpoint;
 pub mod event_ids;
+mod id_filter;
 mod reads;
 mod rules;
 mod schema;
@@ -58,17 +59,17 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file at `path`, migrates it, loads
     /// definitions and sites, and starts the writer thread. Must run inside a Tokio runtime.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::open_merging_at(path, event_ids::MERGE_AT)
+        Self::open_tuned(path, event_ids::Tuning::default())
     }
 
-    /// [`open`](Self::open), merging event ids into their table once `merge_at` are in memory.
-    fn open_merging_at(path: &Path, merge_at: usize) -> Result<Self, StoreError> {
+    /// [`open`](Self::open) with other sizes for event ids (see [`event_ids::Tuning`]).
+    fn open_tuned(path: &Path, tuning: event_ids::Tuning) -> Result<Self, StoreError> {
         let mut conn = schema::open_writer(path)?;
         schema::migrate(&mut conn)?;
         let definitions = Arc::new(RwLock::new(load_definitions(&conn)?));
         let sites = Arc::new(RwLock::new(load_sites(&conn)?));
         let rules = Arc::new(RwLock::new(rules::load(&conn)?));
-        let ids = EventIds::load_merging_at(&conn, merge_at)?;
+        let ids = EventIds::load_tuned(&conn, tuning)?;
         let checkpoints = checkpoint::Checkpointer::start(path)?;
         let (jobs, rx) = mpsc::sync_channel(WRITE_QUEUE_JOBS);
         std::thread::Builder::new()

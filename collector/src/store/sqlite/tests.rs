@@ -9,7 +9,8 @@ use std::sync::Arc;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use super::event_ids::EventIds;
+use super::event_ids::{EventIds, Tuning};
+use super::id_filter::FilterSizes;
 use super::{schema, writer, SqliteStore};
 use crate::model::PrimaryObject;
 use crate::store::{EventStore, Ingest, IngestOutcome, NewEvent, StoreError, Subject};
@@ -47,6 +48,14 @@ fn id_list(from: u32, n: u32) -> Vec<String> {
             _ => format!("00000000-0000-4000-8000-{i:012}"),
         })
         .collect()
+}
+
+/// Merges after 50 ids, filters built 64 ids at a time.
+fn small() -> Tuning {
+    Tuning {
+        merge_at: 50,
+        filter: FilterSizes { min_ids: 64, chunk: 64 },
+    }
 }
 
 fn outcome(stored: usize, duplicates: usize) -> IngestOutcome {
@@ -175,7 +184,7 @@ fn a_failed_commit_fails_every_request_of_its_group_and_stores_none_of_them() {
 async fn ids_stay_unique_through_merges_and_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db");
-    let store = SqliteStore::open_merging_at(&path, 50).unwrap();
+    let store = SqliteStore::open_tuned(&path, small()).unwrap();
     let all = id_list(0, 400);
     for chunk in all.chunks(40) {
         assert_eq!(store.ingest(request(chunk, "signup")).await.unwrap(), outcome(40, 0));
@@ -197,7 +206,7 @@ async fn ids_stay_unique_through_merges_and_restarts() {
     assert!(merged >= 200 && through >= 200, "ids were merged: {merged}, through {through}");
 
     // After a restart, the ids in the table and those reloaded from `events` both count.
-    let store = SqliteStore::open_merging_at(&path, 50).unwrap();
+    let store = SqliteStore::open_tuned(&path, small()).unwrap();
     let mut again = all.clone();
     again.extend(id_list(1000, 10));
     assert_eq!(store.ingest(request(&again, "signup")).await.unwrap(), outcome(10, 400));

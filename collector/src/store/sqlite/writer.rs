@@ -40,11 +40,11 @@ pub(super) fn run(mut conn: Connection, mut ids: EventIds, checkpoints: Checkpoi
     loop {
         let job = match pending.take() {
             Some(job) => job,
-            // Merging ids is background work: it runs between jobs, never ahead of one.
-            None if ids.merge_due() => match rx.try_recv() {
+            // Merging ids and building their filter run between jobs, never ahead of one.
+            None if ids.background_due() => match rx.try_recv() {
                 Ok(job) => job,
                 Err(TryRecvError::Empty) => {
-                    merge_step(&mut conn, &mut ids, last_group);
+                    background_step(&mut conn, &mut ids, last_group);
                     checkpoints.committed();
                     continue;
                 }
@@ -84,8 +84,8 @@ pub(super) fn run(mut conn: Connection, mut ids: EventIds, checkpoints: Checkpoi
                 }
                 write_group(&mut conn, &mut ids, group);
                 last_group = events;
-                if ids.merge_due() {
-                    merge_step(&mut conn, &mut ids, last_group);
+                if ids.background_due() {
+                    background_step(&mut conn, &mut ids, last_group);
                 }
                 checkpoints.committed();
             }
@@ -93,10 +93,10 @@ pub(super) fn run(mut conn: Connection, mut ids: EventIds, checkpoints: Checkpoi
     }
 }
 
-fn merge_step(conn: &mut Connection, ids: &mut EventIds, group: usize) {
-    if let Err(err) = ids.merge_step(conn, group) {
-        // The ids stay in memory and the merge is tried again after the next job.
-        tracing::error!(error = %err, "merging event ids failed");
+fn background_step(conn: &mut Connection, ids: &mut EventIds, group: usize) {
+    if let Err(err) = ids.background_step(conn, group) {
+        // The ids stay in memory and the step is tried again after the next job.
+        tracing::error!(error = %err, "merging event ids or building their filter failed");
     }
 }
 
