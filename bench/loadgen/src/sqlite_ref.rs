@@ -40,7 +40,7 @@ pub fn run(schema_from: &Path, db: &Path, per_tx: usize, seconds: f64, plain: bo
     let mut conn = Connection::open(db).map_err(err)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -131072; PRAGMA wal_autocheckpoint = 10000;",
+         PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 10000;",
     )
     .map_err(err)?;
     for sql in &schema {
