@@ -28,7 +28,7 @@ use wasmtrack::core::uuid::is_uuid;
 
 use super::props_json;
 use crate::error::{ApiError, AppJson};
-use crate::model::PrimaryObject;
+use crate::model::{PrimaryObject, Site};
 use crate::store::{Ingest, NewEvent, RejectedEvent, Subject};
 use crate::timestamp::{now_ms, MAX_MS};
 use crate::validate::{
@@ -103,12 +103,80 @@ async fn ingest(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Value, ApiError> {
     let body = body?;
+    // Usually every event of a beacon is readable and valid: then one pass decodes them all.
+    // Otherwise each event is read again from its own text and judged on its own, so that one
+    // bad event cannot make the others unreadable, and a refused one is kept as it was sent.
+    if let Ok(batch) = serde_json::from_slice::<WireBatch<WireEvent>>(&body) {
+        let (_, mut head) = accept(state, origin, batch.site, batch.ctx, batch.sent)?;
+        let events = batch
+            .events
+            .into_iter()
+            .map(|ev| judge(state, ev, &head.batch()))
+            .collect::<Result<Vec<NewEvent>, Rejection>>();
+        if let Ok(events) = events {
+            head.ingest.events = events;
+            return store(state, head, Vec::new()).await;
+        }
+    }
     let batch: WireBatch<Box<RawValue>> =
         serde_json::from_slice(&body).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
-    let Some(site) = state.store.site(&batch.site) else {
+    let (site, mut head) = accept(state, origin, batch.site, batch.ctx, batch.sent)?;
+    let mut answer = Vec::new();
+    for raw in &batch.events {
+        match event(state, raw, &head.batch()) {
+            Ok(event) => head.ingest.events.push(event),
+            Err((id, name, reason)) => {
+                answer.push(json!({ "id": id, "name": name, "reason": reason }));
+                head.ingest.rejected.push(RejectedEvent {
+                    event_id: id,
+                    name,
+                    site: Some(site.id.clone()),
+                    reason,
+                    body: raw.get().to_owned(),
+                    received_at: head.received,
+                });
+            }
+        }
+    }
+    if !answer.is_empty() {
+        tracing::info!(site = %site.id, rejected = answer.len(), "beacon events rejected");
+    }
+    store(state, head, answer).await
+}
+
+/// What a beacon's events are judged against, and what they come to.
+struct Head {
+    contexts: Vec<WireContext>,
+    defaults: Vec<PageDefaults>,
+    skew: i64,
+    received: i64,
+    site: Arc<str>,
+    ingest: Ingest,
+}
+
+impl Head {
+    fn batch(&self) -> Batch<'_> {
+        Batch {
+            contexts: &self.contexts,
+            defaults: &self.defaults,
+            skew: self.skew,
+            received: self.received,
+            site: &self.site,
+        }
+    }
+}
+
+/// The site must exist and allow the origin; then the clock skew and the contexts.
+fn accept(
+    state: &AppState,
+    origin: Option<&str>,
+    site: String,
+    mut contexts: Vec<WireContext>,
+    sent: Option<u64>,
+) -> Result<(Arc<Site>, Head), ApiError> {
+    let Some(site) = state.store.site(&site) else {
         return Err(ApiError::Forbidden(format!(
-            "site \"{}\" does not exist",
-            batch.site
+            "site \"{site}\" does not exist"
         )));
     };
     if !site.allows(origin) {
@@ -122,49 +190,28 @@ async fn ingest(
     }
     let received = now_ms();
     // occurred = ts + (receivedAt − sent): the tracker's clock may be off, its intervals are not.
-    let skew = batch
-        .sent
+    let skew = sent
         .and_then(|sent| i64::try_from(sent).ok())
         .map_or(0, |sent| received.saturating_sub(sent));
-    let site_id: Arc<str> = site.id.as_str().into();
-    let mut contexts = batch.ctx;
-    let shared: Vec<PageDefaults> = contexts
+    let defaults = contexts
         .iter_mut()
         .map(|ctx| PageDefaults::new(std::mem::take(&mut ctx.defaults)))
         .collect();
-    let batch_ctx = Batch {
-        contexts: &contexts,
-        defaults: &shared,
+    let head = Head {
+        contexts,
+        defaults,
         skew,
         received,
-        site: &site_id,
+        site: site.id.as_str().into(),
+        ingest: Ingest::default(),
     };
-    let mut ingest = Ingest {
-        events: Vec::with_capacity(batch.events.len()),
-        rejected: Vec::new(),
-    };
-    let mut answer = Vec::new();
-    for raw in &batch.events {
-        match event(state, raw, &batch_ctx) {
-            Ok(event) => ingest.events.push(event),
-            Err((id, name, reason)) => {
-                answer.push(json!({ "id": id, "name": name, "reason": reason }));
-                ingest.rejected.push(RejectedEvent {
-                    event_id: id,
-                    name,
-                    site: Some(site.id.clone()),
-                    reason,
-                    body: raw.get().to_owned(),
-                    received_at: received,
-                });
-            }
-        }
-    }
-    if !answer.is_empty() {
-        tracing::info!(site = %site.id, rejected = answer.len(), "beacon events rejected");
-    }
-    let outcome = state.store.ingest(ingest).await?;
-    Ok(json!({ "stored": outcome.stored, "duplicates": outcome.duplicates, "rejected": answer }))
+    Ok((site, head))
+}
+
+/// Stores what a beacon came to; the answer lists the refused events.
+async fn store(state: &AppState, head: Head, rejected: Vec<Value>) -> Result<Value, ApiError> {
+    let outcome = state.store.ingest(head.ingest).await?;
+    Ok(json!({ "stored": outcome.stored, "duplicates": outcome.duplicates, "rejected": rejected }))
 }
 
 type Rejection = (Option<String>, Option<String>, String);
@@ -199,13 +246,17 @@ struct Batch<'a> {
 
 /// Decodes and validates one beacon event.
 fn event(state: &AppState, raw: &RawValue, batch: &Batch<'_>) -> Result<NewEvent, Rejection> {
-    let mut ev: WireEvent = match serde_json::from_str(raw.get()) {
-        Ok(ev) => ev,
+    match serde_json::from_str(raw.get()) {
+        Ok(ev) => judge(state, ev, batch),
         Err(err) => {
             let (id, name) = loose_id_and_name(raw);
-            return Err((id, name, format!("malformed event: {err}")));
+            Err((id, name, format!("malformed event: {err}")))
         }
-    };
+    }
+}
+
+/// Validates one decoded beacon event.
+fn judge(state: &AppState, mut ev: WireEvent, batch: &Batch<'_>) -> Result<NewEvent, Rejection> {
     // The tracker writes what a page's events share once per batch (`ctx`); each event
     // names its context by index. An event's own fields win; an event without default
     // properties of its own takes its context's, checked and encoded once (`PageDefaults`).
