@@ -482,7 +482,9 @@ mod tests {
         let kept = check_event(&signup(), props(&[("note", "a"), ("note", "b")]));
         assert_eq!(kept, Ok(props(&[("note", "a")])));
         // Among many properties too (names are then hashed rather than listed).
-        let mut many: Props = (0..20).map(|i| (format!("p{i}"), "x".to_string())).collect();
+        let mut many: Props = (0..20)
+            .map(|i| (format!("p{i}"), "x".to_string()))
+            .collect();
         many.push(("p3".into(), "again".into()));
         let builtin = EventKind::Builtin("$pageview".into());
         let kept = check_event(&builtin, many.clone()).unwrap();

@@ -276,7 +276,9 @@ fn judge(state: &AppState, mut ev: WireEvent, batch: &Batch<'_>) -> Result<NewEv
         resolve_event(&ev.name, |n| state.store.definition(n)).map_err(|v| reject(v.message))?;
     let props = check_event(&kind, props).map_err(|v| reject(reasons(&v)))?;
     let defaults: Arc<str> = match page {
-        Some(PageDefaults { json: Some(json), .. }) => json.clone(),
+        Some(PageDefaults {
+            json: Some(json), ..
+        }) => json.clone(),
         Some(PageDefaults { props, json: None }) => {
             check_defaults(kind.name(), props).map_err(|v| reject(reasons(&v)))?;
             props_json(props).into()

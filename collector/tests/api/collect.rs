@@ -108,7 +108,10 @@ async fn an_event_deleted_with_its_definition_may_be_sent_again() {
     assert_eq!(created.status, StatusCode::CREATED);
     let again = app.beacon(body).await;
     assert_eq!(
-        (again.body["stored"].clone(), again.body["duplicates"].clone()),
+        (
+            again.body["stored"].clone(),
+            again.body["duplicates"].clone()
+        ),
         (json!(1), json!(0)),
         "{}",
         again.text

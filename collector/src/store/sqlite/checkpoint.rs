@@ -44,7 +44,9 @@ impl Checkpointer {
         let thread = std::thread::Builder::new()
             .name("wasmtrack-checkpoint".into())
             .spawn(move || run(&conn, &woken))
-            .map_err(|e| StoreError::Internal(format!("cannot start the checkpoint thread: {e}")))?;
+            .map_err(|e| {
+                StoreError::Internal(format!("cannot start the checkpoint thread: {e}"))
+            })?;
         Ok(Checkpointer {
             wake: Some(wake),
             thread: Some(thread),

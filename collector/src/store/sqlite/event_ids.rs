@@ -283,7 +283,8 @@ impl EventIds {
         let end = m.len().min(m.next + MIN_MERGE_CHUNK.max(group * 2));
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
-            let mut insert = tx.prepare_cached("INSERT OR IGNORE INTO event_ids (id) VALUES (?1)")?;
+            let mut insert =
+                tx.prepare_cached("INSERT OR IGNORE INTO event_ids (id) VALUES (?1)")?;
             for i in m.next..end {
                 let key = m.key(i);
                 self.filter.insert(&key);
@@ -372,7 +373,11 @@ mod tests {
             "0b8e6c7e-1f0a-4c4e-9a52-3c1b7c0e9d1",
         ] {
             let same: bool = conn
-                .query_row(&format!("SELECT ({KEY_OF_ID_SQL}) IS ?2 FROM (SELECT ?1 AS id)"), (id, Key::of(id)), |r| r.get(0))
+                .query_row(
+                    &format!("SELECT ({KEY_OF_ID_SQL}) IS ?2 FROM (SELECT ?1 AS id)"),
+                    (id, Key::of(id)),
+                    |r| r.get(0),
+                )
                 .unwrap();
             assert!(same, "{id}");
         }

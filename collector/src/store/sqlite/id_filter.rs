@@ -122,7 +122,9 @@ impl IdFilter {
 
     /// False when the id is certainly not in the table.
     pub(super) fn may_contain(&self, key: &Key<'_>) -> bool {
-        self.ready.as_ref().is_none_or(|bloom| bloom.may_contain(key))
+        self.ready
+            .as_ref()
+            .is_none_or(|bloom| bloom.may_contain(key))
     }
 
     /// Records an id (about to be) merged into the table.
@@ -165,8 +167,9 @@ impl IdFilter {
                 stmt.query([limit])?
             }
             Some(after) => {
-                stmt = conn
-                    .prepare_cached("SELECT id FROM event_ids WHERE id > ?1 ORDER BY id LIMIT ?2")?;
+                stmt = conn.prepare_cached(
+                    "SELECT id FROM event_ids WHERE id > ?1 ORDER BY id LIMIT ?2",
+                )?;
                 stmt.query((after, limit))?
             }
         };
@@ -219,7 +222,9 @@ mod tests {
         bloom.insert(&Key::Text("order-17"));
         assert!((0..10_000).all(|i| bloom.may_contain(&uuid(i))));
         assert!(bloom.may_contain(&Key::Text("order-17")));
-        let false_maybes = (10_000..20_000).filter(|i| bloom.may_contain(&uuid(*i))).count();
+        let false_maybes = (10_000..20_000)
+            .filter(|i| bloom.may_contain(&uuid(*i)))
+            .count();
         assert!(false_maybes < 300, "{false_maybes} of 10,000");
     }
 
@@ -229,10 +234,18 @@ mod tests {
         conn.execute_batch("CREATE TABLE event_ids (id ANY PRIMARY KEY) STRICT, WITHOUT ROWID;")
             .unwrap();
         for i in 0..100 {
-            conn.execute("INSERT INTO event_ids (id) VALUES (?1)", [uuid(i)]).unwrap();
+            conn.execute("INSERT INTO event_ids (id) VALUES (?1)", [uuid(i)])
+                .unwrap();
         }
-        conn.execute("INSERT INTO event_ids (id) VALUES ('order-17')", []).unwrap();
-        let mut filter = IdFilter::new(101, FilterSizes { min_ids: 64, chunk: 30 });
+        conn.execute("INSERT INTO event_ids (id) VALUES ('order-17')", [])
+            .unwrap();
+        let mut filter = IdFilter::new(
+            101,
+            FilterSizes {
+                min_ids: 64,
+                chunk: 30,
+            },
+        );
         assert!(filter.may_contain(&uuid(5000)), "not built yet: maybe");
         filter.build_step(&conn).unwrap();
         filter.insert(&uuid(1000)); // merged during the build, before the scan reaches it
@@ -243,7 +256,9 @@ mod tests {
             assert!(filter.may_contain(&uuid(i)), "{i}");
         }
         assert!(filter.may_contain(&Key::Text("order-17")));
-        let false_maybes = (5000..6000).filter(|i| filter.may_contain(&uuid(*i))).count();
+        let false_maybes = (5000..6000)
+            .filter(|i| filter.may_contain(&uuid(*i)))
+            .count();
         assert!(false_maybes < 100, "{false_maybes} of 1,000");
 
         // Past its capacity a larger filter is built, and the full one answers meanwhile.

@@ -54,7 +54,10 @@ fn id_list(from: u32, n: u32) -> Vec<String> {
 fn small() -> Tuning {
     Tuning {
         merge_at: 50,
-        filter: FilterSizes { min_ids: 64, chunk: 64 },
+        filter: FilterSizes {
+            min_ids: 64,
+            chunk: 64,
+        },
     }
 }
 
@@ -66,7 +69,9 @@ fn outcome(stored: usize, duplicates: usize) -> IngestOutcome {
 fn stored_with_id(path: &Path, id: &str) -> i64 {
     Connection::open(path)
         .unwrap()
-        .query_row("SELECT COUNT(*) FROM events WHERE id = ?1", [id], |r| r.get(0))
+        .query_row("SELECT COUNT(*) FROM events WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
         .unwrap()
 }
 
@@ -80,7 +85,12 @@ fn writer_on(path: &Path) -> (Connection, EventIds) {
 
 type Answer = oneshot::Receiver<Result<IngestOutcome, StoreError>>;
 
-fn job(ingest: Ingest) -> ((Ingest, oneshot::Sender<Result<IngestOutcome, StoreError>>), Answer) {
+fn job(
+    ingest: Ingest,
+) -> (
+    (Ingest, oneshot::Sender<Result<IngestOutcome, StoreError>>),
+    Answer,
+) {
     let (tx, rx) = oneshot::channel();
     ((ingest, tx), rx)
 }
@@ -102,7 +112,11 @@ async fn every_request_is_answered_after_its_events_are_committed() {
             let done = store.ingest(request(&batch, "signup")).await.unwrap();
             // A connection of its own sees only what is committed.
             for id in &batch {
-                assert_eq!(stored_with_id(&path, id), 1, "{id} is committed when answered");
+                assert_eq!(
+                    stored_with_id(&path, id),
+                    1,
+                    "{id} is committed when answered"
+                );
             }
             done
         }));
@@ -127,13 +141,19 @@ fn a_failing_request_stores_nothing_and_fails_no_other_of_its_group() {
     let mixed = id_list(10, 3);
     let (a, a_answer) = job(request(&good, "signup"));
     let mut failing = request(&mixed, "signup");
-    failing.events.push(event("00000000-0000-4000-8000-000000000099", "bad"));
+    failing
+        .events
+        .push(event("00000000-0000-4000-8000-000000000099", "bad"));
     let (b, b_answer) = job(failing);
     writer::write_group(&mut conn, &mut ids, vec![a, b]);
 
     assert_eq!(answer(a_answer).unwrap(), outcome(3, 0));
     assert!(matches!(answer(b_answer), Err(StoreError::Internal(_))));
-    assert_eq!(stored_with_id(&path, &mixed[0]), 0, "nothing of the failed request");
+    assert_eq!(
+        stored_with_id(&path, &mixed[0]),
+        0,
+        "nothing of the failed request"
+    );
     // Its ids were not remembered: sent again without the bad event, they are stored.
     let (again, again_answer) = job(request(&mixed, "signup"));
     writer::write_group(&mut conn, &mut ids, vec![again]);
@@ -187,10 +207,16 @@ async fn ids_stay_unique_through_merges_and_restarts() {
     let store = SqliteStore::open_tuned(&path, small()).unwrap();
     let all = id_list(0, 400);
     for chunk in all.chunks(40) {
-        assert_eq!(store.ingest(request(chunk, "signup")).await.unwrap(), outcome(40, 0));
+        assert_eq!(
+            store.ingest(request(chunk, "signup")).await.unwrap(),
+            outcome(40, 0)
+        );
     }
     for chunk in all.chunks(100) {
-        assert_eq!(store.ingest(request(chunk, "signup")).await.unwrap(), outcome(0, 100));
+        assert_eq!(
+            store.ingest(request(chunk, "signup")).await.unwrap(),
+            outcome(0, 100)
+        );
     }
     store.close().await;
     drop(store);
@@ -203,13 +229,19 @@ async fn ids_stay_unique_through_merges_and_restarts() {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
-    assert!(merged >= 200 && through >= 200, "ids were merged: {merged}, through {through}");
+    assert!(
+        merged >= 200 && through >= 200,
+        "ids were merged: {merged}, through {through}"
+    );
 
     // After a restart, the ids in the table and those reloaded from `events` both count.
     let store = SqliteStore::open_tuned(&path, small()).unwrap();
     let mut again = all.clone();
     again.extend(id_list(1000, 10));
-    assert_eq!(store.ingest(request(&again, "signup")).await.unwrap(), outcome(10, 400));
+    assert_eq!(
+        store.ingest(request(&again, "signup")).await.unwrap(),
+        outcome(10, 400)
+    );
     store.close().await;
 }
 
@@ -233,18 +265,31 @@ async fn a_version_2_file_keeps_its_events_and_their_ids_stay_unique() {
     let store = SqliteStore::open(&path).unwrap();
     let mut sent = old.clone();
     sent.extend(id_list(100, 5));
-    assert_eq!(store.ingest(request(&sent, "signup")).await.unwrap(), outcome(5, 30));
+    assert_eq!(
+        store.ingest(request(&sent, "signup")).await.unwrap(),
+        outcome(5, 30)
+    );
     store.close().await;
     drop(store);
     let conn = Connection::open(&path).unwrap();
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(version, 3);
-    let count: i64 = conn.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0)).unwrap();
+    let count: i64 = conn
+        .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(count, 35);
-    let first: String = conn.query_row("SELECT id FROM events WHERE seq = 1", [], |r| r.get(0)).unwrap();
+    let first: String = conn
+        .query_row("SELECT id FROM events WHERE seq = 1", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(first, old[0], "events keep their seq and id");
     let unique_indexes: i64 = conn
-        .query_row("SELECT COUNT(*) FROM pragma_index_list('events') WHERE \"unique\"", [], |r| r.get(0))
+        .query_row(
+            "SELECT COUNT(*) FROM pragma_index_list('events') WHERE \"unique\"",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(unique_indexes, 0, "no unique index left on events");
 }

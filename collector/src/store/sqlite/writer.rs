@@ -23,18 +23,26 @@ use crate::store::{Ingest, IngestOutcome, NewEvent, StoreError, Subject};
 /// Most completions committed in one transaction; bounds how long one commit holds the lock.
 const MAX_GROUP_EVENTS: usize = 20_000;
 
+/// Work on the writer's connection; work that deletes events also updates their ids.
+pub(super) type AdminWork = Box<dyn FnOnce(&mut Connection, &mut EventIds) + Send>;
+
 /// A unit of work for the writer thread.
 pub(super) enum Job {
     /// Store completions and rejections; the reply tells how many were new.
     Ingest(Ingest, oneshot::Sender<Result<IngestOutcome, StoreError>>),
     /// Anything else (definitions, sites): runs alone, owns its transaction and its reply.
-    Admin(Box<dyn FnOnce(&mut Connection, &mut EventIds) + Send>),
+    Admin(AdminWork),
     /// Stop after every job queued before this one; the reply says it is done.
     Shutdown(oneshot::Sender<()>),
 }
 
 /// Runs jobs until the channel closes or a shutdown job arrives.
-pub(super) fn run(mut conn: Connection, mut ids: EventIds, checkpoints: Checkpointer, rx: Receiver<Job>) {
+pub(super) fn run(
+    mut conn: Connection,
+    mut ids: EventIds,
+    checkpoints: Checkpointer,
+    rx: Receiver<Job>,
+) {
     let mut pending: Option<Job> = None;
     let mut last_group = 0;
     loop {
@@ -140,7 +148,11 @@ enum Together {
     CommitFailed(String),
 }
 
-fn write_together(conn: &mut Connection, ids: &mut EventIds, group: &[(Ingest, Reply)]) -> Together {
+fn write_together(
+    conn: &mut Connection,
+    ids: &mut EventIds,
+    group: &[(Ingest, Reply)],
+) -> Together {
     // Per request, the events inserted (not duplicates): their ids were added to `ids`.
     let mut inserted: Vec<Vec<usize>> = Vec::with_capacity(group.len());
     let mut commit_failed = None;
