@@ -230,11 +230,6 @@ impl EventIds {
         self.recent.remove(&Key::of(id));
     }
 
-    /// Ids in memory.
-    pub fn in_memory(&self) -> usize {
-        self.recent.len() + self.merging.as_ref().map_or(0, Merge::len)
-    }
-
     /// Whether there is work to do between jobs: merging ids into `event_ids`, or building
     /// its filter.
     pub fn background_due(&self) -> bool {

@@ -2,7 +2,7 @@
 //! tasks contend for the lock, every write is a [`Job`] on a bounded channel to this thread.
 //!
 //! Ingest jobs waiting in the queue are committed together in one transaction (group commit),
-//! each inside its own savepoint so one failing request cannot undo another, and every request
+//! in which one failing request cannot undo another (see [`write_group`]), and every request
 //! of the group is answered only after the commit. SQLite's cost is largely per commit, so
 //! under load, when requests queue up while a commit runs, the groups grow and more is stored
 //! per second; a lone request is committed at once (waiting for company measured slower: the
@@ -45,14 +45,16 @@ pub(super) fn run(
 ) {
     let mut pending: Option<Job> = None;
     let mut last_group = 0;
+    // After a failed background step, the next is tried after the next job, not at once.
+    let mut background_ok = true;
     loop {
         let job = match pending.take() {
             Some(job) => job,
             // Merging ids and building their filter run between jobs, never ahead of one.
-            None if ids.background_due() => match rx.try_recv() {
+            None if background_ok && ids.background_due() => match rx.try_recv() {
                 Ok(job) => job,
                 Err(TryRecvError::Empty) => {
-                    background_step(&mut conn, &mut ids, last_group);
+                    background_ok = background_step(&mut conn, &mut ids, last_group);
                     checkpoints.committed();
                     continue;
                 }
@@ -63,6 +65,7 @@ pub(super) fn run(
                 Err(_) => return,
             },
         };
+        background_ok = true;
         match job {
             Job::Admin(work) => work(&mut conn, &mut ids),
             Job::Shutdown(done) => {
@@ -93,7 +96,7 @@ pub(super) fn run(
                 write_group(&mut conn, &mut ids, group);
                 last_group = events;
                 if ids.background_due() {
-                    background_step(&mut conn, &mut ids, last_group);
+                    background_ok = background_step(&mut conn, &mut ids, last_group);
                 }
                 checkpoints.committed();
             }
@@ -101,10 +104,15 @@ pub(super) fn run(
     }
 }
 
-fn background_step(conn: &mut Connection, ids: &mut EventIds, group: usize) {
-    if let Err(err) = ids.background_step(conn, group) {
-        // The ids stay in memory and the step is tried again after the next job.
-        tracing::error!(error = %err, "merging event ids or building their filter failed");
+/// One step of merging ids or building their filter; false when it failed (the ids stay in
+/// memory, and the step is tried again after the next job).
+fn background_step(conn: &mut Connection, ids: &mut EventIds, group: usize) -> bool {
+    match ids.background_step(conn, group) {
+        Ok(()) => true,
+        Err(err) => {
+            tracing::error!(error = %err, "merging event ids or building their filter failed");
+            false
+        }
     }
 }
 
