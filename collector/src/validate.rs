@@ -141,28 +141,62 @@ pub fn check_event(event: &EventKind, props: Props) -> Result<Props, Vec<Violati
             .limit(MAX_PROPERTIES),
         );
     }
-    let mut seen = HashSet::with_capacity(props.len());
-    let mut kept = Vec::with_capacity(props.len());
-    for (property, value) in props {
-        if let Err(v) = check_pair(name, &property, &value) {
+    // Which properties to store: in the usual case every one, and `props` is returned as is.
+    let mut keep = vec![true; props.len()];
+    let mut seen = Seen::with_capacity(props.len());
+    for ((property, value), keep) in props.iter().zip(&mut keep) {
+        if let Err(v) = check_pair(name, property, value) {
             violations.push(v);
             continue;
         }
-        if !seen.insert(property.clone()) {
+        if !seen.insert(property) {
+            *keep = false;
             continue;
         }
         if let EventKind::Defined(def) = event {
-            if let Err(v) = check_type(def, &property, &value) {
+            if let Err(v) = check_type(def, property, value) {
                 violations.push(v);
-                continue;
             }
         }
-        kept.push((property, value));
     }
-    if violations.is_empty() {
-        Ok(kept)
-    } else {
-        Err(violations)
+    if !violations.is_empty() {
+        return Err(violations);
+    }
+    if keep.iter().all(|k| *k) {
+        return Ok(props);
+    }
+    Ok(props
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(pair, keep)| keep.then_some(pair))
+        .collect())
+}
+
+/// Property names met so far: a few are found faster in a list than hashed.
+enum Seen<'a> {
+    Few(Vec<&'a str>),
+    Many(HashSet<&'a str>),
+}
+
+impl<'a> Seen<'a> {
+    fn with_capacity(n: usize) -> Self {
+        if n <= 16 {
+            Seen::Few(Vec::with_capacity(n))
+        } else {
+            Seen::Many(HashSet::with_capacity(n))
+        }
+    }
+
+    /// False when `name` was met before.
+    fn insert(&mut self, name: &'a str) -> bool {
+        match self {
+            Seen::Few(names) if names.contains(&name) => false,
+            Seen::Few(names) => {
+                names.push(name);
+                true
+            }
+            Seen::Many(names) => names.insert(name),
+        }
     }
 }
 
@@ -447,6 +481,14 @@ mod tests {
     fn a_repeated_name_keeps_the_first() {
         let kept = check_event(&signup(), props(&[("note", "a"), ("note", "b")]));
         assert_eq!(kept, Ok(props(&[("note", "a")])));
+        // Among many properties too (names are then hashed rather than listed).
+        let mut many: Props = (0..20)
+            .map(|i| (format!("p{i}"), "x".to_string()))
+            .collect();
+        many.push(("p3".into(), "again".into()));
+        let builtin = EventKind::Builtin("$pageview".into());
+        let kept = check_event(&builtin, many.clone()).unwrap();
+        assert_eq!(kept, many[..20].to_vec());
     }
 
     #[test]

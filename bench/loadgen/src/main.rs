@@ -4,8 +4,8 @@
 //! * `definition` — prints the benchmark event's definition (HubSpot's create body).
 //! * `load ADDR SITE CONNECTIONS BATCH SECONDS [EVENTS_PER_S]` — beacons to `POST /v1/collect`
 //!   on one thread (the other core is the collector's); prints the figures as JSON.
-//! * `sqlite SCHEMA_DB NEW_DB ROWS_PER_TX SECONDS` — the raw-SQLite insert reference; prints
-//!   JSON.
+//! * `sqlite SCHEMA_DB NEW_DB ROWS_PER_TX SECONDS [plain]` — the raw-SQLite insert reference
+//!   (`plain`: without keeping ids unique); prints JSON.
 #![forbid(unsafe_code)]
 
 mod beacon;
@@ -33,8 +33,8 @@ fn main() {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
             runtime.block_on(load::run(load))
         })(),
-        "sqlite" => (|| sqlite_ref::run(arg(1).as_ref(), arg(2).as_ref(), num(3)? as usize, num(4)?))(),
-        _ => Err("usage: wasmtrack-loadgen definition | load ADDR SITE CONNECTIONS BATCH SECONDS [EVENTS_PER_S] | sqlite SCHEMA_DB NEW_DB ROWS_PER_TX SECONDS".into()),
+        "sqlite" => (|| sqlite_ref::run(arg(1).as_ref(), arg(2).as_ref(), num(3)? as usize, num(4)?, arg(5) == "plain"))(),
+        _ => Err("usage: wasmtrack-loadgen definition | load ADDR SITE CONNECTIONS BATCH SECONDS [EVENTS_PER_S] | sqlite SCHEMA_DB NEW_DB ROWS_PER_TX SECONDS [plain]".into()),
     };
     match outcome {
         Ok(figures) => println!("{figures}"),

@@ -73,12 +73,13 @@ pub struct NewEvent {
     pub vid: Option<String>,
     /// Session id.
     pub sid: Option<String>,
-    /// Site id, for beacons.
-    pub site: Option<String>,
+    /// Site id, for beacons (shared by the events of a beacon).
+    pub site: Option<Arc<str>>,
     /// Custom properties as a JSON object.
     pub props: String,
-    /// Default (page) properties as a JSON object, for beacons.
-    pub defaults: Option<String>,
+    /// Default (page) properties as a JSON object, for beacons (shared by the events of a
+    /// page: the tracker sends them once per batch).
+    pub defaults: Option<Arc<str>>,
 }
 
 /// A beacon event that was refused, kept with its reason.

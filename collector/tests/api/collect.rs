@@ -96,6 +96,30 @@ async fn a_retried_beacon_is_stored_once() {
 }
 
 #[tokio::test]
+async fn an_event_deleted_with_its_definition_may_be_sent_again() {
+    let app = test_app().with_fixtures().await;
+    let body = batch(vec![wire_event(1, "signup", now_ms(), "v1", json!({}))]);
+    assert_eq!(app.beacon(body.clone()).await.body["stored"], 1);
+    let deleted = app.delete("/events/v3/event-definitions/signup").await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let created = app
+        .post("/events/v3/event-definitions", signup_definition())
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let again = app.beacon(body).await;
+    assert_eq!(
+        (
+            again.body["stored"].clone(),
+            again.body["duplicates"].clone()
+        ),
+        (json!(1), json!(0)),
+        "{}",
+        again.text
+    );
+    assert_eq!(app.all_events().await.len(), 1);
+}
+
+#[tokio::test]
 async fn the_origin_must_be_allowed_for_the_site() {
     let app = test_app().with_fixtures().await;
     let body = batch(vec![wire_event(1, "$pageview", now_ms(), "v1", json!({}))]).to_string();
@@ -306,6 +330,39 @@ async fn events_take_visitor_identity_and_page_from_the_batch_contexts() {
         "the context's visitor links the earlier page view"
     );
     assert_eq!(results[1]["defaultProperties"]["path"], "/pricing");
+}
+
+#[tokio::test]
+async fn a_contexts_page_over_the_limits_refuses_each_event_that_takes_it() {
+    let app = test_app().with_fixtures().await;
+    let now = now_ms();
+    let body = json!({
+        "site": "shop",
+        "sent": now,
+        "ctx": [{"vid": "v1", "sid": "s1", "d": {"path": "/", "title": "t".repeat(257)}}],
+        "events": [
+            {"id": uuid(1), "name": "$pageview", "ts": now, "p": {}, "c": 0},
+            {"id": uuid(2), "name": "signup", "ts": now, "p": {}, "c": 0},
+            {"id": uuid(3), "name": "signup", "ts": now, "p": {}, "c": 0, "d": {"path": "/own"}}
+        ]
+    });
+    let answer = app.beacon(body).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.body["stored"], 1, "the event with a page of its own");
+    let rejected = answer.body["rejected"].as_array().unwrap();
+    let reasons: Vec<&str> = rejected
+        .iter()
+        .filter_map(|r| r["reason"].as_str())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "event \"$pageview\": value of property \"title\" is 257 characters, over the limit of 256",
+            "event \"signup\": value of property \"title\" is 257 characters, over the limit of 256",
+        ]
+    );
+    let stored = app.all_events().await;
+    assert_eq!(stored[0]["defaultProperties"], json!({"path": "/own"}));
 }
 
 #[tokio::test]

@@ -1102,18 +1102,12 @@ async fn a_version_1_database_gains_the_visualizer_tables_and_keeps_its_data() {
     use wasmtrack_collector::store::SqliteStore;
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join(wasmtrack_collector::DB_FILE);
-    let store = SqliteStore::open(&path).expect("open");
-    store
-        .put_site("shop".into(), vec![ORIGIN.into()], true)
-        .await
-        .expect("site");
-    store.close().await;
-    drop(store);
     // What a collector before the visualizer left: schema version 1.
+    SqliteStore::create_at_version(&path, 1).expect("version 1");
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch(
-        "DROP TABLE rules; DROP TABLE rule_versions; DROP TABLE counters;
-         DROP TABLE visualizer_tokens; PRAGMA user_version = 1;",
+    conn.execute(
+        "INSERT INTO sites (id, origins, public_key, created_at, updated_at) VALUES ('shop', ?1, 'pk_1', 0, 0)",
+        [serde_json::json!([ORIGIN]).to_string()],
     )
     .unwrap();
     drop(conn);
@@ -1132,5 +1126,5 @@ async fn a_version_1_database_gains_the_visualizer_tables_and_keeps_its_data() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3, "and on to the latest version");
 }

@@ -6,11 +6,17 @@
 //! (see [`reads`]). Definitions and sites, read on every beacon, and each site's rules, read
 //! on every page view, are loaded at open and kept in memory; the writer updates that copy
 //! after each commit that changes them, so memory never shows what the file does not hold.
-//! The visualizer's tables are in [`rules`].
+//! The visualizer's tables are in [`rules`]; how event ids stay unique is in [`event_ids`];
+//! checkpoints run on a thread of their own ([`checkpoint`]).
 
+pub mod checkpoint;
+pub mod event_ids;
+mod id_filter;
 mod reads;
 mod rules;
 mod schema;
+#[cfg(test)]
+mod tests;
 mod writer;
 
 use std::collections::BTreeMap;
@@ -29,6 +35,7 @@ use crate::store::{
     StoreError, StoredRejection, VisualizerToken,
 };
 use crate::timestamp::now_ms;
+use event_ids::EventIds;
 use reads::ReadPool;
 use writer::Job;
 
@@ -52,15 +59,22 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file at `path`, migrates it, loads
     /// definitions and sites, and starts the writer thread. Must run inside a Tokio runtime.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_tuned(path, event_ids::Tuning::default())
+    }
+
+    /// [`open`](Self::open) with other sizes for event ids (see [`event_ids::Tuning`]).
+    fn open_tuned(path: &Path, tuning: event_ids::Tuning) -> Result<Self, StoreError> {
         let mut conn = schema::open_writer(path)?;
         schema::migrate(&mut conn)?;
         let definitions = Arc::new(RwLock::new(load_definitions(&conn)?));
         let sites = Arc::new(RwLock::new(load_sites(&conn)?));
         let rules = Arc::new(RwLock::new(rules::load(&conn)?));
+        let ids = EventIds::load_tuned(&conn, tuning)?;
+        let checkpoints = checkpoint::Checkpointer::start(path)?;
         let (jobs, rx) = mpsc::sync_channel(WRITE_QUEUE_JOBS);
         std::thread::Builder::new()
             .name("wasmtrack-writer".into())
-            .spawn(move || writer::run(conn, rx))
+            .spawn(move || writer::run(conn, ids, checkpoints, rx))
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(SqliteStore {
             jobs,
@@ -71,14 +85,30 @@ impl SqliteStore {
         })
     }
 
+    /// Creates a new database file at `path` at an older schema `version` (1 or later), as a
+    /// collector of that version left it, for tests of the migrations.
+    #[doc(hidden)]
+    pub fn create_at_version(path: &Path, version: usize) -> Result<(), StoreError> {
+        let mut conn = schema::open_writer(path)?;
+        schema::migrate_to(&mut conn, version)
+    }
+
     /// Runs `work` on the writer thread and waits for its answer.
     async fn admin<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
+        self.admin_with_ids(move |conn, _| work(conn)).await
+    }
+
+    /// [`admin`](Self::admin) for work that deletes events, and so must update their ids.
+    async fn admin_with_ids<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection, &mut EventIds) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
         let (tx, rx) = oneshot::channel();
-        let job = Job::Admin(Box::new(move |conn| {
-            let _ = tx.send(work(conn));
+        let job = Job::Admin(Box::new(move |conn, ids| {
+            let _ = tx.send(work(conn, ids));
         }));
         self.enqueue(job).await?;
         rx.await.map_err(|_| StoreError::Closed)?
@@ -453,15 +483,17 @@ impl EventStore for SqliteStore {
 
     async fn delete_definition(&self, name: String) -> Result<(), StoreError> {
         let cache = self.definitions.clone();
-        self.admin(move |conn| {
+        self.admin_with_ids(move |conn, ids| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             if tx.execute("DELETE FROM definitions WHERE name = ?1", [&name])? == 0 {
                 return Err(StoreError::NotFound(format!(
                     "event definition \"{name}\" does not exist"
                 )));
             }
+            let forgotten = ids.delete_named(&tx, &name)?;
             tx.execute("DELETE FROM events WHERE name = ?1", [&name])?;
             tx.commit()?;
+            ids.forget(&forgotten);
             cache
                 .write()
                 .unwrap_or_else(|e| e.into_inner())

@@ -2,54 +2,75 @@
 //! tasks contend for the lock, every write is a [`Job`] on a bounded channel to this thread.
 //!
 //! Ingest jobs waiting in the queue are committed together in one transaction (group commit),
-//! each inside its own savepoint so one failing request cannot undo another; this is what
-//! makes throughput independent of request size: SQLite's cost is per commit (every random
-//! page of the id index is rewritten each time), so bigger transactions store more per second.
-//! Under load, the writer lingers a few milliseconds for more jobs before committing a small
-//! group; a lone request is committed at once. The channel is bounded: when it is full the
-//! request is answered 503 at once instead of growing memory.
+//! in which one failing request cannot undo another (see [`write_group`]), and every request
+//! of the group is answered only after the commit. SQLite's cost is largely per commit, so
+//! under load, when requests queue up while a commit runs, the groups grow and more is stored
+//! per second; a lone request is committed at once (waiting for company measured slower: the
+//! load generator's connections each wait for their answer). Between groups the writer merges
+//! event ids into their table (see [`super::event_ids`]). The channel is bounded: when it is
+//! full the request is answered 503 at once instead of growing memory.
 
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::time::{Duration, Instant};
+use std::sync::mpsc::{Receiver, TryRecvError};
 
-use rusqlite::{named_params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use tokio::sync::oneshot;
 
+use super::checkpoint::Checkpointer;
+use super::event_ids::EventIds;
 use crate::model::PrimaryObject;
 use crate::store::{Ingest, IngestOutcome, NewEvent, StoreError, Subject};
 
 /// Most completions committed in one transaction; bounds how long one commit holds the lock.
 const MAX_GROUP_EVENTS: usize = 20_000;
-/// Under load, a group smaller than this waits up to [`LINGER`] for more jobs.
-const MIN_GROUP_EVENTS: usize = 10_000;
-/// Longest wait for more jobs before committing a group.
-const LINGER: Duration = Duration::from_millis(4);
+
+/// Work on the writer's connection; work that deletes events also updates their ids.
+pub(super) type AdminWork = Box<dyn FnOnce(&mut Connection, &mut EventIds) + Send>;
 
 /// A unit of work for the writer thread.
 pub(super) enum Job {
     /// Store completions and rejections; the reply tells how many were new.
     Ingest(Ingest, oneshot::Sender<Result<IngestOutcome, StoreError>>),
     /// Anything else (definitions, sites): runs alone, owns its transaction and its reply.
-    Admin(Box<dyn FnOnce(&mut Connection) + Send>),
+    Admin(AdminWork),
     /// Stop after every job queued before this one; the reply says it is done.
     Shutdown(oneshot::Sender<()>),
 }
 
 /// Runs jobs until the channel closes or a shutdown job arrives.
-pub(super) fn run(mut conn: Connection, rx: Receiver<Job>) {
+pub(super) fn run(
+    mut conn: Connection,
+    mut ids: EventIds,
+    checkpoints: Checkpointer,
+    rx: Receiver<Job>,
+) {
     let mut pending: Option<Job> = None;
+    let mut last_group = 0;
+    // After a failed background step, the next is tried after the next job, not at once.
+    let mut background_ok = true;
     loop {
         let job = match pending.take() {
             Some(job) => job,
+            // Merging ids and building their filter run between jobs, never ahead of one.
+            None if background_ok && ids.background_due() => match rx.try_recv() {
+                Ok(job) => job,
+                Err(TryRecvError::Empty) => {
+                    background_ok = background_step(&mut conn, &mut ids, last_group);
+                    checkpoints.committed();
+                    continue;
+                }
+                Err(TryRecvError::Disconnected) => return,
+            },
             None => match rx.recv() {
                 Ok(job) => job,
                 Err(_) => return,
             },
         };
+        background_ok = true;
         match job {
-            Job::Admin(work) => work(&mut conn),
+            Job::Admin(work) => work(&mut conn, &mut ids),
             Job::Shutdown(done) => {
                 drop(rx);
+                drop(checkpoints);
                 drop(conn);
                 let _ = done.send(());
                 return;
@@ -57,18 +78,11 @@ pub(super) fn run(mut conn: Connection, rx: Receiver<Job>) {
             Job::Ingest(ingest, reply) => {
                 let mut events = ingest.events.len();
                 let mut group = vec![(ingest, reply)];
-                // Jobs already waiting mean load: then it pays to wait a little for more.
-                let mut loaded = false;
-                let deadline = Instant::now() + LINGER;
+                // What queued up while the last commit ran goes into this one: under load,
+                // groups grow by themselves, and a lone request is never kept waiting.
                 while events < MAX_GROUP_EVENTS {
-                    let next = if loaded && events < MIN_GROUP_EVENTS {
-                        rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                    } else {
-                        rx.try_recv().map_err(|_| RecvTimeoutError::Timeout)
-                    };
-                    match next {
+                    match rx.try_recv() {
                         Ok(Job::Ingest(ingest, reply)) => {
-                            loaded = true;
                             events += ingest.events.len();
                             group.push((ingest, reply));
                         }
@@ -79,34 +93,45 @@ pub(super) fn run(mut conn: Connection, rx: Receiver<Job>) {
                         Err(_) => break,
                     }
                 }
-                write_group(&mut conn, group);
+                write_group(&mut conn, &mut ids, group);
+                last_group = events;
+                if ids.background_due() {
+                    background_ok = background_step(&mut conn, &mut ids, last_group);
+                }
+                checkpoints.committed();
             }
+        }
+    }
+}
+
+/// One step of merging ids or building their filter; false when it failed (the ids stay in
+/// memory, and the step is tried again after the next job).
+fn background_step(conn: &mut Connection, ids: &mut EventIds, group: usize) -> bool {
+    match ids.background_step(conn, group) {
+        Ok(()) => true,
+        Err(err) => {
+            tracing::error!(error = %err, "merging event ids or building their filter failed");
+            false
         }
     }
 }
 
 type Reply = oneshot::Sender<Result<IngestOutcome, StoreError>>;
 
-fn write_group(conn: &mut Connection, group: Vec<(Ingest, Reply)>) {
-    let outcomes = (|| -> rusqlite::Result<Vec<Result<IngestOutcome, String>>> {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut outcomes = Vec::with_capacity(group.len());
-        for (ingest, _) in &group {
-            tx.execute_batch("SAVEPOINT job")?;
-            match ingest_one(&tx, ingest) {
-                Ok(outcome) => {
-                    tx.execute_batch("RELEASE job")?;
-                    outcomes.push(Ok(outcome));
-                }
-                Err(err) => {
-                    tx.execute_batch("ROLLBACK TO job; RELEASE job")?;
-                    outcomes.push(Err(format!("sqlite: {err}")));
-                }
-            }
-        }
-        tx.commit()?;
-        Ok(outcomes)
-    })();
+/// Stores a group of requests in one transaction and answers every request only after the
+/// commit: with its outcome, or all with an error when the commit fails (then none of the
+/// group is stored, and no id of it is remembered).
+///
+/// The group is first written as one plain transaction. Only when a request fails (which
+/// valid input does not make happen) is it written again with a savepoint per request, so
+/// that the failing one stores nothing and the others are stored: savepoints on every group
+/// cost SQLite a copy of each page a request touches.
+pub(super) fn write_group(conn: &mut Connection, ids: &mut EventIds, group: Vec<(Ingest, Reply)>) {
+    let outcomes = match write_together(conn, ids, &group) {
+        Together::Committed(outcomes) => Ok(outcomes.into_iter().map(Ok).collect()),
+        Together::CommitFailed(err) => Err(err),
+        Together::RequestFailed => write_apart(conn, ids, &group),
+    };
     match outcomes {
         Ok(outcomes) => {
             for ((_, reply), outcome) in group.into_iter().zip(outcomes) {
@@ -121,47 +146,149 @@ fn write_group(conn: &mut Connection, group: Vec<(Ingest, Reply)>) {
     }
 }
 
+/// How writing a group as one plain transaction went; unless committed, nothing is stored
+/// and no id of the group is remembered.
+enum Together {
+    Committed(Vec<IngestOutcome>),
+    /// A request failed before the commit.
+    RequestFailed,
+    /// The commit failed.
+    CommitFailed(String),
+}
+
+fn write_together(
+    conn: &mut Connection,
+    ids: &mut EventIds,
+    group: &[(Ingest, Reply)],
+) -> Together {
+    // Per request, the events inserted (not duplicates): their ids were added to `ids`.
+    let mut inserted: Vec<Vec<usize>> = Vec::with_capacity(group.len());
+    let mut commit_failed = None;
+    let result = (|| -> rusqlite::Result<Vec<IngestOutcome>> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut outcomes = Vec::with_capacity(group.len());
+        for (ingest, _) in group {
+            let mut new = Vec::with_capacity(ingest.events.len());
+            let outcome = ingest_one(&tx, ids, ingest, &mut new);
+            inserted.push(new);
+            outcomes.push(outcome?);
+        }
+        if let Err(err) = tx.commit() {
+            commit_failed = Some(err.to_string());
+        }
+        Ok(outcomes)
+    })();
+    match (result, commit_failed) {
+        (Ok(outcomes), None) => Together::Committed(outcomes),
+        (result, commit_failed) => {
+            forget(ids, group, &inserted);
+            match (result, commit_failed) {
+                (_, Some(err)) => Together::CommitFailed(err),
+                _ => Together::RequestFailed,
+            }
+        }
+    }
+}
+
+/// Writes the group again, each request in its own savepoint (see [`write_group`]).
+fn write_apart(
+    conn: &mut Connection,
+    ids: &mut EventIds,
+    group: &[(Ingest, Reply)],
+) -> Result<Vec<Result<IngestOutcome, String>>, String> {
+    let mut inserted: Vec<Vec<usize>> = Vec::with_capacity(group.len());
+    let outcomes = (|| -> rusqlite::Result<Vec<Result<IngestOutcome, String>>> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut outcomes = Vec::with_capacity(group.len());
+        for (ingest, _) in group {
+            tx.execute_batch("SAVEPOINT job")?;
+            let mut new = Vec::with_capacity(ingest.events.len());
+            let outcome = ingest_one(&tx, ids, ingest, &mut new);
+            if outcome.is_err() {
+                for &i in &new {
+                    ids.remove(&ingest.events[i].id);
+                }
+                new.clear();
+            }
+            inserted.push(new);
+            match outcome {
+                Ok(outcome) => {
+                    tx.execute_batch("RELEASE job")?;
+                    outcomes.push(Ok(outcome));
+                }
+                Err(err) => {
+                    tx.execute_batch("ROLLBACK TO job; RELEASE job")?;
+                    outcomes.push(Err(format!("sqlite: {err}")));
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(outcomes)
+    })();
+    outcomes.map_err(|err| {
+        forget(ids, group, &inserted);
+        err.to_string()
+    })
+}
+
+/// Forgets the ids of a group's events whose inserts were rolled back.
+fn forget(ids: &mut EventIds, group: &[(Ingest, Reply)], inserted: &[Vec<usize>]) {
+    for ((ingest, _), new) in group.iter().zip(inserted) {
+        for &i in new {
+            ids.remove(&ingest.events[i].id);
+        }
+    }
+}
+
 const INSERT_EVENT: &str = "INSERT INTO events
     (id, name, occurred_at, received_at, object_type, object_id, vid, sid, site, props, defaults)
-    VALUES (:id, :name, :occurred_at, :received_at, :object_type, :object_id, :vid, :sid, :site, :props, :defaults)
-    ON CONFLICT (id) DO NOTHING";
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 
 const INSERT_REJECTED: &str =
     "INSERT INTO rejected (event_id, name, site, reason, body, received_at)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (event_id) DO NOTHING";
 
-fn ingest_one(tx: &Connection, ingest: &Ingest) -> rusqlite::Result<IngestOutcome> {
+/// Stores one request's events; `new` receives the indexes of those inserted (not
+/// duplicates), whose ids are then in `ids`.
+fn ingest_one(
+    tx: &Connection,
+    ids: &mut EventIds,
+    ingest: &Ingest,
+    new: &mut Vec<usize>,
+) -> rusqlite::Result<IngestOutcome> {
     let mut outcome = IngestOutcome::default();
     let mut insert = tx.prepare_cached(INSERT_EVENT)?;
-    for event in &ingest.events {
+    for (i, event) in ingest.events.iter().enumerate() {
+        if ids.contains(tx, &event.id)? {
+            outcome.duplicates += 1;
+            continue;
+        }
         let object_id = resolve_subject(tx, event)?;
         if let (PrimaryObject::Contact, Some(contact), Some(vid)) =
             (event.object_type, object_id, &event.vid)
         {
             link_visitor(tx, vid, contact, event.received_at)?;
         }
-        let inserted = insert.execute(named_params! {
-            ":id": event.id,
-            ":name": event.name,
-            ":occurred_at": event.occurred_at,
-            ":received_at": event.received_at,
-            ":object_type": event.object_type.as_str(),
-            ":object_id": object_id,
-            ":vid": event.vid,
-            ":sid": event.sid,
-            ":site": event.site,
-            ":props": event.props,
-            ":defaults": event.defaults,
-        })?;
-        if inserted == 1 {
-            outcome.stored += 1;
-        } else {
-            outcome.duplicates += 1;
-        }
+        insert.execute(params![
+            event.id,
+            event.name,
+            event.occurred_at,
+            event.received_at,
+            event.object_type.as_str(),
+            object_id,
+            event.vid,
+            event.sid,
+            event.site.as_deref(),
+            event.props,
+            event.defaults.as_deref(),
+        ])?;
+        ids.insert(&event.id);
+        new.push(i);
+        outcome.stored += 1;
     }
     let mut reject = tx.prepare_cached(INSERT_REJECTED)?;
     for r in &ingest.rejected {
-        reject.execute(rusqlite::params![
+        reject.execute(params![
             r.event_id,
             r.name,
             r.site,
