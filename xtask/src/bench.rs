@@ -25,7 +25,7 @@ const LOAD_SECONDS: &str = "30";
 /// Seconds of half load, for the latency percentiles.
 const HALF_LOAD_SECONDS: &str = "20";
 /// Seconds of each raw-SQLite reference run.
-const SQLITE_SECONDS: &str = "15";
+const SQLITE_SECONDS: &str = "10";
 /// Keep-alive connections of the load generator, one request in flight on each.
 const CONNECTIONS: &str = "32";
 /// Events per beacon.
