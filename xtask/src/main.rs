@@ -60,57 +60,42 @@ fn test_task() -> Result {
     status(cmd("node").args(["--test", "--test-concurrency=1", "tests/e2e/"]))
 }
 
-/// The wasm-bindgen-test suite in headless Chromium. Chrome under chromedriver sometimes hangs
-/// before the test page loads ("Timed out receiving message from renderer"), before any of our
-/// code runs; such an attempt, one that printed no test result within its deadline, is tried
-/// again (3 attempts). A test that ran and failed fails the task at once.
+/// The wasm-bindgen-test suite in headless Chromium, driven by playwright-core through
+/// `tests/browser-runner.mjs` rather than by ChromeDriver (whose runs hung in one of two or
+/// three; the runner says why). A test that fails fails the task.
 fn browser_tests() -> Result {
-    // Compile first, so the deadline only covers the browser run.
-    let mut compile = cargo_browser_tests();
-    compile.arg("--no-run");
-    status(&mut compile)?;
-    for attempt in 1..=3 {
-        eprintln!("xtask> browser tests, attempt {attempt}");
-        let mut child = cargo_browser_tests()
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("browser tests could not start: {e}"))?;
-        let mut stdout = child.stdout.take().ok_or("no stdout")?;
-        let reader = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = std::io::Read::read_to_string(&mut stdout, &mut text);
-            text
-        });
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-        let exit = loop {
-            if let Ok(Some(exit)) = child.try_wait() {
-                break Some(exit);
-            }
-            if std::time::Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(200));
-        };
-        let output = reader.join().unwrap_or_default();
-        print!("{output}");
-        match exit {
-            Some(exit) if exit.success() => return Ok(()),
-            _ if output.contains("test result:") => return Err("browser tests failed".into()),
-            _ => eprintln!("xtask> the browser hung before running the tests; trying again"),
-        }
-    }
-    Err("the browser hung before running the tests, 3 times".into())
+    let listing = run::stdout(
+        cmd("cargo")
+            .args(["test", "-p", "wasmtrack", "--no-default-features", "--target", "wasm32-unknown-unknown", "--test", "browser"])
+            .args(["--no-run", "--message-format=json"]),
+    )?;
+    let wasm = test_executable(&listing, "browser").ok_or("cargo did not report the browser test's wasm")?;
+    status(cmd("node").arg("tests/browser-runner.mjs").arg(wasm))
 }
 
-fn cargo_browser_tests() -> std::process::Command {
-    let mut c = cmd("cargo");
-    c.args(["test", "-p", "wasmtrack", "--no-default-features", "--target", "wasm32-unknown-unknown", "--test", "browser"])
-        .env("CHROMEDRIVER", tools::CHROMEDRIVER)
-        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
-        .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", run::root().join("tests/webdriver.json"));
-    c
+/// The `executable` of test target `name` in cargo's `--message-format=json` lines.
+fn test_executable(listing: &str, name: &str) -> Option<String> {
+    listing
+        .lines()
+        .filter(|line| line.contains("\"reason\":\"compiler-artifact\"") && line.contains(&format!("\"name\":\"{name}\"")))
+        .find_map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).ok()?;
+            value.get("executable")?.as_str().map(str::to_owned)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn finds_the_test_wasm_in_cargos_listing() {
+        let listing = concat!(
+            r#"{"reason":"compiler-artifact","target":{"name":"wasmtrack","kind":["lib"]},"executable":null}"#, "\n",
+            r#"{"reason":"compiler-artifact","target":{"name":"browser","kind":["test"]},"executable":"/t/deps/browser-1.wasm"}"#, "\n",
+            r#"{"reason":"build-finished","success":true}"#,
+        );
+        assert_eq!(super::test_executable(listing, "browser").as_deref(), Some("/t/deps/browser-1.wasm"));
+        assert_eq!(super::test_executable(listing, "other"), None);
+    }
 }
 
 fn flag_value<'a>(flags: &'a [String], name: &str) -> Option<&'a str> {
