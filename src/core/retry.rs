@@ -50,6 +50,9 @@ pub fn retry_after(status: u16, header: Option<&str>) -> Option<u64> {
 /// failure), with "equal jitter": half the exponential delay is fixed, the other half scaled by
 /// `jitter` in `[0, 1)`. So tabs that failed together do not retry together, yet no retry comes
 /// sooner than half the nominal delay.
+// Not `f64::clamp`: its assertion message prints floats, which would link float formatting
+// into the tracker's wasm (see `clamp` in `options.rs`).
+#[allow(clippy::manual_clamp)]
 pub fn backoff(attempt: u32, jitter: f64) -> u64 {
     let exponent = attempt.saturating_sub(1).min(16);
     let nominal = BACKOFF_BASE_MS.saturating_mul(1 << exponent).min(BACKOFF_CAP_MS);
