@@ -46,9 +46,9 @@ pub fn is_plain_object(v: &JsValue) -> bool {
 /// only the properties the core keeps are converted.
 pub fn entries(obj: &JsValue) -> impl Iterator<Item = (String, RawValue)> + '_ {
     let keys = js::keys(obj);
-    let count = keys.as_ref().map_or(0, Array::len);
+    let count = keys.as_ref().map_or(0, Array::length);
     (0..count).filter_map(move |i| {
-        let key = keys.as_ref()?.at(i).as_string()?;
+        let key = keys.as_ref()?.get(i).as_string()?;
         let value = match js::try_get(obj, &key) {
             Some(v) => raw_value(&v, 0),
             None => RawValue::Nested,
@@ -73,11 +73,11 @@ pub fn raw_value(v: &JsValue, depth: u32) -> RawValue {
         return RawValue::Num(number_text(v));
     }
     if let Some(date) = v.dyn_ref::<Date>() {
-        return RawValue::Date(date.time());
+        return RawValue::Date(date.get_time());
     }
     if js::is_array(v) && depth < MAX_ARRAY_DEPTH {
         let array: &Array = v.unchecked_ref();
-        let items = (0..array.len().min(MAX_ARRAY_ITEMS)).map(|i| raw_value(&array.at(i), depth + 1)).collect();
+        let items = (0..array.length().min(MAX_ARRAY_ITEMS)).map(|i| raw_value(&array.get(i), depth + 1)).collect();
         return RawValue::Array(items);
     }
     RawValue::Nested

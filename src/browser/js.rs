@@ -30,16 +30,19 @@ extern "C" {
 extern "C" {
     /// A JS array.
     pub type Array;
+    /// `array.length`.
     #[wasm_bindgen(method, getter)]
-    fn length(this: &Array) -> u32;
+    pub fn length(this: &Array) -> u32;
+    /// `array[index]`.
     #[wasm_bindgen(method, indexing_getter)]
-    fn item(this: &Array, index: u32) -> JsValue;
+    pub fn get(this: &Array, index: u32) -> JsValue;
 
     /// A JS `Date`.
     #[wasm_bindgen(js_name = Date)]
     pub type Date;
+    /// `date.getTime()`: epoch milliseconds, `NaN` for an invalid date.
     #[wasm_bindgen(method, js_name = getTime)]
-    fn get_time(this: &Date) -> f64;
+    pub fn get_time(this: &Date) -> f64;
 }
 
 /// `Date.now()`, in epoch milliseconds.
@@ -70,25 +73,6 @@ pub fn is_array(value: &JsValue) -> bool {
 /// `Object.keys(value)`, or `None` when that throws.
 pub fn keys(value: &JsValue) -> Option<Array> {
     object_keys(value).ok()
-}
-
-impl Array {
-    /// `array.length`.
-    pub fn len(&self) -> u32 {
-        self.length()
-    }
-
-    /// `array[index]`.
-    pub fn at(&self, index: u32) -> JsValue {
-        self.item(index)
-    }
-}
-
-impl Date {
-    /// `date.getTime()`: epoch milliseconds, `NaN` for an invalid date.
-    pub fn time(&self) -> f64 {
-        self.get_time()
-    }
 }
 
 /// `String(value)`: numbers and bigints printed exactly as the page sees them.

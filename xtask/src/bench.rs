@@ -139,18 +139,15 @@ fn collector_figures(out: &Path) -> Result<String> {
     let mut refs = Vec::new();
     // Ids kept unique the way the collector keeps them, then plain inserts of the same rows
     // (the physical limit: what the goal's "raw SQLite insert rate" is read against).
+    // The load generator starts each run on a new reference file.
+    let (db_arg, ref_arg) = (db.to_string_lossy().into_owned(), reference.to_string_lossy().into_owned());
     for (per_tx, mode) in [("20", "unique"), ("1000", "unique"), ("20", "plain"), ("1000", "plain")] {
         eprintln!("xtask bench: raw SQLite inserts ({mode} ids), {per_tx} rows per transaction, {SQLITE_SECONDS} s");
-        let db_arg = db.to_string_lossy().into_owned();
-        let ref_arg = reference.to_string_lossy().into_owned();
         let mut args = vec!["sqlite", &db_arg, &ref_arg, per_tx, SQLITE_SECONDS];
         if mode == "plain" {
             args.push("plain");
         }
         refs.push(loadgen(&args)?.trim().to_owned());
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", reference.display()));
-        }
     }
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", reference.display()));

@@ -1,15 +1,13 @@
 //! Installs what the build and the tests need when it is missing, so that the README's two
-//! commands work on a fresh machine: the wasm target, `wasm-bindgen-cli` of exactly the
-//! version in `Cargo.lock`, the npm tools (esbuild, binaryen's wasm-opt, playwright-core),
-//! and Debian's Chromium with its driver.
+//! commands work on a fresh machine: the wasm target and `rust-src`, `wasm-bindgen-cli` of
+//! exactly the version in `Cargo.lock`, the npm tools (esbuild, binaryen's wasm-opt,
+//! playwright-core), and Debian's Chromium.
 
 use crate::run::{cmd, output, root, status, Result};
 use std::path::{Path, PathBuf};
 
-/// Chromium and ChromeDriver from Debian's packages.
+/// Chromium from Debian's packages, driven by playwright-core in the browser tests.
 pub const CHROMIUM: &str = "/usr/bin/chromium";
-/// See [`CHROMIUM`].
-pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// Everything the build needs.
 pub fn ensure_build_tools() -> Result {
@@ -21,11 +19,11 @@ pub fn ensure_build_tools() -> Result {
 
 /// Everything the tests need besides the build tools.
 pub fn ensure_browser() -> Result {
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+    if Path::new(CHROMIUM).exists() {
         return Ok(());
     }
     status(cmd("apt-get").arg("update"))?;
-    status(cmd("apt-get").args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"]).env("DEBIAN_FRONTEND", "noninteractive"))
+    status(cmd("apt-get").args(["install", "-y", "--no-install-recommends", "chromium"]).env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
 fn ensure_wasm_target() -> Result {
