@@ -7,12 +7,27 @@
 
 let wake = () => {};
 let flushes = [];
+// What the current wake-up carries beyond its numbers: [Retry-After, body, click target].
+let carried = [];
 
-// A trap in the tracker (a bug) must not surface as an error of the page's own handlers.
-export function set_waker(f) {
-  wake = function () {
-    try { f.apply(null, arguments); } catch (e) {}
+// `table.get(index)` is the tracker's `wake(why, status)`, called with plain numbers; the rest
+// waits in `carried` until the tracker asks for it. A trap in the tracker (a bug) must not
+// surface as an error of the page's own handlers.
+export function set_waker(table, index) {
+  const f = table.get(index);
+  wake = function (why, status, retry, body, target) {
+    carried = [retry, body, target];
+    try { f(why, status || 0); } catch (e) {}
+    carried = [];
   };
+}
+
+export function woken_text(which) {
+  return carried[which];
+}
+
+export function woken_target() {
+  return carried[2];
 }
 
 export function timer(why, ms) {

@@ -1,15 +1,23 @@
 //! How the browser calls the tracker back. Every callback (timers, page events, request
-//! answers, locks, microtasks; `js/shell.js`) calls one function with a [`Wake`] number and
-//! what came with it, rather than each being a wasm-bindgen closure: one closure made once
-//! instead of eight closure types with their shims, tables and bookkeeping in every page load.
+//! answers, locks, microtasks; `js/shell.js`) calls one plain wasm function, [`wake`], with a
+//! [`Wake`] number and a status; what else came with it (a body, a header, a click's target)
+//! waits in the shell until the tracker asks. No wasm-bindgen closure at all: a closure costs
+//! its invoke and destroy shims, a `FinalizationRegistry` and their glue in every page load,
+//! while a function pointer is just an index into the function table the shell calls through.
 
+use crate::single_thread::Global;
 use alloc::string::String;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/js/shell.js")]
 extern "C" {
-    fn set_waker(f: &JsValue);
+    fn set_waker(table: &JsValue, index: u32);
+    /// What the current wake-up carries: `0` the `Retry-After` header, `1` the response body.
+    fn woken_text(which: u32) -> Option<String>;
+    fn woken_target() -> JsValue;
 }
+
+static HANDLER: Global<Option<fn(Woken)>> = Global::new(None);
 
 /// Why the browser woke the tracker. The numbers are what `js/shell.js` passes back.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -70,12 +78,22 @@ pub struct Woken {
 
 /// Sends every wake-up to `handler`, for the page's life.
 pub fn install(handler: fn(Woken)) {
-    let callback = Closure::<dyn FnMut(u32, u32, Option<String>, Option<String>, JsValue)>::new(
-        move |n: u32, status: u32, retry_after: Option<String>, body: Option<String>, target: JsValue| {
-            if let Some(why) = Wake::from_number(n) {
-                handler(Woken { why, status: status as u16, retry_after, body, target });
-            }
-        },
-    );
-    set_waker(&callback.into_js_value());
+    *HANDLER.cell().borrow_mut() = Some(handler);
+    let raw: extern "C" fn(u32, u32) = wake;
+    set_waker(&wasm_bindgen::function_table(), raw as usize as u32);
+}
+
+/// What the shell calls, through the function table, with plain numbers.
+extern "C" fn wake(n: u32, status: u32) {
+    let handler = *HANDLER.cell().borrow();
+    if let (Some(handler), Some(why)) = (handler, Wake::from_number(n)) {
+        let carries = matches!(why, Wake::Sent | Wake::Rules);
+        handler(Woken {
+            why,
+            status: status as u16,
+            retry_after: if carries { woken_text(0) } else { None },
+            body: if carries { woken_text(1) } else { None },
+            target: if why == Wake::Click { woken_target() } else { JsValue::UNDEFINED },
+        });
+    }
 }
