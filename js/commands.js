@@ -1,16 +1,13 @@
 // The command-array queue (`_wtq.push(['trackCustomBehavioralEvent', {...}])`, the form of
 // HubSpot's `_hsq`), shared by the script-tag loader and the npm entry.
 
-// Only these names may be called through a queue: the wasm-bindgen module also exports
-// `default` and `initSync`, which a page must not reach this way.
-const COMMANDS = ['init', 'trackCustomBehavioralEvent', 'identify', 'setPath', 'trackPageView', 'flush', 'optOut', 'optIn', 'openVisualizer', '__replayPage'];
-
 // Runs one queued command. Never throws: a bad command is a warning, not the page's exception.
 export function run(api, command) {
   try {
     if (typeof command === 'function') return command();
     const name = command && command[0];
-    if (COMMANDS.indexOf(name) >= 0) return api[name].apply(null, Array.prototype.slice.call(command, 1));
+    // Own keys only: `api` is a plain object, and `constructor` or `toString` are no commands.
+    if (Object.prototype.hasOwnProperty.call(api, name)) return api[name].apply(null, Array.prototype.slice.call(command, 1));
     console.warn('[wasmtrack] unknown command', command);
   } catch (error) {
     console.warn('[wasmtrack]', error);

@@ -3,11 +3,12 @@
 // replays what the page pushed to the stub queue (`window._wtq`, or the name in `data-queue`)
 // and from then on runs each push at once. Calls an earlier page's stub kept because that page
 // was left before the script loaded (see stub.js) run first, as that page's.
-import load, { init, trackCustomBehavioralEvent, identify, setPath, trackPageView, flush, optOut, optIn, openVisualizer, __replayPage } from '../target/wasm-bindgen/wasmtrack.js';
+import { __wbg_get_imports, __wbg_finalize_init, init, trackCustomBehavioralEvent, identify, setPath, trackPageView, flush, optOut, optIn, openVisualizer, __replayPage } from '../target/wasm-bindgen/wasmtrack.js';
 import { drain, run } from './commands.js';
+import { instantiate } from './instantiate.js';
 
-// Named, not `* as`: a namespace object would keep every export of the glue in the bundle,
-// `initSync` and its fallbacks included, which a script tag never calls.
+// Named, not `* as`: a namespace object would keep every export of the glue in the bundle.
+// These are also the only commands a queue may call (`commands.js`).
 const api = { init, trackCustomBehavioralEvent, identify, setPath, trackPageView, flush, optOut, optIn, openVisualizer, __replayPage };
 
 const STUB_KEY = 'wasmtrack:v1:stub';
@@ -48,7 +49,7 @@ function savedCalls() {
   if (queue.wasmtrack) return; // the script was included twice
   queue.wasmtrack = true;
   const wasm = new URL(data.wasm || 'wasmtrack.wasm', script.src);
-  load({ module_or_path: wasm }).then(
+  instantiate(wasm, __wbg_get_imports(), __wbg_finalize_init).then(
     () => {
       const start = data.collector
         ? [['init', {

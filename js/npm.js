@@ -2,9 +2,21 @@
 // The wasm is inlined (base64) so that every bundler (esbuild, Vite, webpack, Rollup) resolves
 // it without a plugin or an asset rule. Calls made before the wasm is ready, or before
 // `init`, are held in order and run once both have happened, `init` first.
-import load, * as api from '../target/wasm-bindgen/wasmtrack.js';
+import {
+  __wbg_get_imports, __wbg_finalize_init,
+  init as wasmInit, trackCustomBehavioralEvent as wasmTrack, identify as wasmIdentify, setPath as wasmSetPath,
+  trackPageView as wasmTrackPageView, flush as wasmFlush, optOut as wasmOptOut, optIn as wasmOptIn,
+  openVisualizer as wasmOpenVisualizer,
+} from '../target/wasm-bindgen/wasmtrack.js';
 import wasmBase64 from '../target/wasm-bindgen/wasm-inline.js';
-import { drain, run } from './commands.js';
+import { drain } from './commands.js';
+import { instantiate } from './instantiate.js';
+
+// The only commands a queue may call (`commands.js`).
+const api = {
+  init: wasmInit, trackCustomBehavioralEvent: wasmTrack, identify: wasmIdentify, setPath: wasmSetPath,
+  trackPageView: wasmTrackPageView, flush: wasmFlush, optOut: wasmOptOut, optIn: wasmOptIn, openVisualizer: wasmOpenVisualizer,
+};
 
 const held = [];
 let loading = null;
@@ -20,7 +32,7 @@ function decode(base64) {
 
 function start() {
   if (!loading) {
-    loading = load({ module_or_path: decode(wasmBase64) }).then(
+    loading = instantiate(decode(wasmBase64), __wbg_get_imports(), __wbg_finalize_init).then(
       () => {
         ready = true;
         if (initRequested) drain(api, held);

@@ -91,3 +91,44 @@ test('events still queued when the page is left go out by beacon', async () => {
     await server.close();
   }
 });
+
+// Many static hosts send `.wasm` as `application/octet-stream`, which streaming compilation
+// refuses: the tracker must still start, from the downloaded bytes.
+test('a server that does not say application/wasm still gets a working tracker', async () => {
+  const server = await startCaptureServer({ roots: { '/dist/': DIST, '/': pages }, types: { '.wasm': 'application/octet-stream' } });
+  try {
+    await writeFile(join(pages, 'mime.html'), stubPage('_wtq', server.origin));
+    const page = await browser.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${server.origin}/mime.html`);
+    await page.waitForFunction(() => window._wtq.wasmtrack && window._wtq.length === 0);
+    await page.evaluate(() => _wtq.push(['flush']));
+    const events = await server.waitFor((e) => e.some((x) => x.name === 'video_played'));
+    assert.deepEqual(events.map((e) => e.name), ['$pageview', '$identify', 'signup_started', 'video_played']);
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    await server.close();
+  }
+});
+
+// A missing wasm file is the site's deployment problem: one console warning naming it, no
+// exception in the page, and the page's own calls still do not throw.
+test('a wasm file that cannot be fetched is a warning, not a page error', async () => {
+  const server = await startCaptureServer({ roots: { '/dist/': DIST, '/': pages } });
+  try {
+    await writeFile(join(pages, 'missing.html'), stubPage('_wtq', server.origin).replace('data-site=', 'data-wasm="/nowhere.wasm" data-site='));
+    const page = await browser.newPage();
+    const thrown = [];
+    page.on('pageerror', (e) => thrown.push(String(e)));
+    const warned = new Promise((resolve) => page.on('console', (m) => m.type() === 'warning' && m.text().includes('could not load') && resolve(m.text())));
+    await page.goto(`${server.origin}/missing.html`);
+    assert.match(await warned, /404 .*nowhere\.wasm/);
+    await page.evaluate(() => _wtq.push(['trackCustomBehavioralEvent', { name: 'still_fine' }]));
+    assert.deepEqual(thrown, []);
+    assert.equal(server.events().length, 0);
+    await page.close();
+  } finally {
+    await server.close();
+  }
+});

@@ -93,6 +93,7 @@ fn compile(profile: Profile, visualizer: bool, glue: &PathBuf, name: &str) -> Re
     };
     let wasm_in = target_dir.join("wasm32-unknown-unknown").join(out_dir).join("wasmtrack.wasm");
     status(cmd("wasm-bindgen").args(["--target", "web", "--out-name", name, "--out-dir"]).arg(glue).arg(&wasm_in))?;
+    export_glue_halves(&glue.join(format!("{name}.js")))?;
     let wasm = glue.join(format!("{name}_bg.wasm"));
     if profile == Profile::Release {
         status(cmd(npm_bin("wasm-opt")).arg("-Oz").args(WASM_FEATURES).args([
@@ -103,6 +104,22 @@ fn compile(profile: Profile, visualizer: bool, glue: &PathBuf, name: &str) -> Re
         crate::minify::minify_names(&wasm, &glue.join(format!("{name}.js")))?;
     }
     Ok(wasm)
+}
+
+/// The two functions of wasm-bindgen's glue that `js/instantiate.js` starts a module with,
+/// exported: the glue's own loader handles every way of passing a module, with messages, and
+/// is ~0.3 KB gzip a page would download for nothing.
+const GLUE_HALVES: [&str; 2] = ["__wbg_get_imports", "__wbg_finalize_init"];
+
+fn export_glue_halves(glue_js: &PathBuf) -> Result {
+    let mut glue = read(glue_js)?;
+    for name in GLUE_HALVES {
+        if !glue.contains(&format!("\nfunction {name}(")) {
+            return Err(format!("{}: no `function {name}(`; has wasm-bindgen's glue changed shape?", glue_js.display()).into());
+        }
+    }
+    glue.push_str(&format!("export {{ {} }};\n", GLUE_HALVES.join(", ")));
+    write(glue_js, &glue)
 }
 
 /// Every wasm-opt run's features: exactly those rustc's wasm32 target emits today, so wasm-opt
@@ -144,7 +161,17 @@ fn npm_types() -> Result<String> {
 }
 
 fn esbuild(entry: &str, flags: &[&str], out: &PathBuf) -> Result {
-    status(cmd(npm_bin("esbuild")).arg(entry).arg("--bundle").args(flags).arg(format!("--outfile={}", out.display())).arg("--log-level=warning"))
+    status(
+        cmd(npm_bin("esbuild"))
+            .arg(entry)
+            .arg("--bundle")
+            .args(flags)
+            .arg(format!("--outfile={}", out.display()))
+            .arg("--log-level=warning")
+            // The glue's default loader reads `import.meta`, which an IIFE lacks; our loaders
+            // never call it (`js/instantiate.js`), and esbuild drops it from the bundle.
+            .arg("--log-override:empty-import-meta=silent"),
+    )
 }
 
 fn crate_version() -> Result<String> {
