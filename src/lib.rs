@@ -243,7 +243,7 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
     /// Sends every queued event now. Resolves when the collector has answered.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn flush() -> JsValue {
-        tracker::with(|t, r| t.flush(r)).unwrap_or_else(|| crate::browser::js::resolved())
+        tracker::with(|t, r| t.flush(r)).unwrap_or_else(crate::browser::js::resolved)
     }
 
     /// Stops all tracking in this browser, persistently, and forgets its visitor id.

@@ -1,64 +1,28 @@
-//! The few DOM reads auto-tracking needs (the clicked element, `closest`, its text and
-//! attributes) and loading a script. An invalid selector (`closest` throws) reads as no match.
-//! Bound here rather than through web-sys (see the note on js-sys in `Cargo.toml`).
+//! The DOM reads auto-tracking needs, in one JS function: which element a click rule's
+//! selector picks for a click, its text and the attributes the rule captures. One import
+//! instead of `instanceof`, `parentElement`, `closest`, `textContent` and `getAttribute`
+//! bound one by one, each with its shim in the glue and its marshalling in the wasm.
 
+use crate::browser::js::Array;
 use alloc::string::String;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-
-#[wasm_bindgen]
-extern "C" {
-    /// A DOM element.
-    pub type Element;
-    #[wasm_bindgen(method, catch, js_name = closest)]
-    fn closest_or_throw(this: &Element, selector: &str) -> Result<Option<Element>, JsValue>;
-    #[wasm_bindgen(method, getter, js_name = textContent)]
-    fn text_content(this: &Element) -> Option<String>;
-    #[wasm_bindgen(method, js_name = getAttribute)]
-    fn get_attribute(this: &Element, name: &str) -> Option<String>;
-
-    /// A DOM node (text nodes are clicked too).
-    type Node;
-    #[wasm_bindgen(method, getter, js_name = parentElement)]
-    fn parent_element(this: &Node) -> Option<Element>;
-}
-
-/// The element an event happened on (for clicks on text, its element).
-#[cfg(feature = "visualizer")]
-pub fn event_element(event: &web_sys::Event) -> Option<web_sys::Element> {
-    let target: JsValue = event.target()?.into();
-    target_element(target).map(JsCast::unchecked_into)
-}
-
-/// The element an event target is, or is in (text nodes).
-pub fn target_element(target: JsValue) -> Option<Element> {
-    match target.dyn_into::<Element>() {
-        Ok(element) => Some(element),
-        Err(node) => node.dyn_into::<Node>().ok()?.parent_element(),
-    }
-}
-
-/// `element.closest(selector)`; `None` also for a selector the browser cannot parse.
-pub fn closest(element: &Element, selector: &str) -> Option<Element> {
-    element.closest_or_throw(selector).ok().flatten()
-}
-
-/// `element.textContent` (no layout, unlike `innerText`).
-pub fn text(element: &Element) -> String {
-    element.text_content().unwrap_or_default()
-}
-
-/// `element.getAttribute(name)`.
-pub fn attribute(element: &Element, name: &str) -> Option<String> {
-    element.get_attribute(name)
-}
-
-/// Adds `<script async src=url>` with `data-token`, `data-collector` and `data-site`.
-pub fn load_script(url: &str, token: &str, collector: &str, site: &str) -> bool {
-    add_script(url, token, collector, site)
-}
 
 #[wasm_bindgen(inline_js = r#"
+export function click_match(target, selector, names) {
+  try {
+    let el = target instanceof Element ? target : target && target.parentElement;
+    el = el && el.closest(selector);
+    if (!el) return null;
+    // As a person reads it: `textContent` keeps the markup's indentation. Longer than any
+    // property value may be, so that a huge element costs no huge copy.
+    const text = (el.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 2048);
+    return [text].concat(names ? names.split(' ').map((n) => el.getAttribute(n)) : []);
+  } catch (e) {
+    // A selector the browser cannot parse matches nothing.
+    return null;
+  }
+}
+
 export function add_script(src, token, collector, site) {
   try {
     const s = document.createElement('script');
@@ -73,5 +37,34 @@ export function add_script(src, token, collector, site) {
 }
 "#)]
 extern "C" {
+    #[wasm_bindgen(js_name = click_match)]
+    fn click_match_js(target: &JsValue, selector: &str, names: &str) -> Option<Array>;
     fn add_script(src: &str, token: &str, collector: &str, site: &str) -> bool;
+}
+
+/// What [`click_match`] read of the element a click rule's selector picked.
+pub struct Matched(Array);
+
+impl Matched {
+    /// The element's text as a person reads it (whitespace runs as one space, trimmed).
+    pub fn text(&self) -> String {
+        self.0.get(0).as_string().unwrap_or_default()
+    }
+
+    /// The value of the `i`-th attribute asked for.
+    pub fn attribute(&self, i: usize) -> Option<String> {
+        self.0.get(i as u32 + 1).as_string()
+    }
+}
+
+/// The element `selector` picks for a click on `target` (the target or its nearest ancestor;
+/// a click on text targets the text node), with its text and the space-separated
+/// `attributes`; `None` when there is none or the browser cannot parse the selector.
+pub fn click_match(target: &JsValue, selector: &str, attributes: &str) -> Option<Matched> {
+    click_match_js(target, selector, attributes).map(Matched)
+}
+
+/// Adds `<script async src=url>` with `data-token`, `data-collector` and `data-site`.
+pub fn load_script(url: &str, token: &str, collector: &str, site: &str) -> bool {
+    add_script(url, token, collector, site)
 }

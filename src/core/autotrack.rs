@@ -180,35 +180,40 @@ pub fn page_views<'a>(rules: &'a [AutoRule], url: &str, fired: &mut Vec<u64>) ->
     out
 }
 
-/// The text of an element as a person reads it: runs of whitespace become one space, and the
-/// ends are trimmed (`textContent` keeps the markup's indentation).
-pub fn readable_text(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len().min(512));
-    for word in raw.split_whitespace() {
-        if !out.is_empty() {
-            out.push(' ');
+impl AutoRule {
+    /// The attributes the rule's properties are read from, space-separated (attribute names
+    /// hold no whitespace), in the order [`click_properties`] asks for them by index.
+    pub fn attribute_names(&self) -> String {
+        let mut names = String::new();
+        for (_, source) in &self.properties {
+            if let Source::Attribute(attr) = source {
+                if !names.is_empty() {
+                    names.push(' ');
+                }
+                names.push_str(attr);
+            }
         }
-        out.push_str(word);
-        // Enough for the 256-character limit; the rest would be cut anyway.
-        if out.len() > 2048 {
-            break;
-        }
+        names
     }
-    out
 }
 
-/// The properties of a click on an element matched by `rule`: its text, the selector, and the
-/// rule's captured properties (`attribute(name)` reads the element), each within the limits.
-pub fn click_properties(rule: &AutoRule, selector: &str, text: &str, attribute: &mut dyn FnMut(&str) -> Option<String>) -> Props {
+/// The properties of a click on an element matched by `rule`: its text (as a person reads it:
+/// the browser shell collapses whitespace), the selector, and the rule's captured properties,
+/// each within the limits. `attribute(i)` is the element's value of the `i`-th of
+/// [`AutoRule::attribute_names`].
+pub fn click_properties(rule: &AutoRule, selector: &str, text: String, attribute: &mut dyn FnMut(usize) -> Option<String>) -> Props {
     let mut props: Props = Vec::with_capacity(2 + rule.properties.len());
-    let text = readable_text(text);
+    let mut attributes = 0;
     for (name, value) in [(ELEMENT_TEXT, text.clone()), (SELECTOR, selector.to_owned())] {
         props.push((name.to_owned(), clip_value(name, value, &mut |_| {})));
     }
     for (name, source) in &rule.properties {
         let value = match source {
             Source::Text => Some(text.clone()),
-            Source::Attribute(attr) => attribute(attr),
+            Source::Attribute(_) => {
+                attributes += 1;
+                attribute(attributes - 1)
+            }
         };
         if let Some(value) = value {
             props.push((name.clone(), clip_value(name, value, &mut |_| {})));
@@ -283,12 +288,6 @@ mod tests {
     }
 
     #[test]
-    fn text_reads_as_a_person_reads_it() {
-        assert_eq!(readable_text("\n   Start   free\ttrial\n  "), "Start free trial");
-        assert_eq!(readable_text(""), "");
-    }
-
-    #[test]
     fn a_click_carries_text_selector_and_captured_properties_within_the_limits() {
         let rule = AutoRule {
             id: 1,
@@ -296,8 +295,9 @@ mod tests {
             trigger: Trigger::Click("#buy".into()),
             properties: vec![("plan".into(), Source::Attribute("data-plan".into())), ("label".into(), Source::Text), ("missing".into(), Source::Attribute("data-x".into()))],
         };
+        assert_eq!(rule.attribute_names(), "data-plan data-x");
         let long = "word ".repeat(100);
-        let props = click_properties(&rule, "#buy", &long, &mut |name| (name == "data-plan").then(|| "pro".into()));
+        let props = click_properties(&rule, "#buy", long, &mut |i| (i == 0).then(|| "pro".into()));
         let names: Vec<&str> = props.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, vec!["element_text", "selector", "plan", "label"]);
         assert_eq!(props[0].1.len(), 256);

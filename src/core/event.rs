@@ -42,13 +42,14 @@ pub fn suggest_name(label: &str) -> String {
     name
 }
 
-/// Normalizes the `name` given to `trackCustomBehavioralEvent`: trimmed, lowercased, cut to 50.
+/// Normalizes the `name` given to `trackCustomBehavioralEvent`: trimmed (ASCII whitespace; any
+/// other is an invalid character), lowercased, cut to 50.
 ///
 /// A name with characters outside `a-z0-9_` is still sent (with a warning): the collector
 /// answers with the reason and keeps it in its rejected-events list, where a site owner sees
 /// it. Only an empty name is not tracked.
 pub fn event_name(raw: &str, warn: &mut impl FnMut(Warning)) -> Option<String> {
-    let lower = raw.trim().to_ascii_lowercase();
+    let lower = raw.trim_ascii().to_ascii_lowercase();
     if lower.is_empty() {
         warn(Warning::MissingEventName);
         return None;

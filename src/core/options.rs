@@ -86,9 +86,9 @@ impl ResolvedOptions {
     /// Applies defaults and ranges. Without a collector URL or a site id the tracker could
     /// only pile up events it can never send, so that is the one failure.
     pub fn resolve(raw: InitOptions) -> Result<ResolvedOptions, Warning> {
-        let collector = raw.collector.filter(|c| !c.trim().is_empty()).ok_or(Warning::MissingOption)?;
-        let collector = collector.trim().trim_end_matches('/').to_owned();
-        let visualizer_url = match raw.visualizer_url.filter(|u| !u.trim().is_empty()) {
+        let collector = raw.collector.filter(|c| !c.trim_ascii().is_empty()).ok_or(Warning::MissingOption)?;
+        let collector = collector.trim_ascii().trim_end_matches('/').to_owned();
+        let visualizer_url = match raw.visualizer_url.filter(|u| !u.trim_ascii().is_empty()) {
             Some(url) => url,
             None => {
                 let mut url = collector.clone();
@@ -96,10 +96,10 @@ impl ResolvedOptions {
                 url
             }
         };
-        let site = raw.site.filter(|s| !s.trim().is_empty()).ok_or(Warning::MissingOption)?;
+        let site = raw.site.filter(|s| !s.trim_ascii().is_empty()).ok_or(Warning::MissingOption)?;
         Ok(ResolvedOptions {
             collector,
-            site: site.trim().to_owned(),
+            site: site.trim_ascii().to_owned(),
             debug: raw.debug.unwrap_or(false),
             auto_page_view: raw.auto_page_view.unwrap_or(true),
             // Casts truncate, which is the floor for these positive values (`f64::floor` is std's).

@@ -42,7 +42,7 @@ pub fn retry_after(status: u16, header: Option<&str>) -> Option<u64> {
     if status != 429 && status != 503 {
         return None;
     }
-    let seconds: u64 = header?.trim().parse().ok()?;
+    let seconds: u64 = header?.trim_ascii().parse().ok()?;
     Some(seconds.saturating_mul(1_000).min(RETRY_AFTER_CAP_MS))
 }
 

@@ -64,15 +64,11 @@ impl Tracker {
     /// A click anywhere: each click rule whose selector matches the target or an ancestor
     /// tracks its event.
     pub fn clicked(&mut self, target: JsValue, reports: &mut Reports) {
-        let Some(target) = dom::target_element(target) else {
-            return;
-        };
         let mut hits = Vec::new();
         for rule in &self.rules {
             if let Trigger::Click(selector) = &rule.trigger {
-                if let Some(element) = dom::closest(&target, selector) {
-                    let text = dom::text(&element);
-                    let props = click_properties(rule, selector, &text, &mut |name| dom::attribute(&element, name));
+                if let Some(element) = dom::click_match(&target, selector, &rule.attribute_names()) {
+                    let props = click_properties(rule, selector, element.text(), &mut |i| element.attribute(i));
                     hits.push((rule.event_name.clone(), props));
                 }
             }

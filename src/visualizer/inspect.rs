@@ -101,3 +101,13 @@ pub fn capturable_attributes(element: &Element) -> Vec<String> {
 pub fn property_name(attribute: &str) -> String {
     suggest_name(attribute.strip_prefix("data-").unwrap_or(attribute))
 }
+
+/// The element an event happened on (for a click on text, the text's element).
+pub fn event_element(event: &web_sys::Event) -> Option<Element> {
+    use wasm_bindgen::JsCast;
+    let target = event.target()?;
+    match target.dyn_into::<Element>() {
+        Ok(element) => Some(element),
+        Err(other) => other.dyn_into::<web_sys::Node>().ok()?.parent_element(),
+    }
+}

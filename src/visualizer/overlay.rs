@@ -207,7 +207,7 @@ impl Overlay {
     }
 
     fn page_element(&self, event: &Event) -> Option<Element> {
-        let element = crate::browser::dom::event_element(event)?;
+        let element = inspect::event_element(event)?;
         (!self.is_ours(&element)).then_some(element)
     }
 
@@ -314,7 +314,8 @@ impl Overlay {
         self.hovered = None;
         self.hide_outline();
         let selector = inspect::selector_for(&element, false);
-        let text = crate::core::autotrack::readable_text(&element.text_content().unwrap_or_default());
+        // The text exactly as the tracker will capture it for this element.
+        let text = crate::browser::dom::click_match(&element, "*", "").map(|m| m.text()).unwrap_or_default();
         let label = if text.is_empty() { format!("Clicked {}", element.tag_name().to_lowercase()) } else { format!("Clicked {}", text.chars().take(40).collect::<String>()) };
         self.selected = Some(element.clone());
         self.edit_panel(&element, &selector, &label);
