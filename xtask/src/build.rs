@@ -98,6 +98,10 @@ fn compile(profile: Profile, visualizer: bool, glue: &PathBuf, name: &str) -> Re
     let wasm = glue.join(format!("{name}_bg.wasm"));
     if profile == Profile::Release {
         status(cmd(npm_bin("wasm-opt")).arg("-Oz").args(WASM_FEATURES).args([
+            // rustc puts the stack first, growing down from 1 MiB towards 0: addresses below
+            // 1 KiB are reached only by a stack overflow, so loads and stores may fold their
+            // offsets into constant addresses (~0.1 KB gzip).
+            "--low-memory-unused",
             "--strip-debug",
             "--strip-producers",
             "--strip-target-features",
