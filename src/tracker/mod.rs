@@ -97,20 +97,19 @@ pub fn emit(reports: Reports) {
 /// Runs `f` on the tracker and reports what it warned about. `None` when `init` has not run
 /// (or the call re-entered the tracker from a page callback).
 pub fn with<R>(f: impl FnOnce(&mut Tracker, &mut Reports) -> R) -> Option<R> {
-    let mut f = Some(f);
-    let mut out = None;
-    with_dyn(&mut |t, r| out = f.take().map(|f| f(t, r)));
+    let mut reports = Vec::new();
+    let out = match TRACKER.cell().try_borrow_mut() {
+        Ok(mut slot) => slot.as_mut().map(|t| f(t, &mut reports)),
+        Err(_) => None,
+    };
+    finish(out.is_some(), reports);
     out
 }
 
-// The body of `with` once, not once per caller: it is called from every entry point.
+// The part of `with` that does not depend on `f`, once rather than in every caller. (Taking
+// `f` as `&mut dyn FnMut` instead would cost each caller a vtable and two shims.)
 #[inline(never)]
-fn with_dyn(f: &mut dyn FnMut(&mut Tracker, &mut Reports)) {
-    let mut reports = Vec::new();
-    let ran = match TRACKER.cell().try_borrow_mut() {
-        Ok(mut slot) => slot.as_mut().map(|t| f(t, &mut reports)).is_some(),
-        Err(_) => false,
-    };
+fn finish(ran: bool, mut reports: Reports) {
     if !ran {
         reports.push(Report::new(Warning::NotInitialized, None, None));
     }
