@@ -8,7 +8,8 @@ use crate::core::text::{split, split_once};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
-export function report(callback, loud, code, message, event, name) {
+export function report(callback, loud, text, event, name) {
+  const [code, message] = text.split('\t');
   if (loud) console.warn('[wasmtrack] ' + message, name === undefined ? '' : name);
   if (typeof callback === 'function') {
     try { callback({ code, message, event, name }); } catch (e) {}
@@ -23,14 +24,16 @@ export function rejections(body) {
 }
 "#)]
 extern "C" {
-    fn report(callback: &JsValue, loud: bool, code: &str, message: &str, event: Option<String>, name: Option<String>);
+    fn report(callback: &JsValue, loud: bool, text: &str, event: Option<String>, name: Option<String>);
     fn rejections(body: &str) -> String;
 }
 
 /// Prints the warning when `loud` and calls `callback` (when it is a function) with
-/// `{ code, message, event, name }`. A throwing callback is the page's own bug: it is caught.
-pub fn warn(callback: &JsValue, loud: bool, code: &str, message: &str, event: Option<String>, name: Option<String>) {
-    report(callback, loud, code, message, event, name);
+/// `{ code, message, event, name }` (`text` is `code` and `message`, tab-separated:
+/// [`Warning::text`](crate::core::warning::Warning::text)). A throwing callback is the page's
+/// own bug: it is caught.
+pub fn warn(callback: &JsValue, loud: bool, text: &str, event: Option<String>, name: Option<String>) {
+    report(callback, loud, text, event, name);
 }
 
 /// The events a collector's answer `{"rejected":[{"id","name","reason"}]}` refused, as

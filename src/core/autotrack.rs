@@ -201,7 +201,7 @@ impl AutoRule {
 /// the browser shell collapses whitespace), the selector, and the rule's captured properties,
 /// each within the limits. `attribute(i)` is the element's value of the `i`-th of
 /// [`AutoRule::attribute_names`].
-pub fn click_properties(rule: &AutoRule, selector: &str, text: String, attribute: &mut dyn FnMut(usize) -> Option<String>) -> Props {
+pub fn click_properties(rule: &AutoRule, selector: &str, text: String, attribute: &mut impl FnMut(usize) -> Option<String>) -> Props {
     let mut props: Props = Vec::with_capacity(2 + rule.properties.len());
     let mut attributes = 0;
     for (name, value) in [(ELEMENT_TEXT, text.clone()), (SELECTOR, selector.to_owned())] {

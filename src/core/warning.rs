@@ -3,6 +3,8 @@
 //! A fieldless enum with static text keeps formatting code out of the wasm: the browser shell
 //! hands the code, the message and the name it concerns to `onWarning` and the debug console.
 
+use super::text::{split, split_once};
+
 /// One truncation, drop or failure the tracker handled without throwing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Warning {
@@ -44,58 +46,67 @@ pub enum Warning {
     QueueOverflow,
 }
 
+/// Each warning's code and message, tab-separated, a line each in the order of the enum: one
+/// string in the wasm rather than two tables of string pointers and lengths.
+const TEXTS: &str = "\
+name_truncated\tname longer than 50 characters was truncated\n\
+value_truncated\tproperty value longer than its limit was truncated\n\
+invalid_property_name\tproperty name must start with a letter and hold only a-z, 0-9 and _; dropped\n\
+duplicate_property_name\tproperty name repeats an earlier one after lowercasing; the first was kept\n\
+nested_value_dropped\tnested object values are not supported; dropped\n\
+invalid_date_dropped\tinvalid Date value dropped\n\
+too_many_properties\tmore than 50 properties; the rest were dropped\n\
+missing_event_name\tevent has no name; not tracked\n\
+invalid_event_name\tevent name should start with a letter and hold only a-z, 0-9 and _\n\
+bad_argument\targument has the wrong shape; call ignored\n\
+missing_option\tinit needs `collector` and `site`; nothing will be sent\n\
+already_initialized\tinit was already called; ignored\n\
+not_initialized\tcall made before init; ignored\n\
+storage_unavailable\tlocalStorage unavailable; queue kept in memory\n\
+send_failed\tcollector unreachable; events stay queued\n\
+batch_rejected\tcollector refused the batch; its events were dropped\n\
+event_rejected\tcollector refused an event; it will not be retried\n\
+queue_overflow\tqueue full; oldest events dropped\n\
+";
+
 impl Warning {
+    /// `code` and `message`, tab-separated (the browser shell splits them).
+    pub fn text(self) -> &'static str {
+        split(TEXTS, b'\n').nth(self as usize).unwrap_or("")
+    }
+
     /// A stable identifier for programs (`onWarning` receives it as `code`).
     pub fn code(self) -> &'static str {
-        match self {
-            Warning::NameTruncated => "name_truncated",
-            Warning::ValueTruncated => "value_truncated",
-            Warning::InvalidPropertyName => "invalid_property_name",
-            Warning::DuplicatePropertyName => "duplicate_property_name",
-            Warning::NestedValueDropped => "nested_value_dropped",
-            Warning::InvalidDateDropped => "invalid_date_dropped",
-            Warning::TooManyProperties => "too_many_properties",
-            Warning::MissingEventName => "missing_event_name",
-            Warning::InvalidEventName => "invalid_event_name",
-            Warning::BadArgument => "bad_argument",
-            Warning::MissingOption => "missing_option",
-            Warning::AlreadyInitialized => "already_initialized",
-            Warning::NotInitialized => "not_initialized",
-            Warning::StorageUnavailable => "storage_unavailable",
-            Warning::SendFailed => "send_failed",
-            Warning::BatchRejected => "batch_rejected",
-            Warning::EventRejected => "event_rejected",
-            Warning::QueueOverflow => "queue_overflow",
-        }
+        split_once(self.text(), b'\t').map_or("", |(code, _)| code)
     }
 
     /// A sentence for people (`onWarning` receives it as `message`).
     pub fn message(self) -> &'static str {
-        match self {
-            Warning::NameTruncated => "name longer than 50 characters was truncated",
-            Warning::ValueTruncated => "property value longer than its limit was truncated",
-            Warning::InvalidPropertyName => {
-                "property name must start with a letter and hold only a-z, 0-9 and _; dropped"
-            }
-            Warning::DuplicatePropertyName => {
-                "property name repeats an earlier one after lowercasing; the first was kept"
-            }
-            Warning::NestedValueDropped => "nested object values are not supported; dropped",
-            Warning::InvalidDateDropped => "invalid Date value dropped",
-            Warning::TooManyProperties => "more than 50 properties; the rest were dropped",
-            Warning::MissingEventName => "event has no name; not tracked",
-            Warning::InvalidEventName => {
-                "event name should start with a letter and hold only a-z, 0-9 and _"
-            }
-            Warning::BadArgument => "argument has the wrong shape; call ignored",
-            Warning::MissingOption => "init needs `collector` and `site`; nothing will be sent",
-            Warning::AlreadyInitialized => "init was already called; ignored",
-            Warning::NotInitialized => "call made before init; ignored",
-            Warning::StorageUnavailable => "localStorage unavailable; queue kept in memory",
-            Warning::SendFailed => "collector unreachable; events stay queued",
-            Warning::BatchRejected => "collector refused the batch; its events were dropped",
-            Warning::EventRejected => "collector refused an event; it will not be retried",
-            Warning::QueueOverflow => "queue full; oldest events dropped",
+        split_once(self.text(), b'\t').map_or("", |(_, message)| message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Warning::*;
+
+    const ALL: [Warning; 18] = [
+        NameTruncated, ValueTruncated, InvalidPropertyName, DuplicatePropertyName, NestedValueDropped, InvalidDateDropped, TooManyProperties, MissingEventName, InvalidEventName, BadArgument, MissingOption, AlreadyInitialized, NotInitialized, StorageUnavailable, SendFailed, BatchRejected, EventRejected, QueueOverflow,
+    ];
+
+    #[test]
+    fn every_warning_has_its_own_snake_case_code_and_a_message() {
+        assert_eq!(split(TEXTS, b'\n').filter(|l| !l.is_empty()).count(), ALL.len());
+        let mut codes = Vec::new();
+        for w in ALL {
+            assert!(!w.code().is_empty() && w.code().bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{w:?}");
+            assert!(w.message().len() > 10, "{w:?}");
+            assert!(!codes.contains(&w.code()), "{w:?}");
+            codes.push(w.code());
         }
+        assert_eq!(NameTruncated.code(), "name_truncated");
+        assert_eq!(QueueOverflow.message(), "queue full; oldest events dropped");
+        assert_eq!(ValueTruncated.text(), "value_truncated\tproperty value longer than its limit was truncated");
     }
 }

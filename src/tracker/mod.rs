@@ -77,7 +77,7 @@ impl Sink {
     pub fn emit(&self, reports: Reports) {
         for r in reports {
             let loud = self.debug || matches!(r.warning, Warning::MissingOption | Warning::NotInitialized);
-            warn::warn(&self.on_warning, loud, r.warning.code(), r.warning.message(), r.event, r.detail);
+            warn::warn(&self.on_warning, loud, r.warning.text(), r.event, r.detail);
         }
     }
 }
