@@ -6,24 +6,39 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use wasm_bindgen::prelude::*;
 
+// One function for every operation, and the prefix added here: one import and one string
+// argument per call rather than five imports. `null`: storage is missing, disabled or refused.
 #[wasm_bindgen(inline_js = r#"
-function ls() { try { const s = window.localStorage; s.length; return s; } catch (e) { return null; } }
-export function storage_ok() { return ls() !== null; }
-export function storage_get(k) { try { return ls().getItem(k); } catch (e) { return null; } }
-export function storage_set(k, v) { try { ls().setItem(k, v); return true; } catch (e) { return false; } }
-export function storage_remove(k) { try { ls().removeItem(k); } catch (e) {} }
-export function storage_keys(p) { try { return Object.keys(ls()).filter((k) => k.startsWith(p)).join('\n'); } catch (e) { return ''; } }
+const PREFIX = 'wasmtrack:v1:';
+export function storage(op, key, value) {
+  try {
+    const s = window.localStorage;
+    const k = PREFIX + key;
+    switch (op) {
+      case 0: return s.getItem(k);
+      case 1: s.setItem(k, value); break;
+      case 2: s.removeItem(k); break;
+      case 3: return Object.keys(s).filter((x) => x.startsWith(k)).map((x) => x.slice(PREFIX.length)).join('\n');
+      default: s.length;
+    }
+    return '';
+  } catch (e) {
+    return null;
+  }
+}
 "#)]
 extern "C" {
-    fn storage_ok() -> bool;
-    fn storage_get(key: &str) -> Option<String>;
-    fn storage_set(key: &str, value: &str) -> bool;
-    fn storage_remove(key: &str);
-    fn storage_keys(prefix: &str) -> String;
+    fn storage(op: u32, key: &str, value: &str) -> Option<String>;
 }
 
-/// Prefix of every key the tracker writes; the version lets a later format move on cleanly.
-pub const PREFIX: &str = "wasmtrack:v1:";
+const GET: u32 = 0;
+const SET: u32 = 1;
+const REMOVE: u32 = 2;
+const KEYS: u32 = 3;
+const PROBE: u32 = 4;
+
+// Every key the tracker writes starts with `wasmtrack:v1:` (the JS above adds it); the version
+// lets a later format move on cleanly.
 
 /// The page's `localStorage`, as far as it works.
 pub struct Store {
@@ -34,7 +49,7 @@ impl Store {
     /// Finds `localStorage`. Reaching it throws where it is disabled; a full one is found out
     /// by the first write that fails. The probe writes nothing: before consent, nothing may be.
     pub fn probe() -> Store {
-        Store { available: storage_ok() }
+        Store { available: storage(PROBE, "", "").is_some() }
     }
 
     /// Whether a working storage was found.
@@ -42,39 +57,32 @@ impl Store {
         self.available
     }
 
-    /// Reads `PREFIX + key`.
+    /// Reads `key`.
     pub fn get(&self, key: &str) -> Option<String> {
         if !self.available {
             return None;
         }
-        storage_get(&full(key))
+        storage(GET, key, "")
     }
 
-    /// Writes `PREFIX + key`; `false` when storage refused (quota, disabled).
+    /// Writes `key`; `false` when storage refused (quota, disabled).
     pub fn set(&self, key: &str, value: &str) -> bool {
-        self.available && storage_set(&full(key), value)
+        self.available && storage(SET, key, value).is_some()
     }
 
-    /// The keys (without [`PREFIX`]) that start with `PREFIX + start`.
+    /// The keys that start with `start`.
     pub fn keys(&self, start: &str) -> Vec<String> {
         if !self.available {
             return Vec::new();
         }
-        let keys = storage_keys(&full(start));
-        crate::core::text::split(&keys, b'\n').filter_map(|k| k.strip_prefix(PREFIX)).map(String::from).collect()
+        let keys = storage(KEYS, start, "").unwrap_or_default();
+        crate::core::text::split(&keys, b'\n').filter(|k| !k.is_empty()).map(String::from).collect()
     }
 
-    /// Removes `PREFIX + key`.
+    /// Removes `key`.
     pub fn remove(&self, key: &str) {
         if self.available {
-            storage_remove(&full(key));
+            storage(REMOVE, key, "");
         }
     }
-}
-
-fn full(key: &str) -> String {
-    let mut k = String::with_capacity(PREFIX.len() + key.len());
-    k.push_str(PREFIX);
-    k.push_str(key);
-    k
 }
