@@ -13,8 +13,11 @@ use crate::core::text::{parse_u64, split, split_once, Split};
 
 // Fields are separated by U+0001, a `utm_` name from its value by U+0002: neither survives
 // in a URL, a title or a language tag (`URL` percent-encodes control characters).
+// The string-valued reads share one import (`op`: 0 the page's facts, 1 `location.href`, 2 the
+// facts of the URL `arg`, 3 the current URL's query parameter `arg`): each import returning a
+// string costs its own marshalling shim in the glue.
 #[wasm_bindgen(inline_js = r#"
-export function url_facts(href) {
+function url_facts(href) {
   try {
     const u = new URL(href);
     const utm = [...u.searchParams].filter(([k]) => k.startsWith('utm_')).map(([k, v]) => k + '\u0002' + v);
@@ -23,34 +26,38 @@ export function url_facts(href) {
     return '/';
   }
 }
-export function page_facts() {
-  const d = document, s = window.screen || {};
-  return [location.href, d.referrer, d.title, s.width || 0, s.height || 0, navigator.language || '', url_facts(location.href)].join('\u0001');
+export function page_read(op, arg) {
+  const d = document, s = window.screen || {}, href = location.href;
+  switch (op) {
+    case 0: return [href, d.referrer, d.title, s.width || 0, s.height || 0, navigator.language || '', url_facts(href)].join('\u0001');
+    case 1: return href;
+    case 2: return url_facts(arg);
+    default: try { return new URL(href).searchParams.get(arg); } catch (e) { return null; }
+  }
 }
-export function page_href() { return location.href; }
 export function page_online() { return navigator.onLine !== false; }
 export function page_no_track() { return navigator.doNotTrack === '1' || navigator.globalPrivacyControl === true; }
-export function page_param(name) { try { return new URL(location.href).searchParams.get(name); } catch (e) { return null; } }
 "#)]
 extern "C" {
-    fn url_facts(href: &str) -> String;
-    fn page_facts() -> String;
-    fn page_href() -> String;
+    fn page_read(op: u32, arg: &str) -> Option<String>;
     fn page_online() -> bool;
     fn page_no_track() -> bool;
-    fn page_param(name: &str) -> Option<String>;
+}
+
+fn page_text(op: u32, arg: &str) -> String {
+    page_read(op, arg).unwrap_or_default()
 }
 
 /// The current `location.href`.
 pub fn href() -> String {
-    page_href()
+    page_text(1, "")
 }
 
 /// Reads the current page; `path_override` is the tracker's `setPath` value. `replayed` is a
 /// page that calls are being replayed from (see `__replayPage`): its URL, referrer and title
 /// stand in for the current page's; screen and language stay the current ones.
 pub fn read(path_override: Option<String>, replayed: Option<&PageInfo>) -> PageInfo {
-    let facts = page_facts();
+    let facts = page_text(0, "");
     let mut parts = split(&facts, 1);
     let mut next = || String::from(parts.next().unwrap_or(""));
     let (href, referrer, title) = (next(), next(), next());
@@ -63,7 +70,7 @@ pub fn read(path_override: Option<String>, replayed: Option<&PageInfo>) -> PageI
             info.href.clone_from(&page.href);
             info.referrer.clone_from(&page.referrer);
             info.title.clone_from(&page.title);
-            read_url(split(&url_facts(&page.href), 1), &mut info);
+            read_url(split(&page_text(2, &page.href), 1), &mut info);
         }
         // The rest of this page's facts are its URL's.
         None => read_url(parts, &mut info),
@@ -79,7 +86,7 @@ fn read_url(mut parts: Split<'_>, info: &mut PageInfo) {
 
 /// A query parameter of the current URL, decoded.
 pub fn param(name: &str) -> Option<String> {
-    page_param(name)
+    page_read(3, name)
 }
 
 /// `navigator.onLine`: false only when the browser knows it has no network.
