@@ -22,8 +22,15 @@ export function set_waker(table, index) {
   };
 }
 
+// 2: the events the collector refused, from its answer `{"rejected":[{"id","name","reason"}]}`,
+// read here so that the body need not travel into the wasm and back out to be parsed.
 export function woken_text(which) {
-  return carried[which];
+  if (which < 2) return carried[which];
+  try {
+    return JSON.parse(carried[1]).rejected.map((r) => r.name + '\u0001' + r.reason).join('\n');
+  } catch (e) {
+    return '';
+  }
 }
 
 export function woken_target() {

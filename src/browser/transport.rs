@@ -26,19 +26,19 @@ pub enum Outcome {
         status: u16,
         /// The `Retry-After` header, if the collector sent (and exposed) one.
         retry_after: Option<String>,
-        /// The response body (the collector's per-event verdicts).
-        body: String,
+        /// The events it refused: `name` U+0001 `reason`, a line each (see `Woken::body`).
+        refused: String,
     },
     /// No answer: offline, DNS, CORS, connection reset.
     NetworkError,
 }
 
 impl Outcome {
-    /// The outcome a [`Wake::Sent`] or [`Wake::Rules`] wake-up carries.
-    pub fn from_wake(status: u16, retry_after: Option<String>, body: Option<String>) -> Outcome {
+    /// The outcome a [`Wake::Sent`] wake-up carries.
+    pub fn from_wake(status: u16, retry_after: Option<String>, refused: Option<String>) -> Outcome {
         match status {
             0 => Outcome::NetworkError,
-            status => Outcome::Answered { status, retry_after, body: body.unwrap_or_default() },
+            status => Outcome::Answered { status, retry_after, refused: refused.unwrap_or_default() },
         }
     }
 }

@@ -12,7 +12,8 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(module = "/js/shell.js")]
 extern "C" {
     fn set_waker(table: &JsValue, index: u32);
-    /// What the current wake-up carries: `0` the `Retry-After` header, `1` the response body.
+    /// What the current wake-up carries: `0` the `Retry-After` header, `1` the response body,
+    /// `2` the events a collector's answer refused (`name` U+0001 `reason`, a line each).
     fn woken_text(which: u32) -> Option<String>;
     fn woken_target() -> JsValue;
 }
@@ -42,7 +43,7 @@ pub enum Wake {
     Click = 8,
     /// `pushState`, `replaceState` or `popstate`.
     Navigated = 9,
-    /// The collector answered a batch; comes with status, `Retry-After` and body.
+    /// The collector answered a batch; comes with status, `Retry-After` and the refused events.
     Sent = 10,
     /// The collector answered the rules request; comes with status and body.
     Rules = 11,
@@ -62,7 +63,8 @@ impl Wake {
 }
 
 /// What a wake-up carries: for [`Wake::Sent`] and [`Wake::Rules`] the HTTP status (0: no
-/// answer), `Retry-After` and the body; for [`Wake::Click`] the event's target.
+/// answer) and `Retry-After`; the body for [`Wake::Rules`], the events the collector refused
+/// for [`Wake::Sent`]; for [`Wake::Click`] the event's target.
 pub struct Woken {
     /// Why.
     pub why: Wake,
@@ -70,7 +72,8 @@ pub struct Woken {
     pub status: u16,
     /// The `Retry-After` header.
     pub retry_after: Option<String>,
-    /// The response body.
+    /// The response body ([`Wake::Rules`]), or the refused events, `name` U+0001 `reason`
+    /// a line each ([`Wake::Sent`]; read from the body by the shell).
     pub body: Option<String>,
     /// The click's target.
     pub target: JsValue,
@@ -88,11 +91,16 @@ extern "C" fn wake(n: u32, status: u32) {
     let handler = *HANDLER.cell().borrow();
     if let (Some(handler), Some(why)) = (handler, Wake::from_number(n)) {
         let carries = matches!(why, Wake::Sent | Wake::Rules);
+        let body = match why {
+            Wake::Sent => woken_text(2),
+            Wake::Rules => woken_text(1),
+            _ => None,
+        };
         handler(Woken {
             why,
             status: status as u16,
             retry_after: if carries { woken_text(0) } else { None },
-            body: if carries { woken_text(1) } else { None },
+            body,
             target: if why == Wake::Click { woken_target() } else { JsValue::UNDEFINED },
         });
     }

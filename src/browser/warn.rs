@@ -15,17 +15,9 @@ export function report(callback, loud, text, event, name) {
     try { callback({ code, message, event, name }); } catch (e) {}
   }
 }
-export function rejections(body) {
-  try {
-    return JSON.parse(body).rejected.map((r) => r.name + '\u0001' + r.reason).join('\n');
-  } catch (e) {
-    return '';
-  }
-}
 "#)]
 extern "C" {
     fn report(callback: &JsValue, loud: bool, text: &str, event: Option<String>, name: Option<String>);
-    fn rejections(body: &str) -> String;
 }
 
 /// Prints the warning when `loud` and calls `callback` (when it is a function) with
@@ -36,11 +28,10 @@ pub fn warn(callback: &JsValue, loud: bool, text: &str, event: Option<String>, n
     report(callback, loud, text, event, name);
 }
 
-/// The events a collector's answer `{"rejected":[{"id","name","reason"}]}` refused, as
-/// `(name, reason)`; none for any other body.
-pub fn rejected_events(body: &str) -> Vec<(String, String)> {
-    let text = rejections(body);
-    split(&text, b'\n')
+/// The events a collector refused, as `(name, reason)`, from the shell's reading of its answer
+/// (`name` U+0001 `reason`, a line each; see `woken_text` in `js/shell.js`).
+pub fn rejected_events(text: &str) -> Vec<(String, String)> {
+    split(text, b'\n')
         .filter_map(|line| split_once(line, 1))
         .map(|(name, reason)| (String::from(name), String::from(reason)))
         .collect()

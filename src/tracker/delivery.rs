@@ -73,13 +73,13 @@ impl Tracker {
     /// What the collector's answer (or its absence) means for the in-flight events.
     pub(super) fn answered(&mut self, outcome: Outcome, reports: &mut Reports) {
         let failures = self.delivery.failures();
-        let (status, retry_after, body) = match outcome {
-            Outcome::Answered { status, retry_after, body } => (Some(status), retry_after, body),
+        let (status, retry_after, refused) = match outcome {
+            Outcome::Answered { status, retry_after, refused } => (Some(status), retry_after, refused),
             Outcome::NetworkError => (None, None, alloc::string::String::new()),
         };
         match classify(status) {
             Verdict::Delivered => {
-                report_rejections(&body, reports);
+                report_rejections(&refused, reports);
                 self.queue.acknowledge();
                 self.delivery = Delivery::Ready { failures: 0 };
                 self.persist_soon();
@@ -199,12 +199,9 @@ fn beacon_or_split(url: &str, site: &str, now: u64, batch: &[crate::core::batch:
 }
 
 /// Each event the collector refused in an accepted batch becomes a warning (and is not
-/// retried: it would be refused again). The answer is `{"rejected":[{"id","name","reason"}]}`.
-fn report_rejections(body: &str, reports: &mut Reports) {
-    if body.is_empty() {
-        return;
-    }
-    for (name, reason) in crate::browser::warn::rejected_events(body) {
+/// retried: it would be refused again).
+fn report_rejections(refused: &str, reports: &mut Reports) {
+    for (name, reason) in crate::browser::warn::rejected_events(refused) {
         reports.push(Report { warning: Warning::EventRejected, event: Some(name), detail: Some(reason) });
     }
 }

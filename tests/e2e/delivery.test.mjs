@@ -287,3 +287,45 @@ test('with requireConsent nothing is written or sent before optIn, and everythin
     await collector.stop();
   }
 });
+
+// The collector keeps the good events of a batch and names the ones it refused; each refused
+// one reaches the page's `onWarning` once, with its name and the collector's reason, and is
+// not sent again.
+test('an event the collector refuses is reported to onWarning with its reason, and not retried', async () => {
+  const collector = await collectorWithTick();
+  try {
+    await writeFile(join(pages, 'refused.html'), `<!doctype html><html><head><title>refused</title><link rel="icon" href="data:,">
+<script>${STUB}</script>
+<script>
+  window.refused = [];
+  _wtq.push(['init', { collector: '${collector.origin}', site: 'demo', autoPageView: false, onWarning: (w) => window.refused.push(w) }]);
+</script>
+<script async src="/dist/wasmtrack.js"></script>
+</head><body></body></html>`);
+    const page = await browser.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${site.origin}/refused.html`);
+    await ready(page);
+    await page.evaluate(() => {
+      _wtq.push(['trackCustomBehavioralEvent', { name: 'tick', properties: { n: 1 } }]);
+      _wtq.push(['trackCustomBehavioralEvent', { name: 'never_defined', properties: { n: 2 } }]);
+      _wtq.push(['flush']);
+    });
+    await collector.waitForEvents('tick', 1);
+    await page.waitForFunction(() => window.refused.some((w) => w.code === 'event_rejected'));
+    const warnings = await page.evaluate(() => window.refused);
+    const rejected = warnings.filter((w) => w.code === 'event_rejected');
+    assert.equal(rejected.length, 1, JSON.stringify(warnings));
+    assert.equal(rejected[0].event, 'never_defined');
+    assert.match(rejected[0].name, /never_defined.*not defined/);
+    assert.equal(rejected[0].message, 'collector refused an event; it will not be retried');
+    // Not retried: a second flush sends nothing more, and no other warning came.
+    await page.evaluate(() => _wtq.push(['flush']));
+    await page.waitForTimeout(500);
+    assert.equal((await page.evaluate(() => window.refused)).length, 1);
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    await collector.stop();
+  }
+});
