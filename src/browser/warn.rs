@@ -17,7 +17,7 @@ export function report(callback, loud, text, event, name) {
 }
 "#)]
 extern "C" {
-    fn report(callback: &JsValue, loud: bool, text: &str, event: Option<String>, name: Option<String>);
+    fn report(callback: &JsValue, loud: bool, text: &str, event: Option<&str>, name: Option<&str>);
 }
 
 /// Prints the warning when `loud` and calls `callback` (when it is a function) with
@@ -25,7 +25,7 @@ extern "C" {
 /// [`Warning::text`](crate::core::warning::Warning::text)). A throwing callback is the page's
 /// own bug: it is caught.
 pub fn warn(callback: &JsValue, loud: bool, text: &str, event: Option<String>, name: Option<String>) {
-    report(callback, loud, text, event, name);
+    report(callback, loud, text, event.as_deref(), name.as_deref());
 }
 
 /// The events a collector refused, as `(name, reason)`, from the shell's reading of its answer
