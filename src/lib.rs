@@ -49,7 +49,6 @@ mod api {
     use crate::core::properties::clean_properties;
     use crate::core::warning::Warning;
     use crate::tracker::{self, Report, Sink};
-    use alloc::vec;
     use alloc::vec::Vec;
     use wasm_bindgen::prelude::*;
 
@@ -116,7 +115,7 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
         let debug = get_bool(&options, "debug").unwrap_or(false);
         let sink = Sink::from_options(&options, debug);
         if tracker::is_running() {
-            sink.emit(vec![Report::new(Warning::AlreadyInitialized, None, None)]);
+            sink.emit_one(Warning::AlreadyInitialized);
             return crate::browser::js::resolved();
         }
         let raw = InitOptions {
@@ -143,7 +142,7 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
                     t.open_visualizer_from_url();
                 });
             }
-            Err(w) => sink.emit(vec![Report::new(w, None, None)]),
+            Err(w) => sink.emit_one(w),
         }
         crate::browser::js::resolved()
     }
@@ -198,7 +197,7 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
         let id = get(&who, "id");
         let uid = id.as_string().or_else(|| id.as_f64().map(|_| convert::number_text(&id)));
         if email.is_none() && uid.is_none() {
-            tracker::emit(vec![Report::new(Warning::BadArgument, Some(IDENTIFY), None)]);
+            tracker::warn_one(Warning::BadArgument, Some(IDENTIFY), None);
             return;
         }
         tracker::with(|t, r| {
@@ -214,7 +213,7 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
             Some(p) => {
                 tracker::with(|t, _| t.set_path(p));
             }
-            None => tracker::emit(vec![Report::new(Warning::BadArgument, None, Some("path"))]),
+            None => tracker::warn_one(Warning::BadArgument, None, Some("path")),
         }
     }
 
@@ -236,7 +235,7 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
             Some(token) => {
                 tracker::with(|t, _| t.open_visualizer(&token));
             }
-            None => tracker::emit(vec![Report::new(Warning::BadArgument, None, Some("token"))]),
+            None => tracker::warn_one(Warning::BadArgument, None, Some("token")),
         }
     }
 

@@ -73,6 +73,12 @@ impl Sink {
         Sink { on_warning: crate::browser::convert::get(options, "onWarning"), debug }
     }
 
+    /// Delivers one warning (with no event or detail).
+    #[inline(never)]
+    pub fn emit_one(&self, warning: Warning) {
+        self.emit(alloc::vec![Report::new(warning, None, None)]);
+    }
+
     /// Delivers `reports`. Runs with no state borrowed: the callback may call back into us.
     pub fn emit(&self, reports: Reports) {
         for r in reports {
@@ -92,6 +98,12 @@ pub fn emit(reports: Reports) {
     if !reports.is_empty() {
         current_sink().emit(reports);
     }
+}
+
+/// Reports one warning about `detail` within `event`, outside the tracker's state.
+#[inline(never)]
+pub fn warn_one(warning: Warning, event: Option<&str>, detail: Option<&str>) {
+    emit(alloc::vec![Report::new(warning, event, detail)]);
 }
 
 /// Runs `f` on the tracker and reports what it warned about. `None` when `init` has not run
