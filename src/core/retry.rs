@@ -42,8 +42,9 @@ pub fn retry_after(status: u16, header: Option<&str>) -> Option<u64> {
     if status != 429 && status != 503 {
         return None;
     }
-    let seconds: u64 = header?.trim_ascii().parse().ok()?;
-    Some(seconds.saturating_mul(1_000).min(RETRY_AFTER_CAP_MS))
+    let seconds = super::text::parse_u64(header?.trim_ascii())?;
+    // Capped before it is multiplied: u64 overflow checks are 128-bit multiplies on wasm32.
+    Some(seconds.min(RETRY_AFTER_CAP_MS / 1_000) * 1_000)
 }
 
 /// Delay before try number `attempt + 1` after `attempt` consecutive failures (1 = the first
@@ -55,7 +56,7 @@ pub fn retry_after(status: u16, header: Option<&str>) -> Option<u64> {
 #[allow(clippy::manual_clamp)]
 pub fn backoff(attempt: u32, jitter: f64) -> u64 {
     let exponent = attempt.saturating_sub(1).min(16);
-    let nominal = BACKOFF_BASE_MS.saturating_mul(1 << exponent).min(BACKOFF_CAP_MS);
+    let nominal = (BACKOFF_BASE_MS << exponent).min(BACKOFF_CAP_MS);
     let jitter = if jitter.is_finite() { jitter.max(0.0).min(1.0) } else { 0.0 };
     nominal / 2 + ((nominal / 2) as f64 * jitter) as u64
 }

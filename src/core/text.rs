@@ -55,7 +55,9 @@ pub fn parse_u64(text: &str) -> Option<u64> {
         if digit > 9 {
             return None;
         }
-        n.checked_mul(10)?.checked_add(u64::from(digit))
+        // Not `checked_mul`: on wasm32 its overflow test is a 128-bit multiply.
+        let digit = u64::from(digit);
+        (n <= (u64::MAX - digit) / 10).then(|| n * 10 + digit)
     })
 }
 
