@@ -123,9 +123,7 @@ impl SendQueue {
 
     /// The collector answered for the in-flight events: remove them.
     pub fn acknowledge(&mut self) {
-        let done: Vec<Entry> = self.entries.drain(..self.in_flight).collect();
-        self.bytes -= done.iter().map(event_bytes).sum::<usize>();
-        self.in_flight = 0;
+        self.drop_oldest(usize::MAX, usize::MAX, self.in_flight);
     }
 
     /// The in-flight request failed: its events wait again, in their place.
@@ -137,9 +135,15 @@ impl SendQueue {
     /// many were dropped. In-flight events are dropped too if they are the oldest: the bound
     /// protects the page's storage and memory, which matters more than one request.
     pub fn bound(&mut self, max_events: usize, max_bytes: usize) -> usize {
+        self.drop_oldest(max_events, max_bytes, 0)
+    }
+
+    /// Drops at least `at_least` of the oldest events, and more until at most `max_events`
+    /// and `max_bytes` remain; returns how many were dropped.
+    fn drop_oldest(&mut self, max_events: usize, max_bytes: usize, at_least: usize) -> usize {
         let mut drop = 0;
         let mut bytes = self.bytes;
-        while drop < self.entries.len() && (self.entries.len() - drop > max_events || bytes > max_bytes) {
+        while drop < self.entries.len() && (drop < at_least || self.entries.len() - drop > max_events || bytes > max_bytes) {
             bytes -= event_bytes(&self.entries[drop]);
             drop += 1;
         }
