@@ -74,18 +74,24 @@ pub struct WireContext {
 impl WireContext {
     /// This context as a JSON object.
     pub fn encode(&self) -> String {
-        let mut out = String::with_capacity(128);
-        out.push_str("{\"vid\":");
-        push_json_str(&mut out, &self.vid);
-        out.push_str(",\"sid\":");
-        push_json_str(&mut out, &self.sid);
-        push_optional(&mut out, "email", &self.email);
-        push_optional(&mut out, "uid", &self.uid);
-        out.push_str(",\"d\":");
-        push_json_object(&mut out, &self.defaults);
-        out.push('}');
-        out
+        encode_context(&self.vid, &self.sid, &self.email, &self.uid, &self.defaults)
     }
+}
+
+/// A context as a JSON object, from borrowed fields (the tracker's state, without copying it
+/// into a [`WireContext`] first).
+pub fn encode_context(vid: &str, sid: &str, email: &Option<String>, uid: &Option<String>, defaults: &Props) -> String {
+    let mut out = String::with_capacity(128);
+    out.push_str("{\"vid\":");
+    push_json_str(&mut out, vid);
+    out.push_str(",\"sid\":");
+    push_json_str(&mut out, sid);
+    push_optional(&mut out, "email", email);
+    push_optional(&mut out, "uid", uid);
+    out.push_str(",\"d\":");
+    push_json_object(&mut out, defaults);
+    out.push('}');
+    out
 }
 
 /// An event's own fields as an unclosed JSON object, `{"id":…,"name":…,"ts":…,"p":{…}`; the

@@ -26,7 +26,7 @@ use crate::browser::{lifecycle, page, warn};
 use crate::core::batch::{batch_overhead, BatchPolicy, Entry, SendQueue};
 use crate::core::context::default_properties;
 use crate::core::options::ResolvedOptions;
-use crate::core::payload::{encode_event_body, WireContext};
+use crate::core::payload::{encode_context, encode_event_body};
 use crate::core::properties::Props;
 use crate::core::session::Session;
 use crate::core::warning::Warning;
@@ -329,14 +329,8 @@ impl Tracker {
     }
 
     fn refresh_context(&mut self) {
-        let ctx = WireContext {
-            vid: self.visitor.clone(),
-            sid: self.session.as_ref().map(|s| s.id.clone()).unwrap_or_default(),
-            email: self.email.clone(),
-            uid: self.uid.clone(),
-            defaults: self.defaults.clone(),
-        };
-        self.context = Rc::new(ctx.encode());
+        let sid = self.session.as_ref().map_or("", |s| s.id.as_str());
+        self.context = Rc::new(encode_context(&self.visitor, sid, &self.email, &self.uid, &self.defaults));
     }
 
     /// Queues an event named `name` (already normalized) with cleaned `props`, which happened
