@@ -343,17 +343,19 @@ impl Tracker {
             self.refresh_page();
         }
         let now = crate::core::options::event_time(occurred_at, crate::browser::js::now());
-        let previous = self.session.as_ref().map(|s| s.id.clone());
         let random = &mut self.random;
-        let session = Session::touch(self.session.take(), now, || random.uuid());
-        let new_session = previous.as_deref() != Some(session.id.as_str());
+        let mut new_session = false;
+        let session = Session::touch(self.session.take(), now, || {
+            new_session = true;
+            random.uuid()
+        });
         let save = new_session || now.saturating_sub(self.session_saved_at) >= SESSION_SAVE_EVERY_MS;
-        let encoded = session.encode();
+        let encoded = save.then(|| session.encode());
         self.session = Some(session);
         if new_session {
             self.refresh_context();
         }
-        if save {
+        if let Some(encoded) = encoded {
             self.store_set(KEY_SESSION, &encoded, reports);
             self.session_saved_at = now;
         }
