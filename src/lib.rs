@@ -169,9 +169,10 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
             }
             Vec::new()
         };
-        let occurred_at = match convert::raw_value(&get(&event, "occurredAt"), 0) {
+        let at = get(&event, "occurredAt");
+        let occurred_at = match convert::raw_value(&at, 0) {
             crate::core::value::RawValue::Date(ms) => Some(ms),
-            _ => get_f64(&event, "occurredAt"),
+            _ => at.as_f64(),
         };
         tracker::emit(reports);
         tracker::with(|t, r| t.enqueue(name, props, occurred_at, r));
