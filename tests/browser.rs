@@ -186,6 +186,30 @@ async fn every_event_carries_ids_and_default_properties() {
     assert_eq!(text(&get(&second, "ctx"), "vid"), text(&ctx, "vid"), "the visitor stays the same");
 }
 
+/// Pages served over plain http have no `crypto.randomUUID`: ids are still UUID v4, all
+/// different, made from `crypto.getRandomValues`.
+#[wasm_bindgen_test]
+async fn ids_are_uuid_v4_without_crypto_random_uuid_too() {
+    setup();
+    js("globalThis.__randomUUID = Crypto.prototype.randomUUID; delete Crypto.prototype.randomUUID");
+    for i in 0..20 {
+        wasmtrack::track_custom_behavioral_event(js(&format!("({{ name: 'no_random_uuid', properties: {{ i: {i} }} }})")));
+    }
+    flush().await;
+    js("Crypto.prototype.randomUUID = __randomUUID");
+    let ids: Vec<String> = sent_events().iter().filter_map(|e| text(&e, "id")).collect();
+    assert_eq!(ids.len(), 20);
+    for id in &ids {
+        let b = id.as_bytes();
+        assert!(wasmtrack::core::uuid::is_uuid(id) && id.to_ascii_lowercase() == *id, "{id}");
+        assert!(b[14] == b'4' && matches!(b[19], b'8' | b'9' | b'a' | b'b'), "{id}: version 4, variant 1");
+    }
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len());
+}
+
 #[wasm_bindgen_test]
 async fn set_path_and_identify_shape_the_following_events() {
     setup();

@@ -1,52 +1,34 @@
-//! Random bytes for ids, from `crypto.getRandomValues`, drawn 256 bytes at a time so that a
-//! `track` call usually costs no crossing into JS for its event id.
+//! Random ids (event, visitor, session, tab): UUID v4 text from the browser.
+//!
+//! `crypto.randomUUID()` where the page is a secure context (https, localhost); elsewhere the
+//! same format from `crypto.getRandomValues`. Made in JS: a pool of random bytes and their
+//! hex formatting in the wasm cost more bytes on every page load than one call per id costs
+//! time (the browser makes a UUID in well under a microsecond).
 
-use crate::core::uuid::format_v4;
 use alloc::string::String;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(inline_js = "export function fill_random(b) { try { crypto.getRandomValues(b); return true; } catch (e) { return false; } }")]
+#[wasm_bindgen(inline_js = r#"
+export function random_uuid() {
+  try { return crypto.randomUUID(); } catch (e) {}
+  const b = new Uint8Array(16);
+  try {
+    crypto.getRandomValues(b);
+  } catch (e) {
+    // Every browser that runs wasm has getRandomValues; a last resort that keeps ids unique.
+    for (let i = 0; i < 16; i++) b[i] = Math.random() * 256;
+  }
+  b[6] = (b[6] & 15) | 64; // version 4
+  b[8] = (b[8] & 63) | 128; // variant 1
+  const h = [...b].map((x) => (x + 256).toString(16).slice(1)).join('');
+  return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
+}
+"#)]
 extern "C" {
-    fn fill_random(bytes: &mut [u8]) -> bool;
+    fn random_uuid() -> String;
 }
 
-const POOL: usize = 256;
-
-/// A buffer of random bytes refilled from the browser's CSPRNG.
-pub struct RandomPool {
-    bytes: [u8; POOL],
-    used: usize,
-}
-
-impl RandomPool {
-    /// An empty pool; the first id fills it.
-    pub fn new() -> RandomPool {
-        RandomPool { bytes: [0; POOL], used: POOL }
-    }
-
-    /// A new random UUID v4.
-    pub fn uuid(&mut self) -> String {
-        if self.used + 16 > POOL {
-            self.refill();
-        }
-        let mut id = [0u8; 16];
-        id.copy_from_slice(&self.bytes[self.used..self.used + 16]);
-        self.used += 16;
-        format_v4(id)
-    }
-
-    fn refill(&mut self) {
-        if !fill_random(&mut self.bytes) {
-            // Every browser that runs wasm has crypto.getRandomValues; this is a last resort
-            // so that ids stay unique rather than the call failing.
-            fill_from_math_random(&mut self.bytes);
-        }
-        self.used = 0;
-    }
-}
-
-fn fill_from_math_random(bytes: &mut [u8]) {
-    for b in bytes {
-        *b = (super::js::random() * 256.0) as u8;
-    }
+/// A new random UUID v4, lowercase and hyphenated.
+pub fn uuid() -> String {
+    random_uuid()
 }

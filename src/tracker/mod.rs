@@ -17,7 +17,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use wasm_bindgen::JsValue;
 
-use crate::browser::random::RandomPool;
+use crate::browser::random;
 use crate::browser::storage::Store;
 use crate::browser::timer::Timer;
 use crate::browser::transport::Outcome;
@@ -210,7 +210,6 @@ pub struct Tracker {
     consent: Consent,
     /// This page's id: its stored queue is `q:<tab>`.
     tab: String,
-    random: RandomPool,
     visitor: String,
     session: Option<Session>,
     session_saved_at: u64,
@@ -253,11 +252,10 @@ impl Tracker {
             _ if opts.require_consent => Consent::Pending,
             _ => Consent::Granted,
         };
-        let mut random = RandomPool::new();
-        let tab = random.uuid();
+        let tab = random::uuid();
         let visitor = match store.get(KEY_VISITOR) {
             Some(v) if crate::core::uuid::is_uuid(&v) => v,
-            _ => random.uuid(),
+            _ => random::uuid(),
         };
         let session = store.get(KEY_SESSION).and_then(|s| Session::decode(&s));
         let policy = BatchPolicy { max_events: opts.flush_at, ..BatchPolicy::default() };
@@ -271,7 +269,6 @@ impl Tracker {
             storage_failed: false,
             consent,
             tab,
-            random,
             visitor,
             session,
             session_saved_at: 0,
@@ -343,11 +340,10 @@ impl Tracker {
             self.refresh_page();
         }
         let now = crate::core::options::event_time(occurred_at, crate::browser::js::now());
-        let random = &mut self.random;
         let mut new_session = false;
         let session = Session::touch(self.session.take(), now, || {
             new_session = true;
-            random.uuid()
+            random::uuid()
         });
         let save = new_session || now.saturating_sub(self.session_saved_at) >= SESSION_SAVE_EVERY_MS;
         let encoded = save.then(|| session.encode());
@@ -359,7 +355,7 @@ impl Tracker {
             self.store_set(KEY_SESSION, &encoded, reports);
             self.session_saved_at = now;
         }
-        let id = self.random.uuid();
+        let id = random::uuid();
         let entry = Entry { ctx: self.context.clone(), body: encode_event_body(&id, &name, now, &props) };
         let full = self.queue.push(entry, &self.policy);
         let dropped = self.queue.bound(self.opts.max_queue_events, self.opts.max_queue_bytes);
