@@ -6,9 +6,9 @@ use std::io::Write;
 use std::path::PathBuf;
 
 /// Most gzip bytes the script-tag download may take; CI fails above it. The one place this
-/// number lives. A ratchet just above today's size (27.6 KiB), lowered as the tracker shrinks:
-/// the benchmarks issue's milestone is 25 KiB, its goal 15 KiB.
-pub const GZIP_BUDGET: usize = 29 * 1024;
+/// number lives: the benchmarks issue's milestone, 25 KB (decimal kilobytes, as the peers'
+/// sizes are given). Lower it as the tracker shrinks; the goal is 15 KB.
+pub const GZIP_BUDGET: usize = 25_000;
 
 /// Sizes of one file.
 pub struct Sizes {

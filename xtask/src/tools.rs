@@ -78,7 +78,7 @@ fn ensure_npm_tools() -> Result {
         (Some(installed), Some(locked)) => installed >= locked,
         _ => false,
     };
-    if fresh && npm_bin("esbuild").exists() && npm_bin("wasm-opt").exists() {
+    if fresh && ["esbuild", "wasm-opt", "terser"].iter().all(|tool| npm_bin(tool).exists()) {
         return Ok(());
     }
     status(cmd("npm").args(["ci", "--no-audit", "--no-fund"]))
