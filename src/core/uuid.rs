@@ -1,7 +1,6 @@
-//! Event, visitor and session ids: random UUID v4 text from 16 random bytes.
-//!
-//! The bytes come from `crypto.getRandomValues` in the browser shell; formatting is here so it
-//! is tested on the host and so the collector can check ids with the same code.
+//! UUID v4 text: the collector's own ids are formatted here from 16 random bytes, and every id
+//! the tracker sends (which the browser makes, `browser/random.rs`) is checked with
+//! [`is_uuid`] on both sides.
 
 use alloc::string::String;
 
