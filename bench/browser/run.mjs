@@ -212,7 +212,7 @@ const launch = () => chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
-// How long 10,000 calls may take before a tracker is measured on 1,000: 3 ms a call, six
+// How long 10,000 calls may take before a tracker is measured on 1,000: 3 ms a call, several
 // times the slowest peer that finishes. Those that miss it stop answering or take several
 // ms a call (60 s, the earlier limit, changed no outcome and cost the suite 2 minutes).
 const TRACK_TIMEOUT_MS = 30_000;
