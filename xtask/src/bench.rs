@@ -81,7 +81,16 @@ fn install_peers(dir: &Path) -> Result {
         std::fs::write(dir.join("package-lock.json"), &lock).map_err(|e| e.to_string())?;
         status(cmd("npm").args(["ci", "--no-audit", "--no-fund", "--ignore-scripts"]).current_dir(dir))?;
     }
-    Ok(())
+    // RudderStack's script-tag file (`rsa.min.js`) is served by its CDN, not published to npm:
+    // the page loads its UMD build with the plugins bundled, minified here as a CDN would.
+    let rudderstack = dir.join("node_modules/@rudderstack/analytics-js/dist/npm/modern/bundled/umd/index.js");
+    status(
+        cmd(tools::npm_bin("esbuild"))
+            .arg(&rudderstack)
+            .arg("--minify")
+            .arg(format!("--outfile={}", dir.join("min/rudderstack.min.js").display()))
+            .arg("--log-level=warning"),
+    )
 }
 
 /// Runs the collector figures and returns them as one JSON object.
