@@ -3,7 +3,7 @@
 // loader, whose fallbacks for every way of passing a module and their long messages a page
 // would download for nothing. `source` is a URL or the module's bytes.
 export function instantiate(source, imports, finish) {
-  const started = typeof source === 'object' && source instanceof Uint8Array
+  const started = source instanceof Uint8Array
     ? WebAssembly.instantiate(source, imports)
     : fetch(source).then((response) => {
         if (!response.ok) throw new Error(response.status + ' ' + response.url);

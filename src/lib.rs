@@ -115,7 +115,7 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
         let debug = get_bool(&options, "debug").unwrap_or(false);
         let sink = Sink::from_options(&options, debug);
         if tracker::is_running() {
-            sink.emit_one(Warning::AlreadyInitialized);
+            sink.emit_one(Warning::AlreadyInitialized, None, None);
             return crate::browser::js::resolved();
         }
         let raw = InitOptions {
@@ -142,7 +142,7 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
                     t.open_visualizer_from_url();
                 });
             }
-            Err(w) => sink.emit_one(w),
+            Err(w) => sink.emit_one(w, None, None),
         }
         crate::browser::js::resolved()
     }

@@ -27,9 +27,12 @@ function url_facts(href) {
   }
 }
 export function page_read(op, arg) {
-  const d = document, s = window.screen || {}, href = location.href;
+  const href = location.href;
+  if (op === 0) {
+    const d = document, s = window.screen || {};
+    return [href, d.referrer, d.title, s.width || 0, s.height || 0, navigator.language || '', url_facts(href)].join('\u0001');
+  }
   switch (op) {
-    case 0: return [href, d.referrer, d.title, s.width || 0, s.height || 0, navigator.language || '', url_facts(href)].join('\u0001');
     case 1: return href;
     case 2: return url_facts(arg);
     default: try { return new URL(href).searchParams.get(arg); } catch (e) { return null; }
@@ -44,20 +47,25 @@ extern "C" {
     fn page_no_track() -> bool;
 }
 
+const FACTS: u32 = 0;
+const HREF: u32 = 1;
+const URL_FACTS: u32 = 2;
+const PARAM: u32 = 3;
+
 fn page_text(op: u32, arg: &str) -> String {
     page_read(op, arg).unwrap_or_default()
 }
 
 /// The current `location.href`.
 pub fn href() -> String {
-    page_text(1, "")
+    page_text(HREF, "")
 }
 
 /// Reads the current page; `path_override` is the tracker's `setPath` value. `replayed` is a
 /// page that calls are being replayed from (see `__replayPage`): its URL, referrer and title
 /// stand in for the current page's; screen and language stay the current ones.
 pub fn read(path_override: Option<String>, replayed: Option<&PageInfo>) -> PageInfo {
-    let facts = page_text(0, "");
+    let facts = page_text(FACTS, "");
     let mut parts = split(&facts, 1);
     let mut next = || String::from(parts.next().unwrap_or(""));
     let (href, referrer, title) = (next(), next(), next());
@@ -70,7 +78,7 @@ pub fn read(path_override: Option<String>, replayed: Option<&PageInfo>) -> PageI
             info.href.clone_from(&page.href);
             info.referrer.clone_from(&page.referrer);
             info.title.clone_from(&page.title);
-            read_url(split(&page_text(2, &page.href), 1), &mut info);
+            read_url(split(&page_text(URL_FACTS, &page.href), 1), &mut info);
         }
         // The rest of this page's facts are its URL's.
         None => read_url(parts, &mut info),
@@ -86,7 +94,7 @@ fn read_url(mut parts: Split<'_>, info: &mut PageInfo) {
 
 /// A query parameter of the current URL, decoded.
 pub fn param(name: &str) -> Option<String> {
-    page_read(3, name)
+    page_read(PARAM, name)
 }
 
 /// `navigator.onLine`: false only when the browser knows it has no network.

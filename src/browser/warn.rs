@@ -24,8 +24,8 @@ extern "C" {
 /// `{ code, message, event, name }` (`text` is `code` and `message`, tab-separated:
 /// [`Warning::text`](crate::core::warning::Warning::text)). A throwing callback is the page's
 /// own bug: it is caught.
-pub fn warn(callback: &JsValue, loud: bool, text: &str, event: Option<String>, name: Option<String>) {
-    report(callback, loud, text, event.as_deref(), name.as_deref());
+pub fn warn(callback: &JsValue, loud: bool, text: &str, event: Option<&str>, name: Option<&str>) {
+    report(callback, loud, text, event, name);
 }
 
 /// The events a collector refused, as `(name, reason)`, from the shell's reading of its answer

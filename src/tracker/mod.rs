@@ -73,17 +73,18 @@ impl Sink {
         Sink { on_warning: crate::browser::convert::get(options, "onWarning"), debug }
     }
 
-    /// Delivers one warning (with no event or detail).
+    /// Delivers one warning about `detail` within `event`. Runs with no state borrowed: the
+    /// callback may call back into us.
     #[inline(never)]
-    pub fn emit_one(&self, warning: Warning) {
-        self.emit(alloc::vec![Report::new(warning, None, None)]);
+    pub fn emit_one(&self, warning: Warning, event: Option<&str>, detail: Option<&str>) {
+        let loud = self.debug || matches!(warning, Warning::MissingOption | Warning::NotInitialized);
+        warn::warn(&self.on_warning, loud, warning.text(), event, detail);
     }
 
-    /// Delivers `reports`. Runs with no state borrowed: the callback may call back into us.
+    /// Delivers `reports`, as [`Sink::emit_one`] does each.
     pub fn emit(&self, reports: Reports) {
         for r in reports {
-            let loud = self.debug || matches!(r.warning, Warning::MissingOption | Warning::NotInitialized);
-            warn::warn(&self.on_warning, loud, r.warning.text(), r.event, r.detail);
+            self.emit_one(r.warning, r.event.as_deref(), r.detail.as_deref());
         }
     }
 }
@@ -101,9 +102,8 @@ pub fn emit(reports: Reports) {
 }
 
 /// Reports one warning about `detail` within `event`, outside the tracker's state.
-#[inline(never)]
 pub fn warn_one(warning: Warning, event: Option<&str>, detail: Option<&str>) {
-    emit(alloc::vec![Report::new(warning, event, detail)]);
+    current_sink().emit_one(warning, event, detail);
 }
 
 /// Runs `f` on the tracker and reports what it warned about. `None` when `init` has not run
