@@ -229,6 +229,11 @@ impl From<StoreError> for ApiError {
             StoreError::Closed => ApiError::Overloaded("The server is shutting down; retry"),
             StoreError::NotFound(what) => ApiError::NotFound(what),
             StoreError::Conflict(what) => ApiError::Conflict(what),
+            // The definitions API words this one itself; this is the fallback.
+            StoreError::RulesFire(rules) => ApiError::Conflict(format!(
+                "{} auto-tracking rules fire this event; delete them first",
+                rules.len()
+            )),
             StoreError::Invalid(detail) => ApiError::invalid(detail),
             StoreError::Internal(detail) => ApiError::Internal(detail),
         }

@@ -7,10 +7,10 @@
 
 use serde::Deserialize;
 use serde_json::{json, Value};
-use wasmtrack::core::limits::{check_name, MAX_PROPERTIES};
+use wasmtrack::core::limits::check_name;
 
 use crate::error::{ApiError, ErrorDetail};
-use crate::model::definition::name_from_label;
+use crate::model::definition::{name_from_label, MAX_DEFINITION_PROPERTIES};
 use crate::model::{EventDefinition, PrimaryObject, PropertyDef, PropertyOption, PropertyType};
 use crate::timestamp;
 
@@ -139,10 +139,13 @@ pub fn new_definition(body: DefinitionBody, now: i64) -> Result<EventDefinition,
         }),
     };
     let bodies = body.property_definitions.unwrap_or_default();
-    if bodies.len() > MAX_PROPERTIES {
+    if bodies.len() > MAX_DEFINITION_PROPERTIES {
         problems.add(
             "propertyDefinitions",
-            format!("at most {MAX_PROPERTIES} properties per event"),
+            format!(
+                "an event definition has at most {MAX_DEFINITION_PROPERTIES} properties; this one has {}",
+                bodies.len()
+            ),
         );
     }
     let mut properties: Vec<PropertyDef> = Vec::with_capacity(bodies.len());

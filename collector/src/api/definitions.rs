@@ -16,7 +16,8 @@ use super::definition_body::{
 };
 use super::{bounded, cursor};
 use crate::error::{ApiError, AppJson};
-use crate::model::{DefinitionChange, EventDefinition};
+use crate::model::{DefinitionChange, EventDefinition, Rule};
+use crate::store::StoreError;
 use crate::timestamp::now_ms;
 use crate::validate::strip_portal_prefix;
 use crate::AppState;
@@ -131,14 +132,59 @@ pub async fn update(
     Ok(AppJson(body::definition_json(&def, true)))
 }
 
-/// `DELETE /events/v3/event-definitions/{eventName}` → 204; its completions go too.
+/// Query of a definition's deletion.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteQuery {
+    delete_rules: Option<String>,
+}
+
+/// Most rules a 409 names one by one; it counts the rest.
+const RULES_NAMED: usize = 10;
+
+/// `DELETE /events/v3/event-definitions/{eventName}` → 204; its completions go too. While
+/// auto-tracking rules fire the event, 409 naming them, unless `?deleteRules=true`, which
+/// deletes them with it (trackers stop firing them at their next rule-list fetch).
 pub async fn delete(
     State(state): State<AppState>,
     Path(event): Path<String>,
+    Query(q): Query<DeleteQuery>,
 ) -> Result<StatusCode, ApiError> {
+    let with_rules = match q.delete_rules.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(ApiError::field(
+                "deleteRules",
+                "deleteRules must be true or false",
+            ))
+        }
+    };
     let def = find(&state, &event)?;
-    state.store.delete_definition(def.name.clone()).await?;
-    Ok(StatusCode::NO_CONTENT)
+    match state.store.delete_definition(def.name.clone(), with_rules).await {
+        Ok(_) => Ok(StatusCode::NO_CONTENT),
+        Err(StoreError::RulesFire(rules)) => Err(ApiError::Conflict(rules_fire(&def.name, &rules))),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// "event "x" is fired by 2 auto-tracking rules: rule 3 "Buy" of site "shop", …".
+fn rules_fire(event: &str, rules: &[Arc<Rule>]) -> String {
+    let mut named: Vec<String> = rules
+        .iter()
+        .take(RULES_NAMED)
+        .map(|r| format!("rule {} \"{}\" of site \"{}\"", r.id, r.label, r.site))
+        .collect();
+    if rules.len() > RULES_NAMED {
+        named.push(format!("and {} more", rules.len() - RULES_NAMED));
+    }
+    format!(
+        "event \"{event}\" is fired by {} auto-tracking rule{}: {}; delete {} first (DELETE /v1/sites/{{site}}/rules/{{id}}), or delete the definition with `?deleteRules=true`",
+        rules.len(),
+        if rules.len() == 1 { "" } else { "s" },
+        named.join(", "),
+        if rules.len() == 1 { "it" } else { "them" },
+    )
 }
 
 /// `GET /events/v3/event-definitions/{eventName}/snippet` → `text/plain` JS.

@@ -5,7 +5,15 @@
 //! store can apply them inside its write transaction and the rules are tested without it.
 
 use serde::{Deserialize, Serialize};
-use wasmtrack::core::limits::{check_name, MAX_NAME_LEN, MAX_PROPERTIES};
+use wasmtrack::core::limits::{check_name, MAX_NAME_LEN};
+
+/// Most custom properties one definition may have. The 50 of SPEC §3 is per completion ("each
+/// event can contain data for up to 50 properties"), not per definition: a definition collects
+/// every property any of its completions may carry (a checkout event sends a different 20 for
+/// each payment method), and HubSpot's clients define events with a few dozen to a few hundred
+/// properties. 500 leaves that room while a definition stays small enough to be kept in memory
+/// and read on every beacon (≈ 150 bytes a property; enumerations add their options).
+pub const MAX_DEFINITION_PROPERTIES: usize = 500;
 
 /// The CRM object an event's completions are associated with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -193,7 +201,7 @@ pub enum ChangeError {
     PropertyExists(String),
     /// No property of that name.
     PropertyNotFound(String),
-    /// The definition already has 50 properties.
+    /// The definition already has [`MAX_DEFINITION_PROPERTIES`] properties.
     TooManyProperties,
     /// Options were given for a property that is not an enumeration.
     OptionsNotAllowed(String),
@@ -212,7 +220,7 @@ impl ChangeError {
                 format!("event \"{event}\" has no property \"{p}\"")
             }
             ChangeError::TooManyProperties => {
-                format!("event \"{event}\" already has {MAX_PROPERTIES} properties, the limit")
+                format!("event \"{event}\" already has {MAX_DEFINITION_PROPERTIES} properties, the limit of a definition")
             }
             ChangeError::OptionsNotAllowed(p) => {
                 format!("property \"{p}\" of event \"{event}\" is not an enumeration; it takes no options")
@@ -247,7 +255,7 @@ impl EventDefinition {
                 if self.property(&property.name).is_some() {
                     return Err(ChangeError::PropertyExists(property.name));
                 }
-                if self.properties.len() >= MAX_PROPERTIES {
+                if self.properties.len() >= MAX_DEFINITION_PROPERTIES {
                     return Err(ChangeError::TooManyProperties);
                 }
                 self.properties.push(property);
@@ -449,9 +457,17 @@ mod tests {
     }
 
     #[test]
-    fn at_most_fifty_properties() {
+    fn a_definition_holds_more_than_fifty_properties_up_to_its_limit() {
         let mut d = definition();
         d.properties = (0..50)
+            .map(|i| property(&format!("p{i}"), PropertyType::String))
+            .collect();
+        d.apply(
+            DefinitionChange::AddProperty(property("p50", PropertyType::String)),
+            2,
+        )
+        .unwrap();
+        d.properties = (0..MAX_DEFINITION_PROPERTIES)
             .map(|i| property(&format!("p{i}"), PropertyType::String))
             .collect();
         assert_eq!(

@@ -28,6 +28,8 @@ pub enum StoreError {
     Conflict(String),
     /// The change breaks a rule the store enforces (e.g. a property already exists).
     Invalid(ErrorDetail),
+    /// A definition cannot be deleted while these auto-tracking rules fire it.
+    RulesFire(Vec<Arc<Rule>>),
     /// Anything else; logged, never shown.
     Internal(String),
 }
@@ -282,8 +284,16 @@ pub trait EventStore: Send + Sync {
         name: String,
         change: DefinitionChange,
     ) -> Result<Arc<EventDefinition>, StoreError>;
-    /// Deletes a definition and its completions (as HubSpot does).
-    async fn delete_definition(&self, name: String) -> Result<(), StoreError>;
+    /// Deletes a definition and its completions (as HubSpot does). The auto-tracking rules
+    /// that fire the event are deleted with it when `with_rules`; otherwise their existence is
+    /// a [`StoreError::RulesFire`] and nothing changes (a rule must never keep firing an
+    /// event that no longer exists). Checked and done in one transaction, so a rule saved
+    /// meanwhile cannot slip through. Returns the rules deleted.
+    async fn delete_definition(
+        &self,
+        name: String,
+        with_rules: bool,
+    ) -> Result<Vec<Arc<Rule>>, StoreError>;
 
     /// The site's rules and their version (from memory); `None` for an unknown site.
     fn rules(&self, site: &str) -> Option<Arc<RuleSet>>;

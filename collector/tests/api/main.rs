@@ -6,6 +6,7 @@
 
 mod collect;
 mod common;
+mod definition_limits;
 mod definitions;
 mod fixtures;
 mod queries;

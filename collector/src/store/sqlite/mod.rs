@@ -481,24 +481,53 @@ impl EventStore for SqliteStore {
         .await
     }
 
-    async fn delete_definition(&self, name: String) -> Result<(), StoreError> {
+    async fn delete_definition(
+        &self,
+        name: String,
+        with_rules: bool,
+    ) -> Result<Vec<Arc<Rule>>, StoreError> {
         let cache = self.definitions.clone();
+        let rule_sets = self.rules.clone();
         self.admin_with_ids(move |conn, ids| {
+            // The writer is the only one that changes rules, so what the cache shows here is
+            // what the file holds until this job ends.
+            let firing: Vec<Arc<Rule>> = read_lock(&rule_sets)
+                .values()
+                .flat_map(|set| set.rules.iter())
+                .filter(|rule| rule.event_name == name)
+                .cloned()
+                .collect();
+            if !read_lock(&cache).contains_key(&name) {
+                return Err(StoreError::NotFound(format!(
+                    "event definition \"{name}\" does not exist"
+                )));
+            }
+            if !firing.is_empty() && !with_rules {
+                return Err(StoreError::RulesFire(firing));
+            }
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             if tx.execute("DELETE FROM definitions WHERE name = ?1", [&name])? == 0 {
                 return Err(StoreError::NotFound(format!(
                     "event definition \"{name}\" does not exist"
                 )));
             }
+            let mut versions = Vec::with_capacity(firing.len());
+            for rule in &firing {
+                versions.push((rule.site.clone(), rule.id, rules::delete(&tx, &rule.site, rule.id)?));
+            }
             let forgotten = ids.delete_named(&tx, &name)?;
             tx.execute("DELETE FROM events WHERE name = ?1", [&name])?;
             tx.commit()?;
             ids.forget(&forgotten);
-            cache
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&name);
-            Ok(())
+            write_lock(&cache).remove(&name);
+            let mut sets = write_lock(&rule_sets);
+            for (site, id, version) in versions {
+                let mut set = sets.get(&site).map(|s| (**s).clone()).unwrap_or_default();
+                set.version = set.version.max(version);
+                set.rules.retain(|r| r.id != id);
+                sets.insert(site, Arc::new(set));
+            }
+            Ok(firing)
         })
         .await
     }
