@@ -133,13 +133,16 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
         match ResolvedOptions::resolve(raw) {
             Ok(opts) => {
                 let page_view = opts.auto_page_view;
+                let visualizer = tracker::Tracker::take_visualizer_token();
                 tracker::start(opts, sink);
                 if page_view {
                     track_page_view();
                 }
                 tracker::with(|t, r| {
                     t.track_rule_page_views(r);
-                    t.open_visualizer_from_url();
+                    if let Some(token) = &visualizer {
+                        t.open_visualizer(token);
+                    }
                 });
             }
             Err(w) => sink.emit_one(w, None, None),

@@ -14,8 +14,8 @@ use crate::core::text::{parse_u64, split, split_once, Split};
 // Fields are separated by U+0001, a `utm_` name from its value by U+0002: neither survives
 // in a URL, a title or a language tag (`URL` percent-encodes control characters).
 // The string-valued reads share one import (`op`: 0 the page's facts, 1 `location.href`, 2 the
-// facts of the URL `arg`, 3 the current URL's query parameter `arg`): each import returning a
-// string costs its own marshalling shim in the glue.
+// facts of the URL `arg`, 3 takes the current URL's query parameter `arg` out of the address
+// bar): each import returning a string costs its own marshalling shim in the glue.
 #[wasm_bindgen(inline_js = r#"
 function url_facts(href) {
   try {
@@ -35,7 +35,11 @@ export function page_read(op, arg) {
   switch (op) {
     case 1: return href;
     case 2: return url_facts(arg);
-    default: try { return new URL(href).searchParams.get(arg); } catch (e) { return null; }
+    default: try {
+      const u = new URL(href), v = u.searchParams.get(arg);
+      if (v !== null) { u.searchParams.delete(arg); history.replaceState(history.state, '', u); }
+      return v;
+    } catch (e) { return null; }
   }
 }
 export function page_online() { return navigator.onLine !== false; }
@@ -92,8 +96,10 @@ fn read_url(mut parts: Split<'_>, info: &mut PageInfo) {
     info.utm = parts.filter_map(|p| split_once(p, 2)).map(|(k, v)| (String::from(k), String::from(v))).collect::<Vec<_>>();
 }
 
-/// A query parameter of the current URL, decoded.
-pub fn param(name: &str) -> Option<String> {
+/// A query parameter of the current URL, decoded, which is then removed from the address bar
+/// (`history.replaceState`, no navigation): what it held never reaches a recorded `url`, a
+/// stored page or the next page's `referrer`.
+pub fn take_param(name: &str) -> Option<String> {
     page_read(PARAM, name)
 }
 

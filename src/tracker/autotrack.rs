@@ -80,11 +80,12 @@ impl Tracker {
 }
 
 impl Tracker {
-    /// Opens the visualizer when the page URL carries `wt_visualize=<token>`.
-    pub fn open_visualizer_from_url(&mut self) {
-        if let Some(token) = page::param("wt_visualize").filter(|t| !t.is_empty()) {
-            self.open_visualizer(&token);
-        }
+    /// The visualizer token of a page opened with `?wt_visualize=<token>`, taken out of the
+    /// address bar. Called before anything records the page's URL: a token in a page view's
+    /// `url`, a stored queue or the next page's referrer would let anyone who reads them
+    /// change the site's rules until it expires.
+    pub fn take_visualizer_token() -> Option<String> {
+        page::take_param("wt_visualize").filter(|t| !t.is_empty())
     }
 
     /// Loads the visualizer module (its own script and wasm) with `token`. Nothing of it is

@@ -102,6 +102,25 @@ test('a page-view event defined in the visualizer fires on load and on pushState
   await visitor.close();
 });
 
+test('the visualizer token leaves the address bar before anything records the page', async () => {
+  const marketer = await browser.newPage();
+  const errors = watchErrors(marketer);
+  const secret = await token();
+  await marketer.goto(`${collector.origin}/pricing.html?plan=pro&wt_visualize=${secret}#compare`);
+  await marketer.waitForSelector('[data-action=pick]');
+  assert.equal(await marketer.evaluate(() => location.href), `${collector.origin}/pricing.html?plan=pro#compare`);
+  await flush(marketer);
+  const views = await collector.waitForEvents('$pageview', 1);
+  const view = views.find((v) => v.defaultProperties.url.includes('plan=pro'));
+  assert.ok(view, 'the page view is stored');
+  assert.equal(view.defaultProperties.url, `${collector.origin}/pricing.html?plan=pro#compare`);
+  assert.ok(!JSON.stringify(views).includes(secret), 'no stored event holds the token');
+  const storage = await marketer.evaluate(() => JSON.stringify({ ...localStorage }));
+  assert.ok(!storage.includes(secret), 'nothing kept in localStorage holds the token');
+  assert.deepEqual(errors, []);
+  await marketer.close();
+});
+
 test('without a valid token the visualizer shows nothing and saves nothing', async () => {
   const page = await browser.newPage();
   const before = (await collector.api('GET', '/v1/sites/demo/rules')).body.rules.length;
