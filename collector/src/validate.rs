@@ -361,6 +361,7 @@ mod tests {
                 prop("note", PropertyType::String, &[]),
                 prop("landing_url", PropertyType::String, &[]),
             ],
+            index: Default::default(),
             created_at: 0,
             updated_at: 0,
         }))

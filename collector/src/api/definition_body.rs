@@ -168,6 +168,7 @@ pub fn new_definition(body: DefinitionBody, now: i64) -> Result<EventDefinition,
         primary_object,
         include_default_properties: body.include_default_properties.unwrap_or(true),
         properties,
+        index: Default::default(),
         created_at: now,
         updated_at: now,
     })

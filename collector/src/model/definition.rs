@@ -4,6 +4,8 @@
 //! Edits are a small closed set of [`DefinitionChange`]s applied by one pure function, so the
 //! store can apply them inside its write transaction and the rules are tested without it.
 
+use std::sync::OnceLock;
+
 use serde::{Deserialize, Serialize};
 use wasmtrack::core::limits::{check_name, MAX_NAME_LEN};
 
@@ -161,6 +163,10 @@ pub struct EventDefinition {
     pub include_default_properties: bool,
     /// Custom properties, in creation order.
     pub properties: Vec<PropertyDef>,
+    /// Finds properties by name without a scan of up to [`MAX_DEFINITION_PROPERTIES`] names
+    /// for each property of each completion; built on first use, and again after a change.
+    #[serde(skip)]
+    pub index: PropertyIndex,
     /// Creation time, epoch ms.
     pub created_at: i64,
     /// Last change, epoch ms.
@@ -237,7 +243,23 @@ impl ChangeError {
 impl EventDefinition {
     /// The custom property `name`, if defined.
     pub fn property(&self, name: &str) -> Option<&PropertyDef> {
-        self.properties.iter().find(|p| p.name == name)
+        if self.properties.len() <= INDEX_FROM {
+            return self.properties.iter().find(|p| p.name == name);
+        }
+        let index = self.index.0.get_or_init(|| {
+            let mut names: Vec<(Box<str>, usize)> = self
+                .properties
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.name.as_str().into(), i))
+                .collect();
+            names.sort_unstable();
+            names
+        });
+        let at = index
+            .binary_search_by(|(n, _)| (**n).cmp(name))
+            .ok()?;
+        self.properties.get(index[at].1)
     }
 
     /// Applies `change` at time `now`; on error the definition is unchanged.
@@ -297,7 +319,37 @@ impl EventDefinition {
             }
         }
         self.updated_at = now;
+        self.index = PropertyIndex::default();
         Ok(())
+    }
+}
+
+/// Up to this many properties, a scan is as fast as the index.
+const INDEX_FROM: usize = 16;
+
+/// A definition's properties by name: (name, position in `properties`), sorted. Derived data:
+/// never stored, not compared, and a clone starts empty (a clone is what changes are applied
+/// to, and [`EventDefinition::apply`] empties it after each change).
+#[derive(Default)]
+pub struct PropertyIndex(OnceLock<Vec<(Box<str>, usize)>>);
+
+impl Clone for PropertyIndex {
+    fn clone(&self) -> Self {
+        PropertyIndex::default()
+    }
+}
+
+impl PartialEq for PropertyIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for PropertyIndex {}
+
+impl std::fmt::Debug for PropertyIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PropertyIndex")
     }
 }
 
@@ -349,6 +401,7 @@ mod tests {
                 property("plan", PropertyType::Enumeration),
                 property("seats", PropertyType::Number),
             ],
+            index: PropertyIndex::default(),
             created_at: 1,
             updated_at: 1,
         }
@@ -454,6 +507,28 @@ mod tests {
             Err(ChangeError::OptionsRequired("plan".into()))
         );
         assert_eq!(d, definition());
+    }
+
+    #[test]
+    fn properties_are_found_by_name_in_wide_definitions_and_after_changes() {
+        let mut d = definition();
+        d.properties = (0..200)
+            .map(|i| property(&format!("p{i}"), PropertyType::String))
+            .collect();
+        assert_eq!(d.property("p117").map(|p| p.name.as_str()), Some("p117"));
+        assert!(d.property("p200").is_none());
+        // The index built by these lookups follows every change.
+        d.apply(
+            DefinitionChange::AddProperty(property("p200", PropertyType::Number)),
+            2,
+        )
+        .unwrap();
+        assert_eq!(d.property("p200").map(|p| p.kind), Some(PropertyType::Number));
+        d.apply(DefinitionChange::RemoveProperty("p3".into()), 3).unwrap();
+        assert!(d.property("p3").is_none());
+        assert_eq!(d.property("p199").map(|p| p.name.as_str()), Some("p199"));
+        let copy = d.clone();
+        assert_eq!(copy.property("p4").map(|p| p.name.as_str()), Some("p4"));
     }
 
     #[test]

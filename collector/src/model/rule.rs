@@ -158,6 +158,7 @@ pub fn definition_for(
             primary_object: PrimaryObject::Contact,
             include_default_properties: true,
             properties: rule.property_names().into_iter().map(property).collect(),
+            index: Default::default(),
             created_at: now,
             updated_at: now,
         }));
