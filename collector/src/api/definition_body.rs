@@ -6,6 +6,7 @@
 //! is accepted wherever a name is read.
 
 use serde::Deserialize;
+use utoipa::ToSchema;
 use serde_json::{json, Value};
 use wasmtrack::core::limits::check_name;
 
@@ -21,37 +22,61 @@ pub const MAX_PROPERTY_LABEL: usize = 50;
 
 /// Body of `POST /events/v3/event-definitions` (and of PATCH, which reads label and
 /// description only). Unknown fields (`customMatchingId`, …) are ignored.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DefinitionBody {
+    /// Shown to people; 1 to 100 characters. Required to create.
+    #[schema(required = true, example = "Signed up")]
     pub label: Option<String>,
+    /// Internal name: `a-z` first, then `a-z0-9_`, at most 50; derived from the label when
+    /// absent. Cannot change.
+    #[schema(example = "signup")]
     pub name: Option<String>,
+    /// Help text.
     pub description: Option<String>,
+    /// `CONTACT` (default), `COMPANY`, `DEAL` or `TICKET` (or `0-1`, `0-2`, `0-3`, `0-5`).
+    /// Cannot change.
     pub primary_object: Option<String>,
+    /// Custom properties, at most 500 (create only).
     pub property_definitions: Option<Vec<PropertyBody>>,
+    /// Whether HubSpot's default `hs_*` properties are accepted (default true).
     pub include_default_properties: Option<bool>,
 }
 
 /// A property definition in a request.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PropertyBody {
+    /// Internal name (the name rule); derived from the label when absent.
     pub name: Option<String>,
+    /// Shown to people; 1 to 50 characters.
+    #[schema(required = true)]
     pub label: Option<String>,
+    /// Help text.
     pub description: Option<String>,
+    /// `string`, `number`, `datetime` or `enumeration`.
     #[serde(rename = "type")]
+    #[schema(required = true, example = "string")]
     pub kind: Option<String>,
+    /// An enumeration's options (required for enumerations, refused for other types).
     pub options: Option<Vec<OptionBody>>,
 }
 
 /// An enumeration option in a request.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OptionBody {
+    /// Shown to people.
+    #[schema(required = true)]
     pub label: Option<String>,
+    /// What completions send: unique, without `;`.
+    #[schema(required = true)]
     pub value: Option<String>,
+    /// Position in lists (default: the option's position).
     pub display_order: Option<i64>,
+    /// Hidden from pickers; still accepted (default false).
     pub hidden: Option<bool>,
+    /// Help text.
     pub description: Option<String>,
 }
 

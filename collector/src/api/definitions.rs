@@ -9,11 +9,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use serde::Deserialize;
+use utoipa::ToSchema;
 use serde_json::{json, Value};
 
 use super::definition_body::{
     self as body, DefinitionBody, Problems, PropertyBody, MAX_EVENT_LABEL, MAX_PROPERTY_LABEL,
 };
+use super::openapi::schemas;
 use super::{bounded, cursor};
 use crate::error::{ApiError, AppJson};
 use crate::model::{DefinitionChange, EventDefinition, Rule};
@@ -32,6 +34,20 @@ fn find(state: &AppState, event: &str) -> Result<Arc<EventDefinition>, ApiError>
 }
 
 /// `POST /events/v3/event-definitions` → 201 with the definition; 409 if the name exists.
+#[utoipa::path(
+    post, path = "/events/v3/event-definitions", tag = "Event definitions",
+    operation_id = "createEventDefinition",
+    summary = "Create an event definition",
+    request_body = DefinitionBody,
+    responses(
+        (status = 201, description = "Created", body = schemas::Definition),
+        (status = 400, description = "The request breaks a rule; every problem is listed", body = schemas::Error),
+        (status = 401, description = "No or wrong credential", body = schemas::Error),
+        (status = 403, description = "The credential lacks the scope", body = schemas::Error),
+        (status = 409, description = "A definition of that name exists", body = schemas::Error),
+    ),
+    security(("bearer" = ["definitions"])),
+)]
 pub async fn create(
     State(state): State<AppState>,
     AppJson(req): AppJson<DefinitionBody>,
@@ -46,6 +62,24 @@ pub async fn create(
 
 /// `GET /events/v3/event-definitions?limit&after&searchString&includeProperties` →
 /// `{"total","results":[…],"paging":{"next":{"after"}}}`, by name.
+#[utoipa::path(
+    get, path = "/events/v3/event-definitions", tag = "Event definitions",
+    operation_id = "listEventDefinitions",
+    summary = "List event definitions, by name",
+    params(
+        ("limit" = Option<usize>, Query, description = "Page size, 1 to 500 (default 100)"),
+        ("after" = Option<String>, Query, description = "The cursor of the previous page's `paging.next.after`"),
+        ("searchString" = Option<String>, Query, description = "Only definitions whose name or label contains this (any case)"),
+        ("includeProperties" = Option<bool>, Query, description = "false leaves out every definition's properties (default true)"),
+    ),
+    responses(
+        (status = 200, description = "A page of definitions", body = schemas::DefinitionPage),
+        (status = 400, description = "The request breaks a rule; every problem is listed", body = schemas::Error),
+        (status = 401, description = "No or wrong credential", body = schemas::Error),
+        (status = 403, description = "The credential lacks the scope", body = schemas::Error),
+    ),
+    security(("bearer" = ["read"])),
+)]
 pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
@@ -80,6 +114,20 @@ pub async fn list(
 }
 
 /// `GET /events/v3/event-definitions/{eventName}`.
+#[utoipa::path(
+    get, path = "/events/v3/event-definitions/{eventName}", tag = "Event definitions",
+    operation_id = "readEventDefinition",
+    summary = "Read an event definition",
+    params(("eventName" = String, Path, description = "The event's internal name, or HubSpot's fully qualified `pe<portal>_<name>`")),
+    responses(
+        (status = 200, description = "The definition", body = schemas::Definition),
+        (status = 400, description = "The request breaks a rule; every problem is listed", body = schemas::Error),
+        (status = 401, description = "No or wrong credential", body = schemas::Error),
+        (status = 403, description = "The credential lacks the scope", body = schemas::Error),
+        (status = 404, description = "No such event definition", body = schemas::Error),
+    ),
+    security(("bearer" = ["read"])),
+)]
 pub async fn read(
     State(state): State<AppState>,
     Path(event): Path<String>,
@@ -90,6 +138,21 @@ pub async fn read(
 
 /// `PATCH /events/v3/event-definitions/{eventName}` with `label` and/or `description`; the
 /// name and the primary object cannot change.
+#[utoipa::path(
+    patch, path = "/events/v3/event-definitions/{eventName}", tag = "Event definitions",
+    operation_id = "updateEventDefinition",
+    summary = "Change an event's label or description",
+    params(("eventName" = String, Path, description = "The event's internal name, or HubSpot's fully qualified `pe<portal>_<name>`")),
+    request_body = DefinitionBody,
+    responses(
+        (status = 200, description = "The definition as it now is", body = schemas::Definition),
+        (status = 400, description = "The request breaks a rule; every problem is listed", body = schemas::Error),
+        (status = 401, description = "No or wrong credential", body = schemas::Error),
+        (status = 403, description = "The credential lacks the scope", body = schemas::Error),
+        (status = 404, description = "No such event definition", body = schemas::Error),
+    ),
+    security(("bearer" = ["definitions"])),
+)]
 pub async fn update(
     State(state): State<AppState>,
     Path(event): Path<String>,
@@ -145,6 +208,24 @@ const RULES_NAMED: usize = 10;
 /// `DELETE /events/v3/event-definitions/{eventName}` → 204; its completions go too. While
 /// auto-tracking rules fire the event, 409 naming them, unless `?deleteRules=true`, which
 /// deletes them with it (trackers stop firing them at their next rule-list fetch).
+#[utoipa::path(
+    delete, path = "/events/v3/event-definitions/{eventName}", tag = "Event definitions",
+    operation_id = "deleteEventDefinition",
+    summary = "Delete an event definition and its completions",
+    params(
+        ("eventName" = String, Path, description = "The event's internal name, or HubSpot's fully qualified `pe<portal>_<name>`"),
+        ("deleteRules" = Option<bool>, Query, description = "true deletes the auto-tracking rules that fire the event with it (default false: 409 while there are some)"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "The request breaks a rule; every problem is listed", body = schemas::Error),
+        (status = 401, description = "No or wrong credential", body = schemas::Error),
+        (status = 403, description = "The credential lacks the scope", body = schemas::Error),
+        (status = 404, description = "No such event definition", body = schemas::Error),
+        (status = 409, description = "Auto-tracking rules fire the event; the message names them", body = schemas::Error),
+    ),
+    security(("bearer" = ["definitions"])),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Path(event): Path<String>,
@@ -188,6 +269,20 @@ fn rules_fire(event: &str, rules: &[Arc<Rule>]) -> String {
 }
 
 /// `GET /events/v3/event-definitions/{eventName}/snippet` → `text/plain` JS.
+#[utoipa::path(
+    get, path = "/events/v3/event-definitions/{eventName}/snippet", tag = "Event definitions",
+    operation_id = "readEventSnippet",
+    summary = "The JavaScript call to paste, every property filled with an example",
+    params(("eventName" = String, Path, description = "The event's internal name, or HubSpot's fully qualified `pe<portal>_<name>`")),
+    responses(
+        (status = 200, description = "JavaScript", body = String, content_type = "text/plain"),
+        (status = 400, description = "The request breaks a rule; every problem is listed", body = schemas::Error),
+        (status = 401, description = "No or wrong credential", body = schemas::Error),
+        (status = 403, description = "The credential lacks the scope", body = schemas::Error),
+        (status = 404, description = "No such event definition", body = schemas::Error),
+    ),
+    security(("bearer" = ["read"])),
+)]
 pub async fn snippet(
     State(state): State<AppState>,
     Path(event): Path<String>,
@@ -200,6 +295,22 @@ pub async fn snippet(
 }
 
 /// `POST /events/v3/event-definitions/{eventName}/property` → 201 with the property.
+#[utoipa::path(
+    post, path = "/events/v3/event-definitions/{eventName}/property", tag = "Event definitions",
+    operation_id = "addEventProperty",
+    summary = "Add a property to an event",
+    params(("eventName" = String, Path, description = "The event's internal name, or HubSpot's fully qualified `pe<portal>_<name>`")),
+    request_body = PropertyBody,
+    responses(
+        (status = 201, description = "The property", body = schemas::Property),
+        (status = 400, description = "The request breaks a rule; every problem is listed", body = schemas::Error),
+        (status = 401, description = "No or wrong credential", body = schemas::Error),
+        (status = 403, description = "The credential lacks the scope", body = schemas::Error),
+        (status = 404, description = "No such event definition", body = schemas::Error),
+        (status = 409, description = "The event has a property of that name", body = schemas::Error),
+    ),
+    security(("bearer" = ["definitions"])),
+)]
 pub async fn add_property(
     State(state): State<AppState>,
     Path(event): Path<String>,
@@ -222,17 +333,37 @@ pub async fn add_property(
 }
 
 /// Body of a property update: label, description and options may change, the type not.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct PropertyUpdate {
+    /// The property (the body form only; must match the path's otherwise).
     name: Option<String>,
+    /// Shown to people; 1 to 50 characters.
     label: Option<String>,
+    /// Help text.
     description: Option<String>,
+    /// The property's type, if given, must be the one it has.
     #[serde(rename = "type")]
     kind: Option<String>,
+    /// An enumeration's new options (all of them).
     options: Option<Vec<body::OptionBody>>,
 }
 
 /// `PATCH /events/v3/event-definitions/{eventName}/property/{propertyName}`.
+#[utoipa::path(
+    patch, path = "/events/v3/event-definitions/{eventName}/property/{propertyName}", tag = "Event definitions",
+    operation_id = "updateEventProperty",
+    summary = "Change a property's label, description or options",
+    params(("eventName" = String, Path, description = "The event's internal name, or HubSpot's fully qualified `pe<portal>_<name>`"), ("propertyName" = String, Path, description = "The property's internal name")),
+    request_body = PropertyUpdate,
+    responses(
+        (status = 200, description = "The property as it now is", body = schemas::Property),
+        (status = 400, description = "The request breaks a rule; every problem is listed", body = schemas::Error),
+        (status = 401, description = "No or wrong credential", body = schemas::Error),
+        (status = 403, description = "The credential lacks the scope", body = schemas::Error),
+        (status = 404, description = "No such event or property", body = schemas::Error),
+    ),
+    security(("bearer" = ["definitions"])),
+)]
 pub async fn update_property(
     State(state): State<AppState>,
     Path((event, property)): Path<(String, String)>,
@@ -243,6 +374,21 @@ pub async fn update_property(
 
 /// `PATCH /events/v3/event-definitions/{eventName}/property` with the property's `name` in
 /// the body (the form HubSpot's guide shows).
+#[utoipa::path(
+    patch, path = "/events/v3/event-definitions/{eventName}/property", tag = "Event definitions",
+    operation_id = "updateEventPropertyByBody",
+    summary = "Change a property named in the body (HubSpot's form)",
+    params(("eventName" = String, Path, description = "The event's internal name, or HubSpot's fully qualified `pe<portal>_<name>`")),
+    request_body = PropertyUpdate,
+    responses(
+        (status = 200, description = "The property as it now is", body = schemas::Property),
+        (status = 400, description = "The request breaks a rule; every problem is listed", body = schemas::Error),
+        (status = 401, description = "No or wrong credential", body = schemas::Error),
+        (status = 403, description = "The credential lacks the scope", body = schemas::Error),
+        (status = 404, description = "No such event or property", body = schemas::Error),
+    ),
+    security(("bearer" = ["definitions"])),
+)]
 pub async fn update_property_by_body(
     State(state): State<AppState>,
     Path(event): Path<String>,
@@ -311,6 +457,20 @@ async fn change_property(
 
 /// `DELETE /events/v3/event-definitions/{eventName}/property/{propertyName}` → 204; stored
 /// completions keep their values.
+#[utoipa::path(
+    delete, path = "/events/v3/event-definitions/{eventName}/property/{propertyName}", tag = "Event definitions",
+    operation_id = "deleteEventProperty",
+    summary = "Delete a property (stored completions keep their values)",
+    params(("eventName" = String, Path, description = "The event's internal name, or HubSpot's fully qualified `pe<portal>_<name>`"), ("propertyName" = String, Path, description = "The property's internal name")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "The request breaks a rule; every problem is listed", body = schemas::Error),
+        (status = 401, description = "No or wrong credential", body = schemas::Error),
+        (status = 403, description = "The credential lacks the scope", body = schemas::Error),
+        (status = 404, description = "No such event or property", body = schemas::Error),
+    ),
+    security(("bearer" = ["definitions"])),
+)]
 pub async fn delete_property(
     State(state): State<AppState>,
     Path((event, property)): Path<(String, String)>,

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use wasmtrack::core::event::{IDENTIFY, PAGE_VIEW};
 use wasmtrack::core::limits::check_name;
 
+use super::openapi::schemas;
 use super::{bounded, cursor};
 use crate::error::{ApiError, AppJson};
 use crate::model::PrimaryObject;
@@ -32,6 +33,29 @@ const WEEK: i64 = 7 * DAY;
 /// `GET /events/v3/events?objectType&objectId|objectProperty.email&eventType&occurredAfter
 /// &occurredBefore&sort&after&limit` → `{"results":[…],"paging":{"next":{"after"}}}`.
 /// Newest first unless `sort=occurredAt`.
+#[utoipa::path(
+    get, path = "/events/v3/events", tag = "Events",
+    operation_id = "listEvents",
+    summary = "List completions, newest first",
+    params(
+        ("objectType" = Option<String>, Query, description = "contact (default), company, deal or ticket"),
+        ("objectId" = Option<i64>, Query, description = "Only this record's completions (for a contact, its visitors' anonymous ones too)"),
+        ("objectProperty.email" = Option<String>, Query, description = "Only this contact's completions"),
+        ("eventType" = Option<String>, Query, description = "Only completions of this event"),
+        ("occurredAfter" = Option<String>, Query, description = "ISO 8601 or epoch milliseconds (inclusive)"),
+        ("occurredBefore" = Option<String>, Query, description = "ISO 8601 or epoch milliseconds (exclusive)"),
+        ("sort" = Option<String>, Query, description = "`-occurredAt` (default) or `occurredAt`"),
+        ("limit" = Option<usize>, Query, description = "Page size, 1 to 1000 (default 100)"),
+        ("after" = Option<String>, Query, description = "The cursor of the previous page's `paging.next.after`"),
+    ),
+    responses(
+        (status = 200, description = "A page of completions", body = schemas::EventPage),
+        (status = 400, description = "The request breaks a rule; every problem is listed", body = schemas::Error),
+        (status = 401, description = "No or wrong credential", body = schemas::Error),
+        (status = 403, description = "The credential lacks the scope", body = schemas::Error),
+    ),
+    security(("bearer" = ["read"])),
+)]
 pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
@@ -136,6 +160,18 @@ fn event_json(e: &StoredEvent) -> Value {
 
 /// `GET /events/v3/events/event-types` → `{"eventTypes":[…]}`: the defined events and the
 /// tracker's built-ins.
+#[utoipa::path(
+    get, path = "/events/v3/events/event-types", tag = "Events",
+    operation_id = "listEventTypes",
+    summary = "The event types completions may have",
+    responses(
+        (status = 200, description = "Every defined event, then `$pageview` and `$identify`", body = schemas::EventTypes),
+        (status = 400, description = "The request breaks a rule; every problem is listed", body = schemas::Error),
+        (status = 401, description = "No or wrong credential", body = schemas::Error),
+        (status = 403, description = "The credential lacks the scope", body = schemas::Error),
+    ),
+    security(("bearer" = ["read"])),
+)]
 pub async fn event_types(State(state): State<AppState>) -> AppJson<Value> {
     let mut types: Vec<String> = state
         .store
@@ -151,6 +187,27 @@ pub async fn event_types(State(state): State<AppState>) -> AppJson<Value> {
 /// `{"eventName","interval","from","to","total","buckets":[{"start","count"}]}`, empty buckets
 /// included. `from` is rounded down to the interval (weeks start on Monday, UTC); `to` is
 /// exclusive. Defaults: `interval=day`, `to`=now, `from` 30 days (48 hours, 12 weeks) before.
+#[utoipa::path(
+    get, path = "/v1/events/{eventName}/completions", tag = "Events",
+    operation_id = "readEventCompletions",
+    summary = "An event's completions over time, in equal intervals",
+    params(
+        ("eventName" = String, Path, description = "The event's internal name, or HubSpot's fully qualified `pe<portal>_<name>`"),
+        ("interval" = Option<String>, Query, description = "hour, day (default) or week (weeks start on Monday, UTC)"),
+        ("from" = Option<String>, Query, description = "ISO 8601 or epoch ms; default: 48 hours, 30 days or 12 weeks before `to`"),
+        ("to" = Option<String>, Query, description = "ISO 8601 or epoch ms (default now)"),
+        ("property" = Option<String>, Query, description = "Only completions whose property (custom or default) ..."),
+        ("value" = Option<String>, Query, description = "... has this value (or, for a `;`-separated value, contains it)"),
+    ),
+    responses(
+        (status = 200, description = "Counts per interval, empty ones included", body = schemas::Completions),
+        (status = 400, description = "The request breaks a rule; every problem is listed", body = schemas::Error),
+        (status = 401, description = "No or wrong credential", body = schemas::Error),
+        (status = 403, description = "The credential lacks the scope", body = schemas::Error),
+        (status = 404, description = "No such event definition", body = schemas::Error),
+    ),
+    security(("bearer" = ["read"])),
+)]
 pub async fn completions(
     State(state): State<AppState>,
     Path(event): Path<String>,

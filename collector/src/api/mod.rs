@@ -12,6 +12,7 @@
 //! | `/v1/sites/{site}/rules…` | [`rules`] (CORS in [`visualizer`]) |
 //! | `/v1/visualizer/…` | [`visualizer`] |
 //! | `/healthz` | [`health`] |
+//! | `/openapi.json` | [`openapi`] (the description of all of these) |
 
 mod collect;
 mod cursor;
@@ -19,6 +20,7 @@ mod definition_body;
 mod definitions;
 mod events;
 mod health;
+pub mod openapi;
 mod rejected;
 mod rules;
 mod send;
@@ -77,7 +79,8 @@ pub fn routes(state: AppState) -> Router {
             "/v1/collect",
             post(collect::collect).options(collect::preflight),
         )
-        .route("/healthz", get(health::healthz));
+        .route("/healthz", get(health::healthz))
+        .route("/openapi.json", get(openapi::serve));
     // Called from the site's pages, with CORS: the rule list by every tracker (public), the
     // rest by the visualizer (its token, checked by the handlers, or the admin token).
     let visual = Router::new()

@@ -9,6 +9,7 @@ mod common;
 mod definition_limits;
 mod definitions;
 mod fixtures;
+mod openapi;
 mod queries;
 mod send;
 mod server;

@@ -1,0 +1,331 @@
+//! The shapes of the API's JSON, for its OpenAPI description. Handlers read requests into
+//! their own `Deserialize` types (which derive their schemas where they are declared) and
+//! write answers with `json!`; the answer types here say what those answers hold. They are
+//! never built: `tests/api/openapi.rs` validates real answers of every endpoint against them,
+//! so the description and the code cannot drift apart. Every object here is closed
+//! (`deny_unknown_fields` → `additionalProperties: false`), so that a field added to an answer
+//! and not here fails that test.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// An instant as the API writes it: ISO 8601 in UTC with milliseconds.
+#[derive(Serialize, ToSchema)]
+#[schema(value_type = String, format = DateTime, example = "2024-01-31T13:45:10.000Z")]
+pub struct Instant(String);
+
+/// HubSpot's error body, the answer of every failure.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Error {
+    /// Always `error`.
+    #[schema(example = "error")]
+    status: String,
+    /// `VALIDATION_ERROR` (400), `INVALID_AUTHENTICATION` (401), `MISSING_SCOPES` or
+    /// `FORBIDDEN` (403), `OBJECT_NOT_FOUND` (404), `CONFLICT` (409), `PAYLOAD_TOO_LARGE`
+    /// (413), `RATE_LIMITS` (429), `SERVICE_UNAVAILABLE` (503), `INTERNAL_ERROR` (500).
+    #[schema(example = "VALIDATION_ERROR")]
+    category: String,
+    /// Names this answer in the server's log.
+    correlation_id: String,
+    /// A sentence saying what is wrong.
+    message: String,
+    /// Every problem found.
+    errors: Vec<ErrorDetail>,
+}
+
+/// One problem of a request.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ErrorDetail {
+    /// A sentence naming the event, the property and the rule.
+    message: String,
+    /// A stable code for programs, e.g. `PROPERTY_VALUE_TOO_LONG`.
+    code: String,
+    /// Where in the request: `properties.color`, `inputs[2].eventName`, `body`.
+    #[serde(rename = "in")]
+    location: Option<String>,
+    /// Names to lists of values: `eventName`, `propertyName`, `limit`.
+    context: Option<BTreeMap<String, Vec<String>>>,
+}
+
+/// The CRM object an event's completions belong to.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PrimaryObject {
+    /// A person (the default).
+    Contact,
+    /// A company.
+    Company,
+    /// A deal.
+    Deal,
+    /// A ticket.
+    Ticket,
+}
+
+/// A property's value type.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PropertyType {
+    /// Any text within the length limit.
+    String,
+    /// A decimal number.
+    Number,
+    /// Epoch milliseconds or ISO 8601.
+    Datetime,
+    /// One or more `;`-separated values among the options.
+    Enumeration,
+}
+
+/// An event definition in HubSpot's shape.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Definition {
+    /// Numeric id, as a string.
+    id: String,
+    /// Internal name.
+    name: String,
+    /// The name itself (HubSpot's `pe<portal>_<name>` is accepted wherever a name is read).
+    fully_qualified_name: String,
+    /// Shown to people.
+    label: String,
+    /// The label, singular and plural.
+    labels: Labels,
+    /// Help text (empty when none).
+    description: String,
+    /// Its completions' object.
+    primary_object: PrimaryObject,
+    /// HubSpot's object type id: `0-1` contacts, `0-2` companies, `0-3` deals, `0-5` tickets.
+    primary_object_id: String,
+    /// `6-<id>`.
+    object_type_id: String,
+    /// Always `MANUAL`.
+    tracking_type: String,
+    /// Whether HubSpot's default `hs_*` properties are accepted.
+    include_default_properties: bool,
+    /// Always false.
+    archived: bool,
+    /// Always empty.
+    associations: Vec<Value>,
+    /// Custom properties in creation order (empty with `includeProperties=false`).
+    properties: Vec<Property>,
+    /// Creation time.
+    created_at: Instant,
+    /// Last change.
+    updated_at: Instant,
+}
+
+/// A label, singular and plural.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Labels {
+    /// Singular.
+    singular: String,
+    /// Plural.
+    plural: String,
+}
+
+/// A custom property of an event, in HubSpot's shape.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Property {
+    /// Internal name, the key completions use.
+    name: String,
+    /// Shown to people.
+    label: String,
+    /// Value type.
+    #[serde(rename = "type")]
+    kind: PropertyType,
+    /// HubSpot's field type: `text`, `number`, `date` or `select`.
+    field_type: String,
+    /// Help text (empty when none).
+    description: String,
+    /// Always `event_properties`.
+    group_name: String,
+    /// An enumeration's options; empty otherwise.
+    options: Vec<PropertyOption>,
+    /// Always -1.
+    display_order: i64,
+    /// Always false.
+    hidden: bool,
+    /// Always false.
+    hubspot_defined: bool,
+    /// Always false.
+    archived: bool,
+    /// Always false.
+    calculated: bool,
+    /// Always false.
+    external_options: bool,
+    /// Always false.
+    has_unique_value: bool,
+    /// Always false.
+    form_field: bool,
+    /// HubSpot's edit flags.
+    modification_metadata: ModificationMetadata,
+    /// Creation time.
+    created_at: Instant,
+    /// Last change.
+    updated_at: Instant,
+}
+
+/// HubSpot's edit flags of a property.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ModificationMetadata {
+    /// Always true.
+    archivable: bool,
+    /// Always false.
+    read_only_definition: bool,
+    /// Always false.
+    read_only_value: bool,
+}
+
+/// An option of an enumeration property.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PropertyOption {
+    /// Shown to people.
+    label: String,
+    /// What completions send.
+    value: String,
+    /// Position in lists.
+    display_order: i64,
+    /// Hidden from pickers; still accepted.
+    hidden: bool,
+    /// Help text (empty when none).
+    description: String,
+}
+
+/// A page of definitions.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DefinitionPage {
+    /// How many definitions match, over every page.
+    total: usize,
+    /// This page, by name.
+    results: Vec<Definition>,
+    /// Present when there is a next page.
+    paging: Option<Paging>,
+}
+
+/// Where the next page starts.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Paging {
+    /// The next page.
+    next: NextPage,
+}
+
+/// The next page's cursor.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NextPage {
+    /// Pass as `after` to get the next page; opaque.
+    after: String,
+}
+
+/// A stored completion.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Event {
+    /// Its id (the `uuid` it was sent with, or one the collector gave it).
+    id: String,
+    /// The event's internal name.
+    event_type: String,
+    /// When it happened.
+    occurred_at: Instant,
+    /// Its object type.
+    object_type: PrimaryObject,
+    /// The record it belongs to; null while its visitor is anonymous.
+    object_id: Option<String>,
+    /// Custom properties.
+    properties: BTreeMap<String, String>,
+    /// Default (page) properties, for events the tracker sent.
+    default_properties: Option<BTreeMap<String, String>>,
+}
+
+/// A page of completions.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventPage {
+    /// This page.
+    results: Vec<Event>,
+    /// Present when there is a next page.
+    paging: Option<Paging>,
+}
+
+/// The event types completions may have.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EventTypes {
+    /// Every defined event, then `$pageview` and `$identify`.
+    event_types: Vec<String>,
+}
+
+/// An event's completions over time.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Completions {
+    /// The event.
+    event_name: String,
+    /// `hour`, `day` or `week`.
+    interval: String,
+    /// Start of the first bucket.
+    from: Instant,
+    /// End of the range (exclusive).
+    to: Instant,
+    /// Completions in the range.
+    total: u64,
+    /// One per interval, empty ones included.
+    buckets: Vec<Bucket>,
+    /// The property filter, when given.
+    property: Option<String>,
+    /// The value the property was filtered on, when given.
+    value: Option<String>,
+}
+
+/// Completions in one interval.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Bucket {
+    /// Start of the interval.
+    start: Instant,
+    /// Completions in it.
+    count: u64,
+}
+
+/// A site: whose trackers may post beacons, from which origins.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Site {
+    /// Site id.
+    id: String,
+    /// Normalized origins (`scheme://host[:port]`), or `*`.
+    origins: Vec<String>,
+    /// A public key for the site's pages.
+    public_key: String,
+    /// Creation time.
+    created_at: Instant,
+    /// Last change.
+    updated_at: Instant,
+}
+
+/// Every site.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SiteList {
+    /// By id.
+    results: Vec<Site>,
+}
+
+/// The server answers.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Health {
+    /// `ok`.
+    status: String,
+}
