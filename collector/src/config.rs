@@ -8,6 +8,7 @@ use anyhow::bail;
 use clap::Parser;
 
 use crate::model::site::{normalize_origin, valid_id, MAX_ORIGINS};
+use crate::store::Retention;
 
 /// The collector's flags.
 #[derive(Debug, Parser)]
@@ -46,6 +47,18 @@ pub struct Cli {
     /// `DATA_DIR/admin-token`.
     #[arg(long, env = "WASMTRACK_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// Days beacon events of undefined names are held for replay.
+    #[arg(long, env = "WASMTRACK_HELD_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub held_days: u32,
+    /// Most beacon events held for replay; past it the oldest go first.
+    #[arg(long, env = "WASMTRACK_HELD_MAX", default_value_t = 1_000_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub held_max: u32,
+    /// Days refused beacon events are kept (`/v1/rejected`).
+    #[arg(long, env = "WASMTRACK_REJECTED_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub rejected_days: u32,
+    /// Most refused beacon events kept; past it the oldest go first.
+    #[arg(long, env = "WASMTRACK_REJECTED_MAX", default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rejected_max: u32,
 }
 
 /// A static directory served at a path prefix.
@@ -77,6 +90,8 @@ pub struct Config {
     pub sites: Vec<SiteDecl>,
     /// Admin token from the environment, if set.
     pub admin_token: Option<String>,
+    /// How long held and refused events are kept, and how many.
+    pub retention: Retention,
 }
 
 impl Config {
@@ -87,6 +102,7 @@ impl Config {
             www: vec![],
             sites: vec![],
             admin_token: None,
+            retention: Retention::default(),
         }
     }
 }
@@ -110,11 +126,19 @@ impl Cli {
             .map(|s| parse_site(s))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let admin_token = self.admin_token.filter(|t| !t.trim().is_empty());
+        const DAY: i64 = 86_400_000;
+        let retention = Retention {
+            held_ms: i64::from(self.held_days) * DAY,
+            held_rows: i64::from(self.held_max),
+            rejected_ms: i64::from(self.rejected_days) * DAY,
+            rejected_rows: i64::from(self.rejected_max),
+        };
         Ok(Config {
             data_dir: self.data_dir,
             www,
             sites,
             admin_token,
+            retention,
         })
     }
 }

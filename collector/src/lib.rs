@@ -76,7 +76,7 @@ pub async fn serve(
     })?;
     let db: PathBuf = config.data_dir.join(DB_FILE);
     let store = Arc::new(
-        SqliteStore::open(&db)
+        SqliteStore::open_with(&db, config.retention)
             .map_err(|e| anyhow::anyhow!("cannot open {}: {e:?}", db.display()))?,
     );
     for site in &config.sites {

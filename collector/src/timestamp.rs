@@ -30,6 +30,10 @@ pub fn parse(text: &str) -> Option<i64> {
     (0..=MAX_MS).contains(&ms).then_some(ms)
 }
 
+/// Largest UTC offset accepted, in seconds: 18 hours (real zones span −12 to +14; the `time`
+/// crate would read up to ±25:59:59, which no clock shows).
+const MAX_OFFSET_SECONDS: i32 = 18 * 3600;
+
 fn parse_iso(text: &str) -> Option<i64> {
     let at = OffsetDateTime::parse(text, &Rfc3339)
         .or_else(|_| OffsetDateTime::parse(text, &Iso8601::DEFAULT))
@@ -37,7 +41,8 @@ fn parse_iso(text: &str) -> Option<i64> {
             PrimitiveDateTime::parse(text, &Iso8601::DEFAULT).map(PrimitiveDateTime::assume_utc)
         })
         .or_else(|_| Date::parse(text, &Iso8601::DEFAULT).map(|d| d.midnight().assume_utc()))
-        .ok()?;
+        .ok()
+        .filter(|at| at.offset().whole_seconds().abs() <= MAX_OFFSET_SECONDS)?;
     i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()
 }
 
@@ -65,6 +70,10 @@ mod tests {
         );
         assert_eq!(parse("2023-11-14T22:13:20"), Some(1_700_000_000_000));
         assert_eq!(parse("2023-11-14"), Some(1_699_920_000_000));
+        assert_eq!(
+            parse("2023-11-15T12:13:20.123+14:00"),
+            Some(1_700_000_000_123)
+        );
     }
 
     #[test]
@@ -76,6 +85,8 @@ mod tests {
             "1.5",
             "2023-13-01",
             "2023-11-14T25:00:00Z",
+            "2023-11-14T22:13:20+25:00",
+            "2023-11-14T22:13:20-19:00",
             "99999999999999999999",
         ] {
             assert_eq!(parse(text), None, "{text}");

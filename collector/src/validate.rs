@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use wasmtrack::core::event::is_builtin;
 use wasmtrack::core::limits::{
-    check_name, js_len, value_limit, NameError, MAX_NAME_LEN, MAX_PROPERTIES,
+    check_name, js_len, truncate_js, value_limit, NameError, MAX_NAME_LEN, MAX_PROPERTIES,
 };
 use wasmtrack::core::properties::Props;
 
@@ -39,6 +39,11 @@ impl Violation {
             property: None,
             limit: None,
         }
+    }
+
+    /// A violation that concerns the event rather than one of its properties.
+    pub fn event(code: &'static str, message: String) -> Self {
+        Violation::new(code, message)
     }
 
     fn on(mut self, property: &str) -> Self {
@@ -170,6 +175,121 @@ pub fn check_event(event: &EventKind, props: Props) -> Result<Props, Vec<Violati
         .zip(keep)
         .filter_map(|(pair, keep)| keep.then_some(pair))
         .collect())
+}
+
+/// The beacon semantics of SPEC §3 (what the JS API does, and what the collector keeps for what
+/// the tracker sends): every property that breaks a rule is dropped or cut, and reported, and
+/// the completion keeps the rest. A name that is not a valid name, a property the definition
+/// lacks, or a value that does not fit its type or options is dropped; a value over its length
+/// limit is cut at the limit (as the tracker cuts it); past 50 properties the rest are dropped.
+/// The rules are [`check_event`]'s: one set of rules, two ways of applying them.
+pub fn keep_event(event: &EventKind, props: Props) -> (Props, Vec<Violation>) {
+    let name = event.name();
+    let mut dropped = Vec::new();
+    let mut kept: Props = Vec::with_capacity(props.len().min(MAX_PROPERTIES));
+    let mut seen = Seen::with_capacity(props.len());
+    let mut over = 0usize;
+    for (property, value) in &props {
+        // A cut is reported only for a value that is kept.
+        let (value, cut_report) = match cut(name, property, value) {
+            Ok(Some((report, value))) => (value, Some(report)),
+            Ok(None) => (value.as_str(), None),
+            Err(v) => {
+                dropped.push(v);
+                continue;
+            }
+        };
+        if !seen.insert(property) {
+            continue;
+        }
+        if let EventKind::Defined(def) = event {
+            if let Err(v) = check_type(def, property, value) {
+                dropped.push(v);
+                continue;
+            }
+        }
+        if kept.len() == MAX_PROPERTIES {
+            over += 1;
+            continue;
+        }
+        dropped.extend(cut_report);
+        kept.push((property.clone(), value.to_owned()));
+    }
+    if over > 0 {
+        dropped.push(
+            Violation::new(
+                "TOO_MANY_PROPERTIES",
+                format!(
+                    "event \"{name}\" has more than {MAX_PROPERTIES} valid properties; {over} past the first {MAX_PROPERTIES} were dropped"
+                ),
+            )
+            .limit(MAX_PROPERTIES),
+        );
+    }
+    (kept, dropped)
+}
+
+/// Default (page) properties with the beacon semantics: names checked, values cut at their
+/// limit, at most [`MAX_DEFAULT_PROPERTIES`] (the tracker sends about a dozen).
+pub fn keep_defaults(event: &str, props: &Props) -> (Props, Vec<Violation>) {
+    let mut dropped = Vec::new();
+    let mut kept: Props = Vec::with_capacity(props.len().min(MAX_DEFAULT_PROPERTIES));
+    let mut seen = Seen::with_capacity(props.len());
+    for (property, value) in props {
+        let (value, cut_report) = match cut(event, property, value) {
+            Ok(Some((report, value))) => (value, Some(report)),
+            Ok(None) => (value.as_str(), None),
+            Err(v) => {
+                dropped.push(v);
+                continue;
+            }
+        };
+        if !seen.insert(property) {
+            continue;
+        }
+        if kept.len() == MAX_DEFAULT_PROPERTIES {
+            dropped.push(
+                Violation::new(
+                    "TOO_MANY_PROPERTIES",
+                    format!("event \"{event}\": default property \"{property}\" is past the limit of {MAX_DEFAULT_PROPERTIES} default properties; dropped"),
+                )
+                .on(property)
+                .limit(MAX_DEFAULT_PROPERTIES),
+            );
+            continue;
+        }
+        dropped.extend(cut_report);
+        kept.push((property.clone(), value.to_owned()));
+    }
+    (kept, dropped)
+}
+
+/// Most default (page) properties one beacon event keeps.
+pub const MAX_DEFAULT_PROPERTIES: usize = 50;
+
+/// The limits of one pair with the beacon semantics: an invalid name is an error; a value over
+/// its limit is cut (`Some`, with the report of the cut).
+fn cut<'a>(
+    event: &str,
+    property: &str,
+    value: &'a str,
+) -> Result<Option<(Violation, &'a str)>, Violation> {
+    match check_pair(event, property, value) {
+        Ok(()) => Ok(None),
+        Err(v) if v.code == "PROPERTY_VALUE_TOO_LONG" => {
+            let limit = value_limit(property);
+            let message = format!(
+                "event \"{event}\": value of property \"{property}\" was cut to the limit of {limit} characters"
+            );
+            Ok(Some((
+                Violation::new("PROPERTY_VALUE_TOO_LONG", message)
+                    .on(property)
+                    .limit(limit),
+                truncate_js(value, limit),
+            )))
+        }
+        Err(v) => Err(v),
+    }
 }
 
 /// Property names met so far: a few are found faster in a list than hashed.
@@ -316,7 +436,13 @@ fn check_type(def: &EventDefinition, property: &str, value: &str) -> Result<(), 
 pub fn normalize_email(text: &str) -> Option<String> {
     let email = text.trim().to_lowercase();
     let (local, domain) = email.split_once('@')?;
-    let ok = !local.is_empty() && !domain.is_empty() && !domain.contains('@') && email.len() <= 254;
+    // Control characters (NUL included) and spaces have no place in an address, and would
+    // reach every screen and export that shows the contact.
+    let ok = !local.is_empty()
+        && !domain.is_empty()
+        && !domain.contains('@')
+        && email.len() <= 254
+        && !email.chars().any(|c| c.is_control() || c.is_whitespace());
     ok.then_some(email)
 }
 
@@ -527,5 +653,7 @@ mod tests {
         );
         assert_eq!(normalize_email("nobody"), None);
         assert_eq!(normalize_email("@x"), None);
+        assert_eq!(normalize_email("ada\u{0}@example.com"), None);
+        assert_eq!(normalize_email("ada lovelace@example.com"), None);
     }
 }

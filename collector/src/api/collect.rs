@@ -1,9 +1,14 @@
 //! `POST /v1/collect`: the tracker's beacons (`WireBatch` of SPEC §4, sent as `text/plain`
 //! or by `sendBeacon`, so any content type is read).
 //!
-//! Each event is decoded and validated on its own: one bad event cannot make the others
-//! unreadable. Valid ones are stored, invalid ones are kept in the rejected-events table with
-//! their reason and listed in the answer — nothing is dropped silently. Both happen in one
+//! The beacon semantics of SPEC §3: what the tracker sends is kept. A property its definition
+//! lacks, or whose value does not fit its type or options, is dropped from that event (and a
+//! value over its limit cut), and the event is stored with the rest; an event whose name has no
+//! definition yet is held for replay ([`super::held`]). Every drop and hold is listed in the
+//! answer and counted for data quality ([`super::quality`]). Only what can never be stored is
+//! refused: an event that does not decode, lacks a UUID, names an invalid event or a
+//! non-contact event (those need a record id the tracker cannot give), and it is kept in the
+//! refused-events table with its reason. All of a beacon's outcome is written in one
 //! transaction. Client clocks are corrected with the batch's `sent` time.
 //!
 //! CORS: the site must list the request's `Origin` (or `*`, which also admits requests
@@ -29,11 +34,13 @@ use wasmtrack::core::uuid::is_uuid;
 use super::props_json;
 use crate::error::{ApiError, AppJson};
 use crate::model::{PrimaryObject, Site};
-use crate::store::{Ingest, NewEvent, RejectedEvent, Subject};
+use super::quality::Tally;
+use crate::store::{HeldEvent, Ingest, NewEvent, RejectedEvent, Subject};
 use crate::timestamp::{now_ms, MAX_MS};
 use crate::validate::{
-    check_defaults, check_event, normalize_email, resolve_event, EventKind, Violation,
+    keep_defaults, keep_event, normalize_email, resolve_event, EventKind, Violation,
 };
+use wasmtrack::core::limits::check_name;
 use crate::AppState;
 
 /// How long browsers may cache a preflight answer, in seconds.
@@ -41,7 +48,8 @@ const PREFLIGHT_MAX_AGE: u32 = 86_400;
 /// Longest visitor, session and external id.
 const MAX_ID_LEN: usize = 128;
 
-/// `POST /v1/collect` → 200 `{"stored","duplicates","rejected":[{"id","name","reason"}]}`.
+/// `POST /v1/collect` → 200 `{"stored","duplicates","rejected":[{"id","name","reason"}],
+/// "dropped":[{"id","name","property","code","reason"}],"held":[{"id","name"}]}`.
 pub async fn collect(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -97,51 +105,75 @@ fn with_cors(mut response: Response, origin: Option<&HeaderValue>) -> Response {
     response
 }
 
+/// Most entries the answer's `dropped` list and the refused-events table take from one
+/// beacon (the tracker sends at most 100 events of at most 50 properties); past them the
+/// answer says how many more there were, and data quality still counts them all.
+const MAX_LISTED: usize = 1000;
+
 async fn ingest(
     state: &AppState,
     origin: Option<&str>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Value, ApiError> {
     let body = body?;
-    // Usually every event of a beacon is readable and valid: then one pass decodes them all.
-    // Otherwise each event is read again from its own text and judged on its own, so that one
-    // bad event cannot make the others unreadable, and a refused one is kept as it was sent.
+    // Usually every event of a beacon decodes and can be stored: then one pass decodes them
+    // all. Otherwise each event is read again from its own text and judged on its own, so that
+    // one bad event cannot make the others unreadable, and a refused one is kept as it was sent.
     if let Ok(batch) = serde_json::from_slice::<WireBatch<WireEvent>>(&body) {
         let (_, mut head) = accept(state, origin, batch.site, batch.ctx, batch.sent)?;
-        let events = batch
+        let judged = batch
             .events
             .into_iter()
             .map(|ev| judge(state, ev, &head.batch()))
-            .collect::<Result<Vec<NewEvent>, Rejection>>();
-        if let Ok(events) = events {
-            head.ingest.events = events;
-            return store(state, head, Vec::new()).await;
+            .collect::<Result<Vec<Judged>, Rejection>>();
+        if let Ok(judged) = judged {
+            let mut answer = Answer::default();
+            for j in judged {
+                head.take(j, &mut answer);
+            }
+            return store(state, head, answer).await;
         }
     }
     let batch: WireBatch<Box<RawValue>> =
         serde_json::from_slice(&body).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
     let (site, mut head) = accept(state, origin, batch.site, batch.ctx, batch.sent)?;
-    let mut answer = Vec::new();
+    let mut answer = Answer::default();
     for raw in &batch.events {
         match event(state, raw, &head.batch()) {
-            Ok(event) => head.ingest.events.push(event),
+            Ok(judged) => head.take(judged, &mut answer),
             Err((id, name, reason)) => {
-                answer.push(json!({ "id": id, "name": name, "reason": reason }));
-                head.ingest.rejected.push(RejectedEvent {
-                    event_id: id,
-                    name,
-                    site: Some(site.id.clone()),
-                    reason,
-                    body: raw.get().to_owned(),
-                    received_at: head.received,
-                });
+                if answer.rejected.len() < MAX_LISTED {
+                    answer
+                        .rejected
+                        .push(json!({ "id": id, "name": name, "reason": reason }));
+                    head.ingest.rejected.push(RejectedEvent {
+                        event_id: id,
+                        name,
+                        site: Some(site.id.clone()),
+                        reason,
+                        body: raw.get().to_owned(),
+                        received_at: head.received,
+                    });
+                } else {
+                    answer.rejected_more += 1;
+                }
             }
         }
     }
-    if !answer.is_empty() {
-        tracing::info!(site = %site.id, rejected = answer.len(), "beacon events rejected");
+    if !answer.rejected.is_empty() {
+        tracing::info!(site = %site.id, rejected = answer.rejected.len() + answer.rejected_more, "beacon events refused");
     }
     store(state, head, answer).await
+}
+
+/// What the answer lists besides the counts.
+#[derive(Default)]
+struct Answer {
+    rejected: Vec<Value>,
+    rejected_more: usize,
+    dropped: Vec<Value>,
+    dropped_more: usize,
+    held: Vec<Value>,
 }
 
 /// What a beacon's events are judged against, and what they come to.
@@ -152,6 +184,8 @@ struct Head {
     received: i64,
     site: Arc<str>,
     ingest: Ingest,
+    /// Data-quality counts.
+    quality: Tally,
 }
 
 impl Head {
@@ -164,7 +198,44 @@ impl Head {
             site: &self.site,
         }
     }
+
+    /// Adds one judged event to what is stored and answered.
+    fn take(&mut self, judged: Judged, answer: &mut Answer) {
+        match judged {
+            Judged::Store(event, dropped) => {
+                for v in &dropped {
+                    let property = v.property.clone().unwrap_or_default();
+                    if answer.dropped.len() < MAX_LISTED {
+                        answer.dropped.push(json!({
+                            "id": event.id, "name": event.name, "property": v.property,
+                            "code": v.code, "reason": v.message,
+                        }));
+                    } else {
+                        answer.dropped_more += 1;
+                    }
+                    self.quality
+                        .count(&event.name, property, v.code, &self.site, &event.id, &v.message);
+                }
+                self.ingest.events.push(event);
+            }
+            Judged::Hold(event) => {
+                let message = format!(
+                    "event \"{}\" is not defined; held until its definition is created and the held events are replayed",
+                    event.name
+                );
+                if answer.held.len() < MAX_LISTED {
+                    answer.held.push(json!({ "id": event.id, "name": event.name }));
+                }
+                self.quality
+                    .count(&event.name, String::new(), HELD, &self.site, &event.id, &message);
+                self.ingest.held.push(event);
+            }
+        }
+    }
 }
+
+/// The code data quality counts held events under.
+pub const HELD: &str = "EVENT_NOT_DEFINED";
 
 /// The site must exist and allow the origin; then the clock skew and the contexts.
 fn accept(
@@ -204,33 +275,90 @@ fn accept(
         received,
         site: site.id.as_str().into(),
         ingest: Ingest::default(),
+        quality: Tally::default(),
     };
     Ok((site, head))
 }
 
-/// Stores what a beacon came to; the answer lists the refused events.
-async fn store(state: &AppState, head: Head, rejected: Vec<Value>) -> Result<Value, ApiError> {
+/// Stores what a beacon came to, in one transaction; the answer lists what was refused,
+/// dropped and held.
+async fn store(state: &AppState, mut head: Head, answer: Answer) -> Result<Value, ApiError> {
+    head.ingest.quality = head.quality.counts(head.received);
     let outcome = state.store.ingest(head.ingest).await?;
-    Ok(json!({ "stored": outcome.stored, "duplicates": outcome.duplicates, "rejected": rejected }))
+    let mut out = json!({
+        "stored": outcome.stored,
+        "duplicates": outcome.duplicates,
+        "rejected": answer.rejected,
+        "dropped": answer.dropped,
+        "held": answer.held,
+    });
+    if answer.rejected_more > 0 {
+        out["rejectedNotListed"] = json!(answer.rejected_more);
+    }
+    if answer.dropped_more > 0 {
+        out["droppedNotListed"] = json!(answer.dropped_more);
+    }
+    Ok(out)
 }
 
 type Rejection = (Option<String>, Option<String>, String);
 
-/// A context's default (page) properties, checked and encoded once for all the events that
-/// refer to it: their rules do not depend on the event, only the messages name it.
+/// What one beacon event comes to, unless it is refused.
+enum Judged {
+    /// Stored, with what was dropped or cut from it.
+    Store(NewEvent, Vec<Violation>),
+    /// Held: its name has no definition yet.
+    Hold(HeldEvent),
+}
+
+/// A context's default (page) properties, kept and encoded once for all the events that
+/// refer to it: their rules do not depend on the event.
 struct PageDefaults {
-    props: Props,
-    /// The JSON object to store, when every property keeps the limits.
-    json: Option<Arc<str>>,
+    dropped: Vec<Violation>,
+    json: Arc<str>,
 }
 
 impl PageDefaults {
     fn new(props: Props) -> Self {
-        let json = check_defaults("", &props)
-            .is_ok()
-            .then(|| props_json(&props).into());
-        PageDefaults { props, json }
+        let (props, dropped) = keep_defaults("", &props);
+        let props = without_visualizer_token(props);
+        let json = props_json(&props).into();
+        PageDefaults { dropped, json }
     }
+}
+
+/// Default properties with any visualizer token taken out of `url` and `referrer`: trackers
+/// take it out of the address bar before they record the page, and this keeps a token that an
+/// older or hand-written client sends from being stored where every reader of the data sees it.
+fn without_visualizer_token(mut props: Props) -> Props {
+    for (name, value) in &mut props {
+        if matches!(name.as_str(), "url" | "referrer") && value.contains("wt_visualize=") {
+            *value = strip_query_param(value, "wt_visualize");
+        }
+    }
+    props
+}
+
+/// `url` without the query parameter `name` (every occurrence); the rest as it was.
+fn strip_query_param(url: &str, name: &str) -> String {
+    let (before_fragment, fragment) = match url.find('#') {
+        Some(i) => url.split_at(i),
+        None => (url, ""),
+    };
+    let Some((path, query)) = before_fragment.split_once('?') else {
+        return url.to_owned();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| pair.split('=').next() != Some(name))
+        .collect();
+    let mut out = String::from(path);
+    if !kept.is_empty() {
+        out.push('?');
+        out.push_str(&kept.join("&"));
+    }
+    out.push_str(fragment);
+    out
 }
 
 /// What every event of a beacon is read against.
@@ -244,8 +372,8 @@ struct Batch<'a> {
     site: &'a Arc<str>,
 }
 
-/// Decodes and validates one beacon event.
-fn event(state: &AppState, raw: &RawValue, batch: &Batch<'_>) -> Result<NewEvent, Rejection> {
+/// Decodes and judges one beacon event.
+fn event(state: &AppState, raw: &RawValue, batch: &Batch<'_>) -> Result<Judged, Rejection> {
     match serde_json::from_str(raw.get()) {
         Ok(ev) => judge(state, ev, batch),
         Err(err) => {
@@ -255,11 +383,11 @@ fn event(state: &AppState, raw: &RawValue, batch: &Batch<'_>) -> Result<NewEvent
     }
 }
 
-/// Validates one decoded beacon event.
-fn judge(state: &AppState, mut ev: WireEvent, batch: &Batch<'_>) -> Result<NewEvent, Rejection> {
+/// Judges one decoded beacon event: stored with what breaks a rule dropped, held, or refused.
+fn judge(state: &AppState, mut ev: WireEvent, batch: &Batch<'_>) -> Result<Judged, Rejection> {
     // The tracker writes what a page's events share once per batch (`ctx`); each event
     // names its context by index. An event's own fields win; an event without default
-    // properties of its own takes its context's, checked and encoded once (`PageDefaults`).
+    // properties of its own takes its context's, kept and encoded once (`PageDefaults`).
     if let Err(reason) = ev.resolve(batch.contexts) {
         return Err((Some(ev.id), Some(ev.name), reason.to_owned()));
     }
@@ -272,29 +400,6 @@ fn judge(state: &AppState, mut ev: WireEvent, batch: &Batch<'_>) -> Result<NewEv
     if !is_uuid(&ev.id) {
         return Err(reject(format!("id \"{}\" is not a UUID", ev.id)));
     }
-    let kind =
-        resolve_event(&ev.name, |n| state.store.definition(n)).map_err(|v| reject(v.message))?;
-    let props = check_event(&kind, props).map_err(|v| reject(reasons(&v)))?;
-    let defaults: Arc<str> = match page {
-        Some(PageDefaults {
-            json: Some(json), ..
-        }) => json.clone(),
-        Some(PageDefaults { props, json: None }) => {
-            check_defaults(kind.name(), props).map_err(|v| reject(reasons(&v)))?;
-            props_json(props).into()
-        }
-        None => {
-            check_defaults(kind.name(), &ev.defaults).map_err(|v| reject(reasons(&v)))?;
-            props_json(&ev.defaults).into()
-        }
-    };
-    let email = match ev.email.as_deref().filter(|e| !e.is_empty()) {
-        Some(text) => Some(
-            normalize_email(text)
-                .ok_or_else(|| reject(format!("email \"{text}\" is not an email address")))?,
-        ),
-        None => None,
-    };
     let uid = ev.uid.clone().filter(|u| !u.is_empty());
     for (what, value) in [
         ("vid", Some(&ev.vid)),
@@ -311,10 +416,66 @@ fn judge(state: &AppState, mut ev: WireEvent, batch: &Batch<'_>) -> Result<NewEv
         .ok()
         .filter(|ts| *ts <= MAX_MS)
         .ok_or_else(|| reject(format!("ts {} is out of range", ev.ts)))?;
+    let occurred_at = ts.saturating_add(batch.skew).clamp(0, MAX_MS);
+    let mut dropped = Vec::new();
+    let (defaults_json, defaults_dropped): (Arc<str>, &[Violation]) = match page {
+        Some(page) => (page.json.clone(), &page.dropped),
+        None => {
+            let own = PageDefaults::new(std::mem::take(&mut ev.defaults));
+            dropped.extend(own.dropped);
+            (own.json, &[])
+        }
+    };
+    dropped.extend(defaults_dropped.iter().cloned());
+    // An address that is not one is dropped, not the event: it stays the visitor's.
+    let email = match ev.email.as_deref().filter(|e| !e.is_empty()) {
+        Some(text) => match normalize_email(text) {
+            Some(email) => Some(email),
+            None => {
+                dropped.push(Violation::event(
+                    "INVALID_EMAIL",
+                    format!(
+                        "event \"{}\": the identity's email is not an email address; the event is kept as the visitor's",
+                        ev.name
+                    ),
+                ));
+                None
+            }
+        },
+        None => None,
+    };
+    let kind = match resolve_event(&ev.name, |n| state.store.definition(n)) {
+        Ok(kind) => kind,
+        Err(_) if check_name(&ev.name).is_ok() => {
+            return Ok(Judged::Hold(HeldEvent {
+                id: ev.id,
+                name: ev.name,
+                site: batch.site.to_string(),
+                occurred_at,
+                received_at: batch.received,
+                email,
+                uid,
+                vid: Some(ev.vid).filter(|v| !v.is_empty()),
+                sid: Some(ev.sid).filter(|s| !s.is_empty()),
+                props,
+                defaults: defaults_json.to_string(),
+            }))
+        }
+        Err(v) => return Err(reject(v.message)),
+    };
     let object_type = match &kind {
         EventKind::Defined(def) => def.primary_object,
         EventKind::Builtin(_) => PrimaryObject::Contact,
     };
+    if object_type != PrimaryObject::Contact {
+        return Err(reject(format!(
+            "event \"{}\" belongs to {} records, which a browser cannot name: send it with objectId through /events/v3/send",
+            kind.name(),
+            object_type.as_str()
+        )));
+    }
+    let (props, props_dropped) = keep_event(&kind, props);
+    dropped.extend(props_dropped);
     let subject = if email.is_some() || uid.is_some() {
         Subject::Contact {
             email,
@@ -323,27 +484,63 @@ fn judge(state: &AppState, mut ev: WireEvent, batch: &Batch<'_>) -> Result<NewEv
     } else {
         Subject::Anonymous
     };
-    Ok(NewEvent {
-        name: kind.name().to_owned(),
-        occurred_at: ts.saturating_add(batch.skew).clamp(0, MAX_MS),
-        received_at: batch.received,
-        object_type,
-        subject,
-        vid: Some(ev.vid).filter(|v| !v.is_empty()),
-        sid: Some(ev.sid).filter(|s| !s.is_empty()),
-        site: Some(batch.site.clone()),
-        props: props_json(&props),
-        defaults: Some(defaults),
-        id: ev.id,
-    })
+    Ok(Judged::Store(
+        NewEvent {
+            name: kind.name().to_owned(),
+            occurred_at,
+            received_at: batch.received,
+            object_type,
+            subject,
+            vid: Some(ev.vid).filter(|v| !v.is_empty()),
+            sid: Some(ev.sid).filter(|s| !s.is_empty()),
+            site: Some(batch.site.clone()),
+            props: props_json(&props),
+            defaults: Some(defaults_json),
+            id: ev.id,
+        },
+        dropped,
+    ))
 }
 
-fn reasons(violations: &[Violation]) -> String {
-    violations
-        .iter()
-        .map(|v| v.message.as_str())
-        .collect::<Vec<_>>()
-        .join("; ")
+/// A held event judged against its definition, which now exists: stored with what breaks a
+/// rule dropped (the beacon semantics, as if it had just arrived), or refused with a reason.
+pub fn replay(kind: &EventKind, held: HeldEvent) -> Result<(NewEvent, Vec<Violation>), String> {
+    let object_type = match kind {
+        EventKind::Defined(def) => def.primary_object,
+        EventKind::Builtin(_) => PrimaryObject::Contact,
+    };
+    if object_type != PrimaryObject::Contact {
+        return Err(format!(
+            "event \"{}\" belongs to {} records; a held beacon event names none",
+            kind.name(),
+            object_type.as_str()
+        ));
+    }
+    let (props, dropped) = keep_event(kind, held.props);
+    let subject = if held.email.is_some() || held.uid.is_some() {
+        Subject::Contact {
+            email: held.email,
+            external_id: held.uid,
+        }
+    } else {
+        Subject::Anonymous
+    };
+    Ok((
+        NewEvent {
+            id: held.id,
+            name: kind.name().to_owned(),
+            occurred_at: held.occurred_at,
+            received_at: held.received_at,
+            object_type,
+            subject,
+            vid: held.vid,
+            sid: held.sid,
+            site: Some(held.site.into()),
+            props: props_json(&props),
+            defaults: Some(held.defaults.into()),
+        },
+        dropped,
+    ))
 }
 
 /// The id and name of an event that does not decode, when they can be read at all.
@@ -359,5 +556,30 @@ fn loose_id_and_name(raw: &RawValue) -> (Option<String>, Option<String>) {
             l.name.and_then(|v| v.as_str().map(str::to_owned)),
         ),
         Err(_) => (None, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_visualizer_token_is_taken_out_of_a_url_and_nothing_else() {
+        assert_eq!(
+            strip_query_param("https://s.example/p?a=1&wt_visualize=vt_x&b=2#top", "wt_visualize"),
+            "https://s.example/p?a=1&b=2#top"
+        );
+        assert_eq!(
+            strip_query_param("https://s.example/p?wt_visualize=vt_x", "wt_visualize"),
+            "https://s.example/p"
+        );
+        assert_eq!(
+            strip_query_param("https://s.example/p?my_wt_visualize=1", "wt_visualize"),
+            "https://s.example/p?my_wt_visualize=1"
+        );
+        assert_eq!(
+            strip_query_param("https://s.example/#wt_visualize=vt_x", "wt_visualize"),
+            "https://s.example/#wt_visualize=vt_x"
+        );
     }
 }

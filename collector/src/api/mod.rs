@@ -8,6 +8,8 @@
 //! | `/v1/collect` | [`collect`] |
 //! | `/events/v3/events…`, `/v1/events/{name}/completions` | [`events`] |
 //! | `/v1/rejected` | [`rejected`] |
+//! | `/v1/held…` | [`held`] |
+//! | `/v1/data-quality` | [`quality`] |
 //! | `/v1/sites…` | [`sites`] |
 //! | `/v1/sites/{site}/rules…` | [`rules`] (CORS in [`visualizer`]) |
 //! | `/v1/visualizer/…` | [`visualizer`] |
@@ -20,7 +22,9 @@ mod definition_body;
 mod definitions;
 mod events;
 mod health;
+mod held;
 pub mod openapi;
+mod quality;
 mod rejected;
 mod rules;
 mod send;
@@ -64,6 +68,9 @@ pub fn routes(state: AppState) -> Router {
         .route("/events/v3/events/event-types", get(events::event_types))
         .route("/v1/events/{event}/completions", get(events::completions))
         .route("/v1/rejected", get(rejected::list))
+        .route("/v1/held", get(held::list))
+        .route("/v1/held/{event}/replay", post(held::replay))
+        .route("/v1/data-quality", get(quality::list))
         .route("/v1/sites", get(sites::list).post(sites::create))
         .route(
             "/v1/sites/{site}",

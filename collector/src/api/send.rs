@@ -60,7 +60,7 @@ pub async fn single(
         .store
         .ingest(Ingest {
             events: vec![event],
-            rejected: vec![],
+            ..Ingest::default()
         })
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -97,7 +97,7 @@ pub async fn batch(
         .store
         .ingest(Ingest {
             events,
-            rejected: vec![],
+            ..Ingest::default()
         })
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -108,6 +108,117 @@ pub struct Ingest {
     pub events: Vec<NewEvent>,
     /// Refused beacon events.
     pub rejected: Vec<RejectedEvent>,
+    /// Beacon events whose name has no definition yet, held for replay.
+    pub held: Vec<HeldEvent>,
+    /// What was dropped or held, counted per (event, property, code, site).
+    pub quality: Vec<QualityCount>,
+    /// Held events (their `seq`) that this request replays: removed in its transaction, so a
+    /// replay is stored and released at once or not at all.
+    pub released: Vec<i64>,
+}
+
+/// A beacon event whose name has no definition yet: everything needed to judge and store it
+/// once the definition exists (SPEC §3: held for replay, never silently lost).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HeldEvent {
+    /// The event's id (a retried beacon is held once).
+    pub id: String,
+    /// Its name as sent.
+    pub name: String,
+    /// The site of its beacon.
+    pub site: String,
+    /// When it happened, epoch ms (clock skew already corrected).
+    pub occurred_at: i64,
+    /// When it was received, epoch ms.
+    pub received_at: i64,
+    /// Email given to `identify`, normalized.
+    pub email: Option<String>,
+    /// External id given to `identify`.
+    pub uid: Option<String>,
+    /// Visitor id.
+    pub vid: Option<String>,
+    /// Session id.
+    pub sid: Option<String>,
+    /// Custom properties as sent (within the limits; judged against the definition at replay).
+    pub props: Vec<(String, String)>,
+    /// Default (page) properties as a JSON object.
+    pub defaults: String,
+}
+
+/// A held event as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredHeld {
+    /// Storage sequence number (paging, release).
+    pub seq: i64,
+    /// The event.
+    pub event: HeldEvent,
+}
+
+/// The held events of one name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldSummary {
+    /// The event name.
+    pub name: String,
+    /// How many are held.
+    pub count: u64,
+    /// Received first, epoch ms.
+    pub first_received: i64,
+    /// Received last, epoch ms.
+    pub last_received: i64,
+}
+
+/// Occurrences of one data-quality problem in one request: a property dropped or cut, an
+/// event held, an identity dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QualityCount {
+    /// The event name.
+    pub event: String,
+    /// The property, or empty when the problem is the event's.
+    pub property: String,
+    /// The rule: `PROPERTY_NOT_DEFINED`, `INVALID_NUMBER`, `EVENT_NOT_DEFINED`, …
+    pub code: String,
+    /// The beacon's site, or empty.
+    pub site: String,
+    /// How many times.
+    pub count: u64,
+    /// When, epoch ms.
+    pub at: i64,
+    /// One occurrence: the event id and the sentence saying what happened.
+    pub example: String,
+}
+
+/// Counted data-quality problems, as queried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QualityRow {
+    /// The counts, with `at` the last time seen.
+    pub count: QualityCount,
+    /// First time seen, epoch ms.
+    pub first_seen: i64,
+}
+
+/// How long held and refused events are kept, and how many at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Held events older than this are deleted, ms.
+    pub held_ms: i64,
+    /// Most held events kept; the oldest go first.
+    pub held_rows: i64,
+    /// Refused events older than this are deleted, ms.
+    pub rejected_ms: i64,
+    /// Most refused events kept; the oldest go first.
+    pub rejected_rows: i64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        const DAY: i64 = 86_400_000;
+        Retention {
+            held_ms: 30 * DAY,
+            held_rows: 1_000_000,
+            rejected_ms: 30 * DAY,
+            rejected_rows: 100_000,
+        }
+    }
 }
 
 /// What storing an [`Ingest`] did.
@@ -325,6 +436,24 @@ pub trait EventStore: Send + Sync {
         before: Option<i64>,
         limit: usize,
     ) -> Result<Vec<StoredRejection>, StoreError>;
+
+    /// The held events, counted by name.
+    async fn held_summary(&self) -> Result<Vec<HeldSummary>, StoreError>;
+    /// Up to `limit` held events of `name`, oldest first, after the sequence number `after`.
+    async fn held(
+        &self,
+        name: String,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredHeld>, StoreError>;
+    /// Data-quality counts, most recently seen first: of one site and/or event when given,
+    /// seen at or after `since`.
+    async fn quality(
+        &self,
+        site: Option<String>,
+        event: Option<String>,
+        since: i64,
+    ) -> Result<Vec<QualityRow>, StoreError>;
 
     /// Finishes every queued write and stops the writer.
     async fn close(&self);

@@ -12,53 +12,69 @@ fn batch(events: Vec<Value>) -> Value {
 }
 
 #[tokio::test]
-async fn valid_events_are_stored_and_invalid_ones_kept_with_their_reason() {
+async fn events_keep_what_fits_their_definition_and_only_unstorable_ones_are_refused() {
     let app = test_app().with_fixtures().await;
     let now = now_ms();
     let events = vec![
         wire_event(1, "$pageview", now, "v1", json!({})),
         wire_event(2, "signup", now, "v1", json!({"plan": "pro", "seats": 2})),
-        wire_event(3, "signup", now, "v1", json!({"plan": "gold"})),
+        wire_event(3, "signup", now, "v1", json!({"plan": "gold", "seats": 1})),
         wire_event(4, "checkout", now, "v1", json!({})),
         json!({"id": uuid(5), "name": "signup"}),
         wire_event(6, "signup", now, "v1", json!({"note": "n".repeat(257)})),
+        wire_event(7, "Not A Name", now, "v1", json!({})),
     ];
     let answer = app.beacon(batch(events)).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
-    assert_eq!(answer.body["stored"], 2);
+    assert_eq!(answer.body["stored"], 4, "{}", answer.text);
     assert_eq!(answer.body["duplicates"], 0);
     let rejected = answer.body["rejected"].as_array().unwrap();
     let ids: Vec<&str> = rejected.iter().filter_map(|r| r["id"].as_str()).collect();
-    assert_eq!(ids, [uuid(3), uuid(4), uuid(5), uuid(6)]);
-    assert!(rejected[0]["reason"].as_str().unwrap().contains("gold"));
-    assert!(rejected[1]["reason"]
-        .as_str()
-        .unwrap()
-        .contains("\"checkout\" is not defined"));
-    assert!(rejected[2]["reason"]
+    assert_eq!(ids, [uuid(5), uuid(7)]);
+    assert!(rejected[0]["reason"]
         .as_str()
         .unwrap()
         .starts_with("malformed event"));
-    assert!(rejected[3]["reason"]
-        .as_str()
-        .unwrap()
-        .contains("over the limit of 256"));
+    assert!(rejected[1]["reason"].as_str().unwrap().contains("Not A Name"));
+    assert_eq!(
+        answer.body["held"],
+        json!([{"id": uuid(4), "name": "checkout"}])
+    );
+    let dropped = answer.body["dropped"].as_array().unwrap();
+    assert_eq!(dropped.len(), 2, "{}", answer.text);
+    assert_eq!(
+        (&dropped[0]["id"], &dropped[0]["property"], &dropped[0]["code"]),
+        (&json!(uuid(3)), &json!("plan"), &json!("INVALID_ENUMERATION_VALUE"))
+    );
+    assert!(dropped[0]["reason"].as_str().unwrap().contains("gold"));
+    assert_eq!(
+        (&dropped[1]["id"], &dropped[1]["property"], &dropped[1]["code"]),
+        (&json!(uuid(6)), &json!("note"), &json!("PROPERTY_VALUE_TOO_LONG"))
+    );
 
     let listed = app.get("/v1/rejected").await;
     assert_eq!(listed.status, StatusCode::OK);
     let listed = listed.body["results"].as_array().unwrap().clone();
-    assert_eq!(listed.len(), 4);
-    assert_eq!(listed[0]["id"], uuid(6), "newest first");
-    assert_eq!(listed[3]["event"]["p"]["plan"], "gold");
-    assert_eq!(listed[3]["site"], "shop");
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0]["id"], uuid(7), "newest first");
+    assert_eq!(listed[1]["site"], "shop");
 
     let stored = app.all_events().await;
-    assert_eq!(stored.len(), 2);
+    assert_eq!(stored.len(), 4);
+    let by_id = |n: u32| {
+        stored
+            .iter()
+            .find(|e| e["id"] == uuid(n))
+            .unwrap_or_else(|| panic!("event {n} stored"))
+    };
+    assert_eq!(by_id(2)["properties"], json!({"plan": "pro", "seats": "2"}));
+    assert_eq!(by_id(2)["defaultProperties"]["path"], "/pricing");
+    assert_eq!(by_id(3)["properties"], json!({"seats": "1"}), "the bad value is dropped, the event kept");
     assert_eq!(
-        stored[1]["properties"],
-        json!({"plan": "pro", "seats": "2"})
+        by_id(6)["properties"]["note"].as_str().map(str::len),
+        Some(256),
+        "cut at the limit, as the tracker cuts"
     );
-    assert_eq!(stored[1]["defaultProperties"]["path"], "/pricing");
 }
 
 #[tokio::test]
@@ -69,6 +85,7 @@ async fn a_retried_beacon_is_stored_once() {
         wire_event(1, "signup", now, "v1", json!({})),
         wire_event(1, "signup", now, "v1", json!({})),
         wire_event(2, "signup", now, "v1", json!({"seats": "x"})),
+        json!({"id": "not-a-uuid", "name": "signup", "ts": now}),
     ]);
     let first = app.beacon(body.clone()).await;
     assert_eq!(
@@ -76,7 +93,9 @@ async fn a_retried_beacon_is_stored_once() {
             first.body["stored"].clone(),
             first.body["duplicates"].clone()
         ),
-        (json!(1), json!(1))
+        (json!(2), json!(1)),
+        "{}",
+        first.text
     );
     let again = app.beacon(body).await;
     assert_eq!(
@@ -84,9 +103,9 @@ async fn a_retried_beacon_is_stored_once() {
             again.body["stored"].clone(),
             again.body["duplicates"].clone()
         ),
-        (json!(0), json!(2))
+        (json!(0), json!(3))
     );
-    assert_eq!(app.all_events().await.len(), 1);
+    assert_eq!(app.all_events().await.len(), 2);
     assert_eq!(
         app.get("/v1/rejected").await.body["results"]
             .as_array()
@@ -333,13 +352,17 @@ async fn events_take_visitor_identity_and_page_from_the_batch_contexts() {
 }
 
 #[tokio::test]
-async fn a_contexts_page_over_the_limits_refuses_each_event_that_takes_it() {
+async fn a_contexts_page_over_the_limits_is_cut_and_bounded_for_each_event_that_takes_it() {
     let app = test_app().with_fixtures().await;
     let now = now_ms();
+    let mut page: serde_json::Map<String, Value> = (0..60)
+        .map(|i| (format!("extra_{i}"), json!("x")))
+        .collect();
+    page.insert("title".into(), json!("t".repeat(257)));
     let body = json!({
         "site": "shop",
         "sent": now,
-        "ctx": [{"vid": "v1", "sid": "s1", "d": {"path": "/", "title": "t".repeat(257)}}],
+        "ctx": [{"vid": "v1", "sid": "s1", "d": page}],
         "events": [
             {"id": uuid(1), "name": "$pageview", "ts": now, "p": {}, "c": 0},
             {"id": uuid(2), "name": "signup", "ts": now, "p": {}, "c": 0},
@@ -348,21 +371,27 @@ async fn a_contexts_page_over_the_limits_refuses_each_event_that_takes_it() {
     });
     let answer = app.beacon(body).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
-    assert_eq!(answer.body["stored"], 1, "the event with a page of its own");
-    let rejected = answer.body["rejected"].as_array().unwrap();
-    let reasons: Vec<&str> = rejected
+    assert_eq!(answer.body["stored"], 3, "{}", answer.text);
+    assert_eq!(answer.body["rejected"], json!([]));
+    let dropped = answer.body["dropped"].as_array().unwrap();
+    let of_first: Vec<(&str, &str)> = dropped
         .iter()
-        .filter_map(|r| r["reason"].as_str())
+        .filter(|d| d["id"] == uuid(1))
+        .map(|d| (d["property"].as_str().unwrap(), d["code"].as_str().unwrap()))
         .collect();
-    assert_eq!(
-        reasons,
-        [
-            "event \"$pageview\": value of property \"title\" is 257 characters, over the limit of 256",
-            "event \"signup\": value of property \"title\" is 257 characters, over the limit of 256",
-        ]
-    );
+    // 61 page properties: the first 50 in the order sent are kept (the title, sent last, is
+    // past them), the 11 others dropped and named.
+    assert_eq!(of_first.len(), 11, "{of_first:?}");
+    assert!(of_first.iter().all(|(_, code)| *code == "TOO_MANY_PROPERTIES"));
+    assert!(of_first.contains(&("title", "TOO_MANY_PROPERTIES")));
+    assert!(dropped.iter().all(|d| d["id"] != uuid(3)));
     let stored = app.all_events().await;
-    assert_eq!(stored[0]["defaultProperties"], json!({"path": "/own"}));
+    let page_view = stored.iter().find(|e| e["id"] == uuid(1)).unwrap();
+    let defaults = page_view["defaultProperties"].as_object().unwrap();
+    assert_eq!(defaults.len(), 50);
+    assert!(!defaults.contains_key("title"), "the title came after the first 50");
+    let own = stored.iter().find(|e| e["id"] == uuid(3)).unwrap();
+    assert_eq!(own["defaultProperties"], json!({"path": "/own"}));
 }
 
 #[tokio::test]

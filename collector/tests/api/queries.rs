@@ -250,7 +250,7 @@ async fn completions_count_per_bucket_with_empty_buckets_and_a_property_filter()
 async fn rejected_events_page_newest_first() {
     let app = test_app().with_fixtures().await;
     let events: Vec<Value> = (1..=5)
-        .map(|n| wire_event(n, "nope", now_ms(), "v", json!({})))
+        .map(|n| wire_event(n, "Not A Name", now_ms(), "v", json!({})))
         .collect();
     app.beacon(json!({"site": "shop", "events": events})).await;
     let first = app.get("/v1/rejected?limit=3").await;

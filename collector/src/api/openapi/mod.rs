@@ -11,7 +11,7 @@ use axum::response::IntoResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{definitions, events};
+use super::{definitions, events, held, quality};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,11 +33,15 @@ use super::{definitions, events};
         events::list,
         events::event_types,
         events::completions,
+        held::list,
+        held::replay,
+        quality::list,
     ),
     modifiers(&Bearer),
     tags(
         (name = "Event definitions", description = "Events and their typed properties (HubSpot's definitions API)"),
         (name = "Events", description = "Stored completions: listings, timelines, counts over time"),
+        (name = "Data quality", description = "What the beacon path dropped, cut, held or refused"),
     )
 )]
 struct ApiDoc;

@@ -329,3 +329,77 @@ pub struct Health {
     /// `ok`.
     status: String,
 }
+
+/// Beacon events held because their name has no definition.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HeldList {
+    /// One entry per event name.
+    results: Vec<HeldName>,
+}
+
+/// The held events of one name.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HeldName {
+    /// The event name as the beacons sent it.
+    name: String,
+    /// How many are held.
+    count: u64,
+    /// Received first.
+    first_received: Instant,
+    /// Received last.
+    last_received: Instant,
+    /// Whether the event is defined now (then they can be replayed).
+    defined: bool,
+}
+
+/// What replaying held events did.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Replay {
+    /// The event.
+    name: String,
+    /// Held events taken out of the holding area.
+    replayed: usize,
+    /// Of those, stored now.
+    stored: usize,
+    /// Of those, already stored (their id had been seen).
+    duplicates: usize,
+    /// Properties dropped or cut, over all of them (see data quality).
+    dropped: usize,
+    /// Refused (kept in `/v1/rejected` with the reason).
+    refused: usize,
+}
+
+/// Data-quality counts.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DataQuality {
+    /// Last seen first.
+    results: Vec<QualityEntry>,
+}
+
+/// How often one rule dropped, cut or held something of one event.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QualityEntry {
+    /// The event name.
+    event: String,
+    /// The property; null when the problem is the event's (held, identity dropped).
+    property: Option<String>,
+    /// The rule: `PROPERTY_NOT_DEFINED`, `INVALID_NUMBER`, `INVALID_DATETIME`,
+    /// `INVALID_ENUMERATION_VALUE`, `PROPERTY_VALUE_TOO_LONG` (cut), `INVALID_PROPERTY_NAME`,
+    /// `TOO_MANY_PROPERTIES`, `INVALID_EMAIL`, `EVENT_NOT_DEFINED` (held).
+    code: String,
+    /// The beacons' site.
+    site: Option<String>,
+    /// Occurrences since first seen.
+    count: u64,
+    /// First seen.
+    first_seen: Instant,
+    /// Last seen.
+    last_seen: Instant,
+    /// The last occurrence: the event id and what happened.
+    example: String,
+}

@@ -11,7 +11,9 @@
 
 pub mod checkpoint;
 pub mod event_ids;
+mod held;
 mod id_filter;
+mod quality;
 mod reads;
 mod rules;
 mod schema;
@@ -31,8 +33,9 @@ use tokio::sync::oneshot;
 use crate::error::ErrorDetail;
 use crate::model::{ChangeError, DefinitionChange, EventDefinition, PrimaryObject, Rule, Site};
 use crate::store::{
-    CompletionQuery, EventPage, EventQuery, EventStore, Ingest, IngestOutcome, RuleSet, SavedRule,
-    StoreError, StoredRejection, VisualizerToken,
+    CompletionQuery, EventPage, EventQuery, EventStore, HeldSummary, Ingest, IngestOutcome,
+    QualityRow, Retention, RuleSet, SavedRule, StoreError, StoredHeld, StoredRejection,
+    VisualizerToken,
 };
 use crate::timestamp::now_ms;
 use event_ids::EventIds;
@@ -59,11 +62,20 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file at `path`, migrates it, loads
     /// definitions and sites, and starts the writer thread. Must run inside a Tokio runtime.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::open_tuned(path, event_ids::Tuning::default())
+        Self::open_with(path, Retention::default())
+    }
+
+    /// [`open`](Self::open) keeping held and refused events as `retention` says.
+    pub fn open_with(path: &Path, retention: Retention) -> Result<Self, StoreError> {
+        Self::open_tuned(path, event_ids::Tuning::default(), retention)
     }
 
     /// [`open`](Self::open) with other sizes for event ids (see [`event_ids::Tuning`]).
-    fn open_tuned(path: &Path, tuning: event_ids::Tuning) -> Result<Self, StoreError> {
+    fn open_tuned(
+        path: &Path,
+        tuning: event_ids::Tuning,
+        retention: Retention,
+    ) -> Result<Self, StoreError> {
         let mut conn = schema::open_writer(path)?;
         schema::migrate(&mut conn)?;
         let definitions = Arc::new(RwLock::new(load_definitions(&conn)?));
@@ -74,7 +86,7 @@ impl SqliteStore {
         let (jobs, rx) = mpsc::sync_channel(WRITE_QUEUE_JOBS);
         std::thread::Builder::new()
             .name("wasmtrack-writer".into())
-            .spawn(move || writer::run(conn, ids, checkpoints, rx))
+            .spawn(move || writer::run(conn, ids, checkpoints, rx, retention))
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(SqliteStore {
             jobs,
@@ -558,6 +570,30 @@ impl EventStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<StoredRejection>, StoreError> {
         self.read(move |conn| reads::rejected(conn, before, limit))
+            .await
+    }
+
+    async fn held_summary(&self) -> Result<Vec<HeldSummary>, StoreError> {
+        self.read(held::summary).await
+    }
+
+    async fn held(
+        &self,
+        name: String,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredHeld>, StoreError> {
+        self.read(move |conn| held::page(conn, &name, after, limit))
+            .await
+    }
+
+    async fn quality(
+        &self,
+        site: Option<String>,
+        event: Option<String>,
+        since: i64,
+    ) -> Result<Vec<QualityRow>, StoreError> {
+        self.read(move |conn| quality::list(conn, site.as_deref(), event.as_deref(), since))
             .await
     }
 

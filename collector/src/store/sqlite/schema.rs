@@ -11,7 +11,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use crate::store::StoreError;
 
 /// The schema, one entry per version: `MIGRATIONS[0]` takes a new file to version 1,
-/// `MIGRATIONS[1]` to version 2, `MIGRATIONS[2]` to version 3.
+/// `MIGRATIONS[1]` to version 2, and so on.
 ///
 /// Indexes are the fewest the queries need, because each one costs every insert:
 /// `events_by_name` serves completions and listings by event, `events_by_object` a record's
@@ -146,6 +146,37 @@ CREATE TABLE event_ids (
 INSERT INTO event_ids (id) SELECT CASE WHEN id GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]' THEN unhex(replace(id, '-', '')) ELSE id END
     FROM events ORDER BY 1;
 INSERT INTO counters (name, value) SELECT 'event_ids_through', COALESCE(MAX(seq), 0) FROM events;
+"#,
+    // 4: beacon events of undefined names held for replay, data-quality counts, and the
+    // refused events' age made cheap to bound (issue 13).
+    r#"
+CREATE TABLE held (
+    seq INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,  -- a retried beacon is held once
+    name TEXT NOT NULL,
+    site TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    body TEXT NOT NULL              -- the event as JSON (store::HeldEvent)
+) STRICT;
+CREATE INDEX held_by_name ON held (name, seq);
+CREATE INDEX held_by_age ON held (received_at);
+
+-- One row per (event, property, code, site): how often the beacon path dropped, cut or held
+-- something, updated in the transaction that stored the beacon.
+CREATE TABLE quality (
+    event TEXT NOT NULL,
+    property TEXT NOT NULL,         -- '' when the problem is the event's
+    code TEXT NOT NULL,
+    site TEXT NOT NULL,             -- '' when not from a beacon
+    count INTEGER NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    example TEXT NOT NULL,          -- the last occurrence: event id and what happened
+    PRIMARY KEY (event, property, code, site)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX quality_by_last_seen ON quality (last_seen);
+
+CREATE INDEX rejected_by_age ON rejected (received_at);
 "#,
 ];
 

@@ -13,7 +13,9 @@ use super::event_ids::{EventIds, Tuning};
 use super::id_filter::FilterSizes;
 use super::{schema, writer, SqliteStore};
 use crate::model::PrimaryObject;
-use crate::store::{EventStore, Ingest, IngestOutcome, NewEvent, StoreError, Subject};
+use crate::store::{
+    EventStore, Ingest, IngestOutcome, NewEvent, Retention, StoreError, Subject,
+};
 
 fn event(id: &str, name: &str) -> NewEvent {
     NewEvent {
@@ -34,7 +36,7 @@ fn event(id: &str, name: &str) -> NewEvent {
 fn request(ids: &[String], name: &str) -> Ingest {
     Ingest {
         events: ids.iter().map(|id| event(id, name)).collect(),
-        rejected: vec![],
+        ..Ingest::default()
     }
 }
 
@@ -145,7 +147,7 @@ fn a_failing_request_stores_nothing_and_fails_no_other_of_its_group() {
         .events
         .push(event("00000000-0000-4000-8000-000000000099", "bad"));
     let (b, b_answer) = job(failing);
-    writer::write_group(&mut conn, &mut ids, vec![a, b]);
+    writer::write_group(&mut conn, &mut ids, vec![a, b], &Retention::default());
 
     assert_eq!(answer(a_answer).unwrap(), outcome(3, 0));
     assert!(matches!(answer(b_answer), Err(StoreError::Internal(_))));
@@ -156,7 +158,7 @@ fn a_failing_request_stores_nothing_and_fails_no_other_of_its_group() {
     );
     // Its ids were not remembered: sent again without the bad event, they are stored.
     let (again, again_answer) = job(request(&mixed, "signup"));
-    writer::write_group(&mut conn, &mut ids, vec![again]);
+    writer::write_group(&mut conn, &mut ids, vec![again], &Retention::default());
     assert_eq!(answer(again_answer).unwrap(), outcome(3, 0));
     assert_eq!(stored_with_id(&path, &mixed[0]), 1);
 }
@@ -178,7 +180,7 @@ fn a_failed_commit_fails_every_request_of_its_group_and_stores_none_of_them() {
     let second = id_list(10, 5);
     let (a, a_answer) = job(request(&first, "signup"));
     let (b, b_answer) = job(request(&second, "boom"));
-    writer::write_group(&mut conn, &mut ids, vec![a, b]);
+    writer::write_group(&mut conn, &mut ids, vec![a, b], &Retention::default());
     for failed in [answer(a_answer), answer(b_answer)] {
         assert!(
             matches!(&failed, Err(StoreError::Internal(m)) if m.starts_with("sqlite commit")),
@@ -192,7 +194,7 @@ fn a_failed_commit_fails_every_request_of_its_group_and_stores_none_of_them() {
     // The clients retry; the failed group left no id behind, so each is stored once.
     let (a, a_answer) = job(request(&first, "signup"));
     let (a2, a2_answer) = job(request(&first, "signup"));
-    writer::write_group(&mut conn, &mut ids, vec![a, a2]);
+    writer::write_group(&mut conn, &mut ids, vec![a, a2], &Retention::default());
     assert_eq!(answer(a_answer).unwrap(), outcome(5, 0));
     assert_eq!(answer(a2_answer).unwrap(), outcome(0, 5));
     for id in &first {
@@ -204,7 +206,7 @@ fn a_failed_commit_fails_every_request_of_its_group_and_stores_none_of_them() {
 async fn ids_stay_unique_through_merges_and_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db");
-    let store = SqliteStore::open_tuned(&path, small()).unwrap();
+    let store = SqliteStore::open_tuned(&path, small(), Retention::default()).unwrap();
     let all = id_list(0, 400);
     for chunk in all.chunks(40) {
         assert_eq!(
@@ -235,7 +237,7 @@ async fn ids_stay_unique_through_merges_and_restarts() {
     );
 
     // After a restart, the ids in the table and those reloaded from `events` both count.
-    let store = SqliteStore::open_tuned(&path, small()).unwrap();
+    let store = SqliteStore::open_tuned(&path, small(), Retention::default()).unwrap();
     let mut again = all.clone();
     again.extend(id_list(1000, 10));
     assert_eq!(
@@ -275,7 +277,7 @@ async fn a_version_2_file_keeps_its_events_and_their_ids_stay_unique() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     let count: i64 = conn
         .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
         .unwrap();

@@ -17,8 +17,9 @@ use tokio::sync::oneshot;
 
 use super::checkpoint::Checkpointer;
 use super::event_ids::EventIds;
+use super::{held, quality};
 use crate::model::PrimaryObject;
-use crate::store::{Ingest, IngestOutcome, NewEvent, StoreError, Subject};
+use crate::store::{Ingest, IngestOutcome, NewEvent, Retention, StoreError, Subject};
 
 /// Most completions committed in one transaction; bounds how long one commit holds the lock.
 const MAX_GROUP_EVENTS: usize = 20_000;
@@ -42,6 +43,7 @@ pub(super) fn run(
     mut ids: EventIds,
     checkpoints: Checkpointer,
     rx: Receiver<Job>,
+    retention: Retention,
 ) {
     let mut pending: Option<Job> = None;
     let mut last_group = 0;
@@ -93,7 +95,7 @@ pub(super) fn run(
                         Err(_) => break,
                     }
                 }
-                write_group(&mut conn, &mut ids, group);
+                write_group(&mut conn, &mut ids, group, &retention);
                 last_group = events;
                 if ids.background_due() {
                     background_ok = background_step(&mut conn, &mut ids, last_group);
@@ -126,11 +128,16 @@ type Reply = oneshot::Sender<Result<IngestOutcome, StoreError>>;
 /// valid input does not make happen) is it written again with a savepoint per request, so
 /// that the failing one stores nothing and the others are stored: savepoints on every group
 /// cost SQLite a copy of each page a request touches.
-pub(super) fn write_group(conn: &mut Connection, ids: &mut EventIds, group: Vec<(Ingest, Reply)>) {
-    let outcomes = match write_together(conn, ids, &group) {
+pub(super) fn write_group(
+    conn: &mut Connection,
+    ids: &mut EventIds,
+    group: Vec<(Ingest, Reply)>,
+    retention: &Retention,
+) {
+    let outcomes = match write_together(conn, ids, &group, retention) {
         Together::Committed(outcomes) => Ok(outcomes.into_iter().map(Ok).collect()),
         Together::CommitFailed(err) => Err(err),
-        Together::RequestFailed => write_apart(conn, ids, &group),
+        Together::RequestFailed => write_apart(conn, ids, &group, retention),
     };
     match outcomes {
         Ok(outcomes) => {
@@ -160,6 +167,7 @@ fn write_together(
     conn: &mut Connection,
     ids: &mut EventIds,
     group: &[(Ingest, Reply)],
+    retention: &Retention,
 ) -> Together {
     // Per request, the events inserted (not duplicates): their ids were added to `ids`.
     let mut inserted: Vec<Vec<usize>> = Vec::with_capacity(group.len());
@@ -169,7 +177,7 @@ fn write_together(
         let mut outcomes = Vec::with_capacity(group.len());
         for (ingest, _) in group {
             let mut new = Vec::with_capacity(ingest.events.len());
-            let outcome = ingest_one(&tx, ids, ingest, &mut new);
+            let outcome = ingest_one(&tx, ids, ingest, &mut new, retention);
             inserted.push(new);
             outcomes.push(outcome?);
         }
@@ -195,6 +203,7 @@ fn write_apart(
     conn: &mut Connection,
     ids: &mut EventIds,
     group: &[(Ingest, Reply)],
+    retention: &Retention,
 ) -> Result<Vec<Result<IngestOutcome, String>>, String> {
     let mut inserted: Vec<Vec<usize>> = Vec::with_capacity(group.len());
     let outcomes = (|| -> rusqlite::Result<Vec<Result<IngestOutcome, String>>> {
@@ -203,7 +212,7 @@ fn write_apart(
         for (ingest, _) in group {
             tx.execute_batch("SAVEPOINT job")?;
             let mut new = Vec::with_capacity(ingest.events.len());
-            let outcome = ingest_one(&tx, ids, ingest, &mut new);
+            let outcome = ingest_one(&tx, ids, ingest, &mut new, retention);
             if outcome.is_err() {
                 for &i in &new {
                     ids.remove(&ingest.events[i].id);
@@ -255,6 +264,7 @@ fn ingest_one(
     ids: &mut EventIds,
     ingest: &Ingest,
     new: &mut Vec<usize>,
+    retention: &Retention,
 ) -> rusqlite::Result<IngestOutcome> {
     let mut outcome = IngestOutcome::default();
     let mut insert = tx.prepare_cached(INSERT_EVENT)?;
@@ -286,17 +296,31 @@ fn ingest_one(
         new.push(i);
         outcome.stored += 1;
     }
-    let mut reject = tx.prepare_cached(INSERT_REJECTED)?;
-    for r in &ingest.rejected {
-        reject.execute(params![
-            r.event_id,
-            r.name,
-            r.site,
-            r.reason,
-            r.body,
-            r.received_at
-        ])?;
+    if let Some(first) = ingest.rejected.first() {
+        let mut reject = tx.prepare_cached(INSERT_REJECTED)?;
+        for r in &ingest.rejected {
+            reject.execute(params![
+                r.event_id,
+                r.name,
+                r.site,
+                r.reason,
+                r.body,
+                r.received_at
+            ])?;
+        }
+        held::bound(
+            tx,
+            "rejected",
+            retention.rejected_ms,
+            retention.rejected_rows,
+            first.received_at,
+        )?;
     }
+    if let Some(first) = ingest.held.first() {
+        held::hold(tx, &ingest.held, retention, first.received_at)?;
+    }
+    held::release(tx, &ingest.released)?;
+    quality::add(tx, &ingest.quality)?;
     Ok(outcome)
 }
 
