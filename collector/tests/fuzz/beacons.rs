@@ -97,5 +97,95 @@ fn any_beacon_body_answers_200_or_4xx_and_stores_exactly_what_the_answer_says() 
         app.event_count().expect("count") >= 5,
         "the valid seeds store their events (else the fuzzing only ever meets refusals)"
     );
-    runner::run(TARGET, 150, json_inputs(seeds), |input| post(&app, &input));
+    runner::run(TARGET, 1000, json_inputs(seeds), |input| post(&app, &input));
+}
+
+#[test]
+fn the_tracker_seed_is_byte_for_byte_what_the_tracker_sends() {
+    use std::rc::Rc;
+    use wasmtrack::core::batch::{encode_batch, Entry};
+    use wasmtrack::core::payload::{encode_context, encode_event_body};
+
+    let props = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    };
+    let (vid, sid) = (
+        "3f2b9c1e-7a4d-4e8b-9c2a-1d5e6f708192",
+        "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+    );
+    let home = Rc::new(encode_context(
+        vid,
+        sid,
+        &None,
+        &None,
+        &props(&[
+            ("url", "https://shop.example/"),
+            ("path", "/"),
+            ("title", "Shop"),
+            ("referrer", "https://www.google.com/"),
+            ("screen", "1920x1080"),
+            ("language", "en-US"),
+        ]),
+    ));
+    let pricing = Rc::new(encode_context(
+        vid,
+        sid,
+        &None,
+        &None,
+        &props(&[
+            (
+                "url",
+                "https://shop.example/pricing?utm_source=ad&utm_campaign=spring",
+            ),
+            ("path", "/pricing"),
+            ("title", "Pricing"),
+            ("utm_source", "ad"),
+            ("utm_campaign", "spring"),
+        ]),
+    ));
+    let entries = [
+        Entry {
+            ctx: home,
+            body: encode_event_body(
+                "0b8e6c7e-1f0a-4c4e-9a52-3c1b7c0e9d11",
+                "$pageview",
+                1_714_564_790_000,
+                &vec![],
+            ),
+        },
+        Entry {
+            ctx: pricing.clone(),
+            body: encode_event_body(
+                "5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+                "$pageview",
+                1_714_564_795_000,
+                &vec![],
+            ),
+        },
+        Entry {
+            ctx: pricing,
+            body: encode_event_body(
+                "7e6d5c4b-3a2f-4e1d-9c0b-a1b2c3d4e5f6",
+                "signup",
+                1_714_564_799_000,
+                &props(&[
+                    ("plan", "pro"),
+                    ("seats", "3"),
+                    ("trial_end", "2024-06-01T00:00:00Z"),
+                    ("note", "from the pricing page"),
+                    ("landing_url", "https://shop.example/pricing"),
+                ]),
+            ),
+        },
+    ];
+    let sent = encode_batch("shop", 1_714_564_800_000, &entries);
+    let seed = corpus::seeds(TARGET)
+        .iter()
+        .find(|s| s.name == "tracker-batch-two-contexts.json")
+        .map(|s| String::from_utf8_lossy(&s.bytes).into_owned())
+        .expect("seed");
+    assert_eq!(seed, sent, "the seed is the tracker's wire format of today");
 }

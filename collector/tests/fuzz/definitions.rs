@@ -71,7 +71,7 @@ fn any_definition_body_answers_201_or_4xx_and_a_4xx_changes_nothing() {
         created += 1;
     }
     assert!(created > 0);
-    runner::run("definition", 120, json_inputs(seeds), |input| {
+    runner::run("definition", 600, json_inputs(seeds), |input| {
         create(&app, &input)
     });
 }
@@ -132,7 +132,7 @@ fn any_property_body_answers_201_or_4xx_and_a_4xx_changes_nothing() {
     for input in as_is(&seeds) {
         add_property(&app, &input).unwrap_or_else(|e| panic!("seed {}: {e}", input.made));
     }
-    runner::run("property", 100, json_inputs(seeds), |input| {
+    runner::run("property", 500, json_inputs(seeds), |input| {
         add_property(&app, &input)
     });
 }

@@ -221,7 +221,7 @@ fn any_cursor_limit_or_time_bound_answers_200_or_4xx() {
             list(&app, &request).unwrap_or_else(|e| panic!("seed {}: {e}", from.made));
         }
     }
-    runner::run("cursor", 200, list_requests(cursors, times), |request| {
+    runner::run("cursor", 1000, list_requests(cursors, times), |request| {
         list(&app, &request)
     });
 }

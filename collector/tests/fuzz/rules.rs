@@ -133,5 +133,5 @@ fn any_rule_body_answers_201_or_4xx_and_trackers_read_every_saved_rule_as_saved(
     for input in as_is(&seeds) {
         save(&app, &input).unwrap_or_else(|e| panic!("seed {}: {e}", input.made));
     }
-    runner::run("rule", 120, json_inputs(seeds), |input| save(&app, &input));
+    runner::run("rule", 400, json_inputs(seeds), |input| save(&app, &input));
 }

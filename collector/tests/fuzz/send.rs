@@ -134,10 +134,10 @@ fn fuzz(target: &str, path: &str, cases: u32) {
 
 #[test]
 fn any_send_body_answers_204_or_4xx_and_stores_the_event_or_nothing() {
-    fuzz("send", "/events/v3/send", 120);
+    fuzz("send", "/events/v3/send", 600);
 }
 
 #[test]
 fn any_send_batch_body_answers_204_or_4xx_and_stores_every_input_or_none() {
-    fuzz("send_batch", "/events/v3/send/batch", 120);
+    fuzz("send_batch", "/events/v3/send/batch", 500);
 }

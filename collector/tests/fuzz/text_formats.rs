@@ -66,7 +66,7 @@ fn trackers_read_any_rule_list_text_without_panicking() {
         rules += decode_rules(&input.text()).len();
     }
     assert!(rules >= 6, "the seeds hold readable rules");
-    runner::run("rule_list", 2000, text_inputs(seeds), |input| {
+    runner::run("rule_list", 5000, text_inputs(seeds), |input| {
         read_rule_list(&input)
     });
 }
@@ -102,14 +102,14 @@ fn any_text_is_a_time_in_range_or_none_and_times_round_trip() {
         read += usize::from(timestamp::parse(&input.text()).is_some());
     }
     assert!(read >= 8, "the seeds hold readable times");
-    runner::run("timestamp", 2000, text_inputs(seeds), |input| {
+    runner::run("timestamp", 5000, text_inputs(seeds), |input| {
         read_timestamp(&input)
     });
 }
 
 #[test]
 fn every_millisecond_formats_and_reads_back() {
-    runner::run("timestamp_format", 2000, any::<i64>(), |ms| {
+    runner::run("timestamp_format", 5000, any::<i64>(), |ms| {
         let formatted = timestamp::format(ms);
         let clamped = ms.clamp(0, timestamp::MAX_MS);
         prop_assert_eq!(
