@@ -1,6 +1,6 @@
 //! Fuzzing the collector's and the tracker's parsers of untrusted text (issue 13, point 8):
 //! beacon bodies, definition, property and rule bodies, `send` and `send/batch` bodies, the
-//! trackers' rule-list text, timestamps and paging cursors.
+//! trackers' rule-list text, timestamps, paging cursors, and names and queries in URLs.
 //!
 //! Each target replays its committed corpus (`collector/fuzz/corpus/<target>/`: real, valid
 //! and near-valid inputs) as is, then feeds proptest-generated mutations of it (byte edits,
@@ -21,6 +21,7 @@ mod runner;
 mod beacons;
 mod definitions;
 mod paging;
+mod paths;
 mod rules;
 mod send;
 mod text_formats;
