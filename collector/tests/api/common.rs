@@ -15,7 +15,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
 use tempfile::TempDir;
-use wasmtrack_collector::store::SqliteStore;
+use wasmtrack_collector::store::{Retention, SqliteStore};
 use wasmtrack_collector::{router, AppState, DB_FILE};
 
 pub const TOKEN: &str = "test-admin-token";
@@ -55,6 +55,20 @@ pub fn test_state() -> (AppState, Arc<SqliteStore>, TempDir) {
 
 pub fn test_app() -> TestApp {
     test_app_with_store().0
+}
+
+/// The app keeping held and refused events as `retention` says.
+pub fn test_app_with_retention(retention: Retention) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Arc::new(
+        SqliteStore::open_with(&dir.path().join(DB_FILE), retention).expect("open store"),
+    );
+    let (addr, server) = listen(router(AppState::new(store, TOKEN)));
+    TestApp {
+        addr,
+        server,
+        _dir: dir,
+    }
 }
 
 /// The app, and its store for what the API cannot do (e.g. issue an already expired token).

@@ -9,6 +9,7 @@ mod common;
 mod definition_limits;
 mod definitions;
 mod fixtures;
+mod held;
 mod openapi;
 mod queries;
 mod send;
