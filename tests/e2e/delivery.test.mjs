@@ -288,12 +288,15 @@ test('with requireConsent nothing is written or sent before optIn, and everythin
   }
 });
 
-// The collector keeps the good events of a batch and names the ones it refused; each refused
-// one reaches the page's `onWarning` once, with its name and the collector's reason, and is
-// not sent again.
+// The collector keeps the good events of a batch and names the ones it refused (here an event
+// of COMPANY records, which a browser cannot name); each refused one reaches the page's
+// `onWarning` once, with its name and the collector's reason, and is not sent again. An event
+// nobody has defined yet is not refused: the collector holds it for replay.
 test('an event the collector refuses is reported to onWarning with its reason, and not retried', async () => {
   const collector = await collectorWithTick();
   try {
+    const company = await collector.api('POST', '/events/v3/event-definitions', { label: 'Account upgraded', name: 'account_upgraded', primaryObject: 'COMPANY' });
+    assert.equal(company.status, 201, JSON.stringify(company.body));
     await writeFile(join(pages, 'refused.html'), `<!doctype html><html><head><title>refused</title><link rel="icon" href="data:,">
 <script>${STUB}</script>
 <script>
@@ -308,7 +311,8 @@ test('an event the collector refuses is reported to onWarning with its reason, a
     await ready(page);
     await page.evaluate(() => {
       _wtq.push(['trackCustomBehavioralEvent', { name: 'tick', properties: { n: 1 } }]);
-      _wtq.push(['trackCustomBehavioralEvent', { name: 'never_defined', properties: { n: 2 } }]);
+      _wtq.push(['trackCustomBehavioralEvent', { name: 'account_upgraded', properties: { n: 2 } }]);
+      _wtq.push(['trackCustomBehavioralEvent', { name: 'never_defined', properties: { n: 3 } }]);
       _wtq.push(['flush']);
     });
     await collector.waitForEvents('tick', 1);
@@ -316,13 +320,15 @@ test('an event the collector refuses is reported to onWarning with its reason, a
     const warnings = await page.evaluate(() => window.refused);
     const rejected = warnings.filter((w) => w.code === 'event_rejected');
     assert.equal(rejected.length, 1, JSON.stringify(warnings));
-    assert.equal(rejected[0].event, 'never_defined');
-    assert.match(rejected[0].name, /never_defined.*not defined/);
+    assert.equal(rejected[0].event, 'account_upgraded');
+    assert.match(rejected[0].name, /account_upgraded.*COMPANY records/);
     assert.equal(rejected[0].message, 'collector refused an event; it will not be retried');
     // Not retried: a second flush sends nothing more, and no other warning came.
     await page.evaluate(() => _wtq.push(['flush']));
     await page.waitForTimeout(500);
     assert.equal((await page.evaluate(() => window.refused)).length, 1);
+    const held = await collector.api('GET', '/v1/held');
+    assert.deepEqual(held.body.results.map((h) => [h.name, h.count]), [['never_defined', 1]]);
     assert.deepEqual(errors, []);
     await page.close();
   } finally {
