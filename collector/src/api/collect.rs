@@ -31,6 +31,7 @@ use wasmtrack::core::payload::{WireBatch, WireContext, WireEvent};
 use wasmtrack::core::properties::Props;
 use wasmtrack::core::uuid::is_uuid;
 
+use super::openapi::schemas;
 use super::props_json;
 use crate::error::{ApiError, AppJson};
 use crate::model::{PrimaryObject, Site};
@@ -50,6 +51,21 @@ const MAX_ID_LEN: usize = 128;
 
 /// `POST /v1/collect` → 200 `{"stored","duplicates","rejected":[{"id","name","reason"}],
 /// "dropped":[{"id","name","property","code","reason"}],"held":[{"id","name"}]}`.
+#[utoipa::path(
+    post, path = "/v1/collect", tag = "Beacons",
+    operation_id = "collectBeacon",
+    summary = "The tracker's beacons",
+    description = "Sent as `text/plain` (or by `sendBeacon`), so any content type is read. The site must list the request's `Origin` (or `*`, which also admits requests without one). What the tracker sends is kept: a property that is not defined or does not fit its type is dropped, a value over its limit cut, an event whose name is not defined held for replay; all listed in the answer. Public: no credential.",
+    request_body(content = schemas::Beacon, content_type = "text/plain"),
+    responses(
+        (status = 200, description = "What became of each event", body = schemas::Collected),
+        (status = 400, description = "The body is not a beacon", body = schemas::Error),
+        (status = 403, description = "Unknown site, or an origin the site does not list", body = schemas::Error),
+        (status = 413, description = "Over 1 MiB", body = schemas::Error),
+        (status = 503, description = "Busy: retry after `Retry-After`", body = schemas::Error),
+    ),
+    security(()),
+)]
 pub async fn collect(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -7,6 +7,7 @@ use axum::extract::{Query, State};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
+use super::openapi::schemas;
 use super::{bounded, cursor};
 use crate::error::{ApiError, AppJson};
 use crate::timestamp;
@@ -14,6 +15,22 @@ use crate::AppState;
 
 /// `GET /v1/rejected?limit&after` → `{"results":[{"id","name","site","reason","receivedAt",
 /// "event"}],"paging":{"next":{"after"}}}`.
+#[utoipa::path(
+    get, path = "/v1/rejected", tag = "Data quality",
+    operation_id = "listRejectedEvents",
+    summary = "Beacon events that could never be stored, newest first",
+    params(
+        ("limit" = Option<usize>, Query, description = "Page size, 1 to 1000 (default 100)"),
+        ("after" = Option<String>, Query, description = "The cursor of the previous page's `paging.next.after`"),
+    ),
+    responses(
+        (status = 200, description = "A page", body = schemas::RejectedPage),
+        (status = 400, description = "A parameter is invalid", body = schemas::Error),
+        (status = 401, description = "No or wrong credential", body = schemas::Error),
+        (status = 403, description = "The credential lacks the scope", body = schemas::Error),
+    ),
+    security(("bearer" = ["read"])),
+)]
 pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,

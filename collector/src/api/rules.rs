@@ -17,11 +17,13 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use utoipa::ToSchema;
 use serde_json::{json, Value};
 use wasmtrack::core::autotrack::{encode_rules, AutoRule, Source, Trigger as AutoTrigger};
 use wasmtrack::core::limits::{check_name, js_len};
 use wasmtrack::core::rules::UrlRule;
 
+use super::openapi::schemas;
 use super::definition_body::{internal_name, label, Problems, MAX_EVENT_LABEL};
 use crate::error::{ApiError, AppJson};
 use crate::model::rule::{valid_attribute, MAX_RULE_PROPERTIES, MAX_RULE_TEXT};
@@ -32,23 +34,34 @@ use crate::validate::strip_portal_prefix;
 use crate::{auth, AppState};
 
 /// Body of `POST /v1/sites/{site}/rules`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RuleBody {
+    /// Shown to people; 1 to 100 characters.
+    #[schema(required = true)]
     label: Option<String>,
+    /// The event to track; derived from the label when absent.
     event_name: Option<String>,
+    /// `click` or `pageview`.
+    #[schema(required = true)]
     kind: Option<String>,
+    /// Click rules: a CSS selector, at most 1024 characters.
     selector: Option<String>,
+    /// Page-view rules: `exact`, `startsWith`, `contains` or `pattern`.
     #[serde(rename = "match")]
     matching: Option<String>,
+    /// Page-view rules: what the URL path is compared with, at most 1024 characters.
     value: Option<String>,
+    /// At most 20 properties captured from the clicked element.
     properties: Option<Vec<CaptureBody>>,
 }
 
 /// A captured property in a request.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct CaptureBody {
+    /// Property name (the name rule; not `element_text` or `selector`).
     name: Option<String>,
+    /// `text` or `attr:<attribute name>`.
     source: Option<String>,
 }
 
@@ -130,6 +143,23 @@ fn none_match(headers: &HeaderMap, etag: &str) -> bool {
 /// `GET /v1/sites/{site}/rules` → 200 `{"version","rules":[…]}`, or with `?format=text` the
 /// trackers' text (`core::autotrack`), with `ETag` and `Cache-Control: no-cache`; 304 when
 /// `If-None-Match` names the current tag; 404 for an unknown site, 400 for another format.
+#[utoipa::path(
+    get, path = "/v1/sites/{site}/rules", tag = "Auto-tracking rules",
+    operation_id = "listRules",
+    summary = "A site's auto-tracking rules (public: every tracker of the site fetches them)",
+    description = "With a strong `ETag`; `If-None-Match` answers 304 while nothing changed. `?format=text` answers the trackers' text format instead (`text/plain`, its own tag).",
+    params(
+        ("site" = String, Path, description = "The site id"),
+        ("format" = Option<String>, Query, description = "`json` (default) or `text`"),
+    ),
+    responses(
+        (status = 200, description = "The rules", body = schemas::RuleList),
+        (status = 304, description = "Not modified"),
+        (status = 400, description = "Another format", body = schemas::Error),
+        (status = 404, description = "No such site", body = schemas::Error),
+    ),
+    security(()),
+)]
 pub async fn list(
     State(state): State<AppState>,
     Path(site): Path<String>,
@@ -167,6 +197,21 @@ pub async fn list(
 
 /// `POST /v1/sites/{site}/rules` (admin, or a visualizer token of the site) → 201 with the
 /// rule; its definition is created or extended in the same transaction.
+#[utoipa::path(
+    post, path = "/v1/sites/{site}/rules", tag = "Auto-tracking rules",
+    operation_id = "createRule",
+    summary = "Save a rule; its event definition is created or extended in the same transaction",
+    params(("site" = String, Path, description = "The site id")),
+    request_body = RuleBody,
+    responses(
+        (status = 201, description = "Saved", body = schemas::Rule),
+        (status = 400, description = "The rule breaks a rule: every problem is listed", body = schemas::Error),
+        (status = 401, description = "Neither a key nor a visualizer token of the site", body = schemas::Error),
+        (status = 403, description = "A token of another site, or a key without the scope", body = schemas::Error),
+        (status = 404, description = "No such site", body = schemas::Error),
+    ),
+    security(("bearer" = ["definitions"]), ("visualizer" = [])),
+)]
 pub async fn create(
     State(state): State<AppState>,
     Path(site): Path<String>,
@@ -195,6 +240,19 @@ pub async fn create(
 
 /// `DELETE /v1/sites/{site}/rules/{id}` (admin, or a visualizer token of the site) → 204;
 /// the event definition stays.
+#[utoipa::path(
+    delete, path = "/v1/sites/{site}/rules/{id}", tag = "Auto-tracking rules",
+    operation_id = "deleteRule",
+    summary = "Delete a rule (its event definition and events stay)",
+    params(("site" = String, Path, description = "The site id"), ("id" = i64, Path, description = "The rule's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Neither a key nor a visualizer token of the site", body = schemas::Error),
+        (status = 403, description = "A token of another site, or a key without the scope", body = schemas::Error),
+        (status = 404, description = "No such site or rule", body = schemas::Error),
+    ),
+    security(("bearer" = ["definitions"]), ("visualizer" = [])),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,

@@ -13,10 +13,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
+use utoipa::ToSchema;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use wasmtrack::core::properties::Props;
 
+use super::openapi::schemas;
 use super::props_json;
 use crate::error::{ApiError, AppJson, ErrorDetail};
 use crate::model::PrimaryObject;
@@ -31,25 +33,53 @@ pub const MAX_BATCH_INPUTS: usize = 500;
 const MAX_ID_LEN: usize = 128;
 
 /// One completion as HubSpot's clients send it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SendInput {
+    /// The event's internal name, or HubSpot's fully qualified `pe<portal>_<name>`.
+    #[schema(required = true, example = "signup")]
     event_name: Option<String>,
+    /// The contact, by email (created if new).
     email: Option<String>,
+    /// The record: a positive integer, as a number or a string. Required for events of
+    /// `COMPANY`, `DEAL` and `TICKET` definitions.
+    #[schema(value_type = Option<String>)]
     object_id: Option<Value>,
+    /// A visitor id (the tracker's); with `objectId` or `email` it links that visitor.
     utk: Option<String>,
+    /// ISO 8601 or epoch milliseconds (default: now).
+    #[schema(value_type = Option<String>)]
     occurred_at: Option<Value>,
+    /// The completion's id: a second completion with the same id is not stored again.
     uuid: Option<String>,
+    /// At most 50 properties: strings, numbers or booleans.
+    #[schema(value_type = Option<Object>)]
     properties: Option<Box<RawValue>>,
 }
 
 /// Body of `send/batch`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchInput {
+    /// 1 to 500 completions.
+    #[schema(required = true)]
     inputs: Option<Vec<SendInput>>,
 }
 
 /// `POST /events/v3/send` → 204.
+#[utoipa::path(
+    post, path = "/events/v3/send", tag = "Events",
+    operation_id = "sendEvent",
+    summary = "Send one completion (HubSpot's HTTP semantics: all or nothing)",
+    request_body = SendInput,
+    responses(
+        (status = 204, description = "Stored (or already stored under its uuid)"),
+        (status = 400, description = "An input breaks a rule: every problem is listed and nothing is stored", body = schemas::Error),
+        (status = 401, description = "No or wrong credential", body = schemas::Error),
+        (status = 403, description = "The credential lacks the scope", body = schemas::Error),
+        (status = 503, description = "Busy: retry after `Retry-After`", body = schemas::Error),
+    ),
+    security(("bearer" = ["send"])),
+)]
 pub async fn single(
     State(state): State<AppState>,
     AppJson(input): AppJson<SendInput>,
@@ -67,6 +97,20 @@ pub async fn single(
 }
 
 /// `POST /events/v3/send/batch` with `{"inputs":[…]}` (1 to 500) → 204, all or nothing.
+#[utoipa::path(
+    post, path = "/events/v3/send/batch", tag = "Events",
+    operation_id = "sendEventBatch",
+    summary = "Send 1 to 500 completions, all or nothing",
+    request_body = BatchInput,
+    responses(
+        (status = 204, description = "All stored"),
+        (status = 400, description = "An input breaks a rule: every problem is listed and nothing is stored", body = schemas::Error),
+        (status = 401, description = "No or wrong credential", body = schemas::Error),
+        (status = 403, description = "The credential lacks the scope", body = schemas::Error),
+        (status = 503, description = "Busy: retry after `Retry-After`", body = schemas::Error),
+    ),
+    security(("bearer" = ["send"])),
+)]
 pub async fn batch(
     State(state): State<AppState>,
     AppJson(batch): AppJson<BatchInput>,

@@ -5,6 +5,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::openapi::schemas;
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, AppJson};
@@ -13,9 +16,12 @@ use crate::model::Site;
 use crate::AppState;
 
 /// Body of POST (with `id`) and PUT (id from the path).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct SiteBody {
+    /// The site id (POST only): 1 to 64 of `A-Z a-z 0-9 _ - .`.
     id: Option<String>,
+    /// 1 to 100 origins (`scheme://host[:port]`), or `*` for any origin and server-side posts.
+    #[schema(required = true)]
     origins: Option<Vec<String>>,
 }
 
@@ -64,12 +70,37 @@ fn check_id(id: &str) -> Result<(), ApiError> {
 }
 
 /// `GET /v1/sites` → `{"results":[site…]}`.
+#[utoipa::path(
+    get, path = "/v1/sites", tag = "Sites",
+    operation_id = "listSites",
+    summary = "Every site",
+    responses(
+        (status = 200, description = "By id", body = schemas::SiteList),
+        (status = 401, description = "No or wrong credential", body = schemas::Error),
+        (status = 403, description = "The credential lacks the scope", body = schemas::Error),
+    ),
+    security(("bearer" = ["read"])),
+)]
 pub async fn list(State(state): State<AppState>) -> AppJson<Value> {
     let sites: Vec<Value> = state.store.sites().iter().map(|s| site_json(s)).collect();
     AppJson(json!({ "results": sites }))
 }
 
 /// `POST /v1/sites` with `{"id","origins"}` → 201; 409 if the id exists.
+#[utoipa::path(
+    post, path = "/v1/sites", tag = "Sites",
+    operation_id = "createSite",
+    summary = "Create a site with its allowed origins",
+    request_body = SiteBody,
+    responses(
+        (status = 201, description = "Created", body = schemas::Site),
+        (status = 400, description = "An id or origin is invalid", body = schemas::Error),
+        (status = 401, description = "No or wrong credential", body = schemas::Error),
+        (status = 403, description = "The credential lacks the scope", body = schemas::Error),
+        (status = 409, description = "The id exists", body = schemas::Error),
+    ),
+    security(("bearer" = ["definitions"])),
+)]
 pub async fn create(
     State(state): State<AppState>,
     AppJson(body): AppJson<SiteBody>,
@@ -82,6 +113,19 @@ pub async fn create(
 }
 
 /// `GET /v1/sites/{id}`.
+#[utoipa::path(
+    get, path = "/v1/sites/{site}", tag = "Sites",
+    operation_id = "readSite",
+    summary = "Read a site",
+    params(("site" = String, Path, description = "The site id")),
+    responses(
+        (status = 200, description = "The site", body = schemas::Site),
+        (status = 401, description = "No or wrong credential", body = schemas::Error),
+        (status = 403, description = "The credential lacks the scope", body = schemas::Error),
+        (status = 404, description = "No such site", body = schemas::Error),
+    ),
+    security(("bearer" = ["read"])),
+)]
 pub async fn read(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -95,6 +139,21 @@ pub async fn read(
 
 /// `PUT /v1/sites/{id}` with `{"origins"}`: replaces the origins (the public key stays), or
 /// creates the site (201).
+#[utoipa::path(
+    put, path = "/v1/sites/{site}", tag = "Sites",
+    operation_id = "putSite",
+    summary = "Replace a site's origins, or create the site",
+    params(("site" = String, Path, description = "The site id")),
+    request_body = SiteBody,
+    responses(
+        (status = 200, description = "Replaced", body = schemas::Site),
+        (status = 201, description = "Created", body = schemas::Site),
+        (status = 400, description = "An origin is invalid", body = schemas::Error),
+        (status = 401, description = "No or wrong credential", body = schemas::Error),
+        (status = 403, description = "The credential lacks the scope", body = schemas::Error),
+    ),
+    security(("bearer" = ["definitions"])),
+)]
 pub async fn put(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -118,6 +177,19 @@ pub async fn put(
 }
 
 /// `DELETE /v1/sites/{id}` → 204.
+#[utoipa::path(
+    delete, path = "/v1/sites/{site}", tag = "Sites",
+    operation_id = "deleteSite",
+    summary = "Delete a site, its rules and its visualizer tokens",
+    params(("site" = String, Path, description = "The site id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No or wrong credential", body = schemas::Error),
+        (status = 403, description = "The credential lacks the scope", body = schemas::Error),
+        (status = 404, description = "No such site", body = schemas::Error),
+    ),
+    security(("bearer" = ["definitions"])),
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -18,8 +18,10 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use utoipa::ToSchema;
 use serde_json::{json, Value};
 
+use super::openapi::schemas;
 use crate::error::{ApiError, AppJson};
 use crate::timestamp::{self, now_ms};
 use crate::{auth, AppState};
@@ -32,15 +34,33 @@ pub const MAX_TTL_MINUTES: i64 = 1440;
 const PREFLIGHT_MAX_AGE: u32 = 600;
 
 /// Body of `POST /v1/visualizer/tokens`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TokenBody {
+    /// The site the token opens the visualizer on.
+    #[schema(required = true)]
     site: Option<String>,
+    /// Lifetime in minutes, 1 to 1440 (default 60).
+    #[schema(value_type = Option<i64>)]
     ttl_minutes: Option<Value>,
 }
 
 /// `POST /v1/visualizer/tokens` with `{"site","ttlMinutes"}` (admin) → 201
 /// `{"token","site","expiresAt"}`; 404 for an unknown site.
+#[utoipa::path(
+    post, path = "/v1/visualizer/tokens", tag = "Auto-tracking rules",
+    operation_id = "issueVisualizerToken",
+    summary = "Issue a visualizer token for a site (shown once)",
+    request_body = TokenBody,
+    responses(
+        (status = 201, description = "Issued", body = schemas::VisualizerToken),
+        (status = 400, description = "A field is invalid", body = schemas::Error),
+        (status = 401, description = "No or wrong credential", body = schemas::Error),
+        (status = 403, description = "The credential lacks the scope", body = schemas::Error),
+        (status = 404, description = "No such site", body = schemas::Error),
+    ),
+    security(("bearer" = ["definitions"])),
+)]
 pub async fn issue(
     State(state): State<AppState>,
     AppJson(body): AppJson<TokenBody>,
@@ -75,6 +95,16 @@ pub async fn issue(
 
 /// `GET /v1/visualizer/session` with a visualizer token → 200 `{"site","expiresAt"}`; 401
 /// for anything else, the admin token included.
+#[utoipa::path(
+    get, path = "/v1/visualizer/session", tag = "Auto-tracking rules",
+    operation_id = "readVisualizerSession",
+    summary = "The site and expiry of a visualizer token (what the visualizer opens with)",
+    responses(
+        (status = 200, description = "The token is valid", body = schemas::VisualizerSession),
+        (status = 401, description = "No, unknown or expired visualizer token", body = schemas::Error),
+    ),
+    security(("visualizer" = [])),
+)]
 pub async fn session(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -251,3 +251,141 @@ async fn event_answers_match_the_description() {
         &app.get("/v1/events/nope/completions").await,
     );
 }
+
+#[tokio::test]
+async fn beacon_data_quality_and_site_answers_match_the_description() {
+    let app = test_app().with_fixtures().await;
+    let spec = description(&app).await;
+    let now = now_ms();
+    let beacon = app
+        .beacon(json!({"site": "shop", "sent": now, "events": [
+            wire_event(1, "signup", now, "v-1", json!({"plan": "gold", "coupon": "X"})),
+            wire_event(2, "checkout", now, "v-1", json!({})),
+            {"id": "bad", "name": "signup", "ts": now},
+        ]}))
+        .await;
+    assert_eq!(beacon.body["stored"], 1, "{}", beacon.text);
+    conforms(&spec, "post", "/v1/collect", &beacon);
+    let unknown_site = app.beacon(json!({"site": "nope", "events": []})).await;
+    conforms(&spec, "post", "/v1/collect", &unknown_site);
+    conforms(
+        &spec,
+        "get",
+        "/v1/data-quality",
+        &app.get("/v1/data-quality").await,
+    );
+    conforms(&spec, "get", "/v1/held", &app.get("/v1/held").await);
+    conforms(
+        &spec,
+        "get",
+        "/v1/rejected",
+        &app.get("/v1/rejected?limit=1").await,
+    );
+    let replay = "/v1/held/{eventName}/replay";
+    conforms(
+        &spec,
+        "post",
+        replay,
+        &app.post("/v1/held/checkout/replay", json!({})).await,
+    );
+    app.post(
+        "/events/v3/event-definitions",
+        json!({"label": "Checkout", "name": "checkout"}),
+    )
+    .await;
+    conforms(
+        &spec,
+        "post",
+        replay,
+        &app.post("/v1/held/checkout/replay", json!({})).await,
+    );
+
+    let send = app
+        .post(
+            "/events/v3/send",
+            json!({"eventName": "signup", "email": "ada@example.com"}),
+        )
+        .await;
+    conforms(&spec, "post", "/events/v3/send", &send);
+    let batch = app
+        .post(
+            "/events/v3/send/batch",
+            json!({"inputs": [{"eventName": "nope"}]}),
+        )
+        .await;
+    conforms(&spec, "post", "/events/v3/send/batch", &batch);
+
+    conforms(&spec, "get", "/v1/sites", &app.get("/v1/sites").await);
+    conforms(
+        &spec,
+        "get",
+        "/v1/sites/{site}",
+        &app.get("/v1/sites/shop").await,
+    );
+    let put = app
+        .put(
+            "/v1/sites/blog",
+            json!({"origins": ["https://blog.example"]}),
+        )
+        .await;
+    conforms(&spec, "put", "/v1/sites/{site}", &put);
+    conforms(
+        &spec,
+        "delete",
+        "/v1/sites/{site}",
+        &app.delete("/v1/sites/blog").await,
+    );
+    conforms(&spec, "get", "/healthz", &app.get("/healthz").await);
+}
+
+#[tokio::test]
+async fn rule_and_visualizer_answers_match_the_description() {
+    let app = test_app().with_fixtures().await;
+    let spec = description(&app).await;
+    let token = app
+        .post("/v1/visualizer/tokens", json!({"site": "shop"}))
+        .await;
+    conforms(&spec, "post", "/v1/visualizer/tokens", &token);
+    let session = app
+        .call(
+            Request::builder()
+                .uri("/v1/visualizer/session")
+                .header(
+                    header::AUTHORIZATION,
+                    format!("Bearer {}", token.body["token"].as_str().unwrap()),
+                )
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    conforms(&spec, "get", "/v1/visualizer/session", &session);
+    let rules = "/v1/sites/{site}/rules";
+    let saved = app
+        .post(
+            "/v1/sites/shop/rules",
+            json!({"label": "Buy", "kind": "click", "selector": "#buy", "properties": [{"name": "plan", "source": "attr:data-plan"}]}),
+        )
+        .await;
+    conforms(&spec, "post", rules, &saved);
+    let page_view = app
+        .post(
+            "/v1/sites/shop/rules",
+            json!({"label": "Pricing", "kind": "pageview", "match": "startsWith", "value": "/pricing"}),
+        )
+        .await;
+    conforms(&spec, "post", rules, &page_view);
+    conforms(
+        &spec,
+        "post",
+        rules,
+        &app.post("/v1/sites/shop/rules", json!({})).await,
+    );
+    conforms(&spec, "get", rules, &app.get("/v1/sites/shop/rules").await);
+    let delete = format!("/v1/sites/shop/rules/{}", saved.body["id"]);
+    conforms(
+        &spec,
+        "delete",
+        "/v1/sites/{site}/rules/{id}",
+        &app.delete(&delete).await,
+    );
+}

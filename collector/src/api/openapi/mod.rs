@@ -11,7 +11,9 @@ use axum::response::IntoResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{definitions, events, held, quality};
+use super::{
+    collect, definitions, events, health, held, quality, rejected, rules, send, sites, visualizer,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,6 +22,9 @@ use super::{definitions, events, held, quality};
         description = "Custom behavioral events: HubSpot's custom-events API (v3 paths, fields and error body), the tracker's beacons, auto-tracking rules and data quality. Credentials are sent as `Authorization: Bearer <token>`: the admin token, or an API key whose scopes (`read`, `send`, `definitions`, `admin`) are named on each operation."
     ),
     paths(
+        collect::collect,
+        send::single,
+        send::batch,
         definitions::list,
         definitions::create,
         definitions::read,
@@ -36,22 +41,49 @@ use super::{definitions, events, held, quality};
         held::list,
         held::replay,
         quality::list,
+        rejected::list,
+        sites::list,
+        sites::create,
+        sites::read,
+        sites::put,
+        sites::delete,
+        rules::list,
+        rules::create,
+        rules::delete,
+        visualizer::issue,
+        visualizer::session,
+        health::healthz,
     ),
     modifiers(&Bearer),
     tags(
         (name = "Event definitions", description = "Events and their typed properties (HubSpot's definitions API)"),
         (name = "Events", description = "Stored completions: listings, timelines, counts over time"),
         (name = "Data quality", description = "What the beacon path dropped, cut, held or refused"),
+        (name = "Beacons", description = "What the tracker sends"),
+        (name = "Sites", description = "Whose trackers may send beacons, from which origins"),
+        (name = "Auto-tracking rules", description = "What the event visualizer saves and every tracker applies"),
+        (name = "Health", description = "Liveness"),
     )
 )]
 struct ApiDoc;
 
-/// Declares the `bearer` scheme the operations' security requirements name.
+/// Declares the `bearer` and `visualizer` schemes the operations' security requirements name.
 struct Bearer;
 
 impl Modify for Bearer {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "visualizer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A visualizer token (`vt_…`) of the site in the path, from POST /v1/visualizer/tokens",
+                    ))
+                    .build(),
+            ),
+        );
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(

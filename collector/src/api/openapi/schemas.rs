@@ -403,3 +403,211 @@ pub struct QualityEntry {
     /// The last occurrence: the event id and what happened.
     example: String,
 }
+
+/// A beacon: what the tracker posts to `/v1/collect` (as `text/plain`, so browsers send it
+/// without a preflight). What a page's events share is written once, in `ctx`.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Beacon {
+    /// The site id the tracker was started with.
+    site: String,
+    /// Contexts the events refer to by index (`c`).
+    ctx: Option<Vec<BeaconContext>>,
+    /// When the tracker sent the batch, epoch ms: corrects the browser's clock.
+    sent: Option<u64>,
+    /// The events.
+    events: Vec<BeaconEvent>,
+}
+
+/// What the events of one page state share.
+#[derive(Serialize, ToSchema)]
+pub struct BeaconContext {
+    /// Visitor id.
+    vid: Option<String>,
+    /// Session id.
+    sid: Option<String>,
+    /// Email given to `identify`.
+    email: Option<String>,
+    /// External id given to `identify`.
+    uid: Option<String>,
+    /// Default (page) properties: `url`, `referrer`, `title`, `path`, `screen_width`, … .
+    d: Option<BTreeMap<String, Value>>,
+}
+
+/// One event of a beacon; its own fields win over its context's.
+#[derive(Serialize, ToSchema)]
+pub struct BeaconEvent {
+    /// A UUID; an event is stored once per id.
+    id: String,
+    /// Internal event name.
+    name: String,
+    /// When it happened, epoch ms (by the browser's clock).
+    ts: u64,
+    /// Visitor id.
+    vid: Option<String>,
+    /// Session id.
+    sid: Option<String>,
+    /// Email given to `identify`.
+    email: Option<String>,
+    /// External id given to `identify`.
+    uid: Option<String>,
+    /// Custom properties (strings, numbers, booleans).
+    p: Option<BTreeMap<String, Value>>,
+    /// Default properties, when not the context's.
+    d: Option<BTreeMap<String, Value>>,
+    /// Index of its context in `ctx`.
+    c: Option<usize>,
+}
+
+/// What became of a beacon's events.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Collected {
+    /// Events stored now.
+    stored: usize,
+    /// Events whose id was already stored (a retried beacon).
+    duplicates: usize,
+    /// Events refused: they can never be stored (kept in `/v1/rejected`).
+    rejected: Vec<RefusedEvent>,
+    /// Properties dropped or cut from stored events (at most 1,000 listed).
+    dropped: Vec<DroppedProperty>,
+    /// Events held until their name is defined (at most 1,000 listed).
+    held: Vec<HeldRef>,
+    /// Refused events past the 1,000 listed (and kept).
+    rejected_not_listed: Option<usize>,
+    /// Dropped properties past the 1,000 listed (all are counted in data quality).
+    dropped_not_listed: Option<usize>,
+}
+
+/// A refused beacon event.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefusedEvent {
+    /// Its id, when readable.
+    id: Option<String>,
+    /// Its name, when readable.
+    name: Option<String>,
+    /// Why it can never be stored.
+    reason: String,
+}
+
+/// A property dropped or cut from a stored event.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DroppedProperty {
+    /// The event's id.
+    id: String,
+    /// The event's name.
+    name: String,
+    /// The property; null when the identity was dropped.
+    property: Option<String>,
+    /// The rule, e.g. `PROPERTY_NOT_DEFINED`.
+    code: String,
+    /// A sentence saying what happened.
+    reason: String,
+}
+
+/// A held event.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HeldRef {
+    /// Its id.
+    id: String,
+    /// Its name.
+    name: String,
+}
+
+/// Refused beacon events, newest first.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectedPage {
+    /// This page.
+    results: Vec<Rejected>,
+    /// Present when there is a next page.
+    paging: Option<Paging>,
+}
+
+/// A refused beacon event as kept.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Rejected {
+    /// Its id, when readable.
+    id: Option<String>,
+    /// Its name, when readable.
+    name: Option<String>,
+    /// The beacon's site.
+    site: Option<String>,
+    /// Why it was refused.
+    reason: String,
+    /// When.
+    received_at: Instant,
+    /// The event as it was sent.
+    event: Value,
+}
+
+/// An auto-tracking rule.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Rule {
+    /// Its id (never reused).
+    id: i64,
+    /// The event it tracks.
+    event_name: String,
+    /// Shown to people.
+    label: String,
+    /// `click` or `pageview`.
+    kind: String,
+    /// Click rules: the CSS selector.
+    selector: Option<String>,
+    /// Page-view rules: `exact`, `startsWith`, `contains` or `pattern`.
+    #[serde(rename = "match")]
+    matching: Option<String>,
+    /// Page-view rules: what the URL path is compared with.
+    value: Option<String>,
+    /// Properties captured from the clicked element.
+    properties: Vec<Capture>,
+    /// Creation time.
+    created_at: Instant,
+}
+
+/// A property a rule captures.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Capture {
+    /// Property name.
+    name: String,
+    /// `text` or `attr:<attribute>`.
+    source: String,
+}
+
+/// A site's rules.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleList {
+    /// Changes with every saved or deleted rule; never repeats for a site.
+    version: i64,
+    /// Oldest first.
+    rules: Vec<Rule>,
+}
+
+/// A visualizer token.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VisualizerToken {
+    /// `vt_` and 64 hex digits: shown once.
+    token: String,
+    /// The site it opens the visualizer on.
+    site: String,
+    /// Invalid from then on.
+    expires_at: Instant,
+}
+
+/// A visualizer session.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VisualizerSession {
+    /// The token's site.
+    site: String,
+    /// When the token expires.
+    expires_at: Instant,
+}
