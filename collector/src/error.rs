@@ -250,6 +250,17 @@ impl From<BytesRejection> for ApiError {
     }
 }
 
+/// A body as JSON text: JSON is UTF-8, and serde would skip the bytes of a field a type does
+/// not read without checking them.
+pub fn json_text(bytes: &[u8]) -> Result<&str, ApiError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        ApiError::MalformedJson(format!(
+            "the body is not UTF-8 (invalid bytes at offset {})",
+            e.valid_up_to()
+        ))
+    })
+}
+
 /// The request body as JSON of type `T`, whatever its content type (curl's default
 /// `application/x-www-form-urlencoded` and `sendBeacon`'s `text/plain` included); every
 /// failure, size included, answers through [`ApiError`].
@@ -261,7 +272,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AppJson<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let bytes = Bytes::from_request(req, state).await?;
-        serde_json::from_slice(&bytes)
+        let text = json_text(&bytes)?;
+        // serde skips the fields a type does not read without checking their strings' escapes:
+        // a body with a malformed field is refused whole rather than half read.
+        serde_json::from_str::<Value>(text)
+            .and_then(|_| serde_json::from_str(text))
             .map(AppJson)
             .map_err(|e| ApiError::MalformedJson(e.to_string()))
     }

@@ -132,10 +132,11 @@ async fn ingest(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Value, ApiError> {
     let body = body?;
+    let body = crate::error::json_text(&body)?;
     // Usually every event of a beacon decodes and can be stored: then one pass decodes them
     // all. Otherwise each event is read again from its own text and judged on its own, so that
     // one bad event cannot make the others unreadable, and a refused one is kept as it was sent.
-    if let Ok(batch) = serde_json::from_slice::<WireBatch<WireEvent>>(&body) {
+    if let Ok(batch) = serde_json::from_str::<WireBatch<WireEvent>>(body) {
         let (_, mut head) = accept(state, origin, batch.site, batch.ctx, batch.sent)?;
         let judged = batch
             .events
@@ -151,7 +152,7 @@ async fn ingest(
         }
     }
     let batch: WireBatch<Box<RawValue>> =
-        serde_json::from_slice(&body).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+        serde_json::from_str(body).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
     let (site, mut head) = accept(state, origin, batch.site, batch.ctx, batch.sent)?;
     let mut answer = Answer::default();
     for raw in &batch.events {

@@ -10,6 +10,7 @@ mod definition_limits;
 mod definitions;
 mod fixtures;
 mod held;
+mod hostile_input;
 mod openapi;
 mod queries;
 mod send;

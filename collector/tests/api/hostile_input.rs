@@ -1,0 +1,149 @@
+//! Input that is not what it claims to be, from a browser or a client: a body with malformed
+//! JSON in a field nobody reads, impossible time offsets, control characters in an address,
+//! events of records a browser cannot name. Each gets a clear answer and stores nothing wrong.
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use serde_json::json;
+
+use crate::common::*;
+
+fn raw_admin(method: Method, path: &str, body: Vec<u8>) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .expect("request")
+}
+
+#[tokio::test]
+async fn malformed_json_in_a_field_nobody_reads_is_refused_whole() {
+    let app = test_app().with_fixtures().await;
+    let invalid_utf8 =
+        b"{\"eventName\":\"signup\",\"email\":\"ada@example.com\",\"junk\":\"\xff\xfe\"}".to_vec();
+    let lone_surrogate =
+        br#"{"eventName":"signup","email":"ada@example.com","junk":"\ud800"}"#.to_vec();
+    for body in [invalid_utf8.clone(), lone_surrogate] {
+        let answer = app
+            .call(raw_admin(Method::POST, "/events/v3/send", body))
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+        assert_eq!(answer.error_category(), "VALIDATION_ERROR");
+        assert_eq!(answer.body["errors"][0]["code"], "MALFORMED_JSON");
+    }
+    let definition = app
+        .call(raw_admin(
+            Method::POST,
+            "/events/v3/event-definitions",
+            b"{\"label\":\"Trial\",\"customMatchingId\":\"\xc3\x28\"}".to_vec(),
+        ))
+        .await;
+    assert_eq!(
+        definition.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        definition.text
+    );
+    let mut beacon = br#"{"site":"shop","junk":""#.to_vec();
+    beacon.extend_from_slice(b"\xff");
+    beacon.extend_from_slice(
+        format!(
+            r#"","events":[{{"id":"{}","name":"signup","ts":{}}}]}}"#,
+            uuid(1),
+            now_ms()
+        )
+        .as_bytes(),
+    );
+    let refused = app.call(beacon_request_bytes(beacon)).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert_eq!(app.all_events().await.len(), 0);
+    assert_eq!(
+        app.get("/events/v3/event-definitions?searchString=trial")
+            .await
+            .body["total"],
+        0
+    );
+}
+
+fn beacon_request_bytes(body: Vec<u8>) -> Request<Body> {
+    Request::builder()
+        .method(Method::POST)
+        .uri("/v1/collect")
+        .header(header::CONTENT_TYPE, "text/plain;charset=UTF-8")
+        .header(header::ORIGIN, ORIGIN)
+        .body(Body::from(body))
+        .expect("request")
+}
+
+#[tokio::test]
+async fn times_with_offsets_no_clock_shows_are_refused() {
+    let app = test_app().with_fixtures().await;
+    for at in ["2024-01-31T10:00:00+25:00", "2024-01-31T10:00:00-19:00"] {
+        let answer = app
+            .post(
+                "/events/v3/send",
+                json!({"eventName": "signup", "email": "ada@example.com", "occurredAt": at}),
+            )
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{at}: {}",
+            answer.text
+        );
+        assert_eq!(answer.body["errors"][0]["in"], "occurredAt");
+    }
+    let fine = app
+        .post(
+            "/events/v3/send",
+            json!({"eventName": "signup", "email": "ada@example.com", "occurredAt": "2024-01-31T10:00:00+14:00"}),
+        )
+        .await;
+    assert_eq!(fine.status, StatusCode::NO_CONTENT, "{}", fine.text);
+}
+
+#[tokio::test]
+async fn an_address_with_control_characters_is_no_address() {
+    let app = test_app().with_fixtures().await;
+    let sent = app
+        .post(
+            "/events/v3/send",
+            json!({"eventName": "signup", "email": "ada\u{0}@example.com"}),
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::BAD_REQUEST, "{}", sent.text);
+    // From a browser the event is kept, as the visitor's, and the dropped identity named.
+    let mut event = wire_event(1, "signup", now_ms(), "v-1", json!({}));
+    event["email"] = json!("ada\u{0}@example.com");
+    let beacon = app
+        .beacon(json!({"site": "shop", "sent": now_ms(), "events": [event]}))
+        .await;
+    assert_eq!(beacon.body["stored"], 1, "{}", beacon.text);
+    assert_eq!(beacon.body["dropped"][0]["code"], "INVALID_EMAIL");
+    let stored = app.all_events().await;
+    assert_eq!(stored[0]["objectId"], serde_json::Value::Null);
+}
+
+#[tokio::test]
+async fn a_browser_cannot_send_events_of_records_it_cannot_name() {
+    let app = test_app().with_fixtures().await;
+    let created = app
+        .post(
+            "/events/v3/event-definitions",
+            json!({"label": "Deal won", "name": "deal_won", "primaryObject": "DEAL"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let beacon = app
+        .beacon(json!({"site": "shop", "sent": now_ms(), "events": [
+            wire_event(1, "deal_won", now_ms(), "v-1", json!({}))]}))
+        .await;
+    assert_eq!(beacon.body["stored"], 0, "{}", beacon.text);
+    assert!(beacon.body["rejected"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("DEAL records"));
+    assert_eq!(app.all_events().await.len(), 0);
+}
