@@ -84,6 +84,14 @@ pub struct NewEvent {
     pub defaults: Option<Arc<str>>,
 }
 
+impl NewEvent {
+    /// What the event is de-duplicated by: its id within its source's namespace (see
+    /// [`sqlite::event_ids::dedupe_id`]).
+    pub fn dedupe_id(&self) -> std::borrow::Cow<'_, str> {
+        sqlite::event_ids::dedupe_id(&self.id, self.site.is_none())
+    }
+}
+
 /// A beacon event that was refused, kept with its reason.
 #[derive(Debug, Clone)]
 pub struct RejectedEvent {

@@ -147,3 +147,40 @@ async fn a_browser_cannot_send_events_of_records_it_cannot_name() {
         .contains("DEAL records"));
     assert_eq!(app.all_events().await.len(), 0);
 }
+
+#[tokio::test]
+async fn a_public_beacon_cannot_claim_the_id_a_back_end_will_send() {
+    let app = test_app().with_fixtures().await;
+    let claimed = app
+        .beacon(json!({"site": "shop", "sent": now_ms(), "events": [
+            wire_event(1, "signup", now_ms(), "v-1", json!({"note": "from a page"}))]}))
+        .await;
+    assert_eq!(claimed.body["stored"], 1, "{}", claimed.text);
+    let send = json!({"eventName": "signup", "email": "ada@example.com", "uuid": uuid(1),
+                      "properties": {"note": "from the back end"}});
+    let sent = app.post("/events/v3/send", send.clone()).await;
+    assert_eq!(sent.status, StatusCode::NO_CONTENT, "{}", sent.text);
+    // The back end's retry is still one event, and so is the page's.
+    assert_eq!(
+        app.post("/events/v3/send", send).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let again = app
+        .beacon(json!({"site": "shop", "sent": now_ms(), "events": [
+            wire_event(1, "signup", now_ms(), "v-1", json!({}))]}))
+        .await;
+    assert_eq!(again.body["duplicates"], 1, "{}", again.text);
+    let notes: Vec<String> = app
+        .all_events()
+        .await
+        .iter()
+        .map(|e| {
+            e["properties"]["note"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(notes.contains(&"from the back end".to_owned()));
+}

@@ -83,6 +83,24 @@ fn canonical_uuid(id: &str) -> Option<[u8; 16]> {
     Some(n.to_be_bytes())
 }
 
+/// What an event is de-duplicated by: its id, in the namespace of where it came from. Events
+/// sent through the authenticated API (no site) are unique among themselves, beacon events
+/// among themselves, so that a public beacon can never claim first the `uuid` a back end will
+/// send, and have that back end's event silently taken for a duplicate.
+pub fn dedupe_id(id: &str, from_api: bool) -> std::borrow::Cow<'_, str> {
+    if from_api {
+        std::borrow::Cow::Owned(format!("{API_NAMESPACE}{id}"))
+    } else {
+        std::borrow::Cow::Borrowed(id)
+    }
+}
+
+/// Prefix of the de-duplication id of events sent through the API (never a UUID's start).
+pub const API_NAMESPACE: &str = "api:";
+
+/// The SQL of [`dedupe_id`] on a row of `events`.
+pub(super) const DEDUPE_ID_SQL: &str = "CASE WHEN site IS NULL THEN 'api:' || id ELSE id END";
+
 /// The SQL of [`Key::of`], for ids already stored (`id` is the column).
 pub(super) const KEY_OF_ID_SQL: &str = "CASE WHEN id GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]' THEN unhex(replace(id, '-', '')) ELSE id END";
 
@@ -197,7 +215,9 @@ impl EventIds {
             filter: IdFilter::new(in_table, tuning.filter),
             tuning,
         };
-        let mut stmt = conn.prepare("SELECT id FROM events WHERE seq > ?1")?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {DEDUPE_ID_SQL} FROM events WHERE seq > ?1"
+        ))?;
         let mut rows = stmt.query([through])?;
         while let Some(row) = rows.next()? {
             ids.recent.insert(&Key::of(row.get_ref(0)?.as_str()?));
@@ -306,10 +326,12 @@ impl EventIds {
     /// commit (a deleted event's id may then be stored again).
     pub fn delete_named(&self, tx: &Connection, name: &str) -> rusqlite::Result<Vec<String>> {
         tx.execute(
-            &format!("DELETE FROM event_ids WHERE id IN (SELECT {KEY_OF_ID_SQL} FROM events WHERE name = ?1)"),
+            &format!("DELETE FROM event_ids WHERE id IN (SELECT {KEY_OF_ID_SQL} FROM (SELECT {DEDUPE_ID_SQL} AS id FROM events WHERE name = ?1))"),
             [name],
         )?;
-        let mut stmt = tx.prepare("SELECT id FROM events WHERE name = ?1 AND seq > ?2")?;
+        let mut stmt = tx.prepare(&format!(
+            "SELECT {DEDUPE_ID_SQL} FROM events WHERE name = ?1 AND seq > ?2"
+        ))?;
         let ids = stmt
             .query_map((name, through(tx)?), |r| r.get(0))?
             .collect::<rusqlite::Result<Vec<String>>>()?;

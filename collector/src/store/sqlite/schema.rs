@@ -177,6 +177,13 @@ CREATE TABLE quality (
 CREATE INDEX quality_by_last_seen ON quality (last_seen);
 
 CREATE INDEX rejected_by_age ON rejected (received_at);
+
+-- Events sent through the API are de-duplicated in a namespace of their own (event_ids'
+-- dedupe_id): the ids of those already merged are added under it. Their plain keys stay: they
+-- only keep a beacon from reusing a back end's id.
+INSERT OR IGNORE INTO event_ids (id)
+    SELECT 'api:' || id FROM events
+    WHERE site IS NULL AND seq <= (SELECT value FROM counters WHERE name = 'event_ids_through');
 "#,
 ];
 

@@ -248,6 +248,36 @@ async fn ids_stay_unique_through_merges_and_restarts() {
 }
 
 #[tokio::test]
+async fn api_and_beacon_ids_are_unique_each_in_their_own_namespace_through_merges_and_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let api = |ids: &[String]| Ingest {
+        events: ids
+            .iter()
+            .map(|id| NewEvent {
+                site: None,
+                ..event(id, "signup")
+            })
+            .collect(),
+        ..Ingest::default()
+    };
+    let store = SqliteStore::open_tuned(&path, small(), Retention::default()).unwrap();
+    let all = id_list(0, 300);
+    for chunk in all.chunks(50) {
+        assert_eq!(store.ingest(request(chunk, "signup")).await.unwrap(), outcome(50, 0));
+    }
+    // The same ids from the API are other events; sent twice, they are stored once.
+    assert_eq!(store.ingest(api(&all)).await.unwrap(), outcome(300, 0));
+    assert_eq!(store.ingest(api(&all[..10])).await.unwrap(), outcome(0, 10));
+    store.close().await;
+    drop(store);
+    let store = SqliteStore::open_tuned(&path, small(), Retention::default()).unwrap();
+    assert_eq!(store.ingest(api(&all)).await.unwrap(), outcome(0, 300));
+    assert_eq!(store.ingest(request(&all, "signup")).await.unwrap(), outcome(0, 300));
+    store.close().await;
+}
+
+#[tokio::test]
 async fn a_version_2_file_keeps_its_events_and_their_ids_stay_unique() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db");

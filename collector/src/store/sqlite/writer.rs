@@ -215,7 +215,7 @@ fn write_apart(
             let outcome = ingest_one(&tx, ids, ingest, &mut new, retention);
             if outcome.is_err() {
                 for &i in &new {
-                    ids.remove(&ingest.events[i].id);
+                    ids.remove(&ingest.events[i].dedupe_id());
                 }
                 new.clear();
             }
@@ -244,7 +244,7 @@ fn write_apart(
 fn forget(ids: &mut EventIds, group: &[(Ingest, Reply)], inserted: &[Vec<usize>]) {
     for ((ingest, _), new) in group.iter().zip(inserted) {
         for &i in new {
-            ids.remove(&ingest.events[i].id);
+            ids.remove(&ingest.events[i].dedupe_id());
         }
     }
 }
@@ -269,7 +269,8 @@ fn ingest_one(
     let mut outcome = IngestOutcome::default();
     let mut insert = tx.prepare_cached(INSERT_EVENT)?;
     for (i, event) in ingest.events.iter().enumerate() {
-        if ids.contains(tx, &event.id)? {
+        let dedupe_id = event.dedupe_id();
+        if ids.contains(tx, &dedupe_id)? {
             outcome.duplicates += 1;
             continue;
         }
@@ -292,7 +293,7 @@ fn ingest_one(
             event.props,
             event.defaults.as_deref(),
         ])?;
-        ids.insert(&event.id);
+        ids.insert(&dedupe_id);
         new.push(i);
         outcome.stored += 1;
     }
