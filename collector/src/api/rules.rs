@@ -209,6 +209,7 @@ pub async fn list(
         (status = 401, description = "Neither a key nor a visualizer token of the site", body = schemas::Error),
         (status = 403, description = "A token of another site, or a key without the scope", body = schemas::Error),
         (status = 404, description = "No such site", body = schemas::Error),
+        (status = 409, description = "The site has as many rules, or rule bytes, as it may have", body = schemas::Error),
     ),
     security(("bearer" = ["definitions"]), ("visualizer" = [])),
 )]

@@ -120,6 +120,48 @@ impl Rule {
     }
 }
 
+/// Most rules one site may have: every page view of the site fetches its rule list.
+pub const MAX_RULES_PER_SITE: usize = 200;
+/// Most bytes of a site's rules, as trackers read them (about what they download on a page
+/// view that revalidates the list); a few hundred ordinary rules fit.
+pub const MAX_RULES_BYTES: usize = 64 * 1024;
+
+impl Rule {
+    /// About the bytes the rule takes in the trackers' rule list (its text fields and a few
+    /// separators per field): what [`MAX_RULES_BYTES`] bounds.
+    pub fn wire_len(&self) -> usize {
+        let trigger = match &self.trigger {
+            Trigger::Click { selector } => selector.len(),
+            Trigger::PageView { value, .. } => value.len() + 12,
+        };
+        let captures: usize = self
+            .properties
+            .iter()
+            .map(|c| c.name.len() + c.source.len() + 2)
+            .sum();
+        24 + self.event_name.len() + trigger + captures
+    }
+}
+
+/// Whether `rule` may join a site's `existing` rules: at most [`MAX_RULES_PER_SITE`] rules and
+/// [`MAX_RULES_BYTES`] bytes a site. `Err` says which bound, for the 409.
+pub fn fits(existing: &[std::sync::Arc<Rule>], rule: &Rule) -> Result<(), String> {
+    if existing.len() >= MAX_RULES_PER_SITE {
+        return Err(format!(
+            "site \"{}\" has {MAX_RULES_PER_SITE} rules, the most a site may have (every page view fetches them); delete some first",
+            rule.site
+        ));
+    }
+    let bytes: usize = existing.iter().map(|r| r.wire_len()).sum::<usize>() + rule.wire_len();
+    if bytes > MAX_RULES_BYTES {
+        return Err(format!(
+            "site \"{}\"'s rules would take {bytes} bytes, over the {MAX_RULES_BYTES} every page view may fetch; delete some first",
+            rule.site
+        ));
+    }
+    Ok(())
+}
+
 /// Whether `text` is an attribute name a rule may read: a letter, `_` or `:` first, then
 /// letters, digits, `_`, `:`, `.`, `-` (`data-plan`, `aria-label`, `xlink:href`); at most 100.
 pub fn valid_attribute(text: &str) -> bool {

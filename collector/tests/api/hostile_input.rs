@@ -184,3 +184,55 @@ async fn a_public_beacon_cannot_claim_the_id_a_back_end_will_send() {
     assert_eq!(notes.len(), 2, "{notes:?}");
     assert!(notes.contains(&"from the back end".to_owned()));
 }
+
+#[tokio::test]
+async fn a_site_holds_a_bounded_rule_list_that_every_page_view_can_afford() {
+    let app = test_app().with_fixtures().await;
+    let save = |selector: String, n: usize| json!({"label": format!("Rule {n}"), "eventName": "clicked", "kind": "click", "selector": selector});
+    // Long selectors: the list's bytes are the bound.
+    let mut saved = 0;
+    loop {
+        let answer = app
+            .post(
+                "/v1/sites/shop/rules",
+                save(format!("#{}", "a".repeat(1000)), saved),
+            )
+            .await;
+        if answer.status != StatusCode::CREATED {
+            assert_eq!(answer.status, StatusCode::CONFLICT, "{}", answer.text);
+            assert!(answer.text.contains("bytes"), "{}", answer.text);
+            break;
+        }
+        saved += 1;
+        assert!(saved < 100, "the byte bound never came");
+    }
+    assert!((55..=64).contains(&saved), "{saved}");
+    let list = app.get("/v1/sites/shop/rules?format=text").await;
+    assert!(list.text.len() <= 64 * 1024, "{}", list.text.len());
+
+    // Short ones: the count is the bound.
+    let other = app
+        .post(
+            "/v1/sites",
+            json!({"id": "blog", "origins": ["https://blog.example"]}),
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::CREATED);
+    for n in 0..200 {
+        let answer = app
+            .post("/v1/sites/blog/rules", save(format!("#b{n}"), n))
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{n}: {}", answer.text);
+    }
+    let refused = app
+        .post("/v1/sites/blog/rules", save("#one-more".into(), 200))
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert!(refused.text.contains("200 rules"), "{}", refused.text);
+    assert_eq!(
+        app.get("/v1/sites/blog/rules").await.body["rules"]
+            .as_array()
+            .map(Vec::len),
+        Some(200)
+    );
+}

@@ -327,6 +327,9 @@ impl EventStore for SqliteStore {
                     rule.site
                 )));
             }
+            if let Some(set) = read_lock(&rule_sets).get(&rule.site) {
+                crate::model::rule::fits(&set.rules, &rule).map_err(StoreError::Conflict)?;
+            }
             let name = rule.event_name.clone();
             let existing = read_lock(&definitions).get(&name).cloned();
             if let Some(def) = existing.as_ref().filter(|d| d.primary_object != PrimaryObject::Contact) {
