@@ -184,6 +184,11 @@ pub fn check_event(event: &EventKind, props: Props) -> Result<Props, Vec<Violati
 /// limit is cut at the limit (as the tracker cuts it); past 50 properties the rest are dropped.
 /// The rules are [`check_event`]'s: one set of rules, two ways of applying them.
 pub fn keep_event(event: &EventKind, props: Props) -> (Props, Vec<Violation>) {
+    // Nearly every completion a tracker sends breaks no rule: then it is kept as it came,
+    // without copying a property.
+    if all_fit(event, &props) {
+        return (props, Vec::new());
+    }
     let name = event.name();
     let mut dropped = Vec::new();
     let mut kept: Props = Vec::with_capacity(props.len().min(MAX_PROPERTIES));
@@ -227,6 +232,23 @@ pub fn keep_event(event: &EventKind, props: Props) -> (Props, Vec<Violation>) {
         );
     }
     (kept, dropped)
+}
+
+/// Whether every property keeps every rule, and no name repeats.
+fn all_fit(event: &EventKind, props: &Props) -> bool {
+    if props.len() > MAX_PROPERTIES {
+        return false;
+    }
+    let name = event.name();
+    let mut seen = Seen::with_capacity(props.len());
+    props.iter().all(|(property, value)| {
+        check_pair(name, property, value).is_ok()
+            && seen.insert(property)
+            && match event {
+                EventKind::Defined(def) => check_type(def, property, value).is_ok(),
+                EventKind::Builtin(_) => true,
+            }
+    })
 }
 
 /// Default (page) properties with the beacon semantics: names checked, values cut at their
@@ -602,6 +624,46 @@ mod tests {
             Some("inputs[2].properties.note")
         );
         assert_eq!(detail.context["limit"], serde_json::json!(["256"]));
+    }
+
+    #[test]
+    fn beacons_keep_what_fits_and_name_what_they_drop() {
+        let (kept, dropped) = keep_event(
+            &signup(),
+            props(&[
+                ("plan", "pro"),
+                ("color", "red"),
+                ("seats", "many"),
+                ("note", &"v".repeat(300)),
+                ("Bad", "x"),
+                ("plan", "free"),
+            ]),
+        );
+        assert_eq!(kept[0], ("plan".to_owned(), "pro".to_owned()));
+        assert_eq!(kept[1].0, "note");
+        assert_eq!(kept[1].1.len(), 256);
+        assert_eq!(kept.len(), 2);
+        let codes: Vec<(&str, Option<&str>)> = dropped
+            .iter()
+            .map(|v| (v.code, v.property.as_deref()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("PROPERTY_NOT_DEFINED", Some("color")),
+                ("INVALID_NUMBER", Some("seats")),
+                ("PROPERTY_VALUE_TOO_LONG", Some("note")),
+                ("INVALID_PROPERTY_NAME", Some("Bad")),
+            ]
+        );
+        let fine = props(&[("plan", "pro"), ("seats", "2")]);
+        assert_eq!(keep_event(&signup(), fine.clone()), (fine, vec![]));
+        let builtin = EventKind::Builtin("$pageview".into());
+        let many: Props = (0..60).map(|i| (format!("p{i}"), "x".to_string())).collect();
+        let (kept, dropped) = keep_event(&builtin, many);
+        assert_eq!(kept.len(), 50);
+        assert_eq!(dropped.len(), 1);
+        assert!(dropped[0].message.contains("10 past the first 50"));
     }
 
     #[test]
