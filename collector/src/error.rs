@@ -81,6 +81,8 @@ pub enum ApiError {
     NotFound(String),
     /// 409: the resource already exists.
     Conflict(String),
+    /// 405: the path exists, not with this method (`Allow` says which).
+    MethodNotAllowed,
     /// 413: the body is over [`MAX_BODY_BYTES`].
     PayloadTooLarge,
     /// 503: the write queue is full; retry after the given seconds.
@@ -108,6 +110,25 @@ impl ApiError {
         ApiError::invalid(ErrorDetail::new("INVALID_FIELD", message).at(field))
     }
 
+    /// The error body for an answer axum made itself, with its status and text.
+    pub fn from_status(status: StatusCode, text: &str) -> Self {
+        let text = if text.trim().is_empty() {
+            status.canonical_reason().unwrap_or("error").to_owned()
+        } else {
+            text.trim().to_owned()
+        };
+        match status {
+            StatusCode::NOT_FOUND => ApiError::NotFound(text),
+            StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+            s if s.is_client_error() => ApiError::invalid(
+                ErrorDetail::new("INVALID_REQUEST", format!("The request's URL, query or body cannot be read: {text}"))
+                    .at("url"),
+            ),
+            _ => ApiError::Internal(format!("{status}: {text}")),
+        }
+    }
+
     fn status(&self) -> StatusCode {
         match self {
             ApiError::Validation { .. } | ApiError::MalformedJson(_) => StatusCode::BAD_REQUEST,
@@ -115,6 +136,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Busy { .. } | ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -130,7 +152,7 @@ impl IntoResponse for ApiError {
         let (category, message, errors) = match self {
             ApiError::Validation { message, errors } => ("VALIDATION_ERROR", message, errors),
             ApiError::MalformedJson(reason) => {
-                let message = format!("Invalid JSON body: {reason}");
+                let message = format!("Invalid JSON body: {}", plain_words(&reason));
                 (
                     "VALIDATION_ERROR",
                     message.clone(),
@@ -165,6 +187,14 @@ impl IntoResponse for ApiError {
                 message.clone(),
                 vec![ErrorDetail::new("CONFLICT", message)],
             ),
+            ApiError::MethodNotAllowed => {
+                let message = "This path does not take this method; `Allow` lists those it takes";
+                (
+                    "VALIDATION_ERROR",
+                    message.to_owned(),
+                    vec![ErrorDetail::new("METHOD_NOT_ALLOWED", message)],
+                )
+            }
             ApiError::PayloadTooLarge => {
                 let message = format!("Request body is larger than the limit of {MAX_BODY_BYTES} bytes (1 MiB); send smaller batches");
                 (
@@ -200,11 +230,30 @@ impl IntoResponse for ApiError {
                 )
             }
         };
+        // What a message echoes of the request is bounded: a 100,000-character name is named
+        // by its start.
+        let errors: Vec<ErrorDetail> = errors
+            .into_iter()
+            .map(|mut e| {
+                e.message = capped(e.message);
+                e.location = e.location.map(capped);
+                for values in e.context.values_mut() {
+                    if let Value::Array(list) = values {
+                        for v in list.iter_mut() {
+                            if let Value::String(text) = v {
+                                *text = capped(std::mem::take(text));
+                            }
+                        }
+                    }
+                }
+                e
+            })
+            .collect();
         let body = json!({
             "status": "error",
             "category": category,
             "correlationId": correlation_id,
-            "message": message,
+            "message": capped(message),
             "errors": errors,
         });
         let mut response = (status, axum::Json(body)).into_response();
@@ -220,6 +269,36 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// Longest message an error answer carries, in characters.
+const MAX_MESSAGE_CHARS: usize = 500;
+
+/// `message` cut at [`MAX_MESSAGE_CHARS`], with `…` where it was cut.
+fn capped(message: String) -> String {
+    match message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((cut, _)) => format!("{}…", &message[..cut]),
+        None => message,
+    }
+}
+
+/// serde's messages in the words of the API: its types are JSON's, not the server's Rust
+/// types (`expected struct SendInput` says nothing to a client and something to an attacker).
+fn plain_words(reason: &str) -> String {
+    let mut out = String::with_capacity(reason.len());
+    let mut rest = reason;
+    while let Some(at) = rest.find("struct ").or_else(|| rest.find("enum ")) {
+        let (before, from) = rest.split_at(at);
+        out.push_str(before);
+        let skip = if from.starts_with("struct ") { 7 } else { 5 };
+        let name_len = from[skip..]
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(from.len() - skip);
+        out.push_str(if skip == 7 { "an object" } else { "one of the allowed values" });
+        rest = &from[skip + name_len..];
+    }
+    out.push_str(rest);
+    out.replace("a sequence", "an array").replace("a map", "an object")
 }
 
 impl From<StoreError> for ApiError {

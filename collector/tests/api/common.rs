@@ -150,6 +150,11 @@ pub async fn call_at(addr: SocketAddr, req: Request<Body>) -> Answer {
 }
 
 impl TestApp {
+    /// Where the server listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     /// Sends `req` to the server over HTTP.
     pub async fn call(&self, req: Request<Body>) -> Answer {
         call_at(self.addr, req).await

@@ -11,6 +11,7 @@ mod definitions;
 mod fixtures;
 mod held;
 mod hostile_input;
+mod http_errors;
 mod openapi;
 mod queries;
 mod send;
