@@ -169,7 +169,7 @@ pub fn parse_site(text: &str) -> anyhow::Result<SiteDecl> {
     };
     let id = id.trim();
     if !valid_id(id) {
-        bail!("--site {text}: a site id is 1-64 characters of A-Z a-z 0-9 _ - .");
+        bail!("--site {text}: a site id is 1-64 characters of A-Z a-z 0-9 _ - . starting with a letter or digit");
     }
     let mut list = Vec::new();
     for origin in origins.split(',').map(str::trim).filter(|o| !o.is_empty()) {

@@ -64,7 +64,7 @@ fn check_id(id: &str) -> Result<(), ApiError> {
     } else {
         Err(ApiError::field(
             "id",
-            format!("site id \"{id}\" must be 1-64 characters of A-Z a-z 0-9 _ - ."),
+            format!("site id \"{id}\" must be 1-64 characters of A-Z a-z 0-9 _ - . starting with a letter or digit"),
         ))
     }
 }

@@ -41,12 +41,16 @@ impl Site {
 
 /// Whether `id` is a valid site id: 1–64 characters of `A-Za-z0-9_-.`.
 pub fn valid_id(id: &str) -> bool {
-    !id.is_empty()
+    // A letter or digit first: `.` and `..` would read as paths wherever an id is one.
+    id.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
         && id.len() <= 64
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
+
+/// Longest origin accepted: a scheme, a host of at most 253 characters and a port.
+pub const MAX_ORIGIN_LEN: usize = 300;
 
 /// Normalizes an origin as browsers send it: `scheme://host[:port]`, lowercase, no path and
 /// no trailing slash; `*` stays `*`. `None` for anything else.
@@ -54,6 +58,9 @@ pub fn normalize_origin(text: &str) -> Option<String> {
     let text = text.trim();
     if text == "*" {
         return Some("*".into());
+    }
+    if text.len() > MAX_ORIGIN_LEN {
+        return None;
     }
     let lower = text.trim_end_matches('/').to_ascii_lowercase();
     let rest = lower
@@ -69,6 +76,16 @@ pub fn normalize_origin(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_start_with_a_letter_or_digit_and_origins_are_bounded() {
+        assert!(valid_id("shop.example") && valid_id("1st-site"));
+        assert!(!valid_id(".") && !valid_id("..") && !valid_id("-x") && !valid_id(""));
+        let long = format!("https://{}.example", "a".repeat(100_000));
+        assert_eq!(normalize_origin(&long), None);
+        let fine = format!("https://{}.example", "a".repeat(200));
+        assert!(normalize_origin(&fine).is_some());
+    }
 
     fn site(origins: &[&str]) -> Site {
         Site {

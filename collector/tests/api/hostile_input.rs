@@ -236,3 +236,32 @@ async fn a_site_holds_a_bounded_rule_list_that_every_page_view_can_afford() {
         Some(200)
     );
 }
+
+#[tokio::test]
+async fn site_ids_that_read_as_paths_and_endless_origins_are_refused() {
+    let app = test_app();
+    for id in [".", ".."] {
+        let answer = app
+            .post(
+                "/v1/sites",
+                json!({"id": id, "origins": ["https://shop.example"]}),
+            )
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{id}: {}",
+            answer.text
+        );
+    }
+    let origin = format!("https://{}.example", "a".repeat(100_000));
+    let answer = app
+        .post("/v1/sites", json!({"id": "shop", "origins": [origin]}))
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert!(
+        answer.text.len() < 4_000,
+        "the answer echoes a bounded part"
+    );
+    assert_eq!(app.get("/v1/sites").await.body["results"], json!([]));
+}
