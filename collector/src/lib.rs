@@ -18,6 +18,7 @@ mod random;
 pub mod store;
 pub mod timestamp;
 pub mod validate;
+mod www;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -60,6 +61,35 @@ pub fn router(state: AppState) -> Router {
     layers::wrap(api::routes(state))
 }
 
+/// Creates the data directory, if it does not exist, readable by this user only (0700): it
+/// holds the database and the admin token.
+fn create_private_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .with_context(|| format!("cannot create the data directory {}", dir.display()))
+}
+
+/// Creates the database file, if it does not exist, readable by this user only (0600); SQLite
+/// gives its `-wal` and `-shm` files the same mode.
+fn create_private_file(path: &std::path::Path) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),
+    }
+}
+
 /// Opens the store under `config.data_dir`, declares the configured sites, resolves the admin
 /// token, and serves on `listener` until `shutdown` completes; then stops accepting, waits for
 /// in-flight requests, and lets the writer commit everything it accepted before returning.
@@ -68,13 +98,12 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&config.data_dir).with_context(|| {
-        format!(
-            "cannot create the data directory {}",
-            config.data_dir.display()
-        )
-    })?;
+    create_private_dir(&config.data_dir)?;
+    for mount in &config.www {
+        www::check_overlap(&mount.dir, &config.data_dir)?;
+    }
     let db: PathBuf = config.data_dir.join(DB_FILE);
+    create_private_file(&db)?;
     let store = Arc::new(
         SqliteStore::open_with(&db, config.retention)
             .map_err(|e| anyhow::anyhow!("cannot open {}: {e:?}", db.display()))?,

@@ -34,7 +34,6 @@ mod visualizer;
 use axum::middleware;
 use axum::routing::{delete, get, patch, post};
 use axum::Router;
-use tower_http::services::ServeDir;
 
 use crate::error::ApiError;
 use crate::{auth, AppState};
@@ -112,7 +111,7 @@ pub fn routes(state: AppState) -> Router {
     let mut app = admin.merge(public).merge(visual);
     let mut root_served = false;
     for mount in state.www.iter() {
-        let files = ServeDir::new(&mount.dir);
+        let files = crate::www::service(&mount.dir);
         if mount.prefix == "/" {
             app = app.fallback_service(files);
             root_served = true;

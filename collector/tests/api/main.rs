@@ -16,4 +16,5 @@ mod openapi;
 mod queries;
 mod send;
 mod server;
+mod static_files;
 mod visualizer;

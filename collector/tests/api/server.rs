@@ -48,7 +48,7 @@ pub(crate) async fn start(config: Config) -> Running {
 }
 
 /// One HTTP request; `None` when the connection failed.
-async fn http(
+pub(crate) async fn http(
     addr: SocketAddr,
     method: Method,
     path: &str,
