@@ -27,6 +27,10 @@ use crate::AppState;
 /// Prefix of visualizer tokens.
 pub const VISUALIZER_PREFIX: &str = "vt_";
 
+/// Fewest characters of an admin token given by flag or environment: it opens everything, so
+/// it must not be guessable (the generated one is 64 hex digits, 256 bits).
+pub const MIN_ADMIN_TOKEN_CHARS: usize = 32;
+
 /// File name of the generated token inside the data directory.
 pub const TOKEN_FILE: &str = "admin-token";
 
@@ -135,7 +139,14 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 /// written there. Prints where a stored token is, never the token itself.
 pub fn admin_token(from_env: Option<&str>, data_dir: &Path) -> anyhow::Result<String> {
     if let Some(token) = from_env {
-        return Ok(token.trim().to_owned());
+        let token = token.trim();
+        if token.chars().count() < MIN_ADMIN_TOKEN_CHARS {
+            bail!(
+                "the admin token given is {} characters; give one of at least {MIN_ADMIN_TOKEN_CHARS} (e.g. `openssl rand -hex 32`), or none to have one generated",
+                token.chars().count()
+            );
+        }
+        return Ok(token.to_owned());
     }
     let path = data_dir.join(TOKEN_FILE);
     if path.exists() {
@@ -202,9 +213,9 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        assert_eq!(
-            admin_token(Some("from-env"), dir.path()).unwrap(),
-            "from-env"
-        );
+        let given = "a-token-given-by-the-environment-0123";
+        assert_eq!(admin_token(Some(given), dir.path()).unwrap(), given);
+        let short = admin_token(Some("secret"), dir.path()).unwrap_err();
+        assert!(short.to_string().contains("at least 32"), "{short}");
     }
 }

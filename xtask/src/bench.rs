@@ -32,7 +32,7 @@ const CONNECTIONS: &str = "32";
 const BATCH: &str = "20";
 /// Site id of the load (its origins: `*`, so beacons without `Origin` are accepted).
 const SITE: &str = "bench";
-const ADMIN_TOKEN: &str = "bench-admin-token";
+const ADMIN_TOKEN: &str = "bench-admin-token-0123456789abcdef0123";
 
 /// Runs the whole suite; `--browser-runs N` changes the number of browser runs (default 5).
 pub fn bench(flags: &[String]) -> Result {

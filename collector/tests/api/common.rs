@@ -18,7 +18,7 @@ use tempfile::TempDir;
 use wasmtrack_collector::store::{Retention, SqliteStore};
 use wasmtrack_collector::{router, AppState, DB_FILE};
 
-pub const TOKEN: &str = "test-admin-token";
+pub const TOKEN: &str = "test-admin-token-0123456789abcdef";
 pub const ORIGIN: &str = "https://shop.example";
 
 /// The app on a fresh temporary database (deleted when this is dropped), listening on

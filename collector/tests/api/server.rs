@@ -237,11 +237,13 @@ async fn the_real_server_keeps_everything_across_a_restart() {
     server.stop().await;
 }
 
+const SHUTDOWN_TOKEN: &str = "a-test-admin-token-of-32-characters-or-more";
+
 #[tokio::test]
 async fn shutdown_loses_no_accepted_event() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = Config::new(dir.path());
-    config.admin_token = Some("token".into());
+    config.admin_token = Some(SHUTDOWN_TOKEN.into());
     let server = start(config.clone()).await;
     let addr = server.addr;
     let def = json!({"label": "Tick"}).to_string();
@@ -249,7 +251,7 @@ async fn shutdown_loses_no_accepted_event() {
         addr,
         Method::POST,
         "/events/v3/event-definitions",
-        Some("token"),
+        Some(SHUTDOWN_TOKEN),
         None,
         Some(def),
     )
@@ -274,7 +276,7 @@ async fn shutdown_loses_no_accepted_event() {
                 addr,
                 Method::POST,
                 "/events/v3/send/batch",
-                Some("token"),
+                Some(SHUTDOWN_TOKEN),
                 None,
                 Some(body),
             )
@@ -299,7 +301,7 @@ async fn shutdown_loses_no_accepted_event() {
     let server = start(config).await;
     let path = "/v1/events/tick/completions?interval=week&from=2024-01-01&to=2024-01-08";
     let counts = json_of(
-        &http(server.addr, Method::GET, path, Some("token"), None, None)
+        &http(server.addr, Method::GET, path, Some(SHUTDOWN_TOKEN), None, None)
             .await
             .unwrap()
             .1,

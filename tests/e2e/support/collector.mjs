@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
-export const TOKEN = 'e2e-admin-token';
+export const TOKEN = 'e2e-admin-token-0123456789abcdef0123';
 
 export async function freePort() {
   const server = createServer();
