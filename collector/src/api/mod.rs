@@ -75,7 +75,10 @@ pub fn routes(state: AppState) -> Router {
             "/v1/sites/{site}",
             get(sites::read).put(sites::put).delete(sites::delete),
         )
-        .route("/v1/visualizer/tokens", post(visualizer::issue))
+        .route(
+            "/v1/visualizer/tokens",
+            post(visualizer::issue).delete(visualizer::revoke),
+        )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_admin,

@@ -93,6 +93,51 @@ pub async fn issue(
     ))
 }
 
+/// Body of `DELETE /v1/visualizer/tokens`: one token, or every token of a site.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RevokeBody {
+    /// The token to revoke.
+    token: Option<String>,
+    /// Revoke every token of this site.
+    site: Option<String>,
+}
+
+/// `DELETE /v1/visualizer/tokens` with `{"token"}` or `{"site"}` → 200 `{"revoked":n}`; the
+/// visualizer of a revoked token stops at its next request.
+#[utoipa::path(
+    delete, path = "/v1/visualizer/tokens", tag = "Auto-tracking rules",
+    operation_id = "revokeVisualizerTokens",
+    summary = "Revoke a visualizer token, or every token of a site",
+    request_body = RevokeBody,
+    responses(
+        (status = 200, description = "How many were revoked", body = schemas::Revoked),
+        (status = 400, description = "Neither or both of token and site", body = schemas::Error),
+        (status = 401, description = "No or wrong credential", body = schemas::Error),
+        (status = 403, description = "The credential lacks the scope", body = schemas::Error),
+        (status = 404, description = "No such token", body = schemas::Error),
+    ),
+    security(("bearer" = ["definitions"]))
+)]
+pub async fn revoke(
+    State(state): State<AppState>,
+    AppJson(body): AppJson<RevokeBody>,
+) -> Result<AppJson<Value>, ApiError> {
+    let token = body.token.filter(|t| !t.is_empty());
+    let site = body.site.filter(|s| !s.is_empty());
+    if token.is_some() == site.is_some() {
+        return Err(ApiError::field(
+            "token",
+            "give either token (revoke it) or site (revoke every token of the site)",
+        ));
+    }
+    let one = token.is_some();
+    let revoked = state.store.revoke_visualizer_tokens(token, site).await?;
+    if one && revoked == 0 {
+        return Err(ApiError::NotFound("no such visualizer token".into()));
+    }
+    Ok(AppJson(json!({ "revoked": revoked })))
+}
+
 /// `GET /v1/visualizer/session` with a visualizer token → 200 `{"site","expiresAt"}`; 401
 /// for anything else, the admin token included.
 #[utoipa::path(

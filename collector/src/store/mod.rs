@@ -431,6 +431,13 @@ pub trait EventStore: Send + Sync {
     ) -> Result<VisualizerToken, StoreError>;
     /// The stored token `token`, expired or not; `None` when there is none.
     async fn visualizer_token(&self, token: String) -> Result<Option<VisualizerToken>, StoreError>;
+    /// Revokes one token (`Ok(1)`, or `Ok(0)` when there is none), or every token of a site
+    /// (how many); the other is `None`.
+    async fn revoke_visualizer_tokens(
+        &self,
+        token: Option<String>,
+        site: Option<String>,
+    ) -> Result<usize, StoreError>;
 
     /// Stores completions and rejections in one transaction. Busy when the write queue is full.
     async fn ingest(&self, ingest: Ingest) -> Result<IngestOutcome, StoreError>;

@@ -150,6 +150,11 @@ pub async fn call_at(addr: SocketAddr, req: Request<Body>) -> Answer {
 }
 
 impl TestApp {
+    /// The database file.
+    pub fn db_path(&self) -> std::path::PathBuf {
+        self._dir.path().join(DB_FILE)
+    }
+
     /// Where the server listens.
     pub fn addr(&self) -> SocketAddr {
         self.addr

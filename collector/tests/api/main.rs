@@ -18,3 +18,4 @@ mod send;
 mod server;
 mod static_files;
 mod visualizer;
+mod visualizer_tokens;

@@ -51,6 +51,7 @@ use super::{
         rules::create,
         rules::delete,
         visualizer::issue,
+        visualizer::revoke,
         visualizer::session,
         health::healthz,
     ),

@@ -611,3 +611,11 @@ pub struct VisualizerSession {
     /// When the token expires.
     expires_at: Instant,
 }
+
+/// How many visualizer tokens were revoked.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Revoked {
+    /// Tokens revoked.
+    revoked: usize,
+}

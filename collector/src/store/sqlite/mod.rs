@@ -416,6 +416,24 @@ impl EventStore for SqliteStore {
         self.read(move |conn| rules::token(conn, &token)).await
     }
 
+    async fn revoke_visualizer_tokens(
+        &self,
+        token: Option<String>,
+        site: Option<String>,
+    ) -> Result<usize, StoreError> {
+        self.admin(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let revoked = match (token, site) {
+                (Some(token), _) => usize::from(rules::revoke_token(&tx, &token)?),
+                (None, Some(site)) => rules::revoke_site_tokens(&tx, &site)?,
+                (None, None) => 0,
+            };
+            tx.commit()?;
+            Ok(revoked)
+        })
+        .await
+    }
+
     fn definition(&self, name: &str) -> Option<Arc<EventDefinition>> {
         self.definitions
             .read()

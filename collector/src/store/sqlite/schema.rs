@@ -178,6 +178,10 @@ CREATE INDEX quality_by_last_seen ON quality (last_seen);
 
 CREATE INDEX rejected_by_age ON rejected (received_at);
 
+-- Visualizer tokens are kept as their SHA-256 from now on; SQL cannot hash, and the tokens
+-- stored in clear live a day at most: they are revoked, and admins issue new ones.
+DELETE FROM visualizer_tokens;
+
 -- Events sent through the API are de-duplicated in a namespace of their own (event_ids'
 -- dedupe_id): the ids of those already merged are added under it. Their plain keys stay: they
 -- only keep a beacon from reusing a back end's id.
