@@ -41,7 +41,18 @@ pub async fn require_admin(
     next: Next,
 ) -> Result<Response, ApiError> {
     match bearer(req.headers()) {
-        Some(token) if is_admin(&state, token) => Ok(next.run(req).await),
+        Some(token) if is_admin(&state, token) => {
+            // One credential today; keys will each have their own bucket.
+            state
+                .limits
+                .api
+                .check("admin", 1.0, now_ms())
+                .map_err(|retry_after| ApiError::RateLimited {
+                    retry_after,
+                    what: "this credential makes more requests a second than its limit".into(),
+                })?;
+            Ok(next.run(req).await)
+        }
         _ => Err(ApiError::Unauthorized),
     }
 }

@@ -8,6 +8,7 @@ use anyhow::bail;
 use clap::Parser;
 
 use crate::model::site::{normalize_origin, valid_id, MAX_ORIGINS};
+use crate::rate_limit::Limit;
 use crate::store::Retention;
 
 /// The collector's flags.
@@ -59,6 +60,13 @@ pub struct Cli {
     /// Most refused beacon events kept; past it the oldest go first.
     #[arg(long, env = "WASMTRACK_REJECTED_MAX", default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..))]
     pub rejected_max: u32,
+    /// Beacon events a second one site may send (bursts of twice as many); 0 for no limit.
+    #[arg(long, env = "WASMTRACK_BEACON_RATE", default_value_t = 20_000)]
+    pub beacon_rate: u32,
+    /// API requests a second one credential may make (bursts of twice as many); 0 for no
+    /// limit.
+    #[arg(long, env = "WASMTRACK_API_RATE", default_value_t = 100)]
+    pub api_rate: u32,
 }
 
 /// A static directory served at a path prefix.
@@ -92,6 +100,10 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// How long held and refused events are kept, and how many.
     pub retention: Retention,
+    /// Beacon events per site.
+    pub beacon_limit: Limit,
+    /// API requests per credential.
+    pub api_limit: Limit,
 }
 
 impl Config {
@@ -103,6 +115,8 @@ impl Config {
             sites: vec![],
             admin_token: None,
             retention: Retention::default(),
+            beacon_limit: Limit::NONE,
+            api_limit: Limit::NONE,
         }
     }
 }
@@ -139,6 +153,8 @@ impl Cli {
             sites,
             admin_token,
             retention,
+            beacon_limit: Limit::per_second(self.beacon_rate),
+            api_limit: Limit::per_second(self.api_rate),
         })
     }
 }

@@ -85,6 +85,13 @@ pub enum ApiError {
     MethodNotAllowed,
     /// 413: the body is over [`MAX_BODY_BYTES`].
     PayloadTooLarge,
+    /// 429: over a rate limit; retry after the given seconds.
+    RateLimited {
+        /// Seconds for `Retry-After`.
+        retry_after: u32,
+        /// What is limited, e.g. "site \"shop\" sends more than 20000 events a second".
+        what: String,
+    },
     /// 503: the write queue is full; retry after the given seconds.
     Busy {
         /// Seconds for `Retry-After`.
@@ -138,6 +145,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Busy { .. } | ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -201,6 +209,18 @@ impl IntoResponse for ApiError {
                     "PAYLOAD_TOO_LARGE",
                     message.clone(),
                     vec![ErrorDetail::new("PAYLOAD_TOO_LARGE", message).at("body")],
+                )
+            }
+            ApiError::RateLimited {
+                retry_after: secs,
+                what,
+            } => {
+                retry_after = Some(secs);
+                let message = format!("{what}; retry after the Retry-After delay");
+                (
+                    "RATE_LIMITS",
+                    message.clone(),
+                    vec![ErrorDetail::new("RATE_LIMIT", message)],
                 )
             }
             ApiError::Busy { retry_after: secs } => {

@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 mod layers;
 pub mod model;
+pub mod rate_limit;
 mod random;
 pub mod store;
 pub mod timestamp;
@@ -29,6 +30,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 pub use config::{Cli, Config, WwwMount};
+use rate_limit::RateLimits;
 use store::{EventStore, SqliteStore};
 
 /// Name of the database file inside the data directory.
@@ -43,6 +45,8 @@ pub struct AppState {
     pub admin_token: Arc<str>,
     /// Static directories to serve.
     pub www: Arc<[WwwMount]>,
+    /// Rate limits per site and per credential.
+    pub limits: Arc<RateLimits>,
 }
 
 impl AppState {
@@ -52,6 +56,7 @@ impl AppState {
             store,
             admin_token: admin_token.into(),
             www: Arc::new([]),
+            limits: Arc::new(RateLimits::none()),
         }
     }
 }
@@ -119,6 +124,7 @@ pub async fn serve(
         store: store.clone(),
         admin_token: token.into(),
         www: config.www.clone().into(),
+        limits: Arc::new(RateLimits::new(config.beacon_limit, config.api_limit)),
     };
     tracing::info!(address = %listener.local_addr()?, database = %db.display(), "wasmtrack collector listening");
     let served = axum::serve(listener, router(state))

@@ -104,6 +104,9 @@ fn collector_figures(out: &Path) -> Result<String> {
     let mut collector = cmd(root().join("target/release/wasmtrack-collector"))
         .args(["--listen", &addr.to_string(), "--site", &format!("{SITE}=*"), "--data-dir"])
         .arg(&data)
+        // The load generator is one site sending as fast as it is answered: the rate limits,
+        // which protect sites from each other, would measure themselves instead.
+        .args(["--beacon-rate", "0", "--api-rate", "0"])
         .env("WASMTRACK_ADMIN_TOKEN", ADMIN_TOKEN)
         .stdout(log)
         .stderr(log2)

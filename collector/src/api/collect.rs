@@ -62,6 +62,7 @@ const MAX_ID_LEN: usize = 128;
         (status = 400, description = "The body is not a beacon", body = schemas::Error),
         (status = 403, description = "Unknown site, or an origin the site does not list", body = schemas::Error),
         (status = 413, description = "Over 1 MiB", body = schemas::Error),
+        (status = 429, description = "The site sends more events a second than its limit: retry after `Retry-After`", body = schemas::Error),
         (status = 503, description = "Busy: retry after `Retry-After`", body = schemas::Error),
     ),
     security(()),
@@ -133,11 +134,15 @@ async fn ingest(
 ) -> Result<Value, ApiError> {
     let body = body?;
     let body = crate::error::json_text(&body)?;
+    // A beacon is charged to its site's rate limit once, whichever pass reads it.
+    let mut charged = false;
     // Usually every event of a beacon decodes and can be stored: then one pass decodes them
     // all. Otherwise each event is read again from its own text and judged on its own, so that
     // one bad event cannot make the others unreadable, and a refused one is kept as it was sent.
     if let Ok(batch) = serde_json::from_str::<WireBatch<WireEvent>>(body) {
         let (_, mut head) = accept(state, origin, batch.site, batch.ctx, batch.sent)?;
+        limit(state, &head.site, batch.events.len(), head.received)?;
+        charged = true;
         let judged = batch
             .events
             .into_iter()
@@ -154,6 +159,9 @@ async fn ingest(
     let batch: WireBatch<Box<RawValue>> =
         serde_json::from_str(body).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
     let (site, mut head) = accept(state, origin, batch.site, batch.ctx, batch.sent)?;
+    if !charged {
+        limit(state, &head.site, batch.events.len(), head.received)?;
+    }
     let mut answer = Answer::default();
     for raw in &batch.events {
         match event(state, raw, &head.batch()) {
@@ -181,6 +189,18 @@ async fn ingest(
         tracing::info!(site = %site.id, rejected = answer.rejected.len() + answer.rejected_more, "beacon events refused");
     }
     store(state, head, answer).await
+}
+
+/// The site's rate limit, counted in events (a beacon of 20 costs 20).
+fn limit(state: &AppState, site: &str, events: usize, now: i64) -> Result<(), ApiError> {
+    state
+        .limits
+        .beacons
+        .check(site, events as f64, now)
+        .map_err(|retry_after| ApiError::RateLimited {
+            retry_after,
+            what: format!("site \"{site}\" sends more events a second than its limit"),
+        })
 }
 
 /// What the answer lists besides the counts.

@@ -15,6 +15,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
 use tempfile::TempDir;
+use wasmtrack_collector::rate_limit::RateLimits;
 use wasmtrack_collector::store::{Retention, SqliteStore};
 use wasmtrack_collector::{router, AppState, DB_FILE};
 
@@ -55,6 +56,18 @@ pub fn test_state() -> (AppState, Arc<SqliteStore>, TempDir) {
 
 pub fn test_app() -> TestApp {
     test_app_with_store().0
+}
+
+/// The app with these rate limits.
+pub fn test_app_with_limits(limits: RateLimits) -> TestApp {
+    let (mut state, _, dir) = test_state();
+    state.limits = Arc::new(limits);
+    let (addr, server) = listen(router(state));
+    TestApp {
+        addr,
+        server,
+        _dir: dir,
+    }
 }
 
 /// The app keeping held and refused events as `retention` says.

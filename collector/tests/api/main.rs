@@ -14,6 +14,7 @@ mod hostile_input;
 mod http_errors;
 mod openapi;
 mod queries;
+mod rate_limits;
 mod send;
 mod server;
 mod static_files;
