@@ -8,6 +8,7 @@ use anyhow::bail;
 use clap::Parser;
 
 use crate::model::site::{normalize_origin, valid_id, MAX_ORIGINS};
+use crate::connections::ConnectionLimits;
 use crate::rate_limit::Limit;
 use crate::store::Retention;
 
@@ -67,6 +68,16 @@ pub struct Cli {
     /// limit.
     #[arg(long, env = "WASMTRACK_API_RATE", default_value_t = 100)]
     pub api_rate: u32,
+    /// Seconds a client may take to send a request's headers (and to start the next request
+    /// on a kept-alive connection).
+    #[arg(long, env = "WASMTRACK_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub header_timeout: u64,
+    /// Most open connections from one IP address.
+    #[arg(long, env = "WASMTRACK_MAX_CONNECTIONS_PER_IP", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections_per_ip: u64,
+    /// Seconds a shutdown waits for requests in flight before closing their connections.
+    #[arg(long, env = "WASMTRACK_SHUTDOWN_GRACE", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub shutdown_grace: u64,
 }
 
 /// A static directory served at a path prefix.
@@ -104,6 +115,8 @@ pub struct Config {
     pub beacon_limit: Limit,
     /// API requests per credential.
     pub api_limit: Limit,
+    /// Bounds on connections.
+    pub connections: ConnectionLimits,
 }
 
 impl Config {
@@ -117,6 +130,7 @@ impl Config {
             retention: Retention::default(),
             beacon_limit: Limit::NONE,
             api_limit: Limit::NONE,
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -155,6 +169,12 @@ impl Cli {
             retention,
             beacon_limit: Limit::per_second(self.beacon_rate),
             api_limit: Limit::per_second(self.api_rate),
+            connections: ConnectionLimits {
+                header_timeout: std::time::Duration::from_secs(self.header_timeout),
+                per_ip: usize::try_from(self.max_connections_per_ip).unwrap_or(usize::MAX),
+                grace: std::time::Duration::from_secs(self.shutdown_grace),
+                ..ConnectionLimits::default()
+            },
         })
     }
 }

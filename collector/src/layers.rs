@@ -36,25 +36,33 @@ pub fn wrap(routes: Router) -> Router {
     let app = ServiceBuilder::new()
         .map_request(trim_trailing_slash)
         .service(routes);
-    Router::new().fallback_service(app).layer(
+    let limited = Router::new().fallback_service(app).layer(
         ServiceBuilder::new()
-            .layer(SetResponseHeaderLayer::overriding(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ))
-            // A 503 is the server protecting itself, said to the client; only a 500 (logged
-            // with its correlation id where it happens) is an error of the server.
-            .layer(
-                TraceLayer::new_for_http()
-                    .on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)),
-            )
             .layer(HandleErrorLayer::new(|err: BoxError| async move {
                 overloaded(&err).into_response()
             }))
             .load_shed()
             .layer(GlobalConcurrencyLimitLayer::new(MAX_IN_FLIGHT))
             .timeout(REQUEST_TIMEOUT),
-    )
+    );
+    // `/healthz` answers outside the cap on requests in flight: a server whose slots slow
+    // clients hold is alive, and its supervisor must not restart it for that.
+    Router::new()
+        .route("/healthz", axum::routing::get(crate::api::healthz))
+        .fallback_service(limited)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                // A 503 is the server protecting itself, said to the client; only a 500
+                // (logged with its correlation id where it happens) is an error of the server.
+                .layer(
+                    TraceLayer::new_for_http()
+                        .on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)),
+                ),
+        )
 }
 
 fn overloaded(err: &BoxError) -> ApiError {

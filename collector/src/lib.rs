@@ -10,6 +10,7 @@
 
 mod api;
 mod auth;
+pub mod connections;
 pub mod config;
 pub mod error;
 mod layers;
@@ -127,10 +128,10 @@ pub async fn serve(
         limits: Arc::new(RateLimits::new(config.beacon_limit, config.api_limit)),
     };
     tracing::info!(address = %listener.local_addr()?, database = %db.display(), "wasmtrack collector listening");
-    let served = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let mut limits = config.connections;
+    limits.total = limits.total.min(connections::descriptor_budget());
+    connections::run(listener, router(state), limits, shutdown).await;
     store.close().await;
     tracing::info!("wasmtrack collector stopped; every accepted event is stored");
-    served.context("server error")
+    Ok(())
 }

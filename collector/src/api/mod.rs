@@ -22,6 +22,7 @@ mod definition_body;
 mod definitions;
 mod events;
 mod health;
+pub(crate) use health::healthz;
 mod held;
 pub mod openapi;
 mod quality;

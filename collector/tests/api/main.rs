@@ -5,6 +5,7 @@
 //! auto-tracking rules.
 
 mod collect;
+mod connections;
 mod common;
 mod definition_limits;
 mod definitions;
