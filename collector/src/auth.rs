@@ -1,6 +1,7 @@
-//! The admin token: every management and query endpoint requires
-//! `Authorization: Bearer <token>`, which is what HubSpot's API clients send with an access
-//! token. Beacon ingestion, `/healthz` and a site's rule list are public.
+//! Credentials: every management and query endpoint requires `Authorization: Bearer <token>`
+//! (what HubSpot's API clients send with an access token) with the admin token, which can do
+//! everything, or an API key (`wtk_…`), which can do what its scopes say ([`scopes`]).
+//! Beacon ingestion, `/healthz`, `/openapi.json` and a site's rule list are public.
 //!
 //! Visualizer tokens (`vt_…`, issued by an admin for one site, stored, expiring) are the
 //! other credential: they open the visualizer on that site's pages and let it save and
@@ -11,6 +12,7 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use axum::extract::{Request, State};
@@ -19,8 +21,11 @@ use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::Response;
 
+use axum::extract::MatchedPath;
+
 use crate::error::ApiError;
-use crate::store::VisualizerToken;
+use crate::scopes::{self, Scope};
+use crate::store::{ApiKey, VisualizerToken};
 use crate::timestamp::now_ms;
 use crate::AppState;
 
@@ -34,33 +39,98 @@ pub const MIN_ADMIN_TOKEN_CHARS: usize = 32;
 /// File name of the generated token inside the data directory.
 pub const TOKEN_FILE: &str = "admin-token";
 
-/// Middleware: answers 401 unless the request carries the admin token.
-pub async fn require_admin(
+/// A credential the API takes: the admin token, or an API key.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// The admin token: every scope.
+    Admin,
+    /// An API key: its scopes.
+    Key(Arc<ApiKey>),
+}
+
+impl Credential {
+    /// Whether it grants `scope`.
+    pub fn grants(&self, scope: Scope) -> bool {
+        match self {
+            Credential::Admin => true,
+            Credential::Key(key) => scopes::grants(&key.scopes, scope),
+        }
+    }
+
+    /// The key of its rate-limit bucket.
+    fn bucket(&self) -> String {
+        match self {
+            Credential::Admin => "admin".into(),
+            Credential::Key(key) => format!("key:{}", key.id),
+        }
+    }
+}
+
+/// The admin token or a stored API key of the request, if any.
+pub fn credential(state: &AppState, headers: &HeaderMap) -> Option<Credential> {
+    let token = bearer(headers)?;
+    if is_admin(state, token) {
+        return Some(Credential::Admin);
+    }
+    if !token.starts_with(KEY_PREFIX) {
+        return None;
+    }
+    state.store.key(&hash_secret(token)).map(Credential::Key)
+}
+
+/// Prefix of API keys' secrets.
+pub const KEY_PREFIX: &str = "wtk_";
+
+/// What the store keeps of a secret: its SHA-256, in hex (a secret is 256 random bits, so
+/// a plain hash cannot be reversed).
+pub fn hash_secret(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Middleware of the authenticated routes: 401 without a valid credential, 403 naming the
+/// scope when the credential lacks the one the route needs (from [`scopes::ROUTES`]), 429
+/// over the credential's rate limit. A route the table lacks is refused: a route added
+/// without a scope fails its tests rather than opening up.
+pub async fn require_scope(
     State(state): State<AppState>,
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    match bearer(req.headers()) {
-        Some(token) if is_admin(&state, token) => {
-            // One credential today; keys will each have their own bucket.
-            state
-                .limits
-                .api
-                .check("admin", 1.0, now_ms())
-                .map_err(|retry_after| ApiError::RateLimited {
-                    retry_after,
-                    what: "this credential makes more requests a second than its limit".into(),
-                })?;
-            Ok(next.run(req).await)
+    let path = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
+    let Some(needed) = path.as_deref().and_then(|p| scopes::needed(req.method(), p)) else {
+        // A method the path does not serve: the router answers 405 without running anything.
+        if path.as_deref().is_some_and(scopes::listed) {
+            return Ok(next.run(req).await);
         }
-        _ => Err(ApiError::Unauthorized),
+        return Err(ApiError::Internal(format!(
+            "{} {} has no scope in scopes::ROUTES",
+            req.method(),
+            req.uri().path()
+        )));
+    };
+    let credential = credential(&state, req.headers()).ok_or(ApiError::Unauthorized)?;
+    if !credential.grants(needed) {
+        return Err(ApiError::MissingScope(needed));
     }
+    state
+        .limits
+        .api
+        .check(&credential.bucket(), 1.0, now_ms())
+        .map_err(|retry_after| ApiError::RateLimited {
+            retry_after,
+            what: "this credential makes more requests a second than its limit".into(),
+        })?;
+    Ok(next.run(req).await)
 }
 
 /// Who sent a request that takes either credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
-    /// The admin token: any site.
+    /// The admin token, or an API key with the `definitions` scope: any site.
     Admin,
     /// A valid visualizer token: its site only.
     Visualizer(VisualizerToken),
@@ -82,9 +152,10 @@ impl Caller {
 
 /// The admin or a valid visualizer token; 401 otherwise.
 pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
-    match bearer(headers) {
-        Some(token) if is_admin(state, token) => Ok(Caller::Admin),
-        _ => visualizer(state, headers)
+    match credential(state, headers) {
+        Some(c) if c.grants(Scope::Definitions) => Ok(Caller::Admin),
+        Some(_) => Err(ApiError::MissingScope(Scope::Definitions)),
+        None => visualizer(state, headers)
             .await
             .map(Caller::Visualizer)
             .map_err(|e| match e {

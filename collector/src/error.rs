@@ -75,6 +75,8 @@ pub enum ApiError {
     /// 401: no, unknown or expired visualizer token, where one is required; the message says
     /// which token the endpoint takes.
     InvalidToken(String),
+    /// 403: the credential lacks the scope the route needs.
+    MissingScope(crate::scopes::Scope),
     /// 403: the site does not exist or does not allow the request's origin.
     Forbidden(String),
     /// 404: the resource does not exist.
@@ -140,7 +142,7 @@ impl ApiError {
         match self {
             ApiError::Validation { .. } | ApiError::MalformedJson(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized | ApiError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::MissingScope(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -168,7 +170,7 @@ impl IntoResponse for ApiError {
                 )
             }
             ApiError::Unauthorized => {
-                let message = "Authentication credentials not found: send `Authorization: Bearer <admin token>`";
+                let message = "Authentication credentials not found: send `Authorization: Bearer <admin token or API key>`";
                 (
                     "INVALID_AUTHENTICATION",
                     message.to_owned(),
@@ -180,6 +182,17 @@ impl IntoResponse for ApiError {
                 message.clone(),
                 vec![ErrorDetail::new("UNAUTHORIZED", message)],
             ),
+            ApiError::MissingScope(scope) => {
+                let message = format!(
+                    "this credential lacks the scope `{}` this request needs",
+                    scope.as_str()
+                );
+                (
+                    "MISSING_SCOPES",
+                    message.clone(),
+                    vec![ErrorDetail::new("MISSING_SCOPES", message).with("requiredScopes", scope.as_str())],
+                )
+            }
             ApiError::Forbidden(message) => (
                 "FORBIDDEN",
                 message.clone(),

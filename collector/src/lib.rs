@@ -16,6 +16,7 @@ pub mod error;
 mod layers;
 pub mod model;
 pub mod rate_limit;
+pub mod scopes;
 mod random;
 pub mod store;
 pub mod timestamp;

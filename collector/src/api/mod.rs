@@ -24,6 +24,7 @@ mod events;
 mod health;
 pub(crate) use health::healthz;
 mod held;
+mod keys;
 pub mod openapi;
 mod quality;
 mod rejected;
@@ -80,9 +81,11 @@ pub fn routes(state: AppState) -> Router {
             "/v1/visualizer/tokens",
             post(visualizer::issue).delete(visualizer::revoke),
         )
+        .route("/v1/keys", get(keys::list).post(keys::create))
+        .route("/v1/keys/{id}", delete(keys::revoke))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            auth::require_admin,
+            auth::require_scope,
         ));
     let public = Router::new()
         .route(

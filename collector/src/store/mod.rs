@@ -204,6 +204,21 @@ pub struct QualityRow {
     pub first_seen: i64,
 }
 
+/// An API key, without its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    /// Assigned by the store; never reused.
+    pub id: i64,
+    /// Says what it is for.
+    pub name: String,
+    /// What it may do.
+    pub scopes: Vec<crate::scopes::Scope>,
+    /// The secret's last 4 characters.
+    pub hint: String,
+    /// Creation time, epoch ms.
+    pub created_at: i64,
+}
+
 /// How long held and refused events are kept, and how many at most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retention {
@@ -469,6 +484,15 @@ pub trait EventStore: Send + Sync {
         event: Option<String>,
         since: i64,
     ) -> Result<Vec<QualityRow>, StoreError>;
+
+    /// The key whose secret hashes to `hash` (from memory).
+    fn key(&self, hash: &str) -> Option<Arc<ApiKey>>;
+    /// Every key, oldest first.
+    fn keys(&self) -> Vec<Arc<ApiKey>>;
+    /// Stores a key (its `id` is assigned) under the hash of its secret.
+    async fn create_key(&self, key: ApiKey, hash: String) -> Result<Arc<ApiKey>, StoreError>;
+    /// Revokes a key at once; NotFound for an unknown id.
+    async fn revoke_key(&self, id: i64) -> Result<(), StoreError>;
 
     /// Finishes every queued write and stops the writer.
     async fn close(&self);

@@ -12,7 +12,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    collect, definitions, events, health, held, quality, rejected, rules, send, sites, visualizer,
+    collect, definitions, events, health, held, keys, quality, rejected, rules, send, sites,
+    visualizer,
 };
 
 #[derive(OpenApi)]
@@ -54,6 +55,9 @@ use super::{
         visualizer::revoke,
         visualizer::session,
         health::healthz,
+        keys::create,
+        keys::list,
+        keys::revoke,
     ),
     modifiers(&Bearer),
     tags(
@@ -64,6 +68,7 @@ use super::{
         (name = "Sites", description = "Whose trackers may send beacons, from which origins"),
         (name = "Auto-tracking rules", description = "What the event visualizer saves and every tracker applies"),
         (name = "Health", description = "Liveness"),
+        (name = "API keys", description = "Named credentials with scopes, revocable"),
     )
 )]
 struct ApiDoc;

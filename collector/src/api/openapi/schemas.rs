@@ -619,3 +619,45 @@ pub struct Revoked {
     /// Tokens revoked.
     revoked: usize,
 }
+
+/// An API key, without its secret.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApiKey {
+    /// Its id.
+    id: i64,
+    /// What it is for.
+    name: String,
+    /// What it may do: `read`, `send`, `definitions`, `admin`.
+    scopes: Vec<String>,
+    /// The secret's last 4 characters, to tell keys apart.
+    hint: String,
+    /// Creation time.
+    created_at: Instant,
+}
+
+/// A new API key, with its secret.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewApiKey {
+    /// Its id.
+    id: i64,
+    /// What it is for.
+    name: String,
+    /// What it may do.
+    scopes: Vec<String>,
+    /// The secret's last 4 characters.
+    hint: String,
+    /// Creation time.
+    created_at: Instant,
+    /// The secret (`wtk_` and 64 hex digits), to send as `Authorization: Bearer`: shown this once.
+    key: String,
+}
+
+/// Every API key.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyList {
+    /// Oldest first.
+    results: Vec<ApiKey>,
+}

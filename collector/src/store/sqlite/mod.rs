@@ -13,6 +13,7 @@ pub mod checkpoint;
 pub mod event_ids;
 mod held;
 mod id_filter;
+mod keys;
 mod quality;
 mod reads;
 mod rules;
@@ -33,7 +34,7 @@ use tokio::sync::oneshot;
 use crate::error::ErrorDetail;
 use crate::model::{ChangeError, DefinitionChange, EventDefinition, PrimaryObject, Rule, Site};
 use crate::store::{
-    CompletionQuery, EventPage, EventQuery, EventStore, HeldSummary, Ingest, IngestOutcome,
+    ApiKey, CompletionQuery, EventPage, EventQuery, EventStore, HeldSummary, Ingest, IngestOutcome,
     QualityRow, Retention, RuleSet, SavedRule, StoreError, StoredHeld, StoredRejection,
     VisualizerToken,
 };
@@ -48,6 +49,7 @@ pub const WRITE_QUEUE_JOBS: usize = 64;
 type Definitions = Arc<RwLock<BTreeMap<String, Arc<EventDefinition>>>>;
 type Sites = Arc<RwLock<BTreeMap<String, Arc<Site>>>>;
 type RuleSets = Arc<RwLock<BTreeMap<String, Arc<RuleSet>>>>;
+type Keys = Arc<RwLock<BTreeMap<String, Arc<ApiKey>>>>;
 
 /// The SQLite implementation of [`EventStore`].
 pub struct SqliteStore {
@@ -56,6 +58,7 @@ pub struct SqliteStore {
     definitions: Definitions,
     sites: Sites,
     rules: RuleSets,
+    keys: Keys,
 }
 
 impl SqliteStore {
@@ -81,6 +84,7 @@ impl SqliteStore {
         let definitions = Arc::new(RwLock::new(load_definitions(&conn)?));
         let sites = Arc::new(RwLock::new(load_sites(&conn)?));
         let rules = Arc::new(RwLock::new(rules::load(&conn)?));
+        let keys = Arc::new(RwLock::new(keys::load(&conn)?));
         let ids = EventIds::load_tuned(&conn, tuning)?;
         let checkpoints = checkpoint::Checkpointer::start(path)?;
         let (jobs, rx) = mpsc::sync_channel(WRITE_QUEUE_JOBS);
@@ -94,6 +98,7 @@ impl SqliteStore {
             definitions,
             sites,
             rules,
+            keys,
         })
     }
 
@@ -616,6 +621,43 @@ impl EventStore for SqliteStore {
     ) -> Result<Vec<QualityRow>, StoreError> {
         self.read(move |conn| quality::list(conn, site.as_deref(), event.as_deref(), since))
             .await
+    }
+
+    fn key(&self, hash: &str) -> Option<Arc<ApiKey>> {
+        read_lock(&self.keys).get(hash).cloned()
+    }
+
+    fn keys(&self) -> Vec<Arc<ApiKey>> {
+        let mut all: Vec<_> = read_lock(&self.keys).values().cloned().collect();
+        all.sort_by_key(|k| k.id);
+        all
+    }
+
+    async fn create_key(&self, mut key: ApiKey, hash: String) -> Result<Arc<ApiKey>, StoreError> {
+        let cache = self.keys.clone();
+        self.admin(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            keys::insert(&tx, &mut key, &hash)?;
+            tx.commit()?;
+            let key = Arc::new(key);
+            write_lock(&cache).insert(hash, key.clone());
+            Ok(key)
+        })
+        .await
+    }
+
+    async fn revoke_key(&self, id: i64) -> Result<(), StoreError> {
+        let cache = self.keys.clone();
+        self.admin(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if !keys::delete(&tx, id)? {
+                return Err(StoreError::NotFound(format!("no API key {id}")));
+            }
+            tx.commit()?;
+            write_lock(&cache).retain(|_, k| k.id != id);
+            Ok(())
+        })
+        .await
     }
 
     async fn close(&self) {

@@ -182,6 +182,16 @@ CREATE INDEX rejected_by_age ON rejected (received_at);
 -- stored in clear live a day at most: they are revoked, and admins issue new ones.
 DELETE FROM visualizer_tokens;
 
+-- API keys: named credentials with scopes, kept as the SHA-256 of their secret.
+CREATE TABLE api_keys (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,   -- never reused
+    name TEXT NOT NULL,
+    scopes TEXT NOT NULL,           -- comma-separated: read, send, definitions, admin
+    hash TEXT NOT NULL UNIQUE,      -- SHA-256 of the secret, hex
+    hint TEXT NOT NULL,             -- the secret's last 4 characters, to tell keys apart
+    created_at INTEGER NOT NULL
+) STRICT;
+
 -- Events sent through the API are de-duplicated in a namespace of their own (event_ids'
 -- dedupe_id): the ids of those already merged are added under it. Their plain keys stay: they
 -- only keep a beacon from reusing a back end's id.
