@@ -16,6 +16,7 @@ mod http_errors;
 mod openapi;
 mod queries;
 mod rate_limits;
+mod scopes;
 mod send;
 mod server;
 mod static_files;

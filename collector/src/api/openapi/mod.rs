@@ -58,6 +58,7 @@ use super::{
         keys::create,
         keys::list,
         keys::revoke,
+        serve,
     ),
     modifiers(&Bearer),
     tags(
@@ -110,6 +111,13 @@ pub fn description() -> utoipa::openapi::OpenApi {
 }
 
 /// `GET /openapi.json`: the description (public, like HubSpot's published specs).
+#[utoipa::path(
+    get, path = "/openapi.json", tag = "Health",
+    operation_id = "readOpenApi",
+    summary = "This description",
+    responses((status = 200, description = "OpenAPI 3.1", content_type = "application/json", body = Object)),
+    security(())
+)]
 pub async fn serve() -> impl IntoResponse {
     let body = description()
         .to_json()
