@@ -189,14 +189,31 @@ pub fn keep_event(event: &EventKind, props: Props) -> (Props, Vec<Violation>) {
     if all_fit(event, &props) {
         return (props, Vec::new());
     }
-    let name = event.name();
+    let def = match event {
+        EventKind::Defined(def) => Some(&**def),
+        EventKind::Builtin(_) => None,
+    };
+    keep(event.name(), &props, def, MAX_PROPERTIES, "properties")
+}
+
+/// The beacon semantics on `props`: invalid names dropped, values cut at their limit, a
+/// repeated name kept once, values checked against `def` when given, at most `max` kept; the
+/// rest dropped and said in one report (one per property could let one event fill data
+/// quality with names).
+fn keep(
+    event: &str,
+    props: &Props,
+    def: Option<&EventDefinition>,
+    max: usize,
+    what: &str,
+) -> (Props, Vec<Violation>) {
     let mut dropped = Vec::new();
-    let mut kept: Props = Vec::with_capacity(props.len().min(MAX_PROPERTIES));
+    let mut kept: Props = Vec::with_capacity(props.len().min(max));
     let mut seen = Seen::with_capacity(props.len());
     let mut over = 0usize;
-    for (property, value) in &props {
+    for (property, value) in props {
         // A cut is reported only for a value that is kept.
-        let (value, cut_report) = match cut(name, property, value) {
+        let (value, cut_report) = match cut(event, property, value) {
             Ok(Some((report, value))) => (value, Some(report)),
             Ok(None) => (value.as_str(), None),
             Err(v) => {
@@ -207,13 +224,11 @@ pub fn keep_event(event: &EventKind, props: Props) -> (Props, Vec<Violation>) {
         if !seen.insert(property) {
             continue;
         }
-        if let EventKind::Defined(def) = event {
-            if let Err(v) = check_type(def, property, value) {
-                dropped.push(v);
-                continue;
-            }
+        if let Some(Err(v)) = def.map(|def| check_type(def, property, value)) {
+            dropped.push(v);
+            continue;
         }
-        if kept.len() == MAX_PROPERTIES {
+        if kept.len() == max {
             over += 1;
             continue;
         }
@@ -225,10 +240,10 @@ pub fn keep_event(event: &EventKind, props: Props) -> (Props, Vec<Violation>) {
             Violation::new(
                 "TOO_MANY_PROPERTIES",
                 format!(
-                    "event \"{name}\" has more than {MAX_PROPERTIES} valid properties; {over} past the first {MAX_PROPERTIES} were dropped"
+                    "event \"{event}\" has more than {max} valid {what}; {over} past the first {max} were dropped"
                 ),
             )
-            .limit(MAX_PROPERTIES),
+            .limit(max),
         );
     }
     (kept, dropped)
@@ -254,36 +269,7 @@ fn all_fit(event: &EventKind, props: &Props) -> bool {
 /// Default (page) properties with the beacon semantics: names checked, values cut at their
 /// limit, at most [`MAX_DEFAULT_PROPERTIES`] (the tracker sends about a dozen).
 pub fn keep_defaults(event: &str, props: &Props) -> (Props, Vec<Violation>) {
-    let mut dropped = Vec::new();
-    let mut kept: Props = Vec::with_capacity(props.len().min(MAX_DEFAULT_PROPERTIES));
-    let mut seen = Seen::with_capacity(props.len());
-    for (property, value) in props {
-        let (value, cut_report) = match cut(event, property, value) {
-            Ok(Some((report, value))) => (value, Some(report)),
-            Ok(None) => (value.as_str(), None),
-            Err(v) => {
-                dropped.push(v);
-                continue;
-            }
-        };
-        if !seen.insert(property) {
-            continue;
-        }
-        if kept.len() == MAX_DEFAULT_PROPERTIES {
-            dropped.push(
-                Violation::new(
-                    "TOO_MANY_PROPERTIES",
-                    format!("event \"{event}\": default property \"{property}\" is past the limit of {MAX_DEFAULT_PROPERTIES} default properties; dropped"),
-                )
-                .on(property)
-                .limit(MAX_DEFAULT_PROPERTIES),
-            );
-            continue;
-        }
-        dropped.extend(cut_report);
-        kept.push((property.clone(), value.to_owned()));
-    }
-    (kept, dropped)
+    keep(event, props, None, MAX_DEFAULT_PROPERTIES, "default properties")
 }
 
 /// Most default (page) properties one beacon event keeps.
