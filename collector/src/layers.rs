@@ -24,11 +24,11 @@ use crate::error::{ApiError, MAX_BODY_BYTES};
 
 /// Longest a request may take before it is answered 503.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// Most requests handled at once; past this, new ones are shed with a 503.
+/// Most requests handled at once by default; past this, new ones are shed with a 503.
 pub const MAX_IN_FLIGHT: usize = 2048;
 
 /// Wraps the routes with every limit layer.
-pub fn wrap(routes: Router) -> Router {
+pub fn wrap(routes: Router, max_in_flight: usize) -> Router {
     let routes = routes
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::map_response(as_hubspot_error))
@@ -42,7 +42,7 @@ pub fn wrap(routes: Router) -> Router {
                 overloaded(&err).into_response()
             }))
             .load_shed()
-            .layer(GlobalConcurrencyLimitLayer::new(MAX_IN_FLIGHT))
+            .layer(GlobalConcurrencyLimitLayer::new(max_in_flight))
             .timeout(REQUEST_TIMEOUT),
     );
     // `/healthz` answers outside the cap on requests in flight: a server whose slots slow

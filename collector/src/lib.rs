@@ -13,7 +13,7 @@ mod auth;
 pub mod connections;
 pub mod config;
 pub mod error;
-mod layers;
+pub mod layers;
 pub mod model;
 pub mod rate_limit;
 pub mod scopes;
@@ -49,6 +49,8 @@ pub struct AppState {
     pub www: Arc<[WwwMount]>,
     /// Rate limits per site and per credential.
     pub limits: Arc<RateLimits>,
+    /// Most requests handled at once; past it new ones get 503 ([`layers::MAX_IN_FLIGHT`]).
+    pub max_in_flight: usize,
 }
 
 impl AppState {
@@ -59,13 +61,15 @@ impl AppState {
             admin_token: admin_token.into(),
             www: Arc::new([]),
             limits: Arc::new(RateLimits::none()),
+            max_in_flight: layers::MAX_IN_FLIGHT,
         }
     }
 }
 
 /// The whole HTTP application: API routes, static files, and the limit layers.
 pub fn router(state: AppState) -> Router {
-    layers::wrap(api::routes(state))
+    let in_flight = state.max_in_flight;
+    layers::wrap(api::routes(state), in_flight)
 }
 
 /// Creates the data directory, if it does not exist, readable by this user only (0700): it
@@ -127,6 +131,7 @@ pub async fn serve(
         admin_token: token.into(),
         www: config.www.clone().into(),
         limits: Arc::new(RateLimits::new(config.beacon_limit, config.api_limit)),
+        max_in_flight: layers::MAX_IN_FLIGHT,
     };
     tracing::info!(address = %listener.local_addr()?, database = %db.display(), "wasmtrack collector listening");
     let mut limits = config.connections;

@@ -58,6 +58,16 @@ pub fn test_app() -> TestApp {
     test_app_with_store().0
 }
 
+/// The app on `state` (see [`test_state`]), kept with its directory.
+pub fn test_app_with_state(state: AppState, dir: TempDir) -> TestApp {
+    let (addr, server) = listen(router(state));
+    TestApp {
+        addr,
+        server,
+        _dir: dir,
+    }
+}
+
 /// The app with these rate limits.
 pub fn test_app_with_limits(limits: RateLimits) -> TestApp {
     let (mut state, _, dir) = test_state();

@@ -14,6 +14,7 @@ mod held;
 mod hostile_input;
 mod http_errors;
 mod openapi;
+mod overload;
 mod queries;
 mod rate_limits;
 mod scopes;
