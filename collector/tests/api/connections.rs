@@ -120,3 +120,28 @@ async fn shutdown_finishes_within_its_grace_while_a_client_trickles() {
         .expect("the server stopped within the grace period");
     assert!(started.elapsed() < Duration::from_secs(4));
 }
+
+#[tokio::test]
+async fn an_idle_kept_alive_connection_is_closed_after_the_header_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(config(
+        dir.path(),
+        ConnectionLimits {
+            header_timeout: Duration::from_secs(1),
+            ..ConnectionLimits::default()
+        },
+    ))
+    .await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    let n = stream.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    // The connection is kept alive, and then idle: it is not kept forever.
+    let waited = closed_after(&mut stream).await;
+    assert!(waited < Duration::from_secs(4), "idle for {waited:?} and still open");
+    server.stop().await;
+}
