@@ -81,8 +81,9 @@ pub fn credential(state: &AppState, headers: &HeaderMap) -> Option<Credential> {
 /// Prefix of API keys' secrets.
 pub const KEY_PREFIX: &str = "wtk_";
 
-/// What the store keeps of a secret: its SHA-256, in hex (a secret is 256 random bits, so
-/// a plain hash cannot be reversed).
+/// What the store keeps of a secret (an API key, a visualizer token): its SHA-256, in hex. A
+/// secret is 256 random bits, so a plain hash cannot be reversed, and a copy of the database
+/// opens nothing.
 pub fn hash_secret(secret: &str) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(secret.as_bytes())

@@ -32,18 +32,14 @@ pub struct Violation {
 }
 
 impl Violation {
-    fn new(code: &'static str, message: String) -> Self {
+    /// A violation; [`Violation::on`] names its property.
+    pub fn new(code: &'static str, message: String) -> Self {
         Violation {
             code,
             message,
             property: None,
             limit: None,
         }
-    }
-
-    /// A violation that concerns the event rather than one of its properties.
-    pub fn event(code: &'static str, message: String) -> Self {
-        Violation::new(code, message)
     }
 
     fn on(mut self, property: &str) -> Self {
@@ -325,19 +321,6 @@ impl<'a> Seen<'a> {
             }
             Seen::Many(names) => names.insert(name),
         }
-    }
-}
-
-/// Checks default (page) properties: names and value lengths only, they have no definition.
-pub fn check_defaults(event: &str, props: &Props) -> Result<(), Vec<Violation>> {
-    let violations: Vec<Violation> = props
-        .iter()
-        .filter_map(|(p, v)| check_pair(event, p, v).err())
-        .collect();
-    if violations.is_empty() {
-        Ok(())
-    } else {
-        Err(violations)
     }
 }
 

@@ -241,7 +241,6 @@ impl Head {
         match judged {
             Judged::Store(event, dropped) => {
                 for v in &dropped {
-                    let property = v.property.clone().unwrap_or_default();
                     if answer.dropped.len() < MAX_LISTED {
                         answer.dropped.push(json!({
                             "id": event.id, "name": event.name, "property": v.property,
@@ -250,9 +249,9 @@ impl Head {
                     } else {
                         answer.dropped_more += 1;
                     }
-                    self.quality
-                        .count(&event.name, property, v.code, &self.site, &event.id, &v.message);
                 }
+                self.quality
+                    .count_all(&event.name, &self.site, &event.id, &dropped);
                 self.ingest.events.push(event);
             }
             Judged::Hold(event) => {
@@ -349,18 +348,35 @@ enum Judged {
 }
 
 /// A context's default (page) properties, kept and encoded once for all the events that
-/// refer to it: their rules do not depend on the event.
+/// refer to it: their rules do not depend on the event, only the messages name it.
 struct PageDefaults {
-    dropped: Vec<Violation>,
+    /// As sent, for the messages of a page over the limits.
+    props: Props,
+    /// What is stored: the properties kept, as a JSON object.
     json: Arc<str>,
+    /// Whether every property kept the limits.
+    clean: bool,
 }
 
 impl PageDefaults {
     fn new(props: Props) -> Self {
-        let (props, dropped) = keep_defaults("", &props);
-        let props = without_visualizer_token(props);
-        let json = props_json(&props).into();
-        PageDefaults { dropped, json }
+        let (kept, dropped) = keep_defaults("", &props);
+        let json = props_json(&without_visualizer_token(kept)).into();
+        PageDefaults {
+            props,
+            json,
+            clean: dropped.is_empty(),
+        }
+    }
+
+    /// What was dropped or cut of them, in the words of `event` (only a page over the limits
+    /// pays for the messages).
+    fn dropped(&self, event: &str) -> Vec<Violation> {
+        if self.clean {
+            Vec::new()
+        } else {
+            keep_defaults(event, &self.props).1
+        }
     }
 }
 
@@ -454,22 +470,22 @@ fn judge(state: &AppState, mut ev: WireEvent, batch: &Batch<'_>) -> Result<Judge
         .filter(|ts| *ts <= MAX_MS)
         .ok_or_else(|| reject(format!("ts {} is out of range", ev.ts)))?;
     let occurred_at = ts.saturating_add(batch.skew).clamp(0, MAX_MS);
-    let mut dropped = Vec::new();
-    let (defaults_json, defaults_dropped): (Arc<str>, &[Violation]) = match page {
-        Some(page) => (page.json.clone(), &page.dropped),
+    let own;
+    let page = match page {
+        Some(page) => page,
         None => {
-            let own = PageDefaults::new(std::mem::take(&mut ev.defaults));
-            dropped.extend(own.dropped);
-            (own.json, &[])
+            own = PageDefaults::new(std::mem::take(&mut ev.defaults));
+            &own
         }
     };
-    dropped.extend(defaults_dropped.iter().cloned());
+    let mut dropped = page.dropped(&ev.name);
+    let defaults_json = page.json.clone();
     // An address that is not one is dropped, not the event: it stays the visitor's.
     let email = match ev.email.as_deref().filter(|e| !e.is_empty()) {
         Some(text) => match normalize_email(text) {
             Some(email) => Some(email),
             None => {
-                dropped.push(Violation::event(
+                dropped.push(Violation::new(
                     "INVALID_EMAIL",
                     format!(
                         "event \"{}\": the identity's email is not an email address; the event is kept as the visitor's",
@@ -481,100 +497,73 @@ fn judge(state: &AppState, mut ev: WireEvent, batch: &Batch<'_>) -> Result<Judge
         },
         None => None,
     };
-    let kind = match resolve_event(&ev.name, |n| state.store.definition(n)) {
-        Ok(kind) => kind,
-        Err(_) if check_name(&ev.name).is_ok() => {
-            return Ok(Judged::Hold(HeldEvent {
-                id: ev.id,
-                name: ev.name,
-                site: batch.site.to_string(),
-                occurred_at,
-                received_at: batch.received,
-                email,
-                uid,
-                vid: Some(ev.vid).filter(|v| !v.is_empty()),
-                sid: Some(ev.sid).filter(|s| !s.is_empty()),
-                props,
-                defaults: defaults_json.to_string(),
-            }))
-        }
-        Err(v) => return Err(reject(v.message)),
+    let held = HeldEvent {
+        id: ev.id,
+        name: ev.name,
+        site: batch.site.clone(),
+        occurred_at,
+        received_at: batch.received,
+        email,
+        uid,
+        vid: Some(ev.vid).filter(|v| !v.is_empty()),
+        sid: Some(ev.sid).filter(|s| !s.is_empty()),
+        props,
+        defaults: defaults_json,
     };
-    let object_type = match &kind {
-        EventKind::Defined(def) => def.primary_object,
-        EventKind::Builtin(_) => PrimaryObject::Contact,
-    };
-    if object_type != PrimaryObject::Contact {
-        return Err(reject(format!(
-            "event \"{}\" belongs to {} records, which a browser cannot name: send it with objectId through /events/v3/send",
-            kind.name(),
-            object_type.as_str()
-        )));
-    }
-    let (props, props_dropped) = keep_event(&kind, props);
-    dropped.extend(props_dropped);
-    let subject = if email.is_some() || uid.is_some() {
-        Subject::Contact {
-            email,
-            external_id: uid,
-        }
-    } else {
-        Subject::Anonymous
-    };
-    Ok(Judged::Store(
-        NewEvent {
-            name: kind.name().to_owned(),
-            occurred_at,
-            received_at: batch.received,
-            object_type,
-            subject,
-            vid: Some(ev.vid).filter(|v| !v.is_empty()),
-            sid: Some(ev.sid).filter(|s| !s.is_empty()),
-            site: Some(batch.site.clone()),
-            props: props_json(&props),
-            defaults: Some(defaults_json),
-            id: ev.id,
+    match resolve_event(&held.name, |n| state.store.definition(n)) {
+        Ok(kind) => match to_store(&kind, held) {
+            Ok((event, props_dropped)) => {
+                dropped.extend(props_dropped);
+                Ok(Judged::Store(event, dropped))
+            }
+            Err((reason, held)) => Err((Some(held.id), Some(held.name), reason)),
         },
-        dropped,
-    ))
+        Err(_) if check_name(&held.name).is_ok() => Ok(Judged::Hold(held)),
+        Err(v) => Err((Some(held.id), Some(held.name), v.message)),
+    }
 }
 
-/// A held event judged against its definition, which now exists: stored with what breaks a
-/// rule dropped (the beacon semantics, as if it had just arrived), or refused with a reason.
-pub fn replay(kind: &EventKind, held: HeldEvent) -> Result<(NewEvent, Vec<Violation>), String> {
+/// A beacon event of a defined event, as it arrives or as it is replayed from the holding
+/// area: stored with what breaks a rule dropped (the beacon semantics), or refused with a
+/// reason (and the event back) when it can never be stored.
+pub fn to_store(
+    kind: &EventKind,
+    event: HeldEvent,
+) -> Result<(NewEvent, Vec<Violation>), (String, HeldEvent)> {
     let object_type = match kind {
         EventKind::Defined(def) => def.primary_object,
         EventKind::Builtin(_) => PrimaryObject::Contact,
     };
     if object_type != PrimaryObject::Contact {
-        return Err(format!(
-            "event \"{}\" belongs to {} records; a held beacon event names none",
+        let reason = format!(
+            "event \"{}\" belongs to {} records, which a browser cannot name: send it with objectId through /events/v3/send",
             kind.name(),
             object_type.as_str()
-        ));
+        );
+        return Err((reason, event));
     }
-    let (props, dropped) = keep_event(kind, held.props);
-    let subject = if held.email.is_some() || held.uid.is_some() {
+    let (props, dropped) = keep_event(kind, event.props);
+    let subject = if event.email.is_some() || event.uid.is_some() {
         Subject::Contact {
-            email: held.email,
-            external_id: held.uid,
+            email: event.email,
+            external_id: event.uid,
         }
     } else {
         Subject::Anonymous
     };
     Ok((
         NewEvent {
-            id: held.id,
+            id: event.id,
             name: kind.name().to_owned(),
-            occurred_at: held.occurred_at,
-            received_at: held.received_at,
+            occurred_at: event.occurred_at,
+            received_at: event.received_at,
             object_type,
             subject,
-            vid: held.vid,
-            sid: held.sid,
-            site: Some(held.site.into()),
+            vid: event.vid,
+            sid: event.sid,
+            site: Some(event.site),
             props: props_json(&props),
-            defaults: Some(held.defaults.into()),
+            defaults: Some(event.defaults),
         },
         dropped,
     ))

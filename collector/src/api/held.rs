@@ -7,7 +7,7 @@
 use axum::extract::{Path, State};
 use serde_json::{json, Value};
 
-use super::collect::replay as judge_held;
+use super::collect::to_store;
 use super::openapi::schemas;
 use super::quality::Tally;
 use crate::error::{ApiError, AppJson};
@@ -88,24 +88,21 @@ pub async fn replay(
         let mut tally = Tally::default();
         for held in page {
             ingest.released.push(held.seq);
-            let (id, site) = (held.event.id.clone(), held.event.site.clone());
-            match judge_held(&kind, held.event) {
+            match to_store(&kind, held.event) {
                 Ok((event, violations)) => {
-                    for v in &violations {
-                        let property = v.property.clone().unwrap_or_default();
-                        tally.count(&held_name, property, v.code, &site, &id, &v.message);
-                    }
+                    let site = event.site.as_deref().unwrap_or_default();
+                    tally.count_all(&held_name, site, &event.id, &violations);
                     dropped += violations.len();
                     ingest.events.push(event);
                 }
-                Err(reason) => {
+                Err((reason, event)) => {
                     refused += 1;
                     ingest.rejected.push(RejectedEvent {
-                        event_id: Some(id.clone()),
+                        body: json!({ "id": event.id, "name": held_name }).to_string(),
+                        event_id: Some(event.id),
                         name: Some(held_name.clone()),
-                        site: Some(site),
+                        site: Some(event.site.to_string()),
                         reason,
-                        body: json!({ "id": id, "name": held_name }).to_string(),
                         received_at: now,
                     });
                 }

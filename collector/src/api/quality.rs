@@ -14,6 +14,7 @@ use utoipa::IntoParams;
 use super::openapi::schemas;
 use crate::error::{ApiError, AppJson};
 use crate::store::QualityCount;
+use crate::validate::Violation;
 use crate::timestamp;
 use crate::AppState;
 
@@ -38,6 +39,14 @@ impl Tally {
             .or_insert((0, String::new()));
         entry.0 += 1;
         entry.1 = example(id, message);
+    }
+
+    /// Counts each of `violations` of one event.
+    pub fn count_all(&mut self, event: &str, site: &str, id: &str, violations: &[Violation]) {
+        for v in violations {
+            let property = v.property.clone().unwrap_or_default();
+            self.count(event, property, v.code, site, id, &v.message);
+        }
     }
 
     /// The counts, seen at `at`.

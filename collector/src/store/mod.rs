@@ -134,7 +134,7 @@ pub struct HeldEvent {
     /// Its name as sent.
     pub name: String,
     /// The site of its beacon.
-    pub site: String,
+    pub site: Arc<str>,
     /// When it happened, epoch ms (clock skew already corrected).
     pub occurred_at: i64,
     /// When it was received, epoch ms.
@@ -150,7 +150,7 @@ pub struct HeldEvent {
     /// Custom properties as sent (within the limits; judged against the definition at replay).
     pub props: Vec<(String, String)>,
     /// Default (page) properties as a JSON object.
-    pub defaults: String,
+    pub defaults: Arc<str>,
 }
 
 /// A held event as stored.

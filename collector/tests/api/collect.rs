@@ -388,7 +388,7 @@ async fn a_contexts_page_over_the_limits_is_cut_and_bounded_for_each_event_that_
         .unwrap()["reason"]
         .as_str()
         .unwrap()
-        .contains("11 past the first 50"));
+        .contains("event \"$pageview\" has more than 50 valid default properties; 11 past"));
     assert!(dropped.iter().all(|d| d["id"] != uuid(3)));
     let stored = app.all_events().await;
     let page_view = stored.iter().find(|e| e["id"] == uuid(1)).unwrap();

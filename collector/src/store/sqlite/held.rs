@@ -9,7 +9,6 @@
 
 use rusqlite::{params, Connection};
 
-use super::encode;
 use crate::store::{HeldEvent, HeldSummary, Retention, StoreError, StoredHeld};
 
 /// Holds `events` (a retried beacon's events are held once) and applies the bounds.
@@ -27,8 +26,8 @@ pub(super) fn hold(
          ON CONFLICT (event_id) DO NOTHING",
     )?;
     for event in events {
-        // A HeldEvent always encodes; an empty body would only make its replay skip it.
-        let body = encode(event).unwrap_or_default();
+        let body = serde_json::to_string(event)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         insert.execute(params![event.id, event.name, event.site, event.received_at, body])?;
     }
     bound(tx, "held", retention.held_ms, retention.held_rows, now)

@@ -94,7 +94,7 @@ pub(super) fn insert_token(
     let token = format!("vt_{}", crate::random::hex(2));
     tx.execute(
         "INSERT INTO visualizer_tokens (token, site, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)",
-        (token_hash(&token), &site, expires_at, now),
+        (crate::auth::hash_secret(&token), &site, expires_at, now),
     )?;
     Ok(VisualizerToken {
         token,
@@ -103,21 +103,11 @@ pub(super) fn insert_token(
     })
 }
 
-/// What the table keeps of a token: its SHA-256, in hex. A token is 256 random bits, so a
-/// plain hash cannot be reversed, and a copy of the database opens no visualizer.
-pub(super) fn token_hash(token: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// Revokes the token `token`; false when there is none.
 pub(super) fn revoke_token(tx: &Connection, token: &str) -> Result<bool, StoreError> {
     Ok(tx.execute(
         "DELETE FROM visualizer_tokens WHERE token = ?1",
-        [token_hash(token)],
+        [crate::auth::hash_secret(token)],
     )? > 0)
 }
 
@@ -130,7 +120,7 @@ pub(super) fn revoke_site_tokens(tx: &Connection, site: &str) -> Result<usize, S
 pub(super) fn token(conn: &Connection, token: &str) -> Result<Option<VisualizerToken>, StoreError> {
     Ok(conn
         .prepare_cached("SELECT site, expires_at FROM visualizer_tokens WHERE token = ?1")?
-        .query_row([token_hash(token)], |r| {
+        .query_row([crate::auth::hash_secret(token)], |r| {
             Ok(VisualizerToken {
                 token: token.to_owned(),
                 site: r.get(0)?,
