@@ -1,53 +1,43 @@
 //! wasmtrack: a custom behavioral event tracker for websites.
 //!
-//! On `wasm32` this crate is the tracking script and this file is its whole JS API surface;
-//! every function takes plain JS values, never throws for bad input, and reports what it cut or
-//! dropped through `onWarning`. On other targets only [`core`] is built: the pure logic the
-//! collector shares (limits, name rules, the wire format).
+//! This crate is the tracking script and this file is its whole JS API surface; every
+//! function takes plain JS values, never throws for bad input, and reports what it cut or
+//! dropped through `onWarning`. What it decides lives in `wasmtrack-core` (browser-free,
+//! shared with the collector); how it reaches the page lives in `wasmtrack-browser`.
+//!
+//! On other targets the crate is empty: it is compiled and linted for `wasm32` only.
+#![cfg(target_arch = "wasm32")]
 // std's panic and formatting machinery would be ~15 KB of every page load: the tracker is
-// `no_std` (with `alloc`) on wasm; on the host the core is ordinary std code.
-#![cfg_attr(target_arch = "wasm32", no_std)]
+// `no_std` (with `alloc`); the browser tests link std with `--no-default-features`.
+#![no_std]
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 extern crate alloc;
 
-pub mod core;
-
-// The visualizer build uses only part of the tracker's browser shell.
-#[cfg(target_arch = "wasm32")]
-#[cfg_attr(feature = "visualizer", allow(dead_code))]
-mod browser;
-#[cfg(target_arch = "wasm32")]
-mod single_thread;
-#[cfg(all(target_arch = "wasm32", not(feature = "visualizer")))]
 mod tracker;
-#[cfg(all(target_arch = "wasm32", feature = "visualizer"))]
-mod visualizer;
 
 /// The shipped build's allocator: talc, about 1 KB of wasm (std's dlmalloc is about 8 KB).
-#[cfg(all(target_arch = "wasm32", feature = "tiny"))]
+#[cfg(feature = "tiny")]
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 /// The shipped build has no panic messages: a panic traps, and the JS wrappers around every
 /// call catch the trap, so the page never sees it (see `js/commands.js`).
-#[cfg(all(target_arch = "wasm32", feature = "tiny"))]
+#[cfg(feature = "tiny")]
 #[panic_handler]
 fn panic(_: &::core::panic::PanicInfo) -> ! {
     ::core::arch::wasm32::unreachable()
 }
 
-#[cfg(all(target_arch = "wasm32", not(feature = "visualizer")))]
 pub use api::*;
 
-#[cfg(all(target_arch = "wasm32", not(feature = "visualizer")))]
 mod api {
-    use crate::browser::convert::{self, get, get_bool, get_f64, get_string};
-    use crate::core::event::{event_name, IDENTIFY, PAGE_VIEW};
-    use crate::core::options::{InitOptions, ResolvedOptions};
-    use crate::core::properties::clean_properties;
-    use crate::core::warning::Warning;
+    use wasmtrack_browser::convert::{self, get, get_bool, get_f64, get_string};
+    use wasmtrack_core::event::{event_name, IDENTIFY, PAGE_VIEW};
+    use wasmtrack_core::options::{InitOptions, ResolvedOptions};
+    use wasmtrack_core::properties::clean_properties;
+    use wasmtrack_core::warning::Warning;
     use crate::tracker::{self, Report, Sink};
     use alloc::vec::Vec;
     use wasm_bindgen::prelude::*;
@@ -116,7 +106,7 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
         let sink = Sink::from_options(&options, debug);
         if tracker::is_running() {
             sink.emit_one(Warning::AlreadyInitialized, None, None);
-            return crate::browser::js::resolved();
+            return wasmtrack_browser::js::resolved();
         }
         let raw = InitOptions {
             collector: get_string(&options, "collector"),
@@ -147,7 +137,7 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
             }
             Err(w) => sink.emit_one(w, None, None),
         }
-        crate::browser::js::resolved()
+        wasmtrack_browser::js::resolved()
     }
 
     /// Tracks one completion of a custom event: `{ name, properties }`.
@@ -174,7 +164,7 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
         };
         let at = get(&event, "occurredAt");
         let occurred_at = match convert::raw_value(&at, 0) {
-            crate::core::value::RawValue::Date(ms) => Some(ms),
+            wasmtrack_core::value::RawValue::Date(ms) => Some(ms),
             _ => at.as_f64(),
         };
         tracker::emit(reports);
@@ -185,11 +175,11 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
     /// (`{ url, referrer, title }`) whose stub calls are being replayed; `null` ends it.
     #[wasm_bindgen(js_name = __replayPage)]
     pub fn replay_page(page: JsValue) {
-        let info = (!page.is_null() && !page.is_undefined()).then(|| crate::core::context::PageInfo {
+        let info = (!page.is_null() && !page.is_undefined()).then(|| wasmtrack_core::context::PageInfo {
             href: get_string(&page, "url").unwrap_or_default(),
             referrer: get_string(&page, "referrer").unwrap_or_default(),
             title: get_string(&page, "title").unwrap_or_default(),
-            ..crate::core::context::PageInfo::default()
+            ..wasmtrack_core::context::PageInfo::default()
         });
         tracker::with(|t, _| t.replay_from(info));
     }
@@ -246,7 +236,7 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
     /// Sends every queued event now. Resolves when the collector has answered.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn flush() -> JsValue {
-        tracker::with(|t, r| t.flush(r)).unwrap_or_else(crate::browser::js::resolved)
+        tracker::with(|t, r| t.flush(r)).unwrap_or_else(wasmtrack_browser::js::resolved)
     }
 
     /// Stops all tracking in this browser, persistently, and forgets its visitor id.

@@ -166,10 +166,10 @@ async fn every_event_carries_ids_and_default_properties() {
     setup();
     let event = track("({ name: 'ids' })").await;
     let id = text(&event, "id").expect("id");
-    assert!(wasmtrack::core::uuid::is_uuid(&id) && id.as_bytes()[14] == b'4', "{id} is a UUID v4");
+    assert!(wasmtrack_core::uuid::is_uuid(&id) && id.as_bytes()[14] == b'4', "{id} is a UUID v4");
     let ctx = get(&event, "ctx");
-    assert!(wasmtrack::core::uuid::is_uuid(&text(&ctx, "vid").expect("visitor id")));
-    assert!(wasmtrack::core::uuid::is_uuid(&text(&ctx, "sid").expect("session id")));
+    assert!(wasmtrack_core::uuid::is_uuid(&text(&ctx, "vid").expect("visitor id")));
+    assert!(wasmtrack_core::uuid::is_uuid(&text(&ctx, "sid").expect("session id")));
     let d = get(&ctx, "d");
     assert_eq!(text(&d, "url"), js("location.href").as_string());
     assert_eq!(text(&d, "path"), js("location.pathname").as_string());
@@ -201,7 +201,7 @@ async fn ids_are_uuid_v4_without_crypto_random_uuid_too() {
     assert_eq!(ids.len(), 20);
     for id in &ids {
         let b = id.as_bytes();
-        assert!(wasmtrack::core::uuid::is_uuid(id) && id.to_ascii_lowercase() == *id, "{id}");
+        assert!(wasmtrack_core::uuid::is_uuid(id) && id.to_ascii_lowercase() == *id, "{id}");
         assert!(b[14] == b'4' && matches!(b[19], b'8' | b'9' | b'a' | b'b'), "{id}: version 4, variant 1");
     }
     let mut unique = ids.clone();

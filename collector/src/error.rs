@@ -157,7 +157,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let correlation_id = wasmtrack::core::uuid::format_v4(crate::random::bytes());
+        let correlation_id = wasmtrack_core::uuid::format_v4(crate::random::bytes());
         let mut retry_after = None;
         let (category, message, errors) = match self {
             ApiError::Validation { message, errors } => ("VALIDATION_ERROR", message, errors),

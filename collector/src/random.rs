@@ -14,7 +14,7 @@ pub fn bytes() -> [u8; 16] {
 
 /// A random UUID v4, the id given to events sent without `uuid`.
 pub fn uuid() -> String {
-    wasmtrack::core::uuid::format_v4(bytes())
+    wasmtrack_core::uuid::format_v4(bytes())
 }
 
 /// `n` × 16 random bytes as lowercase hex: 32 characters per block.

@@ -9,11 +9,11 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use wasmtrack::core::event::is_builtin;
-use wasmtrack::core::limits::{
+use wasmtrack_core::event::is_builtin;
+use wasmtrack_core::limits::{
     check_name, js_len, truncate_js, value_limit, NameError, MAX_NAME_LEN, MAX_PROPERTIES,
 };
-use wasmtrack::core::properties::Props;
+use wasmtrack_core::properties::Props;
 
 use crate::error::ErrorDetail;
 use crate::model::{hubspot_defaults, EventDefinition, PropertyOption, PropertyType};

@@ -11,11 +11,11 @@ use alloc::vec::Vec;
 use wasm_bindgen::JsValue;
 
 use super::{Reports, Tracker};
-use crate::browser::dom;
-use crate::browser::page;
-use crate::browser::transport;
-use crate::browser::wake::Wake;
-use crate::core::autotrack::{click_properties, decode_rules, page_views, Trigger};
+use wasmtrack_browser::dom;
+use wasmtrack_browser::page;
+use wasmtrack_browser::transport;
+use wasmtrack_browser::wake::Wake;
+use wasmtrack_core::autotrack::{click_properties, decode_rules, page_views, Trigger};
 
 const KEY_RULES: &str = "rules";
 

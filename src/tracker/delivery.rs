@@ -9,12 +9,12 @@ use alloc::vec::Vec;
 use wasm_bindgen::JsValue;
 
 use super::{Consent, Report, Reports, Tracker};
-use crate::browser::transport::{self, Outcome};
-use crate::browser::wake::Wake;
-use crate::browser::{flush, page};
-use crate::core::batch::encode_batch;
-use crate::core::retry::{classify, next_delay, Verdict};
-use crate::core::warning::Warning;
+use wasmtrack_browser::transport::{self, Outcome};
+use wasmtrack_browser::wake::Wake;
+use wasmtrack_browser::{flush, page};
+use wasmtrack_core::batch::encode_batch;
+use wasmtrack_core::retry::{classify, next_delay, Verdict};
+use wasmtrack_core::warning::Warning;
 
 /// Where delivery stands. `failures` counts consecutive failed tries (for the backoff).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,7 +64,7 @@ impl Tracker {
         self.persist_now(reports);
         self.flush_timer.cancel();
         self.retry_timer.cancel();
-        let now = crate::browser::js::now();
+        let now = wasmtrack_browser::js::now();
         let body = encode_batch(&self.opts.site, now, self.queue.start_batch(&self.policy, self.overhead));
         self.delivery = Delivery::Sending { failures };
         transport::post(&self.opts.collect_url(), &body, Some(Wake::Sent));
@@ -98,7 +98,7 @@ impl Tracker {
                 if failures == 1 {
                     reports.push(Report::new(Warning::SendFailed, None, status_text(status).as_deref()));
                 }
-                let delay = next_delay(failures, status, retry_after.as_deref(), crate::browser::js::random());
+                let delay = next_delay(failures, status, retry_after.as_deref(), wasmtrack_browser::js::random());
                 self.delivery = Delivery::Backoff { failures };
                 self.retry_timer.start(delay.min(u32::MAX as u64) as u32);
                 self.resolve_flush();
@@ -165,7 +165,7 @@ impl Tracker {
         self.heartbeat.cancel();
         let url = self.opts.collect_url();
         while self.queue.waiting() > 0 {
-            let now = crate::browser::js::now();
+            let now = wasmtrack_browser::js::now();
             let batch: Vec<_> = self.queue.start_batch(&self.policy, self.overhead).to_vec();
             beacon_or_split(&url, &self.opts.site, now, &batch);
         }
@@ -184,7 +184,7 @@ impl Tracker {
 
 /// Sends `batch` by beacon; a body the browser refuses (over its 64 KiB budget) is split in
 /// half and tried again, and a single event still refused goes by `fetch` with `keepalive`.
-fn beacon_or_split(url: &str, site: &str, now: u64, batch: &[crate::core::batch::Entry]) {
+fn beacon_or_split(url: &str, site: &str, now: u64, batch: &[wasmtrack_core::batch::Entry]) {
     let body = encode_batch(site, now, batch);
     if transport::beacon(url, &body) {
         return;
@@ -201,11 +201,11 @@ fn beacon_or_split(url: &str, site: &str, now: u64, batch: &[crate::core::batch:
 /// Each event the collector refused in an accepted batch becomes a warning (and is not
 /// retried: it would be refused again).
 fn report_rejections(refused: &str, reports: &mut Reports) {
-    for (name, reason) in crate::browser::warn::rejected_events(refused) {
+    for (name, reason) in wasmtrack_browser::warn::rejected_events(refused) {
         reports.push(Report { warning: Warning::EventRejected, event: Some(name), detail: Some(reason) });
     }
 }
 
 fn status_text(status: Option<u16>) -> Option<alloc::string::String> {
-    status.map(|s| crate::core::payload::int_string(s.into()))
+    status.map(|s| wasmtrack_core::payload::int_string(s.into()))
 }

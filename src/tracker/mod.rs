@@ -17,20 +17,20 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use wasm_bindgen::JsValue;
 
-use crate::browser::random;
-use crate::browser::storage::Store;
-use crate::browser::timer::Timer;
-use crate::browser::transport::Outcome;
-use crate::browser::wake::{self, Wake, Woken};
-use crate::browser::{lifecycle, page, warn};
-use crate::core::batch::{batch_overhead, BatchPolicy, Entry, SendQueue};
-use crate::core::context::default_properties;
-use crate::core::options::ResolvedOptions;
-use crate::core::payload::{encode_context, encode_event_body};
-use crate::core::properties::Props;
-use crate::core::session::Session;
-use crate::core::warning::Warning;
-use crate::single_thread::Global;
+use wasmtrack_browser::random;
+use wasmtrack_browser::storage::Store;
+use wasmtrack_browser::timer::Timer;
+use wasmtrack_browser::transport::Outcome;
+use wasmtrack_browser::wake::{self, Wake, Woken};
+use wasmtrack_browser::{lifecycle, page, warn};
+use wasmtrack_core::batch::{batch_overhead, BatchPolicy, Entry, SendQueue};
+use wasmtrack_core::context::default_properties;
+use wasmtrack_core::options::ResolvedOptions;
+use wasmtrack_core::payload::{encode_context, encode_event_body};
+use wasmtrack_core::properties::Props;
+use wasmtrack_core::session::Session;
+use wasmtrack_core::warning::Warning;
+use wasmtrack_browser::global::Global;
 
 use delivery::Delivery;
 
@@ -70,7 +70,7 @@ pub struct Sink {
 impl Sink {
     /// A sink from the `init` options object.
     pub fn from_options(options: &JsValue, debug: bool) -> Sink {
-        Sink { on_warning: crate::browser::convert::get(options, "onWarning"), debug }
+        Sink { on_warning: wasmtrack_browser::convert::get(options, "onWarning"), debug }
     }
 
     /// Delivers one warning about `detail` within `event`. Runs with no state borrowed: the
@@ -217,11 +217,11 @@ pub struct Tracker {
     uid: Option<String>,
     path_override: Option<String>,
     /// The page calls are being replayed from (stub calls saved by an earlier page).
-    replayed_page: Option<crate::core::context::PageInfo>,
+    replayed_page: Option<wasmtrack_core::context::PageInfo>,
     page_href: String,
     defaults: Props,
     /// The encoded context of the current page state, shared by the events queued in it.
-    context: crate::core::batch::Context,
+    context: wasmtrack_core::batch::Context,
     queue: SendQueue,
     delivery: Delivery,
     /// Whether `flush()` promises wait for the collector's answer.
@@ -232,7 +232,7 @@ pub struct Tracker {
     heartbeat: Timer,
     adopt_timer: Timer,
     /// The site's auto-tracking rules (from storage, then from the collector).
-    rules: Vec<crate::core::autotrack::AutoRule>,
+    rules: Vec<wasmtrack_core::autotrack::AutoRule>,
     /// The URL the page-view rules last fired for, and which fired.
     rules_href: String,
     rules_fired: Vec<u64>,
@@ -254,7 +254,7 @@ impl Tracker {
         };
         let tab = random::uuid();
         let visitor = match store.get(KEY_VISITOR) {
-            Some(v) if crate::core::uuid::is_uuid(&v) => v,
+            Some(v) if wasmtrack_core::uuid::is_uuid(&v) => v,
             _ => random::uuid(),
         };
         let session = store.get(KEY_SESSION).and_then(|s| Session::decode(&s));
@@ -339,7 +339,7 @@ impl Tracker {
         if page::href() != self.page_href {
             self.refresh_page();
         }
-        let now = crate::core::options::event_time(occurred_at, crate::browser::js::now());
+        let now = wasmtrack_core::options::event_time(occurred_at, wasmtrack_browser::js::now());
         let mut new_session = false;
         let session = Session::touch(self.session.take(), now, || {
             new_session = true;
@@ -389,7 +389,7 @@ impl Tracker {
 
     /// Attributes the following events to `page` (a page whose stub calls are being replayed),
     /// or to the current page again with `None`.
-    pub fn replay_from(&mut self, page: Option<crate::core::context::PageInfo>) {
+    pub fn replay_from(&mut self, page: Option<wasmtrack_core::context::PageInfo>) {
         self.replayed_page = page;
         self.refresh_page();
     }

@@ -9,10 +9,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{Report, Reports, Tracker};
-use crate::browser::wake::Wake;
-use crate::browser::{locks, microtask};
-use crate::core::stored::{self, HEARTBEAT_MS, ORPHAN_AFTER_MS};
-use crate::core::warning::Warning;
+use wasmtrack_browser::wake::Wake;
+use wasmtrack_browser::{locks, microtask};
+use wasmtrack_core::stored::{self, HEARTBEAT_MS, ORPHAN_AFTER_MS};
+use wasmtrack_core::warning::Warning;
 
 /// The storage key of a page's queue.
 pub fn queue_key(tab: &str) -> String {
@@ -48,7 +48,7 @@ impl Tracker {
             self.heartbeat.cancel();
             return;
         }
-        let text = stored::encode(crate::browser::js::now(), left, self.queue.entries());
+        let text = stored::encode(wasmtrack_browser::js::now(), left, self.queue.entries());
         self.store_set(&key, &text, reports);
         if !left {
             self.heartbeat.start(HEARTBEAT_MS as u32);
@@ -87,7 +87,7 @@ impl Tracker {
         if !self.may_store() {
             return;
         }
-        let now = crate::browser::js::now();
+        let now = wasmtrack_browser::js::now();
         let own = queue_key(&self.tab);
         let mut adopted = Vec::new();
         let mut done_keys = Vec::new();

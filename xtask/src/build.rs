@@ -32,13 +32,13 @@ pub fn build(profile: Profile) -> Result<Vec<PathBuf>> {
     let _ = fs::remove_dir_all(&dist);
     fs::create_dir_all(&dist).map_err(|e| format!("dist/: {e}"))?;
 
-    // The visualizer is the same crate built with another feature: its own wasm module.
-    let visualizer = compile(profile, true, &root().join("target/wasm-bindgen-visualizer"), "visualizer")?;
+    // The visualizer is a crate of its own (`crates/visualizer`): its own wasm module.
+    let visualizer = compile(profile, Module::Visualizer, &root().join("target/wasm-bindgen-visualizer"), "visualizer")?;
     esbuild("js/visualizer-loader.js", &["--format=iife", "--minify", "--target=es2020"], &dist.join("visualizer.js"))?;
     terser(&dist.join("visualizer.js"))?;
     copy(&visualizer, &dist.join("visualizer.wasm"))?;
 
-    let wasm = compile(profile, false, &glue_dir(), "wasmtrack")?;
+    let wasm = compile(profile, Module::Tracker, &glue_dir(), "wasmtrack")?;
     esbuild("js/loader.js", &["--format=iife", "--minify", "--target=es2020"], &dist.join("wasmtrack.js"))?;
     terser(&dist.join("wasmtrack.js"))?;
     copy(&wasm, &dist.join("wasmtrack.wasm"))?;
@@ -54,19 +54,35 @@ fn wasm_target_dir() -> PathBuf {
     root().join("target/wasm-std")
 }
 
+/// The two wasm modules the build makes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Module {
+    /// The tracking script (the root crate): `no_std`, every byte counted.
+    Tracker,
+    /// The visualizer overlay (`crates/visualizer`): std, loaded only with a visualizer token.
+    Visualizer,
+}
+
 /// cargo → wasm-bindgen (`--target web`, into `glue`) → wasm-opt → short boundary names;
 /// returns the final wasm.
-fn compile(profile: Profile, visualizer: bool, glue: &PathBuf, name: &str) -> Result<PathBuf> {
+fn compile(profile: Profile, module: Module, glue: &PathBuf, name: &str) -> Result<PathBuf> {
     let (cargo_profile, out_dir) = match profile {
         Profile::Release => ("wasm-release", "wasm-release"),
         Profile::Debug => ("dev", "debug"),
     };
+    let (package, artifact) = match module {
+        Module::Tracker => ("wasmtrack", "wasmtrack.wasm"),
+        Module::Visualizer => ("wasmtrack-visualizer", "wasmtrack_visualizer.wasm"),
+    };
     let mut cargo = cmd("cargo");
-    cargo.args(["build", "-p", "wasmtrack", "--lib", "--target", "wasm32-unknown-unknown", "--profile", cargo_profile]);
+    cargo.args(["build", "-p", package, "--lib", "--target", "wasm32-unknown-unknown", "--profile", cargo_profile]);
+    let rebuilt_std = profile == Profile::Release && module == Module::Tracker;
     match profile {
-        Profile::Debug => {
+        Profile::Debug if module == Module::Tracker => {
             cargo.args(["--no-default-features", "--features", "debug-panic"]);
         }
+        Profile::Debug => {}
+        Profile::Release if module == Module::Visualizer => {}
         Profile::Release => {
             // The precompiled `core`/`alloc` carry panic messages, their `Location`s and the
             // formatting code behind them (and its Unicode tables), ~7 KB of wasm the tracker
@@ -80,21 +96,15 @@ fn compile(profile: Profile, visualizer: bool, glue: &PathBuf, name: &str) -> Re
                 "RUSTFLAGS",
                 // Without reference types wasm-bindgen keeps JS objects in a JS array instead of
                 // a wasm table: ~0.5 KB less wasm for ~0.15 KB more glue.
-                "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Ctarget-feature=-reference-types",
+                "-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Ctarget-feature=-reference-types -Zcross-crate-inline-threshold=always",
             );
         }
-    }
-    if visualizer {
-        cargo.args(["--features", "visualizer"]);
     }
     status(&mut cargo)?;
 
     let _ = fs::remove_dir_all(glue);
-    let target_dir = match profile {
-        Profile::Release => wasm_target_dir(),
-        Profile::Debug => root().join("target"),
-    };
-    let wasm_in = target_dir.join("wasm32-unknown-unknown").join(out_dir).join("wasmtrack.wasm");
+    let target_dir = if rebuilt_std { wasm_target_dir() } else { root().join("target") };
+    let wasm_in = target_dir.join("wasm32-unknown-unknown").join(out_dir).join(artifact);
     status(cmd("wasm-bindgen").args(["--target", "web", "--out-name", name, "--out-dir"]).arg(glue).arg(&wasm_in))?;
     export_glue_halves(&glue.join(format!("{name}.js")))?;
     let wasm = glue.join(format!("{name}_bg.wasm"));

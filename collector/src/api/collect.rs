@@ -27,9 +27,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
-use wasmtrack::core::payload::{WireBatch, WireContext, WireEvent};
-use wasmtrack::core::properties::Props;
-use wasmtrack::core::uuid::is_uuid;
+use wasmtrack_core::payload::{WireBatch, WireContext, WireEvent};
+use wasmtrack_core::properties::Props;
+use wasmtrack_core::uuid::is_uuid;
 
 use super::openapi::schemas;
 use super::props_json;
@@ -41,7 +41,7 @@ use crate::timestamp::{now_ms, MAX_MS};
 use crate::validate::{
     keep_defaults, keep_event, normalize_email, resolve_event, EventKind, Violation,
 };
-use wasmtrack::core::limits::check_name;
+use wasmtrack_core::limits::check_name;
 use crate::AppState;
 
 /// How long browsers may cache a preflight answer, in seconds.

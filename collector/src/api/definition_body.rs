@@ -8,7 +8,7 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 use serde_json::{json, Value};
-use wasmtrack::core::limits::check_name;
+use wasmtrack_core::limits::check_name;
 
 use crate::error::{ApiError, ErrorDetail};
 use crate::model::definition::{name_from_label, MAX_DEFINITION_PROPERTIES};

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
-use wasmtrack::core::event::{IDENTIFY, PAGE_VIEW};
-use wasmtrack::core::limits::check_name;
+use wasmtrack_core::event::{IDENTIFY, PAGE_VIEW};
+use wasmtrack_core::limits::check_name;
 
 use super::openapi::schemas;
 use super::{bounded, cursor};

@@ -137,8 +137,8 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
 }
 
 /// Properties as a JSON object, in their order (the form the store keeps).
-fn props_json(props: &wasmtrack::core::properties::Props) -> String {
-    use wasmtrack::core::payload::push_json_str;
+fn props_json(props: &wasmtrack_core::properties::Props) -> String {
+    use wasmtrack_core::payload::push_json_str;
     let mut out = String::with_capacity(
         2 + props
             .iter()

@@ -19,9 +19,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use serde_json::{json, Value};
-use wasmtrack::core::autotrack::{encode_rules, AutoRule, Source, Trigger as AutoTrigger};
-use wasmtrack::core::limits::{check_name, js_len};
-use wasmtrack::core::rules::UrlRule;
+use wasmtrack_core::autotrack::{encode_rules, AutoRule, Source, Trigger as AutoTrigger};
+use wasmtrack_core::limits::{check_name, js_len};
+use wasmtrack_core::rules::UrlRule;
 
 use super::openapi::schemas;
 use super::definition_body::{internal_name, label, Problems, MAX_EVENT_LABEL};

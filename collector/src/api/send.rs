@@ -16,7 +16,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use serde_json::value::RawValue;
 use serde_json::Value;
-use wasmtrack::core::properties::Props;
+use wasmtrack_core::properties::Props;
 
 use super::openapi::schemas;
 use super::props_json;

@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
-use wasmtrack::core::limits::{check_name, MAX_NAME_LEN};
+use wasmtrack_core::limits::{check_name, MAX_NAME_LEN};
 
 /// Most custom properties one definition may have. The 50 of SPEC §3 is per completion ("each
 /// event can contain data for up to 50 properties"), not per definition: a definition collects

@@ -376,7 +376,7 @@ async fn trackers_read_the_rule_list_as_text_with_its_own_etag() {
         format!("wr2\n{c}\tc\tpricing_cta_clicked\t#buy-pro\tplan\tattr:data-plan\n{v}\ts\t{view_name}\t/pricing")
     );
     // What the tracker reads out of it.
-    let rules = wasmtrack::core::autotrack::decode_rules(&listed.text);
+    let rules = wasmtrack_core::autotrack::decode_rules(&listed.text);
     assert_eq!(rules.len(), 2);
     assert_eq!(rules[0].event_name, "pricing_cta_clicked");
 

@@ -103,8 +103,8 @@ fn any_beacon_body_answers_200_or_4xx_and_stores_exactly_what_the_answer_says() 
 #[test]
 fn the_tracker_seed_is_byte_for_byte_what_the_tracker_sends() {
     use std::rc::Rc;
-    use wasmtrack::core::batch::{encode_batch, Entry};
-    use wasmtrack::core::payload::{encode_context, encode_event_body};
+    use wasmtrack_core::batch::{encode_batch, Entry};
+    use wasmtrack_core::payload::{encode_context, encode_event_body};
 
     let props = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
         pairs

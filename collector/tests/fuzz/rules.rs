@@ -9,8 +9,8 @@ use axum::http::{Method, StatusCode};
 use proptest::test_runner::TestCaseError;
 use proptest::{prop_assert, prop_assert_eq};
 use serde_json::{json, Value};
-use wasmtrack::core::autotrack::{decode_rules, AutoRule, Source, Trigger};
-use wasmtrack::core::rules::UrlRule;
+use wasmtrack_core::autotrack::{decode_rules, AutoRule, Source, Trigger};
+use wasmtrack_core::rules::UrlRule;
 
 use crate::app::{check_answer, fail, FuzzApp, ORIGIN};
 use crate::corpus;

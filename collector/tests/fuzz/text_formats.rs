@@ -1,6 +1,6 @@
 //! The pure text formats under fuzzing, without a server.
 //!
-//! * The trackers' rule-list text (`wasmtrack::core::autotrack::decode_rules`): trackers read
+//! * The trackers' rule-list text (`wasmtrack_core::autotrack::decode_rules`): trackers read
 //!   it in the browser from the network or from storage, where it may be damaged or come from
 //!   another version; any text gives a list (maybe empty) and never a panic, what was read
 //!   survives an encode→decode round trip (ids up to `i64::MAX`, all the collector makes), and applying the rules read (page-view matching,
@@ -9,7 +9,7 @@
 //!   1970..=9999 or `None`, and every time read is formatted back to the same millisecond.
 
 use proptest::prelude::*;
-use wasmtrack::core::autotrack::{click_properties, decode_rules, encode_rules, page_views};
+use wasmtrack_core::autotrack::{click_properties, decode_rules, encode_rules, page_views};
 use wasmtrack_collector::timestamp;
 
 use crate::corpus;

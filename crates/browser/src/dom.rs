@@ -3,7 +3,7 @@
 //! instead of `instanceof`, `parentElement`, `closest`, `textContent` and `getAttribute`
 //! bound one by one, each with its shim in the glue and its marshalling in the wasm.
 
-use crate::browser::js::Array;
+use crate::js::Array;
 use alloc::string::String;
 use wasm_bindgen::prelude::*;
 

@@ -49,11 +49,11 @@ pub fn checked(element: &Element) -> bool {
 }
 
 /// Listeners the overlay holds for its whole life; dropped (removed) when it closes.
-pub type Listeners = Vec<crate::browser::listener::EventListener>;
+pub type Listeners = Vec<crate::listener::EventListener>;
 
 /// Listens for `kind` on `target`.
 pub fn on(listeners: &mut Listeners, target: &EventTarget, kind: &'static str, capture: bool, f: impl FnMut(Event) + 'static) {
-    listeners.push(crate::browser::listener::EventListener::new(target, kind, capture, f));
+    listeners.push(crate::listener::EventListener::new(target, kind, capture, f));
 }
 
 /// `target` as an `EventTarget`.

@@ -4,7 +4,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use crate::core::text::{split, split_once};
+use wasmtrack_core::text::{split, split_once};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(inline_js = r#"
@@ -22,7 +22,7 @@ extern "C" {
 
 /// Prints the warning when `loud` and calls `callback` (when it is a function) with
 /// `{ code, message, event, name }` (`text` is `code` and `message`, tab-separated:
-/// [`Warning::text`](crate::core::warning::Warning::text)). A throwing callback is the page's
+/// [`Warning::text`](wasmtrack_core::warning::Warning::text)). A throwing callback is the page's
 /// own bug: it is caught.
 pub fn warn(callback: &JsValue, loud: bool, text: &str, event: Option<&str>, name: Option<&str>) {
     report(callback, loud, text, event, name);

@@ -10,7 +10,7 @@ use super::wake::Wake;
 use alloc::string::String;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(module = "/js/shell.js")]
+#[wasm_bindgen(module = "/src/shell.js")]
 extern "C" {
     // Never throws; wakes `why` exactly once (status 0: no answer) unless `why` < 0.
     fn send(url: &str, body: Option<&str>, keepalive: bool, why: i32);
@@ -47,7 +47,7 @@ impl Outcome {
 pub fn post(url: &str, body: &str, answer: Option<Wake>) {
     // keepalive lets the request outlive the page; browsers cap its body at 64 KiB, which the
     // batch policy respects.
-    send(url, Some(body), body.len() < crate::core::batch::BEACON_LIMIT, answer.map_or(-1, |w| w as i32));
+    send(url, Some(body), body.len() < wasmtrack_core::batch::BEACON_LIMIT, answer.map_or(-1, |w| w as i32));
 }
 
 /// `GET url`; the answer wakes `answer`. The browser's HTTP cache revalidates with the

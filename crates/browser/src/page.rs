@@ -8,8 +8,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use wasm_bindgen::prelude::*;
 
-use crate::core::context::PageInfo;
-use crate::core::text::{parse_u64, split, split_once, Split};
+use wasmtrack_core::context::PageInfo;
+use wasmtrack_core::text::{parse_u64, split, split_once, Split};
 
 // Fields are separated by U+0001, a `utm_` name from its value by U+0002: neither survives
 // in a URL, a title or a language tag (`URL` percent-encodes control characters).

@@ -5,7 +5,7 @@
 use super::wake::Wake;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(module = "/js/shell.js")]
+#[wasm_bindgen(module = "/src/shell.js")]
 extern "C" {
     fn listen(left: u32, back: u32, online: u32, hidden: u32, click: u32, navigated: u32);
 }

@@ -5,11 +5,11 @@
 //! its invoke and destroy shims, a `FinalizationRegistry` and their glue in every page load,
 //! while a function pointer is just an index into the function table the shell calls through.
 
-use crate::single_thread::Global;
+use crate::global::Global;
 use alloc::string::String;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(module = "/js/shell.js")]
+#[wasm_bindgen(module = "/src/shell.js")]
 extern "C" {
     fn set_waker(table: &JsValue, index: u32);
     /// What the current wake-up carries: `0` the `Retry-After` header, `1` the response body,

@@ -5,8 +5,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use web_sys::Element;
 
-use crate::core::event::suggest_name;
-use crate::core::selector::{clickable_target, similar_selector, unique_selector, ElementInfo};
+use wasmtrack_core::event::suggest_name;
+use wasmtrack_core::selector::{clickable_target, similar_selector, unique_selector, ElementInfo};
 
 /// The element and its ancestors up to (not including) `body`, with what the generator knows.
 fn ancestry(element: &Element) -> (Vec<ElementInfo>, Vec<Element>) {

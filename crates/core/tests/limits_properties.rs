@@ -3,9 +3,9 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use proptest::prelude::*;
-use wasmtrack::core::limits::{check_name, js_len, truncate_js, value_limit, MAX_PROPERTIES};
-use wasmtrack::core::properties::clean_properties;
-use wasmtrack::core::value::RawValue;
+use wasmtrack_core::limits::{check_name, js_len, truncate_js, value_limit, MAX_PROPERTIES};
+use wasmtrack_core::properties::clean_properties;
+use wasmtrack_core::value::RawValue;
 
 /// Any JS string: arbitrary UTF-16 code units, lone surrogates included, read the way the
 /// wasm boundary reads them (lossily, as `TextEncoder` does).

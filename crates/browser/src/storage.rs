@@ -76,7 +76,7 @@ impl Store {
             return Vec::new();
         }
         let keys = storage(KEYS, start, "").unwrap_or_default();
-        crate::core::text::split(&keys, b'\n').filter(|k| !k.is_empty()).map(String::from).collect()
+        wasmtrack_core::text::split(&keys, b'\n').filter(|k| !k.is_empty()).map(String::from).collect()
     }
 
     /// Removes `key`.

@@ -62,7 +62,7 @@ impl Api {
     pub fn delete_rule(&self, id: u64, done: impl FnOnce(Answer) + 'static) {
         let mut path = self.rules_path();
         path.push('/');
-        path.push_str(&crate::core::payload::int_string(id as i64));
+        path.push_str(&wasmtrack_core::payload::int_string(id as i64));
         self.send("DELETE", &self.url(&path), None, done);
     }
 

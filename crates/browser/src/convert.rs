@@ -2,7 +2,7 @@
 //! proxy, a cyclic array — each ends as a value the core can drop, never as an exception.
 
 use super::js::{self, Array, Date};
-use crate::core::value::RawValue;
+use wasmtrack_core::value::RawValue;
 use alloc::string::String;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

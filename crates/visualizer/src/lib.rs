@@ -1,20 +1,29 @@
 //! The event visualizer (SPEC §5): an overlay in which a marketer defines click and page-view
-//! events on the live site. It is its own wasm module (built with the `visualizer` feature),
-//! loaded by the tracker only when a page is opened with a visualizer token, so normal page
-//! loads never download it.
+//! events on the live site. It is its own crate and wasm module, loaded by the tracker only
+//! when a page is opened with a visualizer token, so normal page loads never download it; that
+//! is why it may use std, `web-sys` and `js-sys` where the tracker binds what it calls itself.
 //!
 //! Nothing is shown until the collector confirms the token: opening it without a valid token
 //! shows nothing and can save nothing.
+//!
+//! On other targets the crate is empty: it is compiled and linted for `wasm32` only.
+#![cfg(target_arch = "wasm32")]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
 
 mod api;
+mod console;
 mod inspect;
+mod listener;
 mod overlay;
 mod ui;
 
 use alloc::string::String;
 use wasm_bindgen::prelude::*;
 
-use crate::browser::convert::get_string;
+use wasmtrack_browser::convert::get_string;
 
 /// Starts the visualizer: `{ token, collector, site }` (the loader reads them from its
 /// script tag's `data-*` attributes).
@@ -31,7 +40,7 @@ pub fn start(options: JsValue) {
         if answer.status == 200 {
             overlay::open(confirmed);
         } else {
-            crate::browser::console::warn("visualizer token refused; nothing is shown", &JsValue::from(answer.status));
+            crate::console::warn("visualizer token refused; nothing is shown", &JsValue::from(answer.status));
         }
     });
 }

@@ -16,6 +16,8 @@
 
 use super::properties::Props;
 use alloc::string::String;
+#[cfg(feature = "serde")]
+use alloc::vec::Vec;
 
 /// One tracked event on the wire.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -267,8 +269,11 @@ mod props_serde {
     //! `Props` as a JSON object whose key order is kept. Numbers and booleans are read as
     //! their string form so that hand-written clients are not refused for `"seats": 3`.
     use super::Props;
+    use alloc::borrow::ToOwned;
+    use alloc::string::{String, ToString};
+    use alloc::vec::Vec;
     use serde::de::{Deserializer, MapAccess, Visitor};
-    use std::fmt;
+    use core::fmt;
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Props, D::Error> {
         d.deserialize_map(PropsVisitor)

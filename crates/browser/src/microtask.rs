@@ -4,7 +4,7 @@
 use super::wake::Wake;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(module = "/js/shell.js")]
+#[wasm_bindgen(module = "/src/shell.js")]
 extern "C" {
     fn soon(why: u32);
 }

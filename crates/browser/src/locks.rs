@@ -5,7 +5,7 @@
 use super::wake::Wake;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(module = "/js/shell.js")]
+#[wasm_bindgen(module = "/src/shell.js")]
 extern "C" {
     fn locked(name: &str, why: u32);
 }

@@ -17,9 +17,9 @@ use web_sys::{Document, Element, Event, KeyboardEvent, ShadowRootInit, ShadowRoo
 use super::api::{Answer, Api};
 use super::inspect;
 use super::ui::{add, attr, checked, el, on, set_value, target, value, Listeners};
-use crate::core::event::suggest_name;
-use crate::core::rules::UrlRule;
-use crate::single_thread::Global;
+use wasmtrack_core::event::suggest_name;
+use wasmtrack_core::rules::UrlRule;
+use wasmtrack_browser::global::Global;
 
 static OVERLAY: Global<Option<Overlay>> = Global::new(None);
 
@@ -315,7 +315,7 @@ impl Overlay {
         self.hide_outline();
         let selector = inspect::selector_for(&element, false);
         // The text exactly as the tracker will capture it for this element.
-        let text = crate::browser::dom::click_match(&element, "*", "").map(|m| m.text()).unwrap_or_default();
+        let text = wasmtrack_browser::dom::click_match(&element, "*", "").map(|m| m.text()).unwrap_or_default();
         let label = if text.is_empty() { format!("Clicked {}", element.tag_name().to_lowercase()) } else { format!("Clicked {}", text.chars().take(40).collect::<String>()) };
         self.selected = Some(element.clone());
         self.edit_panel(&element, &selector, &label);
