@@ -33,14 +33,14 @@ fn panic(_: &::core::panic::PanicInfo) -> ! {
 pub use api::*;
 
 mod api {
+    use crate::tracker::{self, Report, Sink};
+    use alloc::vec::Vec;
+    use wasm_bindgen::prelude::*;
     use wasmtrack_browser::convert::{self, get, get_bool, get_f64, get_string};
     use wasmtrack_core::event::{event_name, IDENTIFY, PAGE_VIEW};
     use wasmtrack_core::options::{InitOptions, ResolvedOptions};
     use wasmtrack_core::properties::clean_properties;
     use wasmtrack_core::warning::Warning;
-    use crate::tracker::{self, Report, Sink};
-    use alloc::vec::Vec;
-    use wasm_bindgen::prelude::*;
 
     #[wasm_bindgen(typescript_custom_section)]
     const TS_TYPES: &'static str = r#"
@@ -142,23 +142,36 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
 
     /// Tracks one completion of a custom event: `{ name, properties }`.
     #[wasm_bindgen(js_name = trackCustomBehavioralEvent)]
-    pub fn track_custom_behavioral_event(#[wasm_bindgen(unchecked_param_type = "CustomBehavioralEvent")] event: JsValue) {
+    pub fn track_custom_behavioral_event(
+        #[wasm_bindgen(unchecked_param_type = "CustomBehavioralEvent")] event: JsValue,
+    ) {
         let mut reports = Vec::new();
         // Everything is read from the page before the tracker's state is borrowed, so a
         // property getter that calls back into the API cannot collide with it.
         let (raw_name, props) = match event.as_string() {
             Some(name) => (name, JsValue::UNDEFINED),
-            None => (get_string(&event, "name").unwrap_or_default(), get(&event, "properties")),
+            None => (
+                get_string(&event, "name").unwrap_or_default(),
+                get(&event, "properties"),
+            ),
         };
-        let Some(name) = event_name(&raw_name, &mut |w| reports.push(Report::new(w, Some(&raw_name), None))) else {
+        let Some(name) = event_name(&raw_name, &mut |w| {
+            reports.push(Report::new(w, Some(&raw_name), None))
+        }) else {
             tracker::emit(reports);
             return;
         };
         let props = if convert::is_plain_object(&props) {
-            clean_properties(convert::entries(&props), &mut |w, key| reports.push(Report::new(w, Some(&name), Some(key))))
+            clean_properties(convert::entries(&props), &mut |w, key| {
+                reports.push(Report::new(w, Some(&name), Some(key)))
+            })
         } else {
             if !props.is_undefined() && !props.is_null() {
-                reports.push(Report::new(Warning::BadArgument, Some(&name), Some("properties")));
+                reports.push(Report::new(
+                    Warning::BadArgument,
+                    Some(&name),
+                    Some("properties"),
+                ));
             }
             Vec::new()
         };
@@ -175,12 +188,13 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
     /// (`{ url, referrer, title }`) whose stub calls are being replayed; `null` ends it.
     #[wasm_bindgen(js_name = __replayPage)]
     pub fn replay_page(page: JsValue) {
-        let info = (!page.is_null() && !page.is_undefined()).then(|| wasmtrack_core::context::PageInfo {
-            href: get_string(&page, "url").unwrap_or_default(),
-            referrer: get_string(&page, "referrer").unwrap_or_default(),
-            title: get_string(&page, "title").unwrap_or_default(),
-            ..wasmtrack_core::context::PageInfo::default()
-        });
+        let info =
+            (!page.is_null() && !page.is_undefined()).then(|| wasmtrack_core::context::PageInfo {
+                href: get_string(&page, "url").unwrap_or_default(),
+                referrer: get_string(&page, "referrer").unwrap_or_default(),
+                title: get_string(&page, "title").unwrap_or_default(),
+                ..wasmtrack_core::context::PageInfo::default()
+            });
         tracker::with(|t, _| t.replay_from(info));
     }
 
@@ -189,7 +203,9 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
     pub fn identify(#[wasm_bindgen(unchecked_param_type = "Identity")] who: JsValue) {
         let email = get_string(&who, "email").filter(|e| !e.is_empty());
         let id = get(&who, "id");
-        let uid = id.as_string().or_else(|| id.as_f64().map(|_| convert::number_text(&id)));
+        let uid = id
+            .as_string()
+            .or_else(|| id.as_f64().map(|_| convert::number_text(&id)));
         if email.is_none() && uid.is_none() {
             tracker::warn_one(Warning::BadArgument, Some(IDENTIFY), None);
             return;
@@ -224,7 +240,9 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
     /// (`POST /v1/visualizer/tokens`). The same happens on load for a URL with
     /// `?wt_visualize=<token>`. The visualizer is a separate module, loaded only now.
     #[wasm_bindgen(js_name = openVisualizer)]
-    pub fn open_visualizer(#[wasm_bindgen(unchecked_param_type = "{ token: string }")] options: JsValue) {
+    pub fn open_visualizer(
+        #[wasm_bindgen(unchecked_param_type = "{ token: string }")] options: JsValue,
+    ) {
         match get_string(&options, "token").filter(|t| !t.is_empty()) {
             Some(token) => {
                 tracker::with(|t, _| t.open_visualizer(&token));

@@ -101,8 +101,14 @@ pub async fn require_scope(
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let path = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
-    let Some(needed) = path.as_deref().and_then(|p| scopes::needed(req.method(), p)) else {
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let Some(needed) = path
+        .as_deref()
+        .and_then(|p| scopes::needed(req.method(), p))
+    else {
         // A method the path does not serve: the router answers 405 without running anything.
         if path.as_deref().is_some_and(scopes::listed) {
             return Ok(next.run(req).await);

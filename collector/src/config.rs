@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use anyhow::bail;
 use clap::Parser;
 
-use crate::model::site::{normalize_origin, valid_id, MAX_ORIGINS};
 use crate::connections::ConnectionLimits;
+use crate::model::site::{normalize_origin, valid_id, MAX_ORIGINS};
 use crate::rate_limit::Limit;
 use crate::store::Retention;
 

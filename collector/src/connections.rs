@@ -48,7 +48,9 @@ impl Default for ConnectionLimits {
 /// the database, logs and the files served.
 pub fn descriptor_budget() -> usize {
     let limit = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
-    usize::try_from(limit.saturating_sub(256)).unwrap_or(usize::MAX).max(64)
+    usize::try_from(limit.saturating_sub(256))
+        .unwrap_or(usize::MAX)
+        .max(64)
 }
 
 /// Open connections per address, released when a connection's [`Slot`] drops.
@@ -170,6 +172,9 @@ mod tests {
         let _third = take(&open, b, &limits).unwrap();
         assert!(take(&open, b, &limits).is_none(), "in all");
         drop(first);
-        assert!(take(&open, a, &limits).is_some(), "a closed connection frees its slot");
+        assert!(
+            take(&open, a, &limits).is_some(),
+            "a closed connection frees its slot"
+        );
     }
 }

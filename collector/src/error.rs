@@ -131,8 +131,11 @@ impl ApiError {
             StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
             StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
             s if s.is_client_error() => ApiError::invalid(
-                ErrorDetail::new("INVALID_REQUEST", format!("The request's URL, query or body cannot be read: {text}"))
-                    .at("url"),
+                ErrorDetail::new(
+                    "INVALID_REQUEST",
+                    format!("The request's URL, query or body cannot be read: {text}"),
+                )
+                .at("url"),
             ),
             _ => ApiError::Internal(format!("{status}: {text}")),
         }
@@ -190,7 +193,8 @@ impl IntoResponse for ApiError {
                 (
                     "MISSING_SCOPES",
                     message.clone(),
-                    vec![ErrorDetail::new("MISSING_SCOPES", message).with("requiredScopes", scope.as_str())],
+                    vec![ErrorDetail::new("MISSING_SCOPES", message)
+                        .with("requiredScopes", scope.as_str())],
                 )
             }
             ApiError::Forbidden(message) => (
@@ -327,11 +331,16 @@ fn plain_words(reason: &str) -> String {
         let name_len = from[skip..]
             .find(|c: char| !(c.is_alphanumeric() || c == '_'))
             .unwrap_or(from.len() - skip);
-        out.push_str(if skip == 7 { "an object" } else { "one of the allowed values" });
+        out.push_str(if skip == 7 {
+            "an object"
+        } else {
+            "one of the allowed values"
+        });
         rest = &from[skip + name_len..];
     }
     out.push_str(rest);
-    out.replace("a sequence", "an array").replace("a map", "an object")
+    out.replace("a sequence", "an array")
+        .replace("a map", "an object")
 }
 
 impl From<StoreError> for ApiError {

@@ -140,8 +140,16 @@ mod tests {
 
     #[test]
     fn only_api_paths_lose_their_trailing_slash() {
-        let req = |uri: &str| Request::builder().uri(uri).body(axum::body::Body::empty()).unwrap();
-        assert_eq!(trim_trailing_slash(req("/events/v3/events/?a=1")).uri(), "/events/v3/events?a=1");
+        let req = |uri: &str| {
+            Request::builder()
+                .uri(uri)
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        assert_eq!(
+            trim_trailing_slash(req("/events/v3/events/?a=1")).uri(),
+            "/events/v3/events?a=1"
+        );
         assert_eq!(trim_trailing_slash(req("/docs/")).uri(), "/docs/");
     }
 }

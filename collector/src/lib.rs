@@ -10,14 +10,14 @@
 
 mod api;
 mod auth;
-pub mod connections;
 pub mod config;
+pub mod connections;
 pub mod error;
 pub mod layers;
 pub mod model;
+mod random;
 pub mod rate_limit;
 pub mod scopes;
-mod random;
 pub mod store;
 pub mod timestamp;
 pub mod validate;

@@ -56,14 +56,46 @@ const DEFS: &str = "/events/v3/event-definitions";
 pub const ROUTES: &[(Method, &str, Scope)] = &[
     (Method::GET, DEFS, Scope::Read),
     (Method::POST, DEFS, Scope::Definitions),
-    (Method::GET, "/events/v3/event-definitions/{event}", Scope::Read),
-    (Method::PATCH, "/events/v3/event-definitions/{event}", Scope::Definitions),
-    (Method::DELETE, "/events/v3/event-definitions/{event}", Scope::Definitions),
-    (Method::GET, "/events/v3/event-definitions/{event}/snippet", Scope::Read),
-    (Method::POST, "/events/v3/event-definitions/{event}/property", Scope::Definitions),
-    (Method::PATCH, "/events/v3/event-definitions/{event}/property", Scope::Definitions),
-    (Method::PATCH, "/events/v3/event-definitions/{event}/property/{property}", Scope::Definitions),
-    (Method::DELETE, "/events/v3/event-definitions/{event}/property/{property}", Scope::Definitions),
+    (
+        Method::GET,
+        "/events/v3/event-definitions/{event}",
+        Scope::Read,
+    ),
+    (
+        Method::PATCH,
+        "/events/v3/event-definitions/{event}",
+        Scope::Definitions,
+    ),
+    (
+        Method::DELETE,
+        "/events/v3/event-definitions/{event}",
+        Scope::Definitions,
+    ),
+    (
+        Method::GET,
+        "/events/v3/event-definitions/{event}/snippet",
+        Scope::Read,
+    ),
+    (
+        Method::POST,
+        "/events/v3/event-definitions/{event}/property",
+        Scope::Definitions,
+    ),
+    (
+        Method::PATCH,
+        "/events/v3/event-definitions/{event}/property",
+        Scope::Definitions,
+    ),
+    (
+        Method::PATCH,
+        "/events/v3/event-definitions/{event}/property/{property}",
+        Scope::Definitions,
+    ),
+    (
+        Method::DELETE,
+        "/events/v3/event-definitions/{event}/property/{property}",
+        Scope::Definitions,
+    ),
     (Method::POST, "/events/v3/send", Scope::Send),
     (Method::POST, "/events/v3/send/batch", Scope::Send),
     (Method::GET, "/events/v3/events", Scope::Read),
@@ -88,7 +120,11 @@ pub const ROUTES: &[(Method, &str, Scope)] = &[
 /// The scope the route `path` (as routed) needs for `method` (`HEAD` as `GET`); `None` for a
 /// route the table lacks.
 pub fn needed(method: &Method, path: &str) -> Option<Scope> {
-    let method = if *method == Method::HEAD { &Method::GET } else { method };
+    let method = if *method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
     ROUTES
         .iter()
         .find(|(m, p, _)| m == method && *p == path)

@@ -265,7 +265,13 @@ fn all_fit(event: &EventKind, props: &Props) -> bool {
 /// Default (page) properties with the beacon semantics: names checked, values cut at their
 /// limit, at most [`MAX_DEFAULT_PROPERTIES`] (the tracker sends about a dozen).
 pub fn keep_defaults(event: &str, props: &Props) -> (Props, Vec<Violation>) {
-    keep(event, props, None, MAX_DEFAULT_PROPERTIES, "default properties")
+    keep(
+        event,
+        props,
+        None,
+        MAX_DEFAULT_PROPERTIES,
+        "default properties",
+    )
 }
 
 /// Most default (page) properties one beacon event keeps.
@@ -628,7 +634,9 @@ mod tests {
         let fine = props(&[("plan", "pro"), ("seats", "2")]);
         assert_eq!(keep_event(&signup(), fine.clone()), (fine, vec![]));
         let builtin = EventKind::Builtin("$pageview".into());
-        let many: Props = (0..60).map(|i| (format!("p{i}"), "x".to_string())).collect();
+        let many: Props = (0..60)
+            .map(|i| (format!("p{i}"), "x".to_string()))
+            .collect();
         let (kept, dropped) = keep_event(&builtin, many);
         assert_eq!(kept.len(), 50);
         assert_eq!(dropped.len(), 1);

@@ -47,7 +47,10 @@ impl Tracker {
             self.rules_href = href.clone();
             self.rules_fired.clear();
         }
-        let names: Vec<String> = page_views(&self.rules, &href, &mut self.rules_fired).into_iter().map(|r| r.event_name.clone()).collect();
+        let names: Vec<String> = page_views(&self.rules, &href, &mut self.rules_fired)
+            .into_iter()
+            .map(|r| r.event_name.clone())
+            .collect();
         for name in names {
             self.enqueue(name, Vec::new(), None, reports);
         }
@@ -67,8 +70,11 @@ impl Tracker {
         let mut hits = Vec::new();
         for rule in &self.rules {
             if let Trigger::Click(selector) = &rule.trigger {
-                if let Some(element) = dom::click_match(&target, selector, &rule.attribute_names()) {
-                    let props = click_properties(rule, selector, element.text(), &mut |i| element.attribute(i));
+                if let Some(element) = dom::click_match(&target, selector, &rule.attribute_names())
+                {
+                    let props = click_properties(rule, selector, element.text(), &mut |i| {
+                        element.attribute(i)
+                    });
                     hits.push((rule.event_name.clone(), props));
                 }
             }
@@ -91,6 +97,11 @@ impl Tracker {
     /// Loads the visualizer module (its own script and wasm) with `token`. Nothing of it is
     /// part of a normal page load.
     pub fn open_visualizer(&mut self, token: &str) {
-        dom::load_script(&self.opts.visualizer_url, token, &self.opts.collector, &self.opts.site);
+        dom::load_script(
+            &self.opts.visualizer_url,
+            token,
+            &self.opts.collector,
+            &self.opts.site,
+        );
     }
 }

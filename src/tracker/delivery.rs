@@ -32,7 +32,10 @@ pub enum Delivery {
 impl Delivery {
     fn failures(self) -> u32 {
         match self {
-            Delivery::Ready { failures } | Delivery::Sending { failures } | Delivery::Backoff { failures } | Delivery::Offline { failures } => failures,
+            Delivery::Ready { failures }
+            | Delivery::Sending { failures }
+            | Delivery::Backoff { failures }
+            | Delivery::Offline { failures } => failures,
         }
     }
 }
@@ -65,7 +68,11 @@ impl Tracker {
         self.flush_timer.cancel();
         self.retry_timer.cancel();
         let now = wasmtrack_browser::js::now();
-        let body = encode_batch(&self.opts.site, now, self.queue.start_batch(&self.policy, self.overhead));
+        let body = encode_batch(
+            &self.opts.site,
+            now,
+            self.queue.start_batch(&self.policy, self.overhead),
+        );
         self.delivery = Delivery::Sending { failures };
         transport::post(&self.opts.collect_url(), &body, Some(Wake::Sent));
     }
@@ -74,7 +81,11 @@ impl Tracker {
     pub(super) fn answered(&mut self, outcome: Outcome, reports: &mut Reports) {
         let failures = self.delivery.failures();
         let (status, retry_after, refused) = match outcome {
-            Outcome::Answered { status, retry_after, refused } => (Some(status), retry_after, refused),
+            Outcome::Answered {
+                status,
+                retry_after,
+                refused,
+            } => (Some(status), retry_after, refused),
             Outcome::NetworkError => (None, None, alloc::string::String::new()),
         };
         match classify(status) {
@@ -86,7 +97,11 @@ impl Tracker {
                 self.keep_going(reports);
             }
             Verdict::Drop => {
-                reports.push(Report::new(Warning::BatchRejected, None, status_text(status).as_deref()));
+                reports.push(Report::new(
+                    Warning::BatchRejected,
+                    None,
+                    status_text(status).as_deref(),
+                ));
                 self.queue.acknowledge();
                 self.delivery = Delivery::Ready { failures: 0 };
                 self.persist_soon();
@@ -96,9 +111,18 @@ impl Tracker {
                 self.queue.release();
                 let failures = failures.saturating_add(1);
                 if failures == 1 {
-                    reports.push(Report::new(Warning::SendFailed, None, status_text(status).as_deref()));
+                    reports.push(Report::new(
+                        Warning::SendFailed,
+                        None,
+                        status_text(status).as_deref(),
+                    ));
                 }
-                let delay = next_delay(failures, status, retry_after.as_deref(), wasmtrack_browser::js::random());
+                let delay = next_delay(
+                    failures,
+                    status,
+                    retry_after.as_deref(),
+                    wasmtrack_browser::js::random(),
+                );
                 self.delivery = Delivery::Backoff { failures };
                 self.retry_timer.start(delay.min(u32::MAX as u64) as u32);
                 self.resolve_flush();
@@ -202,7 +226,11 @@ fn beacon_or_split(url: &str, site: &str, now: u64, batch: &[wasmtrack_core::bat
 /// retried: it would be refused again).
 fn report_rejections(refused: &str, reports: &mut Reports) {
     for (name, reason) in wasmtrack_browser::warn::rejected_events(refused) {
-        reports.push(Report { warning: Warning::EventRejected, event: Some(name), detail: Some(reason) });
+        reports.push(Report {
+            warning: Warning::EventRejected,
+            event: Some(name),
+            detail: Some(reason),
+        });
     }
 }
 

@@ -17,6 +17,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use wasm_bindgen::JsValue;
 
+use wasmtrack_browser::global::Global;
 use wasmtrack_browser::random;
 use wasmtrack_browser::storage::Store;
 use wasmtrack_browser::timer::Timer;
@@ -30,7 +31,6 @@ use wasmtrack_core::payload::{encode_context, encode_event_body};
 use wasmtrack_core::properties::Props;
 use wasmtrack_core::session::Session;
 use wasmtrack_core::warning::Warning;
-use wasmtrack_browser::global::Global;
 
 use delivery::Delivery;
 
@@ -53,7 +53,11 @@ pub struct Report {
 impl Report {
     /// A warning about `detail` within `event`.
     pub fn new(warning: Warning, event: Option<&str>, detail: Option<&str>) -> Report {
-        Report { warning, event: event.map(str::to_owned), detail: detail.map(str::to_owned) }
+        Report {
+            warning,
+            event: event.map(str::to_owned),
+            detail: detail.map(str::to_owned),
+        }
     }
 }
 
@@ -70,14 +74,18 @@ pub struct Sink {
 impl Sink {
     /// A sink from the `init` options object.
     pub fn from_options(options: &JsValue, debug: bool) -> Sink {
-        Sink { on_warning: wasmtrack_browser::convert::get(options, "onWarning"), debug }
+        Sink {
+            on_warning: wasmtrack_browser::convert::get(options, "onWarning"),
+            debug,
+        }
     }
 
     /// Delivers one warning about `detail` within `event`. Runs with no state borrowed: the
     /// callback may call back into us.
     #[inline(never)]
     pub fn emit_one(&self, warning: Warning, event: Option<&str>, detail: Option<&str>) {
-        let loud = self.debug || matches!(warning, Warning::MissingOption | Warning::NotInitialized);
+        let loud =
+            self.debug || matches!(warning, Warning::MissingOption | Warning::NotInitialized);
         warn::warn(&self.on_warning, loud, warning.text(), event, detail);
     }
 
@@ -91,7 +99,12 @@ impl Sink {
 
 /// The sink of the running tracker (a default sink before `init`).
 fn current_sink() -> Sink {
-    TRACKER.cell().try_borrow().ok().and_then(|t| t.as_ref().map(|t| t.sink.clone())).unwrap_or_default()
+    TRACKER
+        .cell()
+        .try_borrow()
+        .ok()
+        .and_then(|t| t.as_ref().map(|t| t.sink.clone()))
+        .unwrap_or_default()
 }
 
 /// Reports warnings gathered outside the tracker's state.
@@ -130,7 +143,11 @@ fn finish(ran: bool, mut reports: Reports) {
 
 /// Whether `init` has completed.
 pub fn is_running() -> bool {
-    TRACKER.cell().try_borrow().map(|t| t.is_some()).unwrap_or(true)
+    TRACKER
+        .cell()
+        .try_borrow()
+        .map(|t| t.is_some())
+        .unwrap_or(true)
 }
 
 /// Starts the tracker, then picks up what earlier pages of the site left unsent.
@@ -258,7 +275,10 @@ impl Tracker {
             _ => random::uuid(),
         };
         let session = store.get(KEY_SESSION).and_then(|s| Session::decode(&s));
-        let policy = BatchPolicy { max_events: opts.flush_at, ..BatchPolicy::default() };
+        let policy = BatchPolicy {
+            max_events: opts.flush_at,
+            ..BatchPolicy::default()
+        };
         let overhead = batch_overhead(&opts.site);
         let mut tracker = Tracker {
             opts,
@@ -327,12 +347,24 @@ impl Tracker {
 
     fn refresh_context(&mut self) {
         let sid = self.session.as_ref().map_or("", |s| s.id.as_str());
-        self.context = Rc::new(encode_context(&self.visitor, sid, &self.email, &self.uid, &self.defaults));
+        self.context = Rc::new(encode_context(
+            &self.visitor,
+            sid,
+            &self.email,
+            &self.uid,
+            &self.defaults,
+        ));
     }
 
     /// Queues an event named `name` (already normalized) with cleaned `props`, which happened
     /// at `occurred_at` (epoch ms, the page's own `occurredAt`) or now.
-    pub fn enqueue(&mut self, name: String, props: Props, occurred_at: Option<f64>, reports: &mut Reports) {
+    pub fn enqueue(
+        &mut self,
+        name: String,
+        props: Props,
+        occurred_at: Option<f64>,
+        reports: &mut Reports,
+    ) {
         if self.consent == Consent::Refused {
             return;
         }
@@ -345,7 +377,8 @@ impl Tracker {
             new_session = true;
             random::uuid()
         });
-        let save = new_session || now.saturating_sub(self.session_saved_at) >= SESSION_SAVE_EVERY_MS;
+        let save =
+            new_session || now.saturating_sub(self.session_saved_at) >= SESSION_SAVE_EVERY_MS;
         let encoded = save.then(|| session.encode());
         self.session = Some(session);
         if new_session {
@@ -356,9 +389,14 @@ impl Tracker {
             self.session_saved_at = now;
         }
         let id = random::uuid();
-        let entry = Entry { ctx: self.context.clone(), body: encode_event_body(&id, &name, now, &props) };
+        let entry = Entry {
+            ctx: self.context.clone(),
+            body: encode_event_body(&id, &name, now, &props),
+        };
         let full = self.queue.push(entry, &self.policy);
-        let dropped = self.queue.bound(self.opts.max_queue_events, self.opts.max_queue_bytes);
+        let dropped = self
+            .queue
+            .bound(self.opts.max_queue_events, self.opts.max_queue_bytes);
         if dropped > 0 {
             reports.push(Report::new(Warning::QueueOverflow, Some(&name), None));
         }

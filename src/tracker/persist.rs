@@ -67,7 +67,10 @@ impl Tracker {
             self.queue.release();
             return;
         }
-        let stored = self.store.get(&queue_key(&self.tab)).and_then(|text| stored::decode(&text));
+        let stored = self
+            .store
+            .get(&queue_key(&self.tab))
+            .and_then(|text| stored::decode(&text));
         self.queue.clear();
         if let Some(stored) = stored {
             self.queue.prepend(stored.entries);
@@ -113,7 +116,11 @@ impl Tracker {
         }
         if !adopted.is_empty() {
             self.queue.prepend(adopted);
-            if self.queue.bound(self.opts.max_queue_events, self.opts.max_queue_bytes) > 0 {
+            if self
+                .queue
+                .bound(self.opts.max_queue_events, self.opts.max_queue_bytes)
+                > 0
+            {
                 reports.push(Report::new(Warning::QueueOverflow, None, None));
             }
         }

@@ -37,22 +37,38 @@ const ADMIN_TOKEN: &str = "bench-admin-token-0123456789abcdef0123";
 /// Runs the whole suite; `--browser-runs N` changes the number of browser runs (default 5).
 pub fn bench(flags: &[String]) -> Result {
     let started = Instant::now();
-    let runs = crate::flag_value(flags, "--browser-runs").unwrap_or("5").to_owned();
+    let runs = crate::flag_value(flags, "--browser-runs")
+        .unwrap_or("5")
+        .to_owned();
     let out = root().join("target/bench");
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
 
     tools::ensure_build_tools()?;
     tools::ensure_browser()?;
     build::build(Profile::Release)?;
-    status(cmd("cargo").args(["build", "--release", "-p", "wasmtrack-collector", "-p", "wasmtrack-loadgen"]))?;
+    status(cmd("cargo").args([
+        "build",
+        "--release",
+        "-p",
+        "wasmtrack-collector",
+        "-p",
+        "wasmtrack-loadgen",
+    ]))?;
     install_peers(&out.join("peers"))?;
 
     let browser_json = out.join("browser.json");
-    status(cmd("node").arg("bench/browser/run.mjs").arg(root()).arg(&browser_json).arg(&runs))?;
+    status(
+        cmd("node")
+            .arg("bench/browser/run.mjs")
+            .arg(root())
+            .arg(&browser_json)
+            .arg(&runs),
+    )?;
 
     let collector_json = out.join("collector.json");
     let figures = collector_figures(&out)?;
-    std::fs::write(&collector_json, figures).map_err(|e| format!("{}: {e}", collector_json.display()))?;
+    std::fs::write(&collector_json, figures)
+        .map_err(|e| format!("{}: {e}", collector_json.display()))?;
 
     let seconds = started.elapsed().as_secs();
     status(
@@ -64,9 +80,13 @@ pub fn bench(flags: &[String]) -> Result {
             .arg(root().join("bench/REPORT.md"))
             .env("BENCH_SECONDS", seconds.to_string()),
     )?;
-    let report = std::fs::read_to_string(root().join("bench/REPORT.md")).map_err(|e| e.to_string())?;
+    let report =
+        std::fs::read_to_string(root().join("bench/REPORT.md")).map_err(|e| e.to_string())?;
     println!("\n{report}");
-    eprintln!("xtask bench: done in {} s; report in bench/REPORT.md", started.elapsed().as_secs());
+    eprintln!(
+        "xtask bench: done in {} s; report in bench/REPORT.md",
+        started.elapsed().as_secs()
+    );
     Ok(())
 }
 
@@ -76,19 +96,33 @@ fn install_peers(dir: &Path) -> Result {
     let read = |p: PathBuf| std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()));
     let lock = read(root().join("bench/package-lock.json"))?;
     let installed = std::fs::read(dir.join("package-lock.json")).ok();
-    if installed.as_deref() != Some(lock.as_slice()) || !dir.join("node_modules/.package-lock.json").exists() {
-        std::fs::write(dir.join("package.json"), read(root().join("bench/package.json"))?).map_err(|e| e.to_string())?;
+    if installed.as_deref() != Some(lock.as_slice())
+        || !dir.join("node_modules/.package-lock.json").exists()
+    {
+        std::fs::write(
+            dir.join("package.json"),
+            read(root().join("bench/package.json"))?,
+        )
+        .map_err(|e| e.to_string())?;
         std::fs::write(dir.join("package-lock.json"), &lock).map_err(|e| e.to_string())?;
-        status(cmd("npm").args(["ci", "--no-audit", "--no-fund", "--ignore-scripts"]).current_dir(dir))?;
+        status(
+            cmd("npm")
+                .args(["ci", "--no-audit", "--no-fund", "--ignore-scripts"])
+                .current_dir(dir),
+        )?;
     }
     // RudderStack's script-tag file (`rsa.min.js`) is served by its CDN, not published to npm:
     // the page loads its UMD build with the plugins bundled, minified here as a CDN would.
-    let rudderstack = dir.join("node_modules/@rudderstack/analytics-js/dist/npm/modern/bundled/umd/index.js");
+    let rudderstack =
+        dir.join("node_modules/@rudderstack/analytics-js/dist/npm/modern/bundled/umd/index.js");
     status(
         cmd(tools::npm_bin("esbuild"))
             .arg(&rudderstack)
             .arg("--minify")
-            .arg(format!("--outfile={}", dir.join("min/rudderstack.min.js").display()))
+            .arg(format!(
+                "--outfile={}",
+                dir.join("min/rudderstack.min.js").display()
+            ))
             .arg("--log-level=warning"),
     )
 }
@@ -102,7 +136,13 @@ fn collector_figures(out: &Path) -> Result<String> {
     let log = std::fs::File::create(out.join("collector.log")).map_err(|e| e.to_string())?;
     let log2 = log.try_clone().map_err(|e| e.to_string())?;
     let mut collector = cmd(root().join("target/release/wasmtrack-collector"))
-        .args(["--listen", &addr.to_string(), "--site", &format!("{SITE}=*"), "--data-dir"])
+        .args([
+            "--listen",
+            &addr.to_string(),
+            "--site",
+            &format!("{SITE}=*"),
+            "--data-dir",
+        ])
         .arg(&data)
         // The load generator is one site sending as fast as it is answered: the rate limits,
         // which protect sites from each other, would measure themselves instead.
@@ -115,23 +155,53 @@ fn collector_figures(out: &Path) -> Result<String> {
     let pid = collector.id();
     let result = (|| -> Result<String> {
         if !http::wait_healthy(addr, 30) {
-            return Err(format!("the collector did not become healthy on {addr} (see target/bench/collector.log)"));
+            return Err(format!(
+                "the collector did not become healthy on {addr} (see target/bench/collector.log)"
+            ));
         }
         let definition = loadgen(&["definition"])?;
-        match http::request(addr, "POST", "/events/v3/event-definitions", Some(ADMIN_TOKEN), definition.trim()) {
+        match http::request(
+            addr,
+            "POST",
+            "/events/v3/event-definitions",
+            Some(ADMIN_TOKEN),
+            definition.trim(),
+        ) {
             Ok((201 | 200 | 409, _)) => {}
-            Ok((code, body)) => return Err(format!("creating the benchmark definition answered {code}: {body}")),
+            Ok((code, body)) => {
+                return Err(format!(
+                    "creating the benchmark definition answered {code}: {body}"
+                ))
+            }
             Err(e) => return Err(format!("creating the benchmark definition: {e}")),
         }
         let a = addr.to_string();
         eprintln!("xtask bench: collector under full load for {LOAD_SECONDS} s");
         let full = loadgen(&["load", &a, SITE, CONNECTIONS, BATCH, LOAD_SECONDS])?;
-        let rate = json_number(&full, "stored_per_s").ok_or_else(|| format!("the load generator printed no rate: {full}"))?;
-        let half_rate = format!("{:.0}", (rate / 2.0).max(BATCH.parse::<f64>().unwrap_or(20.0)));
-        eprintln!("xtask bench: collector at half load ({half_rate} events/s) for {HALF_LOAD_SECONDS} s");
-        let half = loadgen(&["load", &a, SITE, CONNECTIONS, BATCH, HALF_LOAD_SECONDS, &half_rate])?;
+        let rate = json_number(&full, "stored_per_s")
+            .ok_or_else(|| format!("the load generator printed no rate: {full}"))?;
+        let half_rate = format!(
+            "{:.0}",
+            (rate / 2.0).max(BATCH.parse::<f64>().unwrap_or(20.0))
+        );
+        eprintln!(
+            "xtask bench: collector at half load ({half_rate} events/s) for {HALF_LOAD_SECONDS} s"
+        );
+        let half = loadgen(&[
+            "load",
+            &a,
+            SITE,
+            CONNECTIONS,
+            BATCH,
+            HALF_LOAD_SECONDS,
+            &half_rate,
+        ])?;
         let hwm_kb = peak_rss_kb(pid).unwrap_or(0);
-        Ok(format!(r#"{{"full":{},"half":{},"vmhwm_kb":{hwm_kb}"#, full.trim(), half.trim()))
+        Ok(format!(
+            r#"{{"full":{},"half":{},"vmhwm_kb":{hwm_kb}"#,
+            full.trim(),
+            half.trim()
+        ))
     })();
     // SIGTERM: the collector commits what it accepted and exits.
     let _ = status(cmd("kill").args(["-TERM", &pid.to_string()]));
@@ -152,8 +222,16 @@ fn collector_figures(out: &Path) -> Result<String> {
     // Ids kept unique the way the collector keeps them, then plain inserts of the same rows
     // (the physical limit: what the goal's "raw SQLite insert rate" is read against).
     // The load generator starts each run on a new reference file.
-    let (db_arg, ref_arg) = (db.to_string_lossy().into_owned(), reference.to_string_lossy().into_owned());
-    for (per_tx, mode) in [("20", "unique"), ("1000", "unique"), ("20", "plain"), ("1000", "plain")] {
+    let (db_arg, ref_arg) = (
+        db.to_string_lossy().into_owned(),
+        reference.to_string_lossy().into_owned(),
+    );
+    for (per_tx, mode) in [
+        ("20", "unique"),
+        ("1000", "unique"),
+        ("20", "plain"),
+        ("1000", "plain"),
+    ] {
         eprintln!("xtask bench: raw SQLite inserts ({mode} ids), {per_tx} rows per transaction, {SQLITE_SECONDS} s");
         let mut args = vec!["sqlite", &db_arg, &ref_arg, per_tx, SQLITE_SECONDS];
         if mode == "plain" {
@@ -191,7 +269,7 @@ fn peak_rss_kb(pid: u32) -> Option<u64> {
 fn json_number(json: &str, key: &str) -> Option<f64> {
     let start = json.find(&format!("\"{key}\":"))? + key.len() + 3;
     let rest = &json[start..];
-    let end = rest.find(|c: char| c == ',' || c == '}').unwrap_or(rest.len());
+    let end = rest.find([',', '}']).unwrap_or(rest.len());
     rest[..end].trim().parse().ok()
 }
 
@@ -201,7 +279,13 @@ mod tests {
 
     #[test]
     fn reads_a_number_from_the_load_generators_output() {
-        assert_eq!(json_number(r#"{"a":1,"stored_per_s":51234.5,"p50_ms":2}"#, "stored_per_s"), Some(51234.5));
+        assert_eq!(
+            json_number(
+                r#"{"a":1,"stored_per_s":51234.5,"p50_ms":2}"#,
+                "stored_per_s"
+            ),
+            Some(51234.5)
+        );
         assert_eq!(json_number(r#"{"p99_ms":7}"#, "p99_ms"), Some(7.0));
         assert_eq!(json_number(r#"{"a":1}"#, "b"), None);
     }

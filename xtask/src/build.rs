@@ -9,7 +9,7 @@ use crate::run::{cmd, root, status, Result};
 use crate::tools::npm_bin;
 use base64::Engine;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Release (size-optimised) or debug (panic messages, no wasm-opt).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -33,13 +33,26 @@ pub fn build(profile: Profile) -> Result<Vec<PathBuf>> {
     fs::create_dir_all(&dist).map_err(|e| format!("dist/: {e}"))?;
 
     // The visualizer is a crate of its own (`crates/visualizer`): its own wasm module.
-    let visualizer = compile(profile, Module::Visualizer, &root().join("target/wasm-bindgen-visualizer"), "visualizer")?;
-    esbuild("js/visualizer-loader.js", &["--format=iife", "--minify", "--target=es2020"], &dist.join("visualizer.js"))?;
+    let visualizer = compile(
+        profile,
+        Module::Visualizer,
+        &root().join("target/wasm-bindgen-visualizer"),
+        "visualizer",
+    )?;
+    esbuild(
+        "js/visualizer-loader.js",
+        &["--format=iife", "--minify", "--target=es2020"],
+        &dist.join("visualizer.js"),
+    )?;
     terser(&dist.join("visualizer.js"))?;
     copy(&visualizer, &dist.join("visualizer.wasm"))?;
 
     let wasm = compile(profile, Module::Tracker, &glue_dir(), "wasmtrack")?;
-    esbuild("js/loader.js", &["--format=iife", "--minify", "--target=es2020"], &dist.join("wasmtrack.js"))?;
+    esbuild(
+        "js/loader.js",
+        &["--format=iife", "--minify", "--target=es2020"],
+        &dist.join("wasmtrack.js"),
+    )?;
     terser(&dist.join("wasmtrack.js"))?;
     copy(&wasm, &dist.join("wasmtrack.wasm"))?;
     // The stub snippet, for pages that load it rather than inline it (the demo site does).
@@ -75,7 +88,16 @@ fn compile(profile: Profile, module: Module, glue: &PathBuf, name: &str) -> Resu
         Module::Visualizer => ("wasmtrack-visualizer", "wasmtrack_visualizer.wasm"),
     };
     let mut cargo = cmd("cargo");
-    cargo.args(["build", "-p", package, "--lib", "--target", "wasm32-unknown-unknown", "--profile", cargo_profile]);
+    cargo.args([
+        "build",
+        "-p",
+        package,
+        "--lib",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        cargo_profile,
+    ]);
     let rebuilt_std = profile == Profile::Release && module == Module::Tracker;
     match profile {
         Profile::Debug if module == Module::Tracker => {
@@ -103,30 +125,58 @@ fn compile(profile: Profile, module: Module, glue: &PathBuf, name: &str) -> Resu
     status(&mut cargo)?;
 
     let _ = fs::remove_dir_all(glue);
-    let target_dir = if rebuilt_std { wasm_target_dir() } else { root().join("target") };
-    let wasm_in = target_dir.join("wasm32-unknown-unknown").join(out_dir).join(artifact);
-    status(cmd("wasm-bindgen").args(["--target", "web", "--out-name", name, "--out-dir"]).arg(glue).arg(&wasm_in))?;
+    let target_dir = if rebuilt_std {
+        wasm_target_dir()
+    } else {
+        root().join("target")
+    };
+    let wasm_in = target_dir
+        .join("wasm32-unknown-unknown")
+        .join(out_dir)
+        .join(artifact);
+    status(
+        cmd("wasm-bindgen")
+            .args(["--target", "web", "--out-name", name, "--out-dir"])
+            .arg(glue)
+            .arg(&wasm_in),
+    )?;
     export_glue_halves(&glue.join(format!("{name}.js")))?;
     let wasm = glue.join(format!("{name}_bg.wasm"));
     if profile == Profile::Release {
-        status(cmd(npm_bin("wasm-opt")).arg("-Oz").args(WASM_FEATURES).args([
-            // rustc puts the stack first, growing down from 1 MiB towards 0: addresses below
-            // 1 KiB are reached only by a stack overflow, so loads and stores may fold their
-            // offsets into constant addresses (~0.1 KB gzip).
-            "--low-memory-unused",
-            "--strip-debug",
-            "--strip-producers",
-            "--strip-target-features",
-        ]).arg(&wasm).arg("-o").arg(&wasm))?;
+        status(
+            cmd(npm_bin("wasm-opt"))
+                .arg("-Oz")
+                .args(WASM_FEATURES)
+                .args([
+                    // rustc puts the stack first, growing down from 1 MiB towards 0: addresses below
+                    // 1 KiB are reached only by a stack overflow, so loads and stores may fold their
+                    // offsets into constant addresses (~0.1 KB gzip).
+                    "--low-memory-unused",
+                    "--strip-debug",
+                    "--strip-producers",
+                    "--strip-target-features",
+                ])
+                .arg(&wasm)
+                .arg("-o")
+                .arg(&wasm),
+        )?;
         crate::minify::minify_names(&wasm, &glue.join(format!("{name}.js")))?;
         // Once more with the short names: another -Oz round finds a little more, locals are
         // merged by a learned order, and functions are ordered by how often they are called,
         // which groups alike code for gzip (~0.1 KB together).
-        status(cmd(npm_bin("wasm-opt")).arg("-Oz").args(WASM_FEATURES).args([
-            "--low-memory-unused",
-            "--coalesce-locals-learning",
-            "--reorder-functions",
-        ]).arg(&wasm).arg("-o").arg(&wasm))?;
+        status(
+            cmd(npm_bin("wasm-opt"))
+                .arg("-Oz")
+                .args(WASM_FEATURES)
+                .args([
+                    "--low-memory-unused",
+                    "--coalesce-locals-learning",
+                    "--reorder-functions",
+                ])
+                .arg(&wasm)
+                .arg("-o")
+                .arg(&wasm),
+        )?;
     }
     Ok(wasm)
 }
@@ -140,7 +190,10 @@ fn export_glue_halves(glue_js: &PathBuf) -> Result {
     let mut glue = read(glue_js)?;
     for name in GLUE_HALVES {
         if !glue.contains(&format!("\nfunction {name}(")) {
-            return Err(format!("{}: no `function {name}(`; has wasm-bindgen's glue changed shape?", glue_js.display()).into());
+            return Err(format!(
+                "{}: no `function {name}(`; has wasm-bindgen's glue changed shape?",
+                glue_js.display()
+            ));
         }
     }
     glue.push_str(&format!("export {{ {} }};\n", GLUE_HALVES.join(", ")));
@@ -163,15 +216,26 @@ fn build_npm_package(wasm: &PathBuf) -> Result {
     let _ = fs::remove_dir_all(&pkg);
     fs::create_dir_all(&pkg).map_err(|e| format!("pkg/: {e}"))?;
     let bytes = fs::read(wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
-    let inline = format!("export default \"{}\";\n", base64::engine::general_purpose::STANDARD.encode(bytes));
+    let inline = format!(
+        "export default \"{}\";\n",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    );
     write(&glue_dir().join("wasm-inline.js"), &inline)?;
     // Not minified: the application's bundler minifies, and readable code in node_modules helps.
-    esbuild("js/npm.js", &["--format=esm", "--target=es2020", "--platform=neutral"], &pkg.join("index.js"))?;
+    esbuild(
+        "js/npm.js",
+        &["--format=esm", "--target=es2020", "--platform=neutral"],
+        &pkg.join("index.js"),
+    )?;
     write(&pkg.join("index.d.ts"), &npm_types()?)?;
     let version = crate_version()?;
-    let manifest = read(&root().join("pkg-template/package.json"))?.replace("{{version}}", &version);
+    let manifest =
+        read(&root().join("pkg-template/package.json"))?.replace("{{version}}", &version);
     write(&pkg.join("package.json"), &manifest)?;
-    copy(&root().join("pkg-template/README.md"), &pkg.join("README.md"))
+    copy(
+        &root().join("pkg-template/README.md"),
+        &pkg.join("README.md"),
+    )
 }
 
 /// The npm package's types: wasm-bindgen's generated declarations without its loader API
@@ -180,7 +244,12 @@ fn npm_types() -> Result<String> {
     let generated = read(&glue_dir().join("wasmtrack.d.ts"))?;
     let api = match generated.find("export type InitInput") {
         Some(at) => &generated[..at],
-        None => return Err("wasm-bindgen's .d.ts no longer has `export type InitInput`; update npm_types".into()),
+        None => {
+            return Err(
+                "wasm-bindgen's .d.ts no longer has `export type InitInput`; update npm_types"
+                    .into(),
+            )
+        }
     };
     Ok(format!("{}\n", api.trim_end()))
 }
@@ -189,10 +258,22 @@ fn npm_types() -> Result<String> {
 /// ~0.2 KB gzip more off the script tag than esbuild's single-pass minifier (which still
 /// bundles: terser does not).
 fn terser(file: &PathBuf) -> Result {
-    status(cmd(npm_bin("terser")).arg(file).args(["--compress", "passes=3,ecma=2020", "--mangle", "--ecma", "2020", "-o"]).arg(file))
+    status(
+        cmd(npm_bin("terser"))
+            .arg(file)
+            .args([
+                "--compress",
+                "passes=3,ecma=2020",
+                "--mangle",
+                "--ecma",
+                "2020",
+                "-o",
+            ])
+            .arg(file),
+    )
 }
 
-fn esbuild(entry: &str, flags: &[&str], out: &PathBuf) -> Result {
+fn esbuild(entry: &str, flags: &[&str], out: &Path) -> Result {
     status(
         cmd(npm_bin("esbuild"))
             .arg(entry)
@@ -224,5 +305,7 @@ fn write(path: &PathBuf, text: &str) -> Result {
 }
 
 fn copy(from: &PathBuf, to: &PathBuf) -> Result {
-    fs::copy(from, to).map(|_| ()).map_err(|e| format!("{} → {}: {e}", from.display(), to.display()))
+    fs::copy(from, to)
+        .map(|_| ())
+        .map_err(|e| format!("{} → {}: {e}", from.display(), to.display()))
 }

@@ -22,11 +22,23 @@ pub fn demo(listen: Option<&str>) -> Result {
     status(cmd("cargo").args(["build", "--release", "-p", "wasmtrack-collector"]))?;
 
     let listen = listen.unwrap_or("127.0.0.1:8080");
-    let addr: SocketAddr = listen.parse().map_err(|e| format!("--listen {listen}: {e}"))?;
+    let addr: SocketAddr = listen
+        .parse()
+        .map_err(|e| format!("--listen {listen}: {e}"))?;
     let origins = format!("http://{addr},http://localhost:{}", addr.port());
     let data = root().join("data");
     let mut collector = cmd(root().join("target/release/wasmtrack-collector"))
-        .args(["--listen", listen, "--www", "www", "--www", "/dist=dist", "--site", &format!("demo={origins}"), "--data-dir"])
+        .args([
+            "--listen",
+            listen,
+            "--www",
+            "www",
+            "--www",
+            "/dist=dist",
+            "--site",
+            &format!("demo={origins}"),
+            "--data-dir",
+        ])
         .arg(&data)
         .spawn()
         .map_err(|e| format!("could not start the collector: {e}"))?;
@@ -37,20 +49,38 @@ pub fn demo(listen: Option<&str>) -> Result {
 
     let token = match std::env::var("WASMTRACK_ADMIN_TOKEN") {
         Ok(t) if !t.trim().is_empty() => t,
-        _ => std::fs::read_to_string(data.join("admin-token")).map_err(|e| format!("data/admin-token: {e}"))?.trim().to_owned(),
+        _ => std::fs::read_to_string(data.join("admin-token"))
+            .map_err(|e| format!("data/admin-token: {e}"))?
+            .trim()
+            .to_owned(),
     };
     for body in DEFINITIONS {
-        match http::request(addr, "POST", "/events/v3/event-definitions", Some(&token), body) {
+        match http::request(
+            addr,
+            "POST",
+            "/events/v3/event-definitions",
+            Some(&token),
+            body,
+        ) {
             Ok((201 | 200 | 409, _)) => {}
-            Ok((code, answer)) => eprintln!("xtask demo: creating a definition answered {code}: {answer}"),
+            Ok((code, answer)) => {
+                eprintln!("xtask demo: creating a definition answered {code}: {answer}")
+            }
             Err(e) => eprintln!("xtask demo: creating a definition failed: {e}"),
         }
     }
 
     println!("\n  Demo site:   http://{addr}/   (click the buttons, then ask the collector what arrived)");
-    println!("  Data:        {} (SQLite, WAL); admin token in data/admin-token", data.display());
+    println!(
+        "  Data:        {} (SQLite, WAL); admin token in data/admin-token",
+        data.display()
+    );
     println!("  Events:      curl -H \"Authorization: Bearer $(cat data/admin-token)\" 'http://{addr}/events/v3/events?eventType=trial_started'");
     println!("  Stop:        Ctrl-C\n");
     let exit = collector.wait().map_err(|e| e.to_string())?;
-    if exit.success() { Ok(()) } else { Err(format!("the collector exited: {exit}")) }
+    if exit.success() {
+        Ok(())
+    } else {
+        Err(format!("the collector exited: {exit}"))
+    }
 }

@@ -1,7 +1,8 @@
 //! `cargo xtask <task>`: the repository's single entry point for builds and tests.
 //!
 //! * `build [--debug]` — the tracker into `dist/` (script tag) and `pkg/` (npm), with sizes.
-//! * `test` — every test: host unit and property tests, the collector's tests, the size
+//! * `test` — every test: `cargo fmt --check` and clippy (host and wasm32, warnings denied),
+//!   host unit and property tests, the collector's tests, the size
 //!   budget, browser tests in headless Chromium, and the end-to-end suites.
 //! * `demo` — builds everything and serves the demo site from the collector.
 //! * `bench` — wasmtrack against the reference trackers, into `bench/REPORT.md` (issue 6).
@@ -42,7 +43,11 @@ fn main() {
 
 fn build_task(flags: &[String]) -> Result {
     tools::ensure_build_tools()?;
-    let profile = if flags.iter().any(|f| f == "--debug") { Profile::Debug } else { Profile::Release };
+    let profile = if flags.iter().any(|f| f == "--debug") {
+        Profile::Debug
+    } else {
+        Profile::Release
+    };
     let files = build::build(profile)?;
     size::report(&files)?;
     Ok(())
@@ -51,6 +56,7 @@ fn build_task(flags: &[String]) -> Result {
 fn test_task() -> Result {
     tools::ensure_build_tools()?;
     tools::ensure_browser()?;
+    lint()?;
     status(cmd("cargo").args(["test", "--workspace"]))?;
     let files = build::build(Profile::Release)?;
     let gzip = size::report(&files)?;
@@ -60,16 +66,58 @@ fn test_task() -> Result {
     status(cmd("node").args(["--test", "--test-concurrency=1", "tests/e2e/"]))
 }
 
+/// The gates before any test: formatting, and clippy with every warning an error, on the host
+/// (the whole workspace) and on wasm32 (the crates that ship to browsers). The wasm crates are
+/// linted one by one: linted together, cargo would unify their features, and the visualizer's
+/// std would meet the tracker's own panic handler. The core's tests are linted on the host
+/// only: they use proptest, which does not build for wasm32, where the core is never tested.
+fn lint() -> Result {
+    status(cmd("cargo").args(["fmt", "--all", "--check"]))?;
+    let deny = ["--", "-D", "warnings"];
+    status(
+        cmd("cargo")
+            .args(["clippy", "--workspace", "--all-targets"])
+            .args(deny),
+    )?;
+    let wasm: [&[&str]; 5] = [
+        &["-p", "wasmtrack-core", "--lib"],
+        &["-p", "wasmtrack-browser", "--all-targets"],
+        &["-p", "wasmtrack", "--lib"],
+        // The browser tests link std: without the `tiny` feature, as `browser_tests` runs them.
+        &["-p", "wasmtrack", "--all-targets", "--no-default-features"],
+        &["-p", "wasmtrack-visualizer", "--all-targets"],
+    ];
+    for args in wasm {
+        status(
+            cmd("cargo")
+                .args(["clippy", "--target", "wasm32-unknown-unknown"])
+                .args(args)
+                .args(deny),
+        )?;
+    }
+    Ok(())
+}
+
 /// The wasm-bindgen-test suite in headless Chromium, driven by playwright-core through
 /// `tests/browser-runner.mjs` rather than by ChromeDriver (whose runs hung in one of two or
 /// three; the runner says why). A test that fails fails the task.
 fn browser_tests() -> Result {
     let listing = run::stdout(
         cmd("cargo")
-            .args(["test", "-p", "wasmtrack", "--no-default-features", "--target", "wasm32-unknown-unknown", "--test", "browser"])
+            .args([
+                "test",
+                "-p",
+                "wasmtrack",
+                "--no-default-features",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--test",
+                "browser",
+            ])
             .args(["--no-run", "--message-format=json"]),
     )?;
-    let wasm = test_executable(&listing, "browser").ok_or("cargo did not report the browser test's wasm")?;
+    let wasm = test_executable(&listing, "browser")
+        .ok_or("cargo did not report the browser test's wasm")?;
     status(cmd("node").arg("tests/browser-runner.mjs").arg(wasm))
 }
 
@@ -77,11 +125,22 @@ fn browser_tests() -> Result {
 fn test_executable(listing: &str, name: &str) -> Option<String> {
     listing
         .lines()
-        .filter(|line| line.contains("\"reason\":\"compiler-artifact\"") && line.contains(&format!("\"name\":\"{name}\"")))
+        .filter(|line| {
+            line.contains("\"reason\":\"compiler-artifact\"")
+                && line.contains(&format!("\"name\":\"{name}\""))
+        })
         .find_map(|line| {
             let value: serde_json::Value = serde_json::from_str(line).ok()?;
             value.get("executable")?.as_str().map(str::to_owned)
         })
+}
+
+fn flag_value<'a>(flags: &'a [String], name: &str) -> Option<&'a str> {
+    flags
+        .iter()
+        .position(|f| f == name)
+        .and_then(|i| flags.get(i + 1))
+        .map(String::as_str)
 }
 
 #[cfg(test)]
@@ -89,15 +148,16 @@ mod tests {
     #[test]
     fn finds_the_test_wasm_in_cargos_listing() {
         let listing = concat!(
-            r#"{"reason":"compiler-artifact","target":{"name":"wasmtrack","kind":["lib"]},"executable":null}"#, "\n",
-            r#"{"reason":"compiler-artifact","target":{"name":"browser","kind":["test"]},"executable":"/t/deps/browser-1.wasm"}"#, "\n",
+            r#"{"reason":"compiler-artifact","target":{"name":"wasmtrack","kind":["lib"]},"executable":null}"#,
+            "\n",
+            r#"{"reason":"compiler-artifact","target":{"name":"browser","kind":["test"]},"executable":"/t/deps/browser-1.wasm"}"#,
+            "\n",
             r#"{"reason":"build-finished","success":true}"#,
         );
-        assert_eq!(super::test_executable(listing, "browser").as_deref(), Some("/t/deps/browser-1.wasm"));
+        assert_eq!(
+            super::test_executable(listing, "browser").as_deref(),
+            Some("/t/deps/browser-1.wasm")
+        );
         assert_eq!(super::test_executable(listing, "other"), None);
     }
-}
-
-fn flag_value<'a>(flags: &'a [String], name: &str) -> Option<&'a str> {
-    flags.iter().position(|f| f == name).and_then(|i| flags.get(i + 1)).map(String::as_str)
 }

@@ -39,8 +39,12 @@ pub fn minify_names(wasm: &Path, glue_js: &Path) -> Result {
     )?;
     let mapping = parse_mapping(&printed).map_err(|e| format!("wasm-opt's name mapping: {e}"))?;
     let glue = fs::read_to_string(glue_js).map_err(|e| format!("{}: {e}", glue_js.display()))?;
-    let minified = rewrite_glue(&glue, &mapping)
-        .map_err(|e| format!("{}: {e}; has wasm-bindgen's glue changed shape? (xtask/src/minify.rs)", glue_js.display()))?;
+    let minified = rewrite_glue(&glue, &mapping).map_err(|e| {
+        format!(
+            "{}: {e}; has wasm-bindgen's glue changed shape? (xtask/src/minify.rs)",
+            glue_js.display()
+        )
+    })?;
     fs::write(glue_js, minified).map_err(|e| format!("{}: {e}", glue_js.display()))
 }
 
@@ -63,29 +67,44 @@ struct Import {
 /// Reads the mapping binaryen (version 132) prints: a JSON object whose `imports` rows are
 /// `[module, name, short]` and whose `exports` rows are `[name, short]`.
 fn parse_mapping(printed: &str) -> Result<Mapping> {
-    let json: serde_json::Value =
-        serde_json::from_str(printed).map_err(|e| format!("not the JSON binaryen 132 prints ({e}): {printed:.200}"))?;
+    let json: serde_json::Value = serde_json::from_str(printed)
+        .map_err(|e| format!("not the JSON binaryen 132 prints ({e}): {printed:.200}"))?;
     let rows = |key: &str, width: usize| -> Result<Vec<Vec<String>>> {
-        let list = json.get(key).and_then(|v| v.as_array()).ok_or(format!("no `{key}` list"))?;
+        let list = json
+            .get(key)
+            .and_then(|v| v.as_array())
+            .ok_or(format!("no `{key}` list"))?;
         list.iter()
             .map(|row| {
                 let cells: Option<Vec<String>> = row
                     .as_array()
                     .filter(|r| r.len() == width)
                     .and_then(|r| r.iter().map(|c| c.as_str().map(str::to_owned)).collect());
-                cells.ok_or(format!("`{key}` has a row that is not {width} strings: {row}"))
+                cells.ok_or(format!(
+                    "`{key}` has a row that is not {width} strings: {row}"
+                ))
             })
             .collect()
     };
     let imports: Vec<Import> = rows("imports", 3)?
         .into_iter()
-        .map(|mut r| Import { short: r.pop().unwrap_or_default(), name: r.pop().unwrap_or_default(), module: r.pop().unwrap_or_default() })
+        .map(|mut r| Import {
+            short: r.pop().unwrap_or_default(),
+            name: r.pop().unwrap_or_default(),
+            module: r.pop().unwrap_or_default(),
+        })
         .collect();
-    let exports: Vec<(String, String)> =
-        rows("exports", 2)?.into_iter().map(|mut r| (r.remove(0), r.remove(0))).collect();
+    let exports: Vec<(String, String)> = rows("exports", 2)?
+        .into_iter()
+        .map(|mut r| (r.remove(0), r.remove(0)))
+        .collect();
     // Every import shares the one module, and the glue reads exports as `wasm.<short>`.
     let mut seen = HashSet::new();
-    for short in imports.iter().map(|i| &i.short).chain(exports.iter().map(|e| &e.1)) {
+    for short in imports
+        .iter()
+        .map(|i| &i.short)
+        .chain(exports.iter().map(|e| &e.1))
+    {
         if !is_identifier(short) {
             return Err(format!("`{short}` is not a JS identifier"));
         }
@@ -93,7 +112,10 @@ fn parse_mapping(printed: &str) -> Result<Mapping> {
             return Err(format!("`{short}` is given to two names"));
         }
     }
-    Ok(Mapping { imports, exports: exports.into_iter().collect() })
+    Ok(Mapping {
+        imports,
+        exports: exports.into_iter().collect(),
+    })
 }
 
 fn rewrite_glue(glue: &str, mapping: &Mapping) -> Result<String> {
@@ -108,9 +130,19 @@ fn rewrite_imports(glue: &str, imports: &[Import]) -> Result<String> {
     let head = "function __wbg_get_imports() {";
     let start = find_once(glue, head)?;
     // A top-level function's closing brace is the first one in column 0.
-    let end = start + glue[start..].find("\n}").ok_or(format!("`{head}` has no end"))?;
-    let ret = start + glue[start..end].rfind("return {").ok_or("`__wbg_get_imports` returns no object")?;
-    let ret_end = ret + glue[ret..end].find("};").ok_or("`__wbg_get_imports`'s returned object has no end")? + 2;
+    let end = start
+        + glue[start..]
+            .find("\n}")
+            .ok_or(format!("`{head}` has no end"))?;
+    let ret = start
+        + glue[start..end]
+            .rfind("return {")
+            .ok_or("`__wbg_get_imports` returns no object")?;
+    let ret_end = ret
+        + glue[ret..end]
+            .find("};")
+            .ok_or("`__wbg_get_imports`'s returned object has no end")?
+        + 2;
     let providers = module_objects(&glue[ret + "return {".len()..ret_end - 2])?;
 
     // Sorted, so the added lines come out in a stable order.
@@ -121,17 +153,22 @@ fn rewrite_imports(glue: &str, imports: &[Import]) -> Result<String> {
     let mut literal = None;
     let mut from_namespaces = Vec::new();
     for (module, renamed) in by_module {
-        let object = providers
-            .get(module)
-            .ok_or(format!("the wasm imports `{}` from `{module}`, which `__wbg_get_imports` does not return", renamed[0].name))?;
+        let object = providers.get(module).ok_or(format!(
+            "the wasm imports `{}` from `{module}`, which `__wbg_get_imports` does not return",
+            renamed[0].name
+        ))?;
         if glue[start..ret].contains(&format!("const {object} = {{")) {
             match literal {
                 Some((other, _)) if other != object => {
-                    return Err(format!("imports come from two object literals, `{other}` and `{object}`"))
+                    return Err(format!(
+                        "imports come from two object literals, `{other}` and `{object}`"
+                    ))
                 }
                 _ => literal = Some((object, renamed)),
             }
-        } else if glue.contains(&format!("import * as {object} from \"{module}\"")) || glue.contains(&format!("import * as {object} from '{module}'")) {
+        } else if glue.contains(&format!("import * as {object} from \"{module}\""))
+            || glue.contains(&format!("import * as {object} from '{module}'"))
+        {
             from_namespaces.extend(renamed.into_iter().map(|i| (object, i)));
         } else {
             return Err(format!("`{object}`, the object `__wbg_get_imports` returns for `{module}`, is neither its object literal nor an `import * as`"));
@@ -141,27 +178,45 @@ fn rewrite_imports(glue: &str, imports: &[Import]) -> Result<String> {
         return Err("no import comes from `__wbg_get_imports`'s object literal".into());
     };
 
-    let open = start + find_once(&glue[start..ret], &format!("const {object} = {{"))? + format!("const {object} = {{").len();
-    let close = open + glue[open..ret].rfind('}').ok_or(format!("`{object}` has no end"))?;
+    let open = start
+        + find_once(&glue[start..ret], &format!("const {object} = {{"))?
+        + format!("const {object} = {{").len();
+    let close = open
+        + glue[open..ret]
+            .rfind('}')
+            .ok_or(format!("`{object}` has no end"))?;
     if glue[close + 1..ret].trim() != ";" {
-        return Err(format!("`{object}` is not the statement just before `return`"));
+        return Err(format!(
+            "`{object}` is not the statement just before `return`"
+        ));
     }
     let mut edits: Vec<(Range<usize>, String)> = Vec::new();
     for import in renamed {
-        let at = open + object_key(&glue[open..close], &import.name).map_err(|e| format!("`{object}`: {e}"))?;
+        let at = open
+            + object_key(&glue[open..close], &import.name)
+                .map_err(|e| format!("`{object}`: {e}"))?;
         edits.push((at..at + import.name.len(), import.short.clone()));
     }
     if !from_namespaces.is_empty() {
         // On the closing brace's own line, after the literal's last `,`.
-        let line = open + glue[open..close].rfind('\n').ok_or(format!("`{object}`'s closing brace is not on its own line"))? + 1;
+        let line = open
+            + glue[open..close]
+                .rfind('\n')
+                .ok_or(format!("`{object}`'s closing brace is not on its own line"))?
+            + 1;
         if !glue[open..line].trim_end().ends_with([',', '{']) {
             return Err(format!("`{object}`'s last entry has no trailing comma"));
         }
-        let added: String =
-            from_namespaces.iter().map(|(ns, i)| format!("        {}: {ns}{},\n", i.short, member(&i.name))).collect();
+        let added: String = from_namespaces
+            .iter()
+            .map(|(ns, i)| format!("        {}: {ns}{},\n", i.short, member(&i.name)))
+            .collect();
         edits.push((line..line, added));
     }
-    edits.push((ret..ret_end, format!("return {{\n        __proto__: null,\n        {MODULE}: {object},\n    }};")));
+    edits.push((
+        ret..ret_end,
+        format!("return {{\n        __proto__: null,\n        {MODULE}: {object},\n    }};"),
+    ));
 
     let mut out = glue.to_owned();
     edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
@@ -177,13 +232,19 @@ fn rewrite_imports(glue: &str, imports: &[Import]) -> Result<String> {
 /// instantiated once per specifier they are all the same namespace object anyway.
 fn module_objects(entries: &str) -> Result<HashMap<&str, &str>> {
     let mut objects = HashMap::new();
-    for line in entries.lines().map(str::trim).filter(|l| !l.is_empty() && *l != "__proto__: null,") {
+    for line in entries
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && *l != "__proto__: null,")
+    {
         let parsed = line
             .strip_suffix(',')
             .and_then(|l| l.split_once(": "))
             .and_then(|(key, value)| Some((key.strip_prefix('"')?.strip_suffix('"')?, value)))
             .filter(|(key, value)| !key.contains(['"', '\\']) && is_identifier(value));
-        let (module, object) = parsed.ok_or(format!("unexpected entry in `__wbg_get_imports`'s returned object: `{line}`"))?;
+        let (module, object) = parsed.ok_or(format!(
+            "unexpected entry in `__wbg_get_imports`'s returned object: `{line}`"
+        ))?;
         objects.insert(module, object);
     }
     Ok(objects)
@@ -209,20 +270,35 @@ fn rewrite_exports(glue: &str, exports: &HashMap<String, String>) -> Result<Stri
     // `wasm = instance.exports;` is the only other place the glue may name the exports.
     for at in token_positions(glue, "exports") {
         if !glue[at + "exports".len()..].starts_with(';') {
-            return Err(format!("reads the wasm's exports other than through `wasm.`: `{}`", line_at(glue, at)));
+            return Err(format!(
+                "reads the wasm's exports other than through `wasm.`: `{}`",
+                line_at(glue, at)
+            ));
         }
     }
     let mut out = String::with_capacity(glue.len());
     let mut copied = 0;
     // `….wasm` would be some other object's property.
-    for at in token_positions(glue, "wasm").into_iter().filter(|&at| !glue[..at].ends_with('.')) {
+    for at in token_positions(glue, "wasm")
+        .into_iter()
+        .filter(|&at| !glue[..at].ends_with('.'))
+    {
         let rest = &glue[at + "wasm".len()..];
         if rest.starts_with('[') {
-            return Err(format!("reads an export by a computed name: `{}`", line_at(glue, at)));
+            return Err(format!(
+                "reads an export by a computed name: `{}`",
+                line_at(glue, at)
+            ));
         }
-        let Some(name) = rest.strip_prefix('.') else { continue };
-        let name = &name[..name.find(|c: char| !is_identifier_char(c)).unwrap_or(name.len())];
-        let short = exports.get(name).ok_or(format!("reads `wasm.{name}`, which the minified wasm does not export"))?;
+        let Some(name) = rest.strip_prefix('.') else {
+            continue;
+        };
+        let name = &name[..name
+            .find(|c: char| !is_identifier_char(c))
+            .unwrap_or(name.len())];
+        let short = exports.get(name).ok_or(format!(
+            "reads `wasm.{name}`, which the minified wasm does not export"
+        ))?;
         let name_at = at + "wasm.".len();
         out.push_str(&glue[copied..name_at]);
         out.push_str(short);

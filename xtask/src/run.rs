@@ -9,7 +9,10 @@ pub type Result<T = ()> = std::result::Result<T, String>;
 
 /// The repository root (the parent of `xtask/`).
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the repository").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the repository")
+        .to_path_buf()
 }
 
 /// A command to run from the repository root.
@@ -34,9 +37,8 @@ pub fn status(c: &mut Command) -> Result {
 pub fn stdout(c: &mut Command) -> Result<String> {
     eprintln!("xtask> {}", describe(c));
     match c.stderr(std::process::Stdio::inherit()).output() {
-        Ok(out) if out.status.success() => {
-            String::from_utf8(out.stdout).map_err(|_| format!("`{}` printed text that is not UTF-8", describe(c)))
-        }
+        Ok(out) if out.status.success() => String::from_utf8(out.stdout)
+            .map_err(|_| format!("`{}` printed text that is not UTF-8", describe(c))),
         Ok(out) => Err(format!("`{}` failed ({})", describe(c), out.status)),
         Err(e) => Err(format!("`{}` could not start: {e}", describe(c))),
     }
@@ -45,7 +47,9 @@ pub fn stdout(c: &mut Command) -> Result<String> {
 /// Runs `c` and returns its standard output, or `None` when it cannot run or fails.
 pub fn output(c: &mut Command) -> Option<String> {
     let out = c.output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn describe(c: &Command) -> String {

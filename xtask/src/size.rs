@@ -27,19 +27,32 @@ pub fn measure(path: &PathBuf) -> Result<Sizes> {
     gz.write_all(&bytes).map_err(|e| e.to_string())?;
     let gzip = gz.finish().map_err(|e| e.to_string())?.len();
     let mut br = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams { quality: 11, ..Default::default() };
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        ..Default::default()
+    };
     brotli::BrotliCompress(&mut bytes.as_slice(), &mut br, &params).map_err(|e| e.to_string())?;
-    Ok(Sizes { raw: bytes.len(), gzip, brotli: br.len() })
+    Ok(Sizes {
+        raw: bytes.len(),
+        gzip,
+        brotli: br.len(),
+    })
 }
 
 /// Prints a table of `files` and their total; returns the total gzip bytes.
 pub fn report(files: &[PathBuf]) -> Result<usize> {
     println!("\nScript-tag download (what a page fetches before its first event):");
-    println!("  {:<24} {:>9} {:>9} {:>9}", "file", "raw", "gzip -9", "brotli");
+    println!(
+        "  {:<24} {:>9} {:>9} {:>9}",
+        "file", "raw", "gzip -9", "brotli"
+    );
     let (mut raw, mut gzip, mut brotli) = (0, 0, 0);
     for file in files {
         let s = measure(file)?;
-        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         println!("  {:<24} {:>9} {:>9} {:>9}", name, s.raw, s.gzip, s.brotli);
         raw += s.raw;
         gzip += s.gzip;
@@ -77,7 +90,12 @@ mod tests {
         std::fs::write(&file, "x".repeat(10_000)).expect("write");
         let s = measure(&file).expect("measured");
         assert_eq!(s.raw, 10_000);
-        assert!(s.gzip > 0 && s.gzip < 200 && s.brotli > 0 && s.brotli < 200, "{} {}", s.gzip, s.brotli);
+        assert!(
+            s.gzip > 0 && s.gzip < 200 && s.brotli > 0 && s.brotli < 200,
+            "{} {}",
+            s.gzip,
+            s.brotli
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

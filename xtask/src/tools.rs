@@ -23,29 +23,43 @@ pub fn ensure_browser() -> Result {
         return Ok(());
     }
     status(cmd("apt-get").arg("update"))?;
-    status(cmd("apt-get").args(["install", "-y", "--no-install-recommends", "chromium"]).env("DEBIAN_FRONTEND", "noninteractive"))
+    status(
+        cmd("apt-get")
+            .args(["install", "-y", "--no-install-recommends", "chromium"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
 }
 
 fn ensure_wasm_target() -> Result {
-    let installed = output(cmd("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    let installed =
+        output(cmd("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         return Ok(());
     }
     status(cmd("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
 }
 
 /// The standard library's source: the release build compiles `core` and `alloc` itself.
+/// The rustup components the build and the gates use: `rust-src` (the tracker rebuilds `core`
+/// and `alloc`), `rustfmt` and `clippy` (`cargo xtask test` runs both).
 fn ensure_rust_src() -> Result {
-    let installed = output(cmd("rustup").args(["component", "list", "--installed"])).unwrap_or_default();
-    if installed.lines().any(|l| l.trim().starts_with("rust-src")) {
-        return Ok(());
+    let installed =
+        output(cmd("rustup").args(["component", "list", "--installed"])).unwrap_or_default();
+    for component in ["rust-src", "rustfmt", "clippy"] {
+        if !installed.lines().any(|l| l.trim().starts_with(component)) {
+            status(cmd("rustup").args(["component", "add", component]))?;
+        }
     }
-    status(cmd("rustup").args(["component", "add", "rust-src"]))
+    Ok(())
 }
 
 /// The `wasm-bindgen` version `Cargo.lock` pins; the CLI must match it exactly.
 pub fn locked_wasm_bindgen_version() -> Result<String> {
-    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
+        .map_err(|e| format!("Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line == "name = \"wasm-bindgen\"" {
@@ -59,12 +73,17 @@ pub fn locked_wasm_bindgen_version() -> Result<String> {
 
 fn ensure_wasm_bindgen() -> Result {
     let want = locked_wasm_bindgen_version()?;
-    let have = output(&mut cmd("wasm-bindgen").arg("--version")).unwrap_or_default();
+    let have = output(cmd("wasm-bindgen").arg("--version")).unwrap_or_default();
     if have.split_whitespace().nth(1) == Some(want.as_str()) {
         return Ok(());
     }
     // `--locked` fails for this crate on current toolchains; its own lock is not what we pin.
-    status(cmd("cargo").args(["install", "wasm-bindgen-cli", "--version", &format!("={want}")]))
+    status(cmd("cargo").args([
+        "install",
+        "wasm-bindgen-cli",
+        "--version",
+        &format!("={want}"),
+    ]))
 }
 
 /// A binary that npm installed into `node_modules/.bin`.
@@ -74,11 +93,18 @@ pub fn npm_bin(name: &str) -> PathBuf {
 
 fn ensure_npm_tools() -> Result {
     let marker = root().join("node_modules/.package-lock.json");
-    let fresh = match (modified(&marker), modified(&root().join("package-lock.json"))) {
+    let fresh = match (
+        modified(&marker),
+        modified(&root().join("package-lock.json")),
+    ) {
         (Some(installed), Some(locked)) => installed >= locked,
         _ => false,
     };
-    if fresh && ["esbuild", "wasm-opt", "terser"].iter().all(|tool| npm_bin(tool).exists()) {
+    if fresh
+        && ["esbuild", "wasm-opt", "terser"]
+            .iter()
+            .all(|tool| npm_bin(tool).exists())
+    {
         return Ok(());
     }
     status(cmd("npm").args(["ci", "--no-audit", "--no-fund"]))

@@ -11,15 +11,22 @@ pub const DEFAULTS: &str = r#"{"url":"http://127.0.0.1/pricing?utm_source=bench"
 
 /// The benchmark event's name and its properties as one JSON object.
 pub fn event() -> (String, String) {
-    let value: serde_json::Value = serde_json::from_str(EVENT_JSON).expect("bench/event.json is valid JSON");
-    let name = value["name"].as_str().expect("bench/event.json has a name").to_owned();
+    let value: serde_json::Value =
+        serde_json::from_str(EVENT_JSON).expect("bench/event.json is valid JSON");
+    let name = value["name"]
+        .as_str()
+        .expect("bench/event.json has a name")
+        .to_owned();
     (name, value["properties"].to_string())
 }
 
 /// The event definition (HubSpot's create body) that makes the collector accept the event.
 pub fn definition() -> String {
-    let value: serde_json::Value = serde_json::from_str(EVENT_JSON).expect("bench/event.json is valid JSON");
-    let props = value["properties"].as_object().expect("bench/event.json has properties");
+    let value: serde_json::Value =
+        serde_json::from_str(EVENT_JSON).expect("bench/event.json is valid JSON");
+    let props = value["properties"]
+        .as_object()
+        .expect("bench/event.json has properties");
     let defs: Vec<serde_json::Value> = props
         .iter()
         .map(|(name, v)| {
@@ -70,7 +77,15 @@ impl Ids {
 }
 
 /// One beacon body of `events` events of one visitor and session.
-pub fn body(site: &str, name: &str, props: &str, now_ms: u64, visitor: &str, events: usize, ids: &mut Ids) -> String {
+pub fn body(
+    site: &str,
+    name: &str,
+    props: &str,
+    now_ms: u64,
+    visitor: &str,
+    events: usize,
+    ids: &mut Ids,
+) -> String {
     let mut out = String::with_capacity(400 + events * (120 + props.len()));
     out.push_str(&format!(
         r#"{{"site":"{site}","sent":{now_ms},"ctx":[{{"vid":"{visitor}","sid":"{visitor}-s1","d":{DEFAULTS}}}],"events":["#
@@ -79,7 +94,10 @@ pub fn body(site: &str, name: &str, props: &str, now_ms: u64, visitor: &str, eve
         if i > 0 {
             out.push(',');
         }
-        out.push_str(&format!(r#"{{"id":"{}","name":"{name}","ts":{now_ms},"p":{props},"c":0}}"#, ids.uuid()));
+        out.push_str(&format!(
+            r#"{{"id":"{}","name":"{name}","ts":{now_ms},"p":{props},"c":0}}"#,
+            ids.uuid()
+        ));
     }
     out.push_str("]}");
     out
@@ -103,16 +121,30 @@ mod tests {
     #[test]
     fn a_body_is_the_compact_beacon_with_every_event() {
         let (name, props) = event();
-        let text = body("bench", &name, &props, 1_700_000_000_000, "v1", 20, &mut Ids::new(1));
+        let text = body(
+            "bench",
+            &name,
+            &props,
+            1_700_000_000_000,
+            "v1",
+            20,
+            &mut Ids::new(1),
+        );
         let value: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
         assert_eq!(value["events"].as_array().map(Vec::len), Some(20));
-        assert_eq!(value["events"][0]["p"].as_object().map(|p| p.len()), Some(10));
+        assert_eq!(
+            value["events"][0]["p"].as_object().map(|p| p.len()),
+            Some(10)
+        );
         assert_eq!(value["ctx"][0]["vid"], "v1");
     }
 
     #[test]
     fn the_definition_declares_every_property() {
         let value: serde_json::Value = serde_json::from_str(&definition()).expect("valid JSON");
-        assert_eq!(value["propertyDefinitions"].as_array().map(Vec::len), Some(10));
+        assert_eq!(
+            value["propertyDefinitions"].as_array().map(Vec::len),
+            Some(10)
+        );
     }
 }

@@ -51,14 +51,21 @@ pub async fn run(load: Load) -> Result<serde_json::Value, String> {
         .map(|r| Duration::from_secs_f64(load.connections as f64 * load.batch as f64 / r.max(1.0)));
     let mut tasks = Vec::new();
     for worker in 0..load.connections {
-        let stream = TcpStream::connect(&load.addr).await.map_err(|e| format!("connect {}: {e}", load.addr))?;
+        let stream = TcpStream::connect(&load.addr)
+            .await
+            .map_err(|e| format!("connect {}: {e}", load.addr))?;
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|e| format!("handshake: {e}"))?;
         tokio::spawn(conn);
-        let (addr, site, name, props, batch) =
-            (load.addr.clone(), load.site.clone(), name.clone(), props.clone(), load.batch);
+        let (addr, site, name, props, batch) = (
+            load.addr.clone(),
+            load.site.clone(),
+            name.clone(),
+            props.clone(),
+            load.batch,
+        );
         let mut ids = Ids::new(seed ^ ((worker as u64 + 1) << 40));
         tasks.push(tokio::spawn(async move {
             let mut tally = Tally::default();
@@ -96,7 +103,9 @@ pub async fn run(load: Load) -> Result<serde_json::Value, String> {
                     Ok(response) => {
                         let ok = response.status() == hyper::StatusCode::OK;
                         let body = response.into_body().collect().await.map(|b| b.to_bytes());
-                        tally.latencies_us.push(sent.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                        tally
+                            .latencies_us
+                            .push(sent.elapsed().as_micros().min(u32::MAX as u128) as u32);
                         tally.requests += 1;
                         let stored = body
                             .ok()

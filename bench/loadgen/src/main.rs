@@ -15,7 +15,11 @@ mod sqlite_ref;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
-    let num = |i: usize| arg(i).parse::<f64>().map_err(|_| format!("argument {i} must be a number, got {:?}", arg(i)));
+    let num = |i: usize| {
+        arg(i)
+            .parse::<f64>()
+            .map_err(|_| format!("argument {i} must be a number, got {:?}", arg(i)))
+    };
     let outcome: Result<serde_json::Value, String> = match arg(0) {
         "definition" => {
             println!("{}", beacon::definition());

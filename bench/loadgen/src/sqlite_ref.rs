@@ -21,7 +21,13 @@ use crate::beacon::{self, Ids};
 
 /// Inserts for `seconds` into a fresh file `db` with the `events` schema of `schema_from`;
 /// returns rows per second and the row count as JSON.
-pub fn run(schema_from: &Path, db: &Path, per_tx: usize, seconds: f64, plain: bool) -> Result<serde_json::Value, String> {
+pub fn run(
+    schema_from: &Path,
+    db: &Path,
+    per_tx: usize,
+    seconds: f64,
+    plain: bool,
+) -> Result<serde_json::Value, String> {
     let err = |e: rusqlite::Error| e.to_string();
     let source = Connection::open(schema_from).map_err(err)?;
     let mut stmt = source
@@ -30,7 +36,11 @@ pub fn run(schema_from: &Path, db: &Path, per_tx: usize, seconds: f64, plain: bo
              ORDER BY tbl_name, type DESC",
         )
         .map_err(err)?;
-    let schema: Vec<String> = stmt.query_map([], |r| r.get(0)).map_err(err)?.collect::<Result<_, _>>().map_err(err)?;
+    let schema: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .map_err(err)?
+        .collect::<Result<_, _>>()
+        .map_err(err)?;
     if schema.is_empty() {
         return Err(format!("{} has no events table", schema_from.display()));
     }
@@ -48,7 +58,11 @@ pub fn run(schema_from: &Path, db: &Path, per_tx: usize, seconds: f64, plain: bo
     }
     let has_id_table = schema.iter().any(|sql| sql.contains("TABLE event_ids"));
     let mut ids_kept = if has_id_table && !plain {
-        conn.execute("INSERT INTO counters (name, value) VALUES ('event_ids_through', 0)", []).map_err(err)?;
+        conn.execute(
+            "INSERT INTO counters (name, value) VALUES ('event_ids_through', 0)",
+            [],
+        )
+        .map_err(err)?;
         Some(EventIds::load(&conn).map_err(err)?)
     } else {
         None
@@ -84,7 +98,16 @@ pub fn run(schema_from: &Path, db: &Path, per_tx: usize, seconds: f64, plain: bo
                     kept.insert(&id);
                 }
                 insert
-                    .execute(params![id, name, now, now, visitor, session, props, beacon::DEFAULTS])
+                    .execute(params![
+                        id,
+                        name,
+                        now,
+                        now,
+                        visitor,
+                        session,
+                        props,
+                        beacon::DEFAULTS
+                    ])
                     .map_err(err)?;
             }
         }

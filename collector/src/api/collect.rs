@@ -33,16 +33,16 @@ use wasmtrack_core::uuid::is_uuid;
 
 use super::openapi::schemas;
 use super::props_json;
+use super::quality::Tally;
 use crate::error::{ApiError, AppJson};
 use crate::model::{PrimaryObject, Site};
-use super::quality::Tally;
 use crate::store::{HeldEvent, Ingest, NewEvent, RejectedEvent, Subject};
 use crate::timestamp::{now_ms, MAX_MS};
 use crate::validate::{
     keep_defaults, keep_event, normalize_email, resolve_event, EventKind, Violation,
 };
-use wasmtrack_core::limits::check_name;
 use crate::AppState;
+use wasmtrack_core::limits::check_name;
 
 /// How long browsers may cache a preflight answer, in seconds.
 const PREFLIGHT_MAX_AGE: u32 = 86_400;
@@ -260,10 +260,18 @@ impl Head {
                     event.name
                 );
                 if answer.held.len() < MAX_LISTED {
-                    answer.held.push(json!({ "id": event.id, "name": event.name }));
+                    answer
+                        .held
+                        .push(json!({ "id": event.id, "name": event.name }));
                 }
-                self.quality
-                    .count(&event.name, String::new(), HELD, &self.site, &event.id, &message);
+                self.quality.count(
+                    &event.name,
+                    String::new(),
+                    HELD,
+                    &self.site,
+                    &event.id,
+                    &message,
+                );
                 self.ingest.held.push(event);
             }
         }
@@ -526,6 +534,9 @@ fn judge(state: &AppState, mut ev: WireEvent, batch: &Batch<'_>) -> Result<Judge
 /// A beacon event of a defined event, as it arrives or as it is replayed from the holding
 /// area: stored with what breaks a rule dropped (the beacon semantics), or refused with a
 /// reason (and the event back) when it can never be stored.
+// The refused event is handed back whole to be kept in the rejected list; refusals are rare
+// and the value moves once, so boxing it would buy nothing.
+#[allow(clippy::result_large_err)]
 pub fn to_store(
     kind: &EventKind,
     event: HeldEvent,
@@ -592,7 +603,10 @@ mod tests {
     #[test]
     fn a_visualizer_token_is_taken_out_of_a_url_and_nothing_else() {
         assert_eq!(
-            strip_query_param("https://s.example/p?a=1&wt_visualize=vt_x&b=2#top", "wt_visualize"),
+            strip_query_param(
+                "https://s.example/p?a=1&wt_visualize=vt_x&b=2#top",
+                "wt_visualize"
+            ),
             "https://s.example/p?a=1&b=2#top"
         );
         assert_eq!(

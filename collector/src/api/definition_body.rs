@@ -6,8 +6,8 @@
 //! is accepted wherever a name is read.
 
 use serde::Deserialize;
-use utoipa::ToSchema;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 use wasmtrack_core::limits::check_name;
 
 use crate::error::{ApiError, ErrorDetail};

@@ -9,8 +9,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use serde::Deserialize;
-use utoipa::ToSchema;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use super::definition_body::{
     self as body, DefinitionBody, Problems, PropertyBody, MAX_EVENT_LABEL, MAX_PROPERTY_LABEL,
@@ -242,7 +242,11 @@ pub async fn delete(
         }
     };
     let def = find(&state, &event)?;
-    match state.store.delete_definition(def.name.clone(), with_rules).await {
+    match state
+        .store
+        .delete_definition(def.name.clone(), with_rules)
+        .await
+    {
         Ok(_) => Ok(StatusCode::NO_CONTENT),
         Err(StoreError::RulesFire(rules)) => Err(ApiError::Conflict(rules_fire(&def.name, &rules))),
         Err(other) => Err(other.into()),

@@ -14,8 +14,8 @@ use utoipa::IntoParams;
 use super::openapi::schemas;
 use crate::error::{ApiError, AppJson};
 use crate::store::QualityCount;
-use crate::validate::Violation;
 use crate::timestamp;
+use crate::validate::Violation;
 use crate::AppState;
 
 /// A request's data-quality counts, grouped by (event, property, code, site).
@@ -53,15 +53,17 @@ impl Tally {
     pub fn counts(&mut self, at: i64) -> Vec<QualityCount> {
         self.0
             .drain()
-            .map(|((event, property, code, site), (count, example))| QualityCount {
-                event,
-                property,
-                code: code.to_owned(),
-                site,
-                count,
-                at,
-                example,
-            })
+            .map(
+                |((event, property, code, site), (count, example))| QualityCount {
+                    event,
+                    property,
+                    code: code.to_owned(),
+                    site,
+                    count,
+                    at,
+                    example,
+                },
+            )
             .collect()
     }
 }
@@ -149,7 +151,14 @@ mod tests {
     fn a_tally_groups_occurrences() {
         let mut tally = Tally::default();
         for id in ["a", "b", "c"] {
-            tally.count("signup", "coupon".into(), "PROPERTY_NOT_DEFINED", "shop", id, "m");
+            tally.count(
+                "signup",
+                "coupon".into(),
+                "PROPERTY_NOT_DEFINED",
+                "shop",
+                id,
+                "m",
+            );
         }
         tally.count("signup", "seats".into(), "INVALID_NUMBER", "shop", "d", "m");
         let mut counts = tally.counts(7);

@@ -17,14 +17,14 @@ use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use utoipa::ToSchema;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 use wasmtrack_core::autotrack::{encode_rules, AutoRule, Source, Trigger as AutoTrigger};
 use wasmtrack_core::limits::{check_name, js_len};
 use wasmtrack_core::rules::UrlRule;
 
-use super::openapi::schemas;
 use super::definition_body::{internal_name, label, Problems, MAX_EVENT_LABEL};
+use super::openapi::schemas;
 use crate::error::{ApiError, AppJson};
 use crate::model::rule::{valid_attribute, MAX_RULE_PROPERTIES, MAX_RULE_TEXT};
 use crate::model::rule::{ELEMENT_TEXT, SELECTOR};
@@ -110,7 +110,12 @@ fn auto_rule(rule: &Rule) -> Option<AutoRule> {
         .iter()
         .map(|c| Some((c.name.clone(), Source::parse(&c.source)?)))
         .collect::<Option<Vec<_>>>()?;
-    Some(AutoRule { id: u64::try_from(rule.id).ok()?, event_name: rule.event_name.clone(), trigger, properties })
+    Some(AutoRule {
+        id: u64::try_from(rule.id).ok()?,
+        event_name: rule.event_name.clone(),
+        trigger,
+        properties,
+    })
 }
 
 /// `?format=` of the list: JSON (people, the visualizer) or the trackers' text.
@@ -170,7 +175,10 @@ pub async fn list(
         None | Some("json") => false,
         Some("text") => true,
         Some(other) => {
-            return Err(ApiError::field("format", format!("format \"{other}\" is not one of json, text")));
+            return Err(ApiError::field(
+                "format",
+                format!("format \"{other}\" is not one of json, text"),
+            ));
         }
     };
     let set = state
@@ -182,7 +190,11 @@ pub async fn list(
         StatusCode::NOT_MODIFIED.into_response()
     } else if text {
         let rules: Vec<AutoRule> = set.rules.iter().filter_map(|r| auto_rule(r)).collect();
-        ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], encode_rules(&rules)).into_response()
+        (
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            encode_rules(&rules),
+        )
+            .into_response()
     } else {
         let rules: Vec<Value> = set.rules.iter().map(|r| rule_json(r)).collect();
         AppJson(json!({ "version": set.version, "rules": rules })).into_response()

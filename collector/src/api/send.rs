@@ -13,9 +13,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
-use utoipa::ToSchema;
 use serde_json::value::RawValue;
 use serde_json::Value;
+use utoipa::ToSchema;
 use wasmtrack_core::properties::Props;
 
 use super::openapi::schemas;

@@ -256,9 +256,7 @@ impl EventDefinition {
             names.sort_unstable();
             names
         });
-        let at = index
-            .binary_search_by(|(n, _)| (**n).cmp(name))
-            .ok()?;
+        let at = index.binary_search_by(|(n, _)| (**n).cmp(name)).ok()?;
         self.properties.get(index[at].1)
     }
 
@@ -523,8 +521,12 @@ mod tests {
             2,
         )
         .unwrap();
-        assert_eq!(d.property("p200").map(|p| p.kind), Some(PropertyType::Number));
-        d.apply(DefinitionChange::RemoveProperty("p3".into()), 3).unwrap();
+        assert_eq!(
+            d.property("p200").map(|p| p.kind),
+            Some(PropertyType::Number)
+        );
+        d.apply(DefinitionChange::RemoveProperty("p3".into()), 3)
+            .unwrap();
         assert!(d.property("p3").is_none());
         assert_eq!(d.property("p199").map(|p| p.name.as_str()), Some("p199"));
         let copy = d.clone();

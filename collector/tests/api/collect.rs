@@ -35,7 +35,10 @@ async fn events_keep_what_fits_their_definition_and_only_unstorable_ones_are_ref
         .as_str()
         .unwrap()
         .starts_with("malformed event"));
-    assert!(rejected[1]["reason"].as_str().unwrap().contains("Not A Name"));
+    assert!(rejected[1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("Not A Name"));
     assert_eq!(
         answer.body["held"],
         json!([{"id": uuid(4), "name": "checkout"}])
@@ -43,13 +46,29 @@ async fn events_keep_what_fits_their_definition_and_only_unstorable_ones_are_ref
     let dropped = answer.body["dropped"].as_array().unwrap();
     assert_eq!(dropped.len(), 2, "{}", answer.text);
     assert_eq!(
-        (&dropped[0]["id"], &dropped[0]["property"], &dropped[0]["code"]),
-        (&json!(uuid(3)), &json!("plan"), &json!("INVALID_ENUMERATION_VALUE"))
+        (
+            &dropped[0]["id"],
+            &dropped[0]["property"],
+            &dropped[0]["code"]
+        ),
+        (
+            &json!(uuid(3)),
+            &json!("plan"),
+            &json!("INVALID_ENUMERATION_VALUE")
+        )
     );
     assert!(dropped[0]["reason"].as_str().unwrap().contains("gold"));
     assert_eq!(
-        (&dropped[1]["id"], &dropped[1]["property"], &dropped[1]["code"]),
-        (&json!(uuid(6)), &json!("note"), &json!("PROPERTY_VALUE_TOO_LONG"))
+        (
+            &dropped[1]["id"],
+            &dropped[1]["property"],
+            &dropped[1]["code"]
+        ),
+        (
+            &json!(uuid(6)),
+            &json!("note"),
+            &json!("PROPERTY_VALUE_TOO_LONG")
+        )
     );
 
     let listed = app.get("/v1/rejected").await;
@@ -69,7 +88,11 @@ async fn events_keep_what_fits_their_definition_and_only_unstorable_ones_are_ref
     };
     assert_eq!(by_id(2)["properties"], json!({"plan": "pro", "seats": "2"}));
     assert_eq!(by_id(2)["defaultProperties"]["path"], "/pricing");
-    assert_eq!(by_id(3)["properties"], json!({"seats": "1"}), "the bad value is dropped, the event kept");
+    assert_eq!(
+        by_id(3)["properties"],
+        json!({"seats": "1"}),
+        "the bad value is dropped, the event kept"
+    );
     assert_eq!(
         by_id(6)["properties"]["note"].as_str().map(str::len),
         Some(256),
@@ -382,19 +405,21 @@ async fn a_contexts_page_over_the_limits_is_cut_and_bounded_for_each_event_that_
     // 61 page properties: the first 50 in the order sent are kept (the title, sent last, is
     // past them), the 11 others dropped and said in one report.
     assert_eq!(of_first, [(None, "TOO_MANY_PROPERTIES")], "{of_first:?}");
-    assert!(dropped
-        .iter()
-        .find(|d| d["id"] == uuid(1))
-        .unwrap()["reason"]
-        .as_str()
-        .unwrap()
-        .contains("event \"$pageview\" has more than 50 valid default properties; 11 past"));
+    assert!(
+        dropped.iter().find(|d| d["id"] == uuid(1)).unwrap()["reason"]
+            .as_str()
+            .unwrap()
+            .contains("event \"$pageview\" has more than 50 valid default properties; 11 past")
+    );
     assert!(dropped.iter().all(|d| d["id"] != uuid(3)));
     let stored = app.all_events().await;
     let page_view = stored.iter().find(|e| e["id"] == uuid(1)).unwrap();
     let defaults = page_view["defaultProperties"].as_object().unwrap();
     assert_eq!(defaults.len(), 50);
-    assert!(!defaults.contains_key("title"), "the title came after the first 50");
+    assert!(
+        !defaults.contains_key("title"),
+        "the title came after the first 50"
+    );
     let own = stored.iter().find(|e| e["id"] == uuid(3)).unwrap();
     assert_eq!(own["defaultProperties"], json!({"path": "/own"}));
 }

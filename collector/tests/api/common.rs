@@ -83,9 +83,8 @@ pub fn test_app_with_limits(limits: RateLimits) -> TestApp {
 /// The app keeping held and refused events as `retention` says.
 pub fn test_app_with_retention(retention: Retention) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Arc::new(
-        SqliteStore::open_with(&dir.path().join(DB_FILE), retention).expect("open store"),
-    );
+    let store =
+        Arc::new(SqliteStore::open_with(&dir.path().join(DB_FILE), retention).expect("open store"));
     let (addr, server) = listen(router(AppState::new(store, TOKEN)));
     TestApp {
         addr,

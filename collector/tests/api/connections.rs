@@ -142,6 +142,9 @@ async fn an_idle_kept_alive_connection_is_closed_after_the_header_timeout() {
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
     // The connection is kept alive, and then idle: it is not kept forever.
     let waited = closed_after(&mut stream).await;
-    assert!(waited < Duration::from_secs(4), "idle for {waited:?} and still open");
+    assert!(
+        waited < Duration::from_secs(4),
+        "idle for {waited:?} and still open"
+    );
     server.stop().await;
 }

@@ -100,7 +100,11 @@ async fn every_answer_says_nosniff() {
 async fn messages_name_json_types_and_echo_a_bounded_part_of_the_request() {
     let app = test_app().with_fixtures().await;
     let typed = app
-        .call(admin(Method::POST, "/events/v3/send", Some("\"hello\"".into())))
+        .call(admin(
+            Method::POST,
+            "/events/v3/send",
+            Some("\"hello\"".into()),
+        ))
         .await;
     assert_eq!(typed.status, StatusCode::BAD_REQUEST);
     let message = typed.body["message"].as_str().unwrap();

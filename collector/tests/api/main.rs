@@ -5,8 +5,8 @@
 //! auto-tracking rules.
 
 mod collect;
-mod connections;
 mod common;
+mod connections;
 mod definition_limits;
 mod definitions;
 mod fixtures;

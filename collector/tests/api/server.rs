@@ -301,10 +301,17 @@ async fn shutdown_loses_no_accepted_event() {
     let server = start(config).await;
     let path = "/v1/events/tick/completions?interval=week&from=2024-01-01&to=2024-01-08";
     let counts = json_of(
-        &http(server.addr, Method::GET, path, Some(SHUTDOWN_TOKEN), None, None)
-            .await
-            .unwrap()
-            .1,
+        &http(
+            server.addr,
+            Method::GET,
+            path,
+            Some(SHUTDOWN_TOKEN),
+            None,
+            None,
+        )
+        .await
+        .unwrap()
+        .1,
     );
     assert!(
         accepted > 0,

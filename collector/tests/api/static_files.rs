@@ -151,7 +151,12 @@ async fn the_data_directory_and_the_database_are_private_to_the_collector() {
         let path = entry.unwrap().path();
         // SQLite's short-lived files may be gone by the time they are looked at.
         if let Ok(meta) = std::fs::metadata(&path) {
-            assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{}", path.display());
+            assert_eq!(
+                meta.permissions().mode() & 0o777,
+                0o600,
+                "{}",
+                path.display()
+            );
             files.push(path);
         }
     }

@@ -359,9 +359,16 @@ async fn trackers_read_the_rule_list_as_text_with_its_own_etag() {
     let empty = app.call(get_text()).await;
     assert_eq!(empty.status, StatusCode::OK, "{}", empty.text);
     assert_eq!(empty.text, "wr2");
-    assert_eq!(empty.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(
+        empty.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
     assert_eq!(empty.header("access-control-allow-origin"), Some(ORIGIN));
-    assert_ne!(etag(&empty), etag(&list(&app).await), "one tag per representation");
+    assert_ne!(
+        etag(&empty),
+        etag(&list(&app).await),
+        "one tag per representation"
+    );
 
     let click = save(&app, TOKEN, click_rule()).await;
     let view = save(&app, TOKEN, page_view_rule()).await;
@@ -369,7 +376,10 @@ async fn trackers_read_the_rule_list_as_text_with_its_own_etag() {
     assert_eq!(view.status, StatusCode::CREATED, "{}", view.text);
     let listed = app.call(get_text()).await;
     assert_eq!(listed.status, StatusCode::OK);
-    let (c, v) = (click.body["id"].as_i64().unwrap(), view.body["id"].as_i64().unwrap());
+    let (c, v) = (
+        click.body["id"].as_i64().unwrap(),
+        view.body["id"].as_i64().unwrap(),
+    );
     let view_name = view.body["eventName"].as_str().unwrap();
     assert_eq!(
         listed.text,
@@ -387,11 +397,23 @@ async fn trackers_read_the_rule_list_as_text_with_its_own_etag() {
     assert_eq!(app.call(revalidate).await.status, StatusCode::NOT_MODIFIED);
 
     let json = app
-        .call(request(Method::GET, &format!("{RULES}?format=json"), None, Some(ORIGIN), None))
+        .call(request(
+            Method::GET,
+            &format!("{RULES}?format=json"),
+            None,
+            Some(ORIGIN),
+            None,
+        ))
         .await;
     assert_eq!(json.body["rules"].as_array().map(Vec::len), Some(2));
     let other = app
-        .call(request(Method::GET, &format!("{RULES}?format=xml"), None, Some(ORIGIN), None))
+        .call(request(
+            Method::GET,
+            &format!("{RULES}?format=xml"),
+            None,
+            Some(ORIGIN),
+            None,
+        ))
         .await;
     assert_eq!(other.status, StatusCode::BAD_REQUEST, "{}", other.text);
     assert!(other.text.contains("format"), "{}", other.text);

@@ -9,8 +9,8 @@
 //!   1970..=9999 or `None`, and every time read is formatted back to the same millisecond.
 
 use proptest::prelude::*;
-use wasmtrack_core::autotrack::{click_properties, decode_rules, encode_rules, page_views};
 use wasmtrack_collector::timestamp;
+use wasmtrack_core::autotrack::{click_properties, decode_rules, encode_rules, page_views};
 
 use crate::corpus;
 use crate::mutations::{as_is, text_inputs, Input};

@@ -2,10 +2,10 @@
 //! proxy, a cyclic array — each ends as a value the core can drop, never as an exception.
 
 use super::js::{self, Array, Date};
-use wasmtrack_core::value::RawValue;
 use alloc::string::String;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasmtrack_core::value::RawValue;
 
 /// `String(v)` for a number or bigint.
 pub fn number_text(v: &JsValue) -> String {
@@ -77,7 +77,9 @@ pub fn raw_value(v: &JsValue, depth: u32) -> RawValue {
     }
     if js::is_array(v) && depth < MAX_ARRAY_DEPTH {
         let array: &Array = v.unchecked_ref();
-        let items = (0..array.length().min(MAX_ARRAY_ITEMS)).map(|i| raw_value(&array.get(i), depth + 1)).collect();
+        let items = (0..array.length().min(MAX_ARRAY_ITEMS))
+            .map(|i| raw_value(&array.get(i), depth + 1))
+            .collect();
         return RawValue::Array(items);
     }
     RawValue::Nested

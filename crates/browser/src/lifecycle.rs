@@ -13,5 +13,12 @@ extern "C" {
 /// Starts listening; each event wakes the tracker.
 pub fn follow_page() {
     use Wake::*;
-    listen(Left as u32, Back as u32, Online as u32, Hidden as u32, Click as u32, Navigated as u32);
+    listen(
+        Left as u32,
+        Back as u32,
+        Online as u32,
+        Hidden as u32,
+        Click as u32,
+        Navigated as u32,
+    );
 }

@@ -73,10 +73,22 @@ pub fn read(path_override: Option<String>, replayed: Option<&PageInfo>) -> PageI
     let mut parts = split(&facts, 1);
     let mut next = || String::from(parts.next().unwrap_or(""));
     let (href, referrer, title) = (next(), next(), next());
-    let number = |text: String| parse_u64(&text).and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
+    let number = |text: String| {
+        parse_u64(&text)
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0)
+    };
     let screen = (number(next()), number(next()));
     let language = next();
-    let mut info = PageInfo { href, referrer, title, path_override, screen, language, ..PageInfo::default() };
+    let mut info = PageInfo {
+        href,
+        referrer,
+        title,
+        path_override,
+        screen,
+        language,
+        ..PageInfo::default()
+    };
     match replayed {
         Some(page) => {
             info.href.clone_from(&page.href);
@@ -93,7 +105,10 @@ pub fn read(path_override: Option<String>, replayed: Option<&PageInfo>) -> PageI
 /// Path and `utm_…` parameters from `url_facts`' fields.
 fn read_url(mut parts: Split<'_>, info: &mut PageInfo) {
     info.path = String::from(parts.next().unwrap_or("/"));
-    info.utm = parts.filter_map(|p| split_once(p, 2)).map(|(k, v)| (String::from(k), String::from(v))).collect::<Vec<_>>();
+    info.utm = parts
+        .filter_map(|p| split_once(p, 2))
+        .map(|(k, v)| (String::from(k), String::from(v)))
+        .collect::<Vec<_>>();
 }
 
 /// A query parameter of the current URL, decoded, which is then removed from the address bar

@@ -49,7 +49,9 @@ impl Store {
     /// Finds `localStorage`. Reaching it throws where it is disabled; a full one is found out
     /// by the first write that fails. The probe writes nothing: before consent, nothing may be.
     pub fn probe() -> Store {
-        Store { available: storage(PROBE, "", "").is_some() }
+        Store {
+            available: storage(PROBE, "", "").is_some(),
+        }
     }
 
     /// Whether a working storage was found.
@@ -76,7 +78,10 @@ impl Store {
             return Vec::new();
         }
         let keys = storage(KEYS, start, "").unwrap_or_default();
-        wasmtrack_core::text::split(&keys, b'\n').filter(|k| !k.is_empty()).map(String::from).collect()
+        wasmtrack_core::text::split(&keys, b'\n')
+            .filter(|k| !k.is_empty())
+            .map(String::from)
+            .collect()
     }
 
     /// Removes `key`.

@@ -38,7 +38,11 @@ impl Outcome {
     pub fn from_wake(status: u16, retry_after: Option<String>, refused: Option<String>) -> Outcome {
         match status {
             0 => Outcome::NetworkError,
-            status => Outcome::Answered { status, retry_after, refused: refused.unwrap_or_default() },
+            status => Outcome::Answered {
+                status,
+                retry_after,
+                refused: refused.unwrap_or_default(),
+            },
         }
     }
 }
@@ -47,7 +51,12 @@ impl Outcome {
 pub fn post(url: &str, body: &str, answer: Option<Wake>) {
     // keepalive lets the request outlive the page; browsers cap its body at 64 KiB, which the
     // batch policy respects.
-    send(url, Some(body), body.len() < wasmtrack_core::batch::BEACON_LIMIT, answer.map_or(-1, |w| w as i32));
+    send(
+        url,
+        Some(body),
+        body.len() < wasmtrack_core::batch::BEACON_LIMIT,
+        answer.map_or(-1, |w| w as i32),
+    );
 }
 
 /// `GET url`; the answer wakes `answer`. The browser's HTTP cache revalidates with the

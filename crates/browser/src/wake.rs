@@ -56,9 +56,12 @@ pub enum Wake {
 impl Wake {
     fn from_number(n: u32) -> Option<Wake> {
         use Wake::*;
-        [FlushTimer, RetryTimer, Heartbeat, AdoptTimer, Left, Back, Online, Hidden, Click, Navigated, Sent, Rules, Adopt, Persist]
-            .get(n as usize)
-            .copied()
+        [
+            FlushTimer, RetryTimer, Heartbeat, AdoptTimer, Left, Back, Online, Hidden, Click,
+            Navigated, Sent, Rules, Adopt, Persist,
+        ]
+        .get(n as usize)
+        .copied()
     }
 }
 
@@ -101,7 +104,11 @@ extern "C" fn wake(n: u32, status: u32) {
             status: status as u16,
             retry_after: if carries { woken_text(0) } else { None },
             body,
-            target: if why == Wake::Click { woken_target() } else { JsValue::UNDEFINED },
+            target: if why == Wake::Click {
+                woken_target()
+            } else {
+                JsValue::UNDEFINED
+            },
         });
     }
 }

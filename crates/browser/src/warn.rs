@@ -4,8 +4,8 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use wasmtrack_core::text::{split, split_once};
 use wasm_bindgen::prelude::*;
+use wasmtrack_core::text::{split, split_once};
 
 #[wasm_bindgen(inline_js = r#"
 export function report(callback, loud, text, event, name) {

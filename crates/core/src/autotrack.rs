@@ -131,7 +131,12 @@ fn decode_rule(line: &str) -> Option<AutoRule> {
     while let Some(name) = fields.next() {
         properties.push((unescape(name)?, Source::parse(&unescape(fields.next()?)?)?));
     }
-    Some(AutoRule { id, event_name, trigger, properties })
+    Some(AutoRule {
+        id,
+        event_name,
+        trigger,
+        properties,
+    })
 }
 
 fn push_field(out: &mut String, field: &str) {
@@ -201,10 +206,18 @@ impl AutoRule {
 /// the browser shell collapses whitespace), the selector, and the rule's captured properties,
 /// each within the limits. `attribute(i)` is the element's value of the `i`-th of
 /// [`AutoRule::attribute_names`].
-pub fn click_properties(rule: &AutoRule, selector: &str, text: String, attribute: &mut impl FnMut(usize) -> Option<String>) -> Props {
+pub fn click_properties(
+    rule: &AutoRule,
+    selector: &str,
+    text: String,
+    attribute: &mut impl FnMut(usize) -> Option<String>,
+) -> Props {
     let mut props: Props = Vec::with_capacity(2 + rule.properties.len());
     let mut attributes = 0;
-    for (name, value) in [(ELEMENT_TEXT, text.clone()), (SELECTOR, selector.to_owned())] {
+    for (name, value) in [
+        (ELEMENT_TEXT, text.clone()),
+        (SELECTOR, selector.to_owned()),
+    ] {
         props.push((name.to_owned(), clip_value(name, value, &mut |_| {})));
     }
     for (name, source) in &rule.properties {
@@ -227,7 +240,12 @@ mod tests {
     use super::*;
 
     fn view(id: u64, rule: UrlRule) -> AutoRule {
-        AutoRule { id, event_name: "viewed".into(), trigger: Trigger::PageView(rule), properties: vec![] }
+        AutoRule {
+            id,
+            event_name: "viewed".into(),
+            trigger: Trigger::PageView(rule),
+            properties: vec![],
+        }
     }
 
     #[test]
@@ -237,9 +255,17 @@ mod tests {
                 id: 7,
                 event_name: "clicked_buy".into(),
                 trigger: Trigger::Click("#buy".into()),
-                properties: vec![("plan".into(), Source::Attribute("data-plan".into())), ("label".into(), Source::Text)],
+                properties: vec![
+                    ("plan".into(), Source::Attribute("data-plan".into())),
+                    ("label".into(), Source::Text),
+                ],
             },
-            AutoRule { id: 8, event_name: "odd".into(), trigger: Trigger::Click("[data-x=\"a\\9 b\tc\nd\\\\\"] > li".into()), properties: vec![] },
+            AutoRule {
+                id: 8,
+                event_name: "odd".into(),
+                trigger: Trigger::Click("[data-x=\"a\\9 b\tc\nd\\\\\"] > li".into()),
+                properties: vec![],
+            },
             view(9, UrlRule::Exact("/pricing".into())),
             view(10, UrlRule::StartsWith("/blog/".into())),
             view(11, UrlRule::Contains("utm_source=ad".into())),
@@ -247,7 +273,12 @@ mod tests {
         ];
         let text = encode_rules(&rules);
         assert_eq!(text.lines().count(), 7, "one line a rule: {text}");
-        assert!(text.starts_with("wr2\n7\tc\tclicked_buy\t#buy\tplan\tattr:data-plan\tlabel\ttext\n8\tc\todd\t"), "{text}");
+        assert!(
+            text.starts_with(
+                "wr2\n7\tc\tclicked_buy\t#buy\tplan\tattr:data-plan\tlabel\ttext\n8\tc\todd\t"
+            ),
+            "{text}"
+        );
         assert!(text.ends_with("\n12\tp\tviewed\t/p/*/reviews"), "{text}");
         assert_eq!(decode_rules(&text), rules);
         assert_eq!(encode_rules(&[]), "wr2");
@@ -258,7 +289,15 @@ mod tests {
     fn unreadable_rule_lines_are_skipped_and_other_formats_read_as_none() {
         let text = "wr2\n1\tz\tfuture\tthing\n2\tc\tbuy\t.cta\nx\tc\ta\tb\n3\tc\ta\n4\te\ta\t\\x\n5\tc\ta\tb\tprop\n6\tc\ta\tb\tp\thtml";
         let rules = decode_rules(text);
-        assert_eq!(rules, vec![AutoRule { id: 2, event_name: "buy".into(), trigger: Trigger::Click(".cta".into()), properties: vec![] }]);
+        assert_eq!(
+            rules,
+            vec![AutoRule {
+                id: 2,
+                event_name: "buy".into(),
+                trigger: Trigger::Click(".cta".into()),
+                properties: vec![]
+            }]
+        );
         assert!(decode_rules("").is_empty());
         assert!(decode_rules("{\"rules\":[]}").is_empty());
         assert!(decode_rules("wr1\nc\ta\tb").is_empty());
@@ -267,7 +306,10 @@ mod tests {
     #[test]
     fn sources_are_text_or_an_attribute() {
         assert_eq!(Source::parse("text"), Some(Source::Text));
-        assert_eq!(Source::parse("attr:data-plan"), Some(Source::Attribute("data-plan".into())));
+        assert_eq!(
+            Source::parse("attr:data-plan"),
+            Some(Source::Attribute("data-plan".into()))
+        );
         assert_eq!(Source::parse("attr:"), None);
         assert_eq!(Source::parse("html"), None);
     }
@@ -277,12 +319,24 @@ mod tests {
         let rules = vec![
             view(1, UrlRule::StartsWith("/pricing".into())),
             view(2, UrlRule::Contains("plan=pro".into())),
-            AutoRule { id: 3, event_name: "clicked".into(), trigger: Trigger::Click("#buy".into()), properties: vec![] },
+            AutoRule {
+                id: 3,
+                event_name: "clicked".into(),
+                trigger: Trigger::Click("#buy".into()),
+                properties: vec![],
+            },
         ];
         let mut fired = Vec::new();
-        let first: Vec<u64> = page_views(&rules, "https://shop.example/pricing?plan=pro", &mut fired).iter().map(|r| r.id).collect();
+        let first: Vec<u64> =
+            page_views(&rules, "https://shop.example/pricing?plan=pro", &mut fired)
+                .iter()
+                .map(|r| r.id)
+                .collect();
         assert_eq!(first, vec![1, 2]);
-        assert!(page_views(&rules, "https://shop.example/pricing?plan=pro", &mut fired).is_empty(), "not twice");
+        assert!(
+            page_views(&rules, "https://shop.example/pricing?plan=pro", &mut fired).is_empty(),
+            "not twice"
+        );
         let mut fired = Vec::new();
         assert!(page_views(&rules, "https://shop.example/about", &mut fired).is_empty());
     }
@@ -293,7 +347,11 @@ mod tests {
             id: 1,
             event_name: "cta".into(),
             trigger: Trigger::Click("#buy".into()),
-            properties: vec![("plan".into(), Source::Attribute("data-plan".into())), ("label".into(), Source::Text), ("missing".into(), Source::Attribute("data-x".into()))],
+            properties: vec![
+                ("plan".into(), Source::Attribute("data-plan".into())),
+                ("label".into(), Source::Text),
+                ("missing".into(), Source::Attribute("data-x".into())),
+            ],
         };
         assert_eq!(rule.attribute_names(), "data-plan data-x");
         let long = "word ".repeat(100);

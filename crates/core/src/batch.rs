@@ -27,7 +27,10 @@ pub struct BatchPolicy {
 
 impl Default for BatchPolicy {
     fn default() -> Self {
-        BatchPolicy { max_events: 20, max_bytes: 60 * 1024 }
+        BatchPolicy {
+            max_events: 20,
+            max_bytes: 60 * 1024,
+        }
     }
 }
 
@@ -143,7 +146,9 @@ impl SendQueue {
     fn drop_oldest(&mut self, max_events: usize, max_bytes: usize, at_least: usize) -> usize {
         let mut drop = 0;
         let mut bytes = self.bytes;
-        while drop < self.entries.len() && (drop < at_least || self.entries.len() - drop > max_events || bytes > max_bytes) {
+        while drop < self.entries.len()
+            && (drop < at_least || self.entries.len() - drop > max_events || bytes > max_bytes)
+        {
             bytes -= event_bytes(&self.entries[drop]);
             drop += 1;
         }
@@ -189,7 +194,10 @@ pub fn encode_batch(site: &str, sent: u64, entries: &[Entry]) -> String {
     let mut contexts: Vec<&Context> = Vec::new();
     let mut events = String::with_capacity(entries.iter().map(event_bytes).sum());
     for (i, entry) in entries.iter().enumerate() {
-        let index = match contexts.iter().position(|c| Rc::ptr_eq(c, &entry.ctx) || ***c == *entry.ctx) {
+        let index = match contexts
+            .iter()
+            .position(|c| Rc::ptr_eq(c, &entry.ctx) || ***c == *entry.ctx)
+        {
             Some(at) => at,
             None => {
                 contexts.push(&entry.ctx);
@@ -204,7 +212,9 @@ pub fn encode_batch(site: &str, sent: u64, entries: &[Entry]) -> String {
         push_int(&mut events, index as i64);
         events.push('}');
     }
-    let mut out = String::with_capacity(events.len() + contexts.iter().map(|c| c.len() + 1).sum::<usize>() + batch_overhead(site));
+    let mut out = String::with_capacity(
+        events.len() + contexts.iter().map(|c| c.len() + 1).sum::<usize>() + batch_overhead(site),
+    );
     out.push_str("{\"site\":");
     push_json_str(&mut out, site);
     out.push_str(",\"sent\":");
@@ -231,24 +241,36 @@ mod tests {
     }
 
     fn entry(c: &Context, n: usize) -> Entry {
-        Entry { ctx: c.clone(), body: format!("{{\"id\":\"{}\"", "x".repeat(n)) }
+        Entry {
+            ctx: c.clone(),
+            body: format!("{{\"id\":\"{}\"", "x".repeat(n)),
+        }
     }
 
     #[test]
     fn asks_to_send_at_the_event_count_of_waiting_events() {
-        let policy = BatchPolicy { max_events: 3, max_bytes: 10_000 };
+        let policy = BatchPolicy {
+            max_events: 3,
+            max_bytes: 10_000,
+        };
         let c = ctx("{}");
         let mut q = SendQueue::default();
         assert!(!q.push(entry(&c, 1), &policy));
         assert!(!q.push(entry(&c, 1), &policy));
         assert!(q.push(entry(&c, 1), &policy));
         q.start_batch(&policy, 50);
-        assert!(!q.push(entry(&c, 1), &policy), "in-flight events do not count");
+        assert!(
+            !q.push(entry(&c, 1), &policy),
+            "in-flight events do not count"
+        );
     }
 
     #[test]
     fn asks_to_send_at_the_byte_cap() {
-        let policy = BatchPolicy { max_events: 100, max_bytes: 1000 };
+        let policy = BatchPolicy {
+            max_events: 100,
+            max_bytes: 1000,
+        };
         let c = ctx("{}");
         let mut q = SendQueue::default();
         assert!(!q.push(entry(&c, 400), &policy));
@@ -258,7 +280,10 @@ mod tests {
     #[test]
     fn batches_respect_both_caps_in_order_and_wait_for_acknowledgement() {
         // Each body is n + 8 bytes, and 9 more in a batch; the context is 11 + 1.
-        let policy = BatchPolicy { max_events: 3, max_bytes: 950 };
+        let policy = BatchPolicy {
+            max_events: 3,
+            max_bytes: 950,
+        };
         let c = ctx("{\"vid\":\"v\"}");
         let mut q = SendQueue::default();
         for n in [100, 200, 300, 400, 500] {
@@ -267,7 +292,11 @@ mod tests {
         assert_eq!(q.start_batch(&policy, 50).len(), 3);
         assert_eq!((q.in_flight(), q.waiting(), q.len()), (3, 2, 5));
         q.acknowledge();
-        assert_eq!(q.start_batch(&policy, 50).len(), 1, "50 + 12 + 417 + 517 exceed 950");
+        assert_eq!(
+            q.start_batch(&policy, 50).len(),
+            1,
+            "50 + 12 + 417 + 517 exceed 950"
+        );
         q.release();
         assert_eq!(q.waiting(), 2, "a failed batch waits again in its place");
         assert_eq!(q.start_batch(&policy, 50)[0].body.len(), 408);
@@ -280,7 +309,10 @@ mod tests {
 
     #[test]
     fn an_oversized_event_still_leaves_alone() {
-        let policy = BatchPolicy { max_events: 20, max_bytes: 100 };
+        let policy = BatchPolicy {
+            max_events: 20,
+            max_bytes: 100,
+        };
         let c = ctx("{}");
         let mut q = SendQueue::default();
         q.push(entry(&c, 500), &policy);

@@ -32,7 +32,13 @@ pub struct PageInfo {
 }
 
 /// The UTM parameters copied from the page URL, with their property names.
-const UTM: [&str; 5] = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];
+const UTM: [&str; 5] = [
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+];
 
 /// The default properties of an event on `page`. Empty facts are left out (bytes on the wire).
 pub fn default_properties(page: &PageInfo) -> Props {
@@ -46,7 +52,10 @@ pub fn default_properties(page: &PageInfo) -> Props {
     put("url", page.href.clone());
     put("referrer", page.referrer.clone());
     put("title", page.title.clone());
-    put("path", page.path_override.as_ref().unwrap_or(&page.path).clone());
+    put(
+        "path",
+        page.path_override.as_ref().unwrap_or(&page.path).clone(),
+    );
     if page.screen != (0, 0) {
         put("screen_width", int_string(page.screen.0.into()));
         put("screen_height", int_string(page.screen.1.into()));
@@ -71,20 +80,35 @@ mod tests {
             title: "Pricing".into(),
             path: "/pricing".into(),
             path_override: None,
-            utm: vec![("utm_source".into(), "news".into()), ("utm_campaign".into(), "black friday".into()), ("utm_source".into(), "again".into()), ("utm_x".into(), "1".into())],
+            utm: vec![
+                ("utm_source".into(), "news".into()),
+                ("utm_campaign".into(), "black friday".into()),
+                ("utm_source".into(), "again".into()),
+                ("utm_x".into(), "1".into()),
+            ],
             screen: (1280, 720),
             language: "da-DK".into(),
         }
     }
 
     fn get<'a>(props: &'a Props, name: &str) -> Option<&'a str> {
-        props.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        props
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     #[test]
     fn every_default_property_is_filled() {
-        let props = default_properties(&page("https://shop.example/pricing?utm_source=news&utm_campaign=black%20friday&x=1#top"));
-        assert_eq!(get(&props, "url"), Some("https://shop.example/pricing?utm_source=news&utm_campaign=black%20friday&x=1#top"));
+        let props = default_properties(&page(
+            "https://shop.example/pricing?utm_source=news&utm_campaign=black%20friday&x=1#top",
+        ));
+        assert_eq!(
+            get(&props, "url"),
+            Some(
+                "https://shop.example/pricing?utm_source=news&utm_campaign=black%20friday&x=1#top"
+            )
+        );
         assert_eq!(get(&props, "referrer"), Some("https://search.example/?q=x"));
         assert_eq!(get(&props, "title"), Some("Pricing"));
         assert_eq!(get(&props, "path"), Some("/pricing"));
@@ -94,7 +118,11 @@ mod tests {
         assert_eq!(get(&props, "utm_source"), Some("news"));
         assert_eq!(get(&props, "utm_campaign"), Some("black friday"));
         assert_eq!(get(&props, "utm_x"), None, "only the five UTM parameters");
-        assert_eq!(props.iter().filter(|(n, _)| n == "utm_source").count(), 1, "the first of a repeated one");
+        assert_eq!(
+            props.iter().filter(|(n, _)| n == "utm_source").count(),
+            1,
+            "the first of a repeated one"
+        );
     }
 
     #[test]
@@ -106,7 +134,12 @@ mod tests {
 
     #[test]
     fn empty_facts_are_left_out_and_values_clipped() {
-        let p = PageInfo { href: format!("https://a.example/{}", "x".repeat(2000)), title: "t".repeat(300), path: format!("/{}", "x".repeat(2000)), ..PageInfo::default() };
+        let p = PageInfo {
+            href: format!("https://a.example/{}", "x".repeat(2000)),
+            title: "t".repeat(300),
+            path: format!("/{}", "x".repeat(2000)),
+            ..PageInfo::default()
+        };
         let props = default_properties(&p);
         assert_eq!(get(&props, "referrer"), None);
         assert_eq!(get(&props, "screen_width"), None);

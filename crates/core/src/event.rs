@@ -76,12 +76,18 @@ mod tests {
     #[test]
     fn names_are_lowercased_and_cut() {
         assert_eq!(name(" Signup "), (Some("signup".into()), vec![]));
-        assert_eq!(name(&"e".repeat(80)), (Some("e".repeat(50)), vec![Warning::NameTruncated]));
+        assert_eq!(
+            name(&"e".repeat(80)),
+            (Some("e".repeat(50)), vec![Warning::NameTruncated])
+        );
     }
 
     #[test]
     fn odd_names_are_sent_with_a_warning_and_empty_ones_dropped() {
-        assert_eq!(name("Clicked CTA"), (Some("clicked cta".into()), vec![Warning::InvalidEventName]));
+        assert_eq!(
+            name("Clicked CTA"),
+            (Some("clicked cta".into()), vec![Warning::InvalidEventName])
+        );
         assert_eq!(name("  "), (None, vec![Warning::MissingEventName]));
     }
 

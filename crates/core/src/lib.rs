@@ -13,9 +13,8 @@
 
 extern crate alloc;
 
-
-pub mod batch;
 pub mod autotrack;
+pub mod batch;
 pub mod context;
 pub mod event;
 pub mod limits;
@@ -26,8 +25,8 @@ pub mod retry;
 pub mod rules;
 pub mod selector;
 pub mod session;
-pub mod text;
 pub mod stored;
+pub mod text;
 pub mod uuid;
 pub mod value;
 pub mod warning;

@@ -51,7 +51,9 @@ pub fn is_url_property(name: &str) -> bool {
 
 // A byte scan rather than `str::contains`, whose substring searcher costs 1.5 KB of wasm.
 fn has(name: &str, needle: &str) -> bool {
-    name.as_bytes().windows(needle.len()).any(|w| w == needle.as_bytes())
+    name.as_bytes()
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
 }
 
 /// The value limit of a property named `name`.

@@ -86,7 +86,10 @@ impl ResolvedOptions {
     /// Applies defaults and ranges. Without a collector URL or a site id the tracker could
     /// only pile up events it can never send, so that is the one failure.
     pub fn resolve(raw: InitOptions) -> Result<ResolvedOptions, Warning> {
-        let collector = raw.collector.filter(|c| !c.trim_ascii().is_empty()).ok_or(Warning::MissingOption)?;
+        let collector = raw
+            .collector
+            .filter(|c| !c.trim_ascii().is_empty())
+            .ok_or(Warning::MissingOption)?;
         let collector = collector.trim_ascii().trim_end_matches('/').to_owned();
         let visualizer_url = match raw.visualizer_url.filter(|u| !u.trim_ascii().is_empty()) {
             Some(url) => url,
@@ -96,7 +99,10 @@ impl ResolvedOptions {
                 url
             }
         };
-        let site = raw.site.filter(|s| !s.trim_ascii().is_empty()).ok_or(Warning::MissingOption)?;
+        let site = raw
+            .site
+            .filter(|s| !s.trim_ascii().is_empty())
+            .ok_or(Warning::MissingOption)?;
         Ok(ResolvedOptions {
             collector,
             site: site.trim_ascii().to_owned(),
@@ -135,15 +141,29 @@ mod tests {
     use super::*;
 
     fn with(collector: &str, site: &str) -> InitOptions {
-        InitOptions { collector: Some(collector.into()), site: Some(site.into()), ..InitOptions::default() }
+        InitOptions {
+            collector: Some(collector.into()),
+            site: Some(site.into()),
+            ..InitOptions::default()
+        }
     }
 
     #[test]
     fn defaults_fill_every_field() {
         let r = ResolvedOptions::resolve(with("https://c.example/", "s1")).expect("valid");
         assert_eq!(r.collect_url(), "https://c.example/v1/collect");
-        assert_eq!((r.debug, r.auto_page_view, r.flush_at, r.flush_interval_ms), (false, true, 20, 2000));
-        assert_eq!((r.require_consent, r.respect_do_not_track, r.max_queue_events), (false, false, 1000));
+        assert_eq!(
+            (r.debug, r.auto_page_view, r.flush_at, r.flush_interval_ms),
+            (false, true, 20, 2000)
+        );
+        assert_eq!(
+            (
+                r.require_consent,
+                r.respect_do_not_track,
+                r.max_queue_events
+            ),
+            (false, false, 1000)
+        );
         assert_eq!(r.visualizer_url, "https://c.example/dist/visualizer.js");
     }
 
@@ -164,17 +184,37 @@ mod tests {
         let now = 1_700_000_000_000;
         assert_eq!(event_time(None, now), now);
         assert_eq!(event_time(Some((now - 5_000) as f64), now), now - 5_000);
-        assert_eq!(event_time(Some((now + 30_000) as f64), now), now, "slightly ahead: now");
+        assert_eq!(
+            event_time(Some((now + 30_000) as f64), now),
+            now,
+            "slightly ahead: now"
+        );
         assert_eq!(event_time(Some((now + 3_600_000) as f64), now), now);
-        assert_eq!(event_time(Some((now - MAX_EVENT_AGE_MS - 1) as f64), now), now);
-        assert_eq!(event_time(Some(1_700_000_000.0), now), now, "seconds, not milliseconds");
+        assert_eq!(
+            event_time(Some((now - MAX_EVENT_AGE_MS - 1) as f64), now),
+            now
+        );
+        assert_eq!(
+            event_time(Some(1_700_000_000.0), now),
+            now,
+            "seconds, not milliseconds"
+        );
         assert_eq!(event_time(Some(f64::NAN), now), now);
     }
 
     #[test]
     fn collector_and_site_are_required() {
-        assert_eq!(ResolvedOptions::resolve(InitOptions::default()), Err(Warning::MissingOption));
-        assert_eq!(ResolvedOptions::resolve(with(" ", "s")), Err(Warning::MissingOption));
-        assert_eq!(ResolvedOptions::resolve(with("c", "")), Err(Warning::MissingOption));
+        assert_eq!(
+            ResolvedOptions::resolve(InitOptions::default()),
+            Err(Warning::MissingOption)
+        );
+        assert_eq!(
+            ResolvedOptions::resolve(with(" ", "s")),
+            Err(Warning::MissingOption)
+        );
+        assert_eq!(
+            ResolvedOptions::resolve(with("c", "")),
+            Err(Warning::MissingOption)
+        );
     }
 }

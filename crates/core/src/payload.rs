@@ -42,10 +42,16 @@ pub struct WireEvent {
     #[cfg_attr(feature = "serde", serde(default))]
     pub uid: Option<String>,
     /// Custom properties, in the order the page gave them.
-    #[cfg_attr(feature = "serde", serde(rename = "p", default, deserialize_with = "props_serde::deserialize"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "p", default, deserialize_with = "props_serde::deserialize")
+    )]
     pub props: Props,
     /// Default properties (url, referrer, title, path, screen, language, UTM).
-    #[cfg_attr(feature = "serde", serde(rename = "d", default, deserialize_with = "props_serde::deserialize"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "d", default, deserialize_with = "props_serde::deserialize")
+    )]
     pub defaults: Props,
     /// Index of this event's context in the batch's `ctx` list.
     #[cfg_attr(feature = "serde", serde(rename = "c", default))]
@@ -69,7 +75,10 @@ pub struct WireContext {
     #[cfg_attr(feature = "serde", serde(default))]
     pub uid: Option<String>,
     /// Default properties.
-    #[cfg_attr(feature = "serde", serde(rename = "d", default, deserialize_with = "props_serde::deserialize"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(rename = "d", default, deserialize_with = "props_serde::deserialize")
+    )]
     pub defaults: Props,
 }
 
@@ -82,7 +91,13 @@ impl WireContext {
 
 /// A context as a JSON object, from borrowed fields (the tracker's state, without copying it
 /// into a [`WireContext`] first).
-pub fn encode_context(vid: &str, sid: &str, email: &Option<String>, uid: &Option<String>, defaults: &Props) -> String {
+pub fn encode_context(
+    vid: &str,
+    sid: &str,
+    email: &Option<String>,
+    uid: &Option<String>,
+    defaults: &Props,
+) -> String {
     let mut out = String::with_capacity(128);
     out.push_str("{\"vid\":");
     push_json_str(&mut out, vid);
@@ -136,7 +151,9 @@ impl WireEvent {
         let Some(index) = self.ctx else {
             return Ok(());
         };
-        let ctx = contexts.get(index).ok_or("event refers to a context the batch does not have")?;
+        let ctx = contexts
+            .get(index)
+            .ok_or("event refers to a context the batch does not have")?;
         if self.vid.is_empty() {
             self.vid.clone_from(&ctx.vid);
         }
@@ -272,8 +289,8 @@ mod props_serde {
     use alloc::borrow::ToOwned;
     use alloc::string::{String, ToString};
     use alloc::vec::Vec;
-    use serde::de::{Deserializer, MapAccess, Visitor};
     use core::fmt;
+    use serde::de::{Deserializer, MapAccess, Visitor};
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Props, D::Error> {
         d.deserialize_map(PropsVisitor)
@@ -342,7 +359,10 @@ mod tests {
             sid: "s".into(),
             email: Some("a@b.c".into()),
             uid: None,
-            props: vec![("plan".into(), "pro \"x\"\n".into()), ("z".into(), "\u{1}é😀".into())],
+            props: vec![
+                ("plan".into(), "pro \"x\"\n".into()),
+                ("z".into(), "\u{1}é😀".into()),
+            ],
             defaults: vec![("path".into(), "/".into())],
             ctx: None,
         }
@@ -375,10 +395,20 @@ mod tests {
     #[test]
     fn an_event_body_and_its_context_make_the_full_event() {
         let event = sample();
-        let ctx = WireContext { vid: event.vid.clone(), sid: event.sid.clone(), email: event.email.clone(), uid: None, defaults: event.defaults.clone() };
+        let ctx = WireContext {
+            vid: event.vid.clone(),
+            sid: event.sid.clone(),
+            email: event.email.clone(),
+            uid: None,
+            defaults: event.defaults.clone(),
+        };
         let mut body = encode_event_body(&event.id, &event.name, event.ts, &event.props);
         body.push_str(",\"c\":0}");
-        let batch = format!(r#"{{"site":"s","ctx":[{}],"events":[{}]}}"#, ctx.encode(), body);
+        let batch = format!(
+            r#"{{"site":"s","ctx":[{}],"events":[{}]}}"#,
+            ctx.encode(),
+            body
+        );
         let parsed: serde_json::Value = serde_json::from_str(&batch).expect("valid JSON");
         assert_eq!(parsed["ctx"][0]["email"], "a@b.c");
         assert_eq!(parsed["events"][0]["c"], 0);
@@ -392,18 +422,43 @@ mod tests {
         let decoded: WireEvent = serde_json::from_str(&event.encode()).expect("decodes");
         assert_eq!(decoded, event);
 
-        let ctx = WireContext { vid: "v".into(), sid: "s".into(), email: Some("a@b.c".into()), uid: None, defaults: event.defaults.clone() };
+        let ctx = WireContext {
+            vid: "v".into(),
+            sid: "s".into(),
+            email: Some("a@b.c".into()),
+            uid: None,
+            defaults: event.defaults.clone(),
+        };
         let mut body = encode_event_body(&event.id, &event.name, event.ts, &event.props);
         body.push_str(",\"c\":0}");
-        let batch: WireBatch<Box<serde_json::value::RawValue>> =
-            serde_json::from_str(&format!(r#"{{"site":"s","sent":1,"ctx":[{}],"events":[{}]}}"#, ctx.encode(), body)).expect("decodes");
+        let batch: WireBatch<Box<serde_json::value::RawValue>> = serde_json::from_str(&format!(
+            r#"{{"site":"s","sent":1,"ctx":[{}],"events":[{}]}}"#,
+            ctx.encode(),
+            body
+        ))
+        .expect("decodes");
         let mut compact: WireEvent = serde_json::from_str(batch.events[0].get()).expect("decodes");
         assert_eq!(compact.ctx, Some(0));
         compact.resolve(&batch.ctx).expect("context exists");
-        assert_eq!(WireEvent { ctx: None, ..compact.clone() }, event);
+        assert_eq!(
+            WireEvent {
+                ctx: None,
+                ..compact.clone()
+            },
+            event
+        );
         compact.ctx = Some(1);
         assert!(compact.resolve(&batch.ctx).is_err());
-        let loose: WireEvent = serde_json::from_str(r#"{"id":"i","name":"n","ts":1,"vid":"v","p":{"seats":3,"ok":true}}"#).expect("decodes");
-        assert_eq!(loose.props, vec![("seats".to_string(), "3".to_string()), ("ok".to_string(), "true".to_string())]);
+        let loose: WireEvent = serde_json::from_str(
+            r#"{"id":"i","name":"n","ts":1,"vid":"v","p":{"seats":3,"ok":true}}"#,
+        )
+        .expect("decodes");
+        assert_eq!(
+            loose.props,
+            vec![
+                ("seats".to_string(), "3".to_string()),
+                ("ok".to_string(), "true".to_string())
+            ]
+        );
     }
 }

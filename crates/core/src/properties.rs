@@ -102,17 +102,37 @@ mod tests {
 
     #[test]
     fn names_are_lowercased_and_bad_ones_dropped() {
-        let (props, warnings) = clean(vec![("Plan", s("pro")), ("2x", s("a")), ("ok-no", s("b")), ("seats", RawValue::Num("3".into()))]);
-        assert_eq!(props, vec![("plan".into(), "pro".into()), ("seats".into(), "3".into())]);
-        assert_eq!(warnings, vec![(Warning::InvalidPropertyName, "2x".into()), (Warning::InvalidPropertyName, "ok-no".into())]);
+        let (props, warnings) = clean(vec![
+            ("Plan", s("pro")),
+            ("2x", s("a")),
+            ("ok-no", s("b")),
+            ("seats", RawValue::Num("3".into())),
+        ]);
+        assert_eq!(
+            props,
+            vec![("plan".into(), "pro".into()), ("seats".into(), "3".into())]
+        );
+        assert_eq!(
+            warnings,
+            vec![
+                (Warning::InvalidPropertyName, "2x".into()),
+                (Warning::InvalidPropertyName, "ok-no".into())
+            ]
+        );
     }
 
     #[test]
     fn the_first_of_duplicate_names_wins() {
-        let (props, warnings) = clean(vec![("Color", s("red")), ("color", s("blue")), ("COLOR", s("green"))]);
+        let (props, warnings) = clean(vec![
+            ("Color", s("red")),
+            ("color", s("blue")),
+            ("COLOR", s("green")),
+        ]);
         assert_eq!(props, vec![("color".into(), "red".into())]);
         assert_eq!(warnings.len(), 2);
-        assert!(warnings.iter().all(|(w, _)| *w == Warning::DuplicatePropertyName));
+        assert!(warnings
+            .iter()
+            .all(|(w, _)| *w == Warning::DuplicatePropertyName));
     }
 
     #[test]
@@ -124,13 +144,20 @@ mod tests {
     #[test]
     fn long_names_and_values_are_cut() {
         let long_name = "a".repeat(60);
-        let (props, warnings) = clean(vec![(&long_name, s(&"v".repeat(300))), ("page_url", s(&"u".repeat(2000)))]);
+        let (props, warnings) = clean(vec![
+            (&long_name, s(&"v".repeat(300))),
+            ("page_url", s(&"u".repeat(2000))),
+        ]);
         assert_eq!(props[0].0, "a".repeat(50));
         assert_eq!(props[0].1, "v".repeat(256));
         assert_eq!(props[1].1, "u".repeat(1024));
         assert_eq!(
             warnings.iter().map(|(w, _)| *w).collect::<Vec<_>>(),
-            vec![Warning::NameTruncated, Warning::ValueTruncated, Warning::ValueTruncated]
+            vec![
+                Warning::NameTruncated,
+                Warning::ValueTruncated,
+                Warning::ValueTruncated
+            ]
         );
     }
 

@@ -57,14 +57,20 @@ pub fn retry_after(status: u16, header: Option<&str>) -> Option<u64> {
 pub fn backoff(attempt: u32, jitter: f64) -> u64 {
     let exponent = attempt.saturating_sub(1).min(16);
     let nominal = (BACKOFF_BASE_MS << exponent).min(BACKOFF_CAP_MS);
-    let jitter = if jitter.is_finite() { jitter.max(0.0).min(1.0) } else { 0.0 };
+    let jitter = if jitter.is_finite() {
+        jitter.max(0.0).min(1.0)
+    } else {
+        0.0
+    };
     nominal / 2 + ((nominal / 2) as f64 * jitter) as u64
 }
 
 /// The delay before retrying after `attempt` consecutive failures, the last answered with
 /// `status` (if any) and `Retry-After` header `header`.
 pub fn next_delay(attempt: u32, status: Option<u16>, header: Option<&str>, jitter: f64) -> u64 {
-    status.and_then(|s| retry_after(s, header)).unwrap_or_else(|| backoff(attempt, jitter))
+    status
+        .and_then(|s| retry_after(s, header))
+        .unwrap_or_else(|| backoff(attempt, jitter))
 }
 
 #[cfg(test)]
@@ -90,7 +96,10 @@ mod tests {
         assert_eq!(retry_after(429, Some("1")), Some(1_000));
         assert_eq!(retry_after(503, Some(" 7 ")), Some(7_000));
         assert_eq!(retry_after(429, Some("86400")), Some(RETRY_AFTER_CAP_MS));
-        assert_eq!(retry_after(429, Some("Wed, 21 Oct 2015 07:28:00 GMT")), None);
+        assert_eq!(
+            retry_after(429, Some("Wed, 21 Oct 2015 07:28:00 GMT")),
+            None
+        );
         assert_eq!(retry_after(429, None), None);
         assert_eq!(retry_after(500, Some("1")), None);
     }

@@ -52,7 +52,10 @@ impl UrlRule {
     /// The rule's text as the user wrote it.
     pub fn text(&self) -> &str {
         match self {
-            UrlRule::Exact(t) | UrlRule::StartsWith(t) | UrlRule::Contains(t) | UrlRule::Pattern(t) => t,
+            UrlRule::Exact(t)
+            | UrlRule::StartsWith(t)
+            | UrlRule::Contains(t)
+            | UrlRule::Pattern(t) => t,
         }
     }
 
@@ -88,7 +91,15 @@ impl UrlRule {
             _ => {
                 glob(rule.as_bytes(), page.as_bytes())
                     || (text.bytes().any(|b| b == b'*')
-                        && glob(rule.as_bytes(), Shape { add_slash: true, ..shape }.apply(url).as_bytes()))
+                        && glob(
+                            rule.as_bytes(),
+                            Shape {
+                                add_slash: true,
+                                ..shape
+                            }
+                            .apply(url)
+                            .as_bytes(),
+                        ))
             }
         }
     }
@@ -118,7 +129,10 @@ impl Shape {
     fn apply(&self, text: &str) -> String {
         let b = text.as_bytes();
         let end_of = |from: usize, stops: &[u8]| {
-            b.iter().skip(from).position(|c| stops.contains(c)).map_or(b.len(), |p| p + from)
+            b.iter()
+                .skip(from)
+                .position(|c| stops.contains(c))
+                .map_or(b.len(), |p| p + from)
         };
         // The scheme counts only before the first `/?#`, so `/go?to=https://x` has none.
         let first_stop = end_of(0, b"/?#");
@@ -126,7 +140,11 @@ impl Shape {
             && b.get(first_stop - 1) == Some(&b':')
             && b.get(first_stop..).is_some_and(|r| r.starts_with(b"//"));
         let host_start = if has_scheme { first_stop + 2 } else { 0 };
-        let host_end = if has_scheme || b.first() != Some(&b'/') { end_of(host_start, b"/?#") } else { 0 };
+        let host_end = if has_scheme || b.first() != Some(&b'/') {
+            end_of(host_start, b"/?#")
+        } else {
+            0
+        };
         let path_end = end_of(host_end, b"?#");
         let query_end = end_of(path_end, b"#");
         let part = |from: usize, to: usize| text.get(from..to).unwrap_or("");
@@ -145,7 +163,11 @@ impl Shape {
             "" if host_end > 0 => "/",
             path => path,
         };
-        out.push_str(if self.strip_slash { path.strip_suffix('/').unwrap_or(path) } else { path });
+        out.push_str(if self.strip_slash {
+            path.strip_suffix('/').unwrap_or(path)
+        } else {
+            path
+        });
         if self.add_slash {
             out.push('/');
         }
@@ -213,7 +235,10 @@ mod tests {
         assert!(r.matches("https://example.com/pricing/"));
         assert!(r.matches("https://example.com/pricing?utm_source=ad#plans"));
         assert!(!r.matches("https://example.com/pricing/team"));
-        assert!(!r.matches("https://example.com/Pricing"), "paths are case-sensitive");
+        assert!(
+            !r.matches("https://example.com/Pricing"),
+            "paths are case-sensitive"
+        );
         assert!(!r.matches("https://example.com/"));
         assert!(exact("/").matches("https://example.com"));
         assert!(exact("/").matches("https://example.com/?a=1"));
@@ -226,7 +251,10 @@ mod tests {
         assert!(r.matches("https://example.com/Docs"));
         assert!(r.matches("https://EXAMPLE.com/Docs/?x#y"));
         assert!(!r.matches("https://example.com/docs"));
-        assert!(!r.matches("http://example.com/Docs"), "the scheme counts when the rule has one");
+        assert!(
+            !r.matches("http://example.com/Docs"),
+            "the scheme counts when the rule has one"
+        );
         assert!(!r.matches("https://example.org/Docs"));
     }
 
@@ -236,7 +264,9 @@ mod tests {
         assert!(r.matches("https://example.com/pricing"));
         assert!(r.matches("http://example.com/pricing/"));
         assert!(!r.matches("https://shop.example.com/pricing"));
-        assert!(UrlRule::StartsWith("example.com/blog".into()).matches("https://example.com/blog/post"));
+        assert!(
+            UrlRule::StartsWith("example.com/blog".into()).matches("https://example.com/blog/post")
+        );
     }
 
     #[test]
@@ -248,7 +278,10 @@ mod tests {
         assert!(hash.matches("https://x.com/#/cart"));
         assert!(!hash.matches("https://x.com/#/home"));
         assert!(!hash.matches("https://x.com/"));
-        assert!(!UrlRule::Contains("cart".into()).matches("https://x.com/#/cart"), "fragment ignored");
+        assert!(
+            !UrlRule::Contains("cart".into()).matches("https://x.com/#/cart"),
+            "fragment ignored"
+        );
         assert!(UrlRule::Contains("#/cart".into()).matches("https://x.com/#/cart"));
     }
 
@@ -268,7 +301,10 @@ mod tests {
         assert!(!r.matches("https://x.com/blogging"));
         assert!(UrlRule::StartsWith("/shop?cat=".into()).matches("https://x.com/shop?cat=shoes"));
         assert!(UrlRule::StartsWith("https://X.com/".into()).matches("https://x.com/anything"));
-        assert!(UrlRule::StartsWith("/".into()).matches("https://x.com"), "empty path still starts with /");
+        assert!(
+            UrlRule::StartsWith("/".into()).matches("https://x.com"),
+            "empty path still starts with /"
+        );
         assert!(UrlRule::StartsWith(String::new()).matches("https://x.com/a"));
     }
 
@@ -277,7 +313,9 @@ mod tests {
         let r = UrlRule::Contains("utm_source=newsletter".into());
         assert!(r.matches("https://x.com/a?utm_source=newsletter&b=1"));
         assert!(!r.matches("https://x.com/a?utm_source=ads"));
-        assert!(UrlRule::Contains("checkout".into()).matches("https://shop.x.com/en/checkout/step-2"));
+        assert!(
+            UrlRule::Contains("checkout".into()).matches("https://shop.x.com/en/checkout/step-2")
+        );
         assert!(UrlRule::Contains("https://".into()).matches("https://x.com/"));
         assert!(UrlRule::Contains(String::new()).matches("https://x.com/"));
         assert!(!UrlRule::Contains("Checkout".into()).matches("https://x.com/checkout"));
@@ -287,7 +325,10 @@ mod tests {
     fn patterns_use_star_as_the_only_wildcard() {
         let p = |s: &str| UrlRule::Pattern(s.into());
         assert!(p("/blog/*").matches("https://x.com/blog/a/b"));
-        assert!(p("/blog/*").matches("https://x.com/blog"), "trailing slash ignored, * may be empty");
+        assert!(
+            p("/blog/*").matches("https://x.com/blog"),
+            "trailing slash ignored, * may be empty"
+        );
         assert!(p("/blog/*/comments").matches("https://x.com/blog/post-1/comments?page=2"));
         assert!(!p("/blog/*/comments").matches("https://x.com/blog/post-1/comments/new"));
         assert!(p("/products/*/reviews*").matches("https://x.com/products/42/reviews-all"));
@@ -301,7 +342,12 @@ mod tests {
     }
 
     fn url() -> impl Strategy<Value = String> {
-        ("(https?://[a-zA-Z.]{1,8})?", "(/[a-zA-Z0-9.*?#=/-]{0,6}){0,3}", "(\\?[a-z=&]{0,6})?", "(#[a-z/]{0,4})?")
+        (
+            "(https?://[a-zA-Z.]{1,8})?",
+            "(/[a-zA-Z0-9.*?#=/-]{0,6}){0,3}",
+            "(\\?[a-z=&]{0,6})?",
+            "(#[a-z/]{0,4})?",
+        )
             .prop_map(|(a, b, c, d)| a + &b + &c + &d)
     }
 

@@ -69,8 +69,17 @@ pub struct ElementInfo {
 ///
 /// Ids that look generated, and ids the page uses more than once, are never used.
 /// `None` only for an empty ancestry.
-pub fn unique_selector(ancestry: &[ElementInfo], count: &mut dyn FnMut(&str) -> usize) -> Option<String> {
-    unique_in(ancestry, &mut Probe { count, left: MAX_CHECKS })
+pub fn unique_selector(
+    ancestry: &[ElementInfo],
+    count: &mut dyn FnMut(&str) -> usize,
+) -> Option<String> {
+    unique_in(
+        ancestry,
+        &mut Probe {
+            count,
+            left: MAX_CHECKS,
+        },
+    )
 }
 
 /// The shortest selector matching the chosen element and all elements similar to it.
@@ -86,8 +95,14 @@ pub fn unique_selector(ancestry: &[ElementInfo], count: &mut dyn FnMut(&str) -> 
 /// candidate only drops constraints from it or adds facts of shared ancestors, so it matches a
 /// superset of the group, and an equal count proves the same set. `None` only for an empty
 /// ancestry.
-pub fn similar_selector(ancestry: &[ElementInfo], count: &mut dyn FnMut(&str) -> usize) -> Option<String> {
-    let probe = &mut Probe { count, left: MAX_CHECKS };
+pub fn similar_selector(
+    ancestry: &[ElementInfo],
+    count: &mut dyn FnMut(&str) -> usize,
+) -> Option<String> {
+    let probe = &mut Probe {
+        count,
+        left: MAX_CHECKS,
+    };
     for (r, block) in ancestry.iter().enumerate() {
         if block.siblings_of_type < 2 {
             continue;
@@ -98,7 +113,11 @@ pub fn similar_selector(ancestry: &[ElementInfo], count: &mut dyn FnMut(&str) ->
         };
         let mut levels = Vec::with_capacity(ancestry.len());
         for (j, e) in ancestry.iter().enumerate() {
-            levels.push(if j <= r { member_level(e, j < r) } else { ancestor_level(e, probe) });
+            levels.push(if j <= r {
+                member_level(e, j < r)
+            } else {
+                ancestor_level(e, probe)
+            });
         }
         let group = join(&container, true, &chain(levels.get(..=r).unwrap_or(&[])));
         let n = (probe.count)(&group);
@@ -115,15 +134,21 @@ pub fn similar_selector(ancestry: &[ElementInfo], count: &mut dyn FnMut(&str) ->
 /// button-like `role`) at most [`MAX_CLIMB`] levels up, so an icon's `path`, `svg` or `span`
 /// inside a button maps to the button. Index 0 when there is none that close.
 pub fn clickable_target(ancestry: &[ElementInfo]) -> usize {
-    ancestry.iter().take(MAX_CLIMB + 1).position(is_control).unwrap_or(0)
+    ancestry
+        .iter()
+        .take(MAX_CLIMB + 1)
+        .position(is_control)
+        .unwrap_or(0)
 }
 
 fn is_control(e: &ElementInfo) -> bool {
-    matches!(e.tag.as_str(), "a" | "button" | "input" | "select" | "textarea" | "summary" | "label")
-        || matches!(
-            e.role.as_deref(),
-            Some("button" | "link" | "menuitem" | "tab" | "checkbox" | "radio" | "switch" | "option")
-        )
+    matches!(
+        e.tag.as_str(),
+        "a" | "button" | "input" | "select" | "textarea" | "summary" | "label"
+    ) || matches!(
+        e.role.as_deref(),
+        Some("button" | "link" | "menuitem" | "tab" | "checkbox" | "radio" | "switch" | "option")
+    )
 }
 
 /// Whether a class name, id or `data-*` name or value looks machine-made, and so likely to
@@ -138,11 +163,21 @@ fn is_control(e: &ElementInfo) -> bool {
 ///   (styled-components' `kDjEqk`, `bdVaJa`); `NavBar`, `isOpen` stay stable.
 pub fn looks_generated(name: &str) -> bool {
     let b = name.as_bytes();
-    if b.is_empty() || [&b"css-"[..], b"sc-", b"jsx-", b"svelte-", b"ng-"].iter().any(|p| b.starts_with(p)) {
+    if b.is_empty()
+        || [&b"css-"[..], b"sc-", b"jsx-", b"svelte-", b"ng-"]
+            .iter()
+            .any(|p| b.starts_with(p))
+    {
         return true;
     }
     if (5..=8).contains(&b.len()) && b.iter().all(u8::is_ascii_alphabetic) {
-        let flips = b.windows(2).skip(1).filter(|w| w.first().map(u8::is_ascii_uppercase) != w.get(1).map(u8::is_ascii_uppercase)).count();
+        let flips = b
+            .windows(2)
+            .skip(1)
+            .filter(|w| {
+                w.first().map(u8::is_ascii_uppercase) != w.get(1).map(u8::is_ascii_uppercase)
+            })
+            .count();
         if flips >= 3 {
             return true;
         }
@@ -157,34 +192,65 @@ fn random_segment(s: &[u8]) -> bool {
     if s.len() < 5 || !s.iter().any(u8::is_ascii_digit) {
         return false;
     }
-    let switches = s.windows(2).filter(|w| w.first().map(u8::is_ascii_digit) != w.get(1).map(u8::is_ascii_digit)).count();
+    let switches = s
+        .windows(2)
+        .filter(|w| w.first().map(u8::is_ascii_digit) != w.get(1).map(u8::is_ascii_digit))
+        .count();
     switches >= 2 || (s.iter().any(u8::is_ascii_uppercase) && s.iter().any(u8::is_ascii_lowercase))
 }
 
 /// State the page toggles while the user hovers or navigates: never part of a rule.
 fn is_state_class(class: &str) -> bool {
     let bare = class.strip_prefix("is-").unwrap_or(class);
-    matches!(bare, "active" | "hover" | "hovered" | "focus" | "focused" | "selected" | "open" | "show" | "current")
+    matches!(
+        bare,
+        "active"
+            | "hover"
+            | "hovered"
+            | "focus"
+            | "focused"
+            | "selected"
+            | "open"
+            | "show"
+            | "current"
+    )
 }
 
 fn stable_classes(e: &ElementInfo) -> impl Iterator<Item = &String> {
-    e.classes.iter().filter(|c| !looks_generated(c) && !is_state_class(c)).take(MAX_CLASSES)
+    e.classes
+        .iter()
+        .filter(|c| !looks_generated(c) && !is_state_class(c))
+        .take(MAX_CLASSES)
 }
 
 fn stable_data(name: &str, value: &str) -> bool {
     const VOLATILE: [&str; 12] = [
-        "state", "focus", "hover", "active", "selected", "highlighted", "open", "expanded", "checked", "headlessui",
-        "react", "v-",
+        "state",
+        "focus",
+        "hover",
+        "active",
+        "selected",
+        "highlighted",
+        "open",
+        "expanded",
+        "checked",
+        "headlessui",
+        "react",
+        "v-",
     ];
     !looks_generated(name)
-        && !VOLATILE.iter().any(|v| name.as_bytes().starts_with(v.as_bytes()))
+        && !VOLATILE
+            .iter()
+            .any(|v| name.as_bytes().starts_with(v.as_bytes()))
         && value.len() <= MAX_DATA_VALUE
         && (value.is_empty() || !looks_generated(value))
 }
 
 /// Names meant for tests and analytics come first: they exist to be selected.
 fn preferred_data(name: &str) -> bool {
-    ["test", "cy", "qa", "track", "analytics", "e2e"].iter().any(|p| name.as_bytes().starts_with(p.as_bytes()))
+    ["test", "cy", "qa", "track", "analytics", "e2e"]
+        .iter()
+        .any(|p| name.as_bytes().starts_with(p.as_bytes()))
 }
 
 /// Appends `ident` as a CSS identifier, escaped like `CSS.escape`.
@@ -274,7 +340,10 @@ struct Level {
 fn unique_in(ancestry: &[ElementInfo], probe: &mut Probe) -> Option<String> {
     let first = ancestry.first()?;
     let mut target = anchors(first, probe);
-    target.push(Part { sel: ident(&first.tag), cost: TAG });
+    target.push(Part {
+        sel: ident(&first.tag),
+        cost: TAG,
+    });
     let mut levels = Vec::with_capacity(ancestry.len());
     levels.push(positional(first, target));
     for e in ancestry.iter().skip(1) {
@@ -294,7 +363,10 @@ fn ancestor_level(e: &ElementInfo, probe: &mut Probe) -> Level {
 fn member_level(e: &ElementInfo, inside_block: bool) -> Level {
     let mut parts = Vec::new();
     let signature = class_parts(e, &mut parts);
-    parts.push(Part { sel: ident(&e.tag), cost: TAG });
+    parts.push(Part {
+        sel: ident(&e.tag),
+        cost: TAG,
+    });
     sort(&mut parts);
     let mut pos = signature;
     let bare = pos.len();
@@ -315,7 +387,12 @@ fn anchors(e: &ElementInfo, probe: &mut Probe) -> Vec<Part> {
             parts.push(Part { sel, cost: ID });
         }
     }
-    for (name, value) in e.data_attrs.iter().filter(|(n, v)| stable_data(n, v)).take(MAX_ANCHORS) {
+    for (name, value) in e
+        .data_attrs
+        .iter()
+        .filter(|(n, v)| stable_data(n, v))
+        .take(MAX_ANCHORS)
+    {
         let mut sel = String::from("[");
         push_ident(&mut sel, "data-");
         push_ident(&mut sel, name);
@@ -324,7 +401,14 @@ fn anchors(e: &ElementInfo, probe: &mut Probe) -> Vec<Part> {
             push_string(&mut sel, value);
         }
         sel.push(']');
-        parts.push(Part { sel, cost: if preferred_data(name) { TEST_DATA } else { DATA } });
+        parts.push(Part {
+            sel,
+            cost: if preferred_data(name) {
+                TEST_DATA
+            } else {
+                DATA
+            },
+        });
     }
     class_parts(e, &mut parts);
     sort(&mut parts);
@@ -340,12 +424,21 @@ fn class_parts(e: &ElementInfo, parts: &mut Vec<Part>) -> String {
         let mut one = String::from(".");
         push_ident(&mut one, class);
         all.push_str(&one);
-        parts.push(Part { sel: [tag.as_str(), one.as_str()].concat(), cost: QUALIFIED });
-        parts.push(Part { sel: one, cost: CLASS });
+        parts.push(Part {
+            sel: [tag.as_str(), one.as_str()].concat(),
+            cost: QUALIFIED,
+        });
+        parts.push(Part {
+            sel: one,
+            cost: CLASS,
+        });
         n += 1;
     }
     if n > 1 {
-        parts.push(Part { sel: all.clone(), cost: QUALIFIED });
+        parts.push(Part {
+            sel: all.clone(),
+            cost: QUALIFIED,
+        });
     }
     tag + &all
 }
@@ -419,12 +512,20 @@ fn search(levels: &[Level], n: usize, probe: &mut Probe) -> Option<String> {
         // The newest level's position is tried without `:nth-of-type` first: `section > a`.
         let bare = level.pos.get(..level.bare).unwrap_or("");
         if bare.len() < level.pos.len() {
-            let loose = if i == 0 { bare.into() } else { join(bare, true, &path) };
+            let loose = if i == 0 {
+                bare.into()
+            } else {
+                join(bare, true, &path)
+            };
             if probe.hits(&loose, n) {
                 return Some(loose);
             }
         }
-        path = if i == 0 { level.pos.clone() } else { join(&level.pos, true, &path) };
+        path = if i == 0 {
+            level.pos.clone()
+        } else {
+            join(&level.pos, true, &path)
+        };
         if probe.hits(&path, n) {
             return Some(path);
         }
@@ -532,7 +633,12 @@ mod tests {
 
         fn add(&mut self, tag: &str, attrs: Vec<(String, String)>, parent: Option<usize>) -> usize {
             let id = self.nodes.len();
-            self.nodes.push(Node { tag: tag.into(), attrs, parent, children: vec![] });
+            self.nodes.push(Node {
+                tag: tag.into(),
+                attrs,
+                parent,
+                children: vec![],
+            });
             if let Some(p) = parent {
                 self.nodes[p].children.push(id);
             }
@@ -540,19 +646,34 @@ mod tests {
         }
 
         fn attr(&self, node: usize, name: &str) -> Option<&str> {
-            self.nodes[node].attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+            self.nodes[node]
+                .attrs
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
         }
 
         fn picked(&self) -> usize {
-            (0..self.nodes.len()).find(|&n| self.attr(n, "pick").is_some()).expect("a pick attribute")
+            (0..self.nodes.len())
+                .find(|&n| self.attr(n, "pick").is_some())
+                .expect("a pick attribute")
         }
 
         /// (1-based index among same-tag siblings, how many there are)
         fn of_type(&self, node: usize) -> (usize, usize) {
-            let Some(parent) = self.nodes[node].parent else { return (1, 1) };
-            let same: Vec<usize> =
-                self.nodes[parent].children.iter().copied().filter(|&c| self.nodes[c].tag == self.nodes[node].tag).collect();
-            (same.iter().position(|&c| c == node).unwrap() + 1, same.len())
+            let Some(parent) = self.nodes[node].parent else {
+                return (1, 1);
+            };
+            let same: Vec<usize> = self.nodes[parent]
+                .children
+                .iter()
+                .copied()
+                .filter(|&c| self.nodes[c].tag == self.nodes[node].tag)
+                .collect();
+            (
+                same.iter().position(|&c| c == node).unwrap() + 1,
+                same.len(),
+            )
         }
 
         fn info(&self, node: usize) -> ElementInfo {
@@ -560,7 +681,12 @@ mod tests {
             ElementInfo {
                 tag: self.nodes[node].tag.clone(),
                 id: self.attr(node, "id").map(Into::into),
-                classes: self.attr(node, "class").unwrap_or("").split_whitespace().map(Into::into).collect(),
+                classes: self
+                    .attr(node, "class")
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .map(Into::into)
+                    .collect(),
                 data_attrs: self.nodes[node]
                     .attrs
                     .iter()
@@ -583,11 +709,15 @@ mod tests {
 
         fn select(&self, selector: &str) -> Vec<usize> {
             let steps = parse_selector(selector);
-            (0..self.nodes.len()).filter(|&n| self.matches(n, &steps)).collect()
+            (0..self.nodes.len())
+                .filter(|&n| self.matches(n, &steps))
+                .collect()
         }
 
         fn matches(&self, node: usize, steps: &[(bool, Compound)]) -> bool {
-            let Some(((child, last), rest)) = steps.split_last() else { return true };
+            let Some(((child, last), rest)) = steps.split_last() else {
+                return true;
+            };
             if !self.matches_compound(node, last) {
                 return false;
             }
@@ -608,9 +738,15 @@ mod tests {
         }
 
         fn matches_compound(&self, node: usize, c: &Compound) -> bool {
-            let classes: Vec<&str> = self.attr(node, "class").unwrap_or("").split_whitespace().collect();
+            let classes: Vec<&str> = self
+                .attr(node, "class")
+                .unwrap_or("")
+                .split_whitespace()
+                .collect();
             c.tag.as_ref().is_none_or(|t| *t == self.nodes[node].tag)
-                && c.id.as_ref().is_none_or(|id| self.attr(node, "id") == Some(id))
+                && c.id
+                    .as_ref()
+                    .is_none_or(|id| self.attr(node, "id") == Some(id))
                 && c.classes.iter().all(|k| classes.contains(&k.as_str()))
                 && c.attrs.iter().all(|(n, v)| match (self.attr(node, n), v) {
                     (Some(_), None) => true,
@@ -740,7 +876,8 @@ mod tests {
     }
 
     fn unique_of(dom: &Dom, target: usize) -> String {
-        let selector = unique_selector(&dom.ancestry(target), &mut |s| dom.select(s).len()).expect("an element");
+        let selector = unique_selector(&dom.ancestry(target), &mut |s| dom.select(s).len())
+            .expect("an element");
         assert_eq!(dom.select(&selector), vec![target], "{selector}");
         selector
     }
@@ -749,7 +886,8 @@ mod tests {
     fn similar(html: &str) -> (String, usize) {
         let dom = Dom::parse(html);
         let target = dom.picked();
-        let selector = similar_selector(&dom.ancestry(target), &mut |s| dom.select(s).len()).expect("an element");
+        let selector = similar_selector(&dom.ancestry(target), &mut |s| dom.select(s).len())
+            .expect("an element");
         let hits = dom.select(&selector);
         assert!(hits.contains(&target), "{selector}");
         (selector, hits.len())
@@ -757,7 +895,12 @@ mod tests {
 
     #[test]
     fn a_unique_id_wins() {
-        assert_eq!(unique(r#"<main><button id="buy" class="cta" data-testid="b" pick>Buy</button><button>No</button></main>"#), "#buy");
+        assert_eq!(
+            unique(
+                r#"<main><button id="buy" class="cta" data-testid="b" pick>Buy</button><button>No</button></main>"#
+            ),
+            "#buy"
+        );
     }
 
     #[test]
@@ -770,7 +913,10 @@ mod tests {
 
     #[test]
     fn a_generated_id_is_not_used() {
-        assert_eq!(unique(r#"<form><input id=":r1:" pick><input id=":r2:"></form>"#), "input:nth-of-type(1)");
+        assert_eq!(
+            unique(r#"<form><input id=":r1:" pick><input id=":r2:"></form>"#),
+            "input:nth-of-type(1)"
+        );
     }
 
     #[test]
@@ -779,7 +925,12 @@ mod tests {
         assert_eq!(unique(page), r#"[data-testid="add-to-cart"]"#);
         let page = r#"<div><button data-state="open" data-id="7" data-track="hero-cta" pick>Go</button><button data-state="open">X</button></div>"#;
         assert_eq!(unique(page), r#"[data-track="hero-cta"]"#);
-        assert_eq!(unique(r#"<p><span data-v-7ba5bd90 data-open pick>a</span><span data-v-7ba5bd90>b</span></p>"#), "span:nth-of-type(1)");
+        assert_eq!(
+            unique(
+                r#"<p><span data-v-7ba5bd90 data-open pick>a</span><span data-v-7ba5bd90>b</span></p>"#
+            ),
+            "span:nth-of-type(1)"
+        );
     }
 
     #[test]
@@ -800,32 +951,42 @@ mod tests {
     fn a_class_is_qualified_or_combined_when_alone_it_is_not_enough() {
         let page = r#"<div class="btn primary">x</div><a class="btn">y</a><a class="btn primary" pick>z</a>"#;
         assert_eq!(unique(page), "a.primary");
-        let page = r#"<a class="btn">y</a><a class="primary">y</a><a class="btn primary" pick>z</a>"#;
+        let page =
+            r#"<a class="btn">y</a><a class="primary">y</a><a class="btn primary" pick>z</a>"#;
         assert_eq!(unique(page), ".btn.primary");
     }
 
     #[test]
     fn a_unique_tag_is_enough() {
-        assert_eq!(unique(r#"<header><h1 pick>Welcome</h1></header><p>text</p>"#), "h1");
+        assert_eq!(
+            unique(r#"<header><h1 pick>Welcome</h1></header><p>text</p>"#),
+            "h1"
+        );
     }
 
     #[test]
     fn list_items_fall_back_to_positions() {
         let page = r#"<ul><li>a</li><li>b</li><li pick>c</li></ul><ol><li>1</li><li>2</li><li>3</li></ol>"#;
         assert_eq!(unique(page), "ul > li:nth-of-type(3)");
-        let page = r#"<ul class="menu"><li>a</li><li pick>b</li></ul><ul><li>c</li><li>d</li></ul>"#;
+        let page =
+            r#"<ul class="menu"><li>a</li><li pick>b</li></ul><ul><li>c</li><li>d</li></ul>"#;
         assert_eq!(unique(page), ".menu > li:nth-of-type(2)");
     }
 
     #[test]
     fn table_cells_use_row_and_column() {
         let row = "<tr><td>1</td><td>2</td><td>3</td></tr>";
-        let page = format!(r#"<table><tbody>{row}<tr><td>4</td><td>5</td><td pick>6</td></tr></tbody></table>"#);
+        let page = format!(
+            r#"<table><tbody>{row}<tr><td>4</td><td>5</td><td pick>6</td></tr></tbody></table>"#
+        );
         assert_eq!(unique(&page), "tr:nth-of-type(2) > td:nth-of-type(3)");
         let page = format!(
             r#"<table><tbody>{row}{row}</tbody></table><table id="prices"><tbody>{row}<tr><td>4</td><td>5</td><td pick>6</td></tr></tbody></table>"#
         );
-        assert_eq!(unique(&page), "#prices tr:nth-of-type(2) > td:nth-of-type(3)");
+        assert_eq!(
+            unique(&page),
+            "#prices tr:nth-of-type(2) > td:nth-of-type(3)"
+        );
     }
 
     #[test]
@@ -842,7 +1003,10 @@ mod tests {
         let dom = Dom::parse(page);
         let ancestry = dom.ancestry(dom.picked());
         assert_eq!(clickable_target(&ancestry), 2);
-        let button = dom.nodes[dom.picked()].parent.and_then(|svg| dom.nodes[svg].parent).unwrap();
+        let button = dom.nodes[dom.picked()]
+            .parent
+            .and_then(|svg| dom.nodes[svg].parent)
+            .unwrap();
         assert_eq!(unique_of(&dom, button), r#"[data-action="close"]"#);
     }
 
@@ -855,19 +1019,45 @@ mod tests {
         assert_eq!(clickable_target(&ancestry[4..]), 0, "the card itself");
         let page = r#"<div role="button"><div><div><div><div><div><span pick>far</span></div></div></div></div></div></div>"#;
         let dom = Dom::parse(page);
-        assert_eq!(clickable_target(&dom.ancestry(dom.picked())), 0, "too far to be meant");
+        assert_eq!(
+            clickable_target(&dom.ancestry(dom.picked())),
+            0,
+            "too far to be meant"
+        );
         let dom = Dom::parse(r#"<label><input type="checkbox" pick> Subscribe</label>"#);
-        assert_eq!(clickable_target(&dom.ancestry(dom.picked())), 0, "a field is its own target");
+        assert_eq!(
+            clickable_target(&dom.ancestry(dom.picked())),
+            0,
+            "a field is its own target"
+        );
     }
 
     #[test]
     fn identifiers_and_values_are_escaped() {
-        assert_eq!(unique(r#"<div id="1st-item" pick></div><div></div>"#), r"#\31 st-item");
-        assert_eq!(unique(r#"<div class="md:flex" pick></div><div class="w-1/2"></div>"#), r".md\:flex");
-        assert_eq!(unique(r#"<div class="w-1/2" pick></div><div class="md:flex"></div>"#), r".w-1\/2");
-        assert_eq!(unique(r#"<div class="-2x" pick></div><div></div>"#), r".-\32 x");
-        assert_eq!(unique(r#"<b data-label='Say "hi" \o/' pick></b><b></b>"#), r#"[data-label="Say \"hi\" \\o/"]"#);
-        assert_eq!(unique(r#"<i id="été 2024" pick></i><i></i>"#), r"#été\ 2024");
+        assert_eq!(
+            unique(r#"<div id="1st-item" pick></div><div></div>"#),
+            r"#\31 st-item"
+        );
+        assert_eq!(
+            unique(r#"<div class="md:flex" pick></div><div class="w-1/2"></div>"#),
+            r".md\:flex"
+        );
+        assert_eq!(
+            unique(r#"<div class="w-1/2" pick></div><div class="md:flex"></div>"#),
+            r".w-1\/2"
+        );
+        assert_eq!(
+            unique(r#"<div class="-2x" pick></div><div></div>"#),
+            r".-\32 x"
+        );
+        assert_eq!(
+            unique(r#"<b data-label='Say "hi" \o/' pick></b><b></b>"#),
+            r#"[data-label="Say \"hi\" \\o/"]"#
+        );
+        assert_eq!(
+            unique(r#"<i id="été 2024" pick></i><i></i>"#),
+            r"#été\ 2024"
+        );
         let mut out = String::new();
         push_ident(&mut out, "-");
         push_ident(&mut out, "a\u{1}\0");
@@ -877,10 +1067,36 @@ mod tests {
 
     #[test]
     fn the_generated_name_heuristic() {
-        for name in ["Button_primary__3xYz9", "css-1a2b3c", "sc-AxjAm", "jsx-123456", "svelte-1xyz9ab", "kDjEqk", "bdVaJa", ":r1:", "radix-:r3:-content", "«r5»", "x-1a2b3c", ""] {
+        for name in [
+            "Button_primary__3xYz9",
+            "css-1a2b3c",
+            "sc-AxjAm",
+            "jsx-123456",
+            "svelte-1xyz9ab",
+            "kDjEqk",
+            "bdVaJa",
+            ":r1:",
+            "radix-:r3:-content",
+            "«r5»",
+            "x-1a2b3c",
+            "",
+        ] {
             assert!(looks_generated(name), "{name}");
         }
-        for name in ["btn-primary", "card__title", "col-md-6", "col12", "NavBar", "isOpen", "h1", "item-2", "md:flex", "hero-cta", "2024", "buy"] {
+        for name in [
+            "btn-primary",
+            "card__title",
+            "col-md-6",
+            "col12",
+            "NavBar",
+            "isOpen",
+            "h1",
+            "item-2",
+            "md:flex",
+            "hero-cta",
+            "2024",
+            "buy",
+        ] {
             assert!(!looks_generated(name), "{name}");
         }
     }
@@ -896,21 +1112,41 @@ mod tests {
     #[test]
     fn all_similar_takes_the_same_button_of_every_card() {
         let card = r#"<div class="card"><h3>P</h3><button class="buy">Buy</button></div>"#;
-        let page = format!(r#"<div class="grid">{card}<div class="card"><h3>Q</h3><button class="buy" pick>Buy</button></div>{card}</div><button class="buy">Hero</button>"#);
+        let page = format!(
+            r#"<div class="grid">{card}<div class="card"><h3>Q</h3><button class="buy" pick>Buy</button></div>{card}</div><button class="buy">Hero</button>"#
+        );
         assert_eq!(similar(&page), (".card > .buy".into(), 3));
         let card = "<article><p>a</p><p>b</p></article>";
-        let page = format!(r#"<main>{card}<article><p>a</p><p pick>b</p></article>{card}</main><p>x</p>"#);
-        assert_eq!(similar(&page), ("article:nth-of-type(2) > p".into(), 2), "the nearest repetition: its siblings");
+        let page =
+            format!(r#"<main>{card}<article><p>a</p><p pick>b</p></article>{card}</main><p>x</p>"#);
+        assert_eq!(
+            similar(&page),
+            ("article:nth-of-type(2) > p".into(), 2),
+            "the nearest repetition: its siblings"
+        );
         let card = "<article><p>a</p><p><a>more</a></p></article>";
-        let page = format!(r#"<main>{card}<article><p>a</p><p><a pick>more</a></p></article>{card}</main><p><a>x</a></p>"#);
-        assert_eq!(similar(&page), ("article a".into(), 3), "the same place in each block");
+        let page = format!(
+            r#"<main>{card}<article><p>a</p><p><a pick>more</a></p></article>{card}</main><p><a>x</a></p>"#
+        );
+        assert_eq!(
+            similar(&page),
+            ("article a".into(), 3),
+            "the same place in each block"
+        );
     }
 
     #[test]
     fn all_similar_without_repetition_is_the_element() {
-        assert_eq!(similar(r#"<header><a class="logo" pick>x</a></header><a>y</a>"#), (".logo".into(), 1));
+        assert_eq!(
+            similar(r#"<header><a class="logo" pick>x</a></header><a>y</a>"#),
+            (".logo".into(), 1)
+        );
         let page = r#"<div><section><button pick>a</button></section><section><span>no button</span></section></div><button>b</button>"#;
-        assert_eq!(similar(page), ("section > button".into(), 1), "a block alone in its group is skipped");
+        assert_eq!(
+            similar(page),
+            ("section > button".into(), 1),
+            "a block alone in its group is skipped"
+        );
     }
 
     #[test]
@@ -929,7 +1165,10 @@ mod tests {
             calls += 1;
             2
         });
-        assert_eq!(selector.as_deref(), Some("body > div > div:nth-of-type(1) > ul > li:nth-of-type(2)"));
+        assert_eq!(
+            selector.as_deref(),
+            Some("body > div > div:nth-of-type(1) > ul > li:nth-of-type(2)")
+        );
         assert!(calls <= MAX_CHECKS);
         assert_eq!(dom.select(&selector.unwrap()), vec![dom.picked()]);
     }
@@ -938,7 +1177,10 @@ mod tests {
         let tag = prop::sample::select(vec!["div", "span", "ul", "li", "a", "button", "section"]);
         let attrs = (
             prop::option::of(prop::sample::select(vec!["x", "y", "1st", ":r1:"])),
-            prop::sample::subsequence(vec!["card", "btn", "Button_x__3xYz9", "md:flex", "active"], 0..3),
+            prop::sample::subsequence(
+                vec!["card", "btn", "Button_x__3xYz9", "md:flex", "active"],
+                0..3,
+            ),
             prop::option::of(prop::sample::select(vec!["a", "b", "c\"d"])),
         )
             .prop_map(|(id, classes, data)| {
@@ -956,7 +1198,11 @@ mod tests {
             });
         let leaf = (tag.clone(), attrs.clone()).prop_map(|(t, a)| format!("<{t}{a}></{t}>"));
         leaf.prop_recursive(4, 40, 4, move |inner| {
-            (tag.clone(), attrs.clone(), prop::collection::vec(inner, 0..4))
+            (
+                tag.clone(),
+                attrs.clone(),
+                prop::collection::vec(inner, 0..4),
+            )
                 .prop_map(|(t, a, kids)| format!("<{t}{a}>{}</{t}>", kids.concat()))
         })
     }

@@ -15,8 +15,8 @@
 //! Events a beacon may already have delivered are sent again that way; the collector stores
 //! each event id once, so at-least-once sending is exactly-once storing.
 
-use super::text::{parse_u64, split};
 use super::batch::{Context, Entry};
+use super::text::{parse_u64, split};
 use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -47,7 +47,8 @@ impl StoredQueue {
 
 /// Writes a queue's storage text.
 pub fn encode(heartbeat: u64, left: bool, entries: &[Entry]) -> String {
-    let mut out = String::with_capacity(16 + entries.iter().map(|e| e.body.len() + 3).sum::<usize>());
+    let mut out =
+        String::with_capacity(16 + entries.iter().map(|e| e.body.len() + 3).sum::<usize>());
     out.push_str("wt1 ");
     super::payload::push_int(&mut out, heartbeat as i64);
     out.push_str(if left { " 1" } else { " 0" });
@@ -79,11 +80,18 @@ pub fn decode(text: &str) -> Option<StoredQueue> {
     for line in lines {
         match line.split_at_checked(2)? {
             ("c ", json) => ctx = Some(Rc::new(String::from(json))),
-            ("e ", body) => entries.push(Entry { ctx: ctx.clone()?, body: body.into() }),
+            ("e ", body) => entries.push(Entry {
+                ctx: ctx.clone()?,
+                body: body.into(),
+            }),
             _ => return None,
         }
     }
-    Some(StoredQueue { heartbeat, left, entries })
+    Some(StoredQueue {
+        heartbeat,
+        left,
+        entries,
+    })
 }
 
 #[cfg(test)]
@@ -94,9 +102,18 @@ mod tests {
         let a: Context = Rc::new(r#"{"vid":"v","sid":"s","d":{"path":"/"}}"#.into());
         let b: Context = Rc::new(r#"{"vid":"v","sid":"s","d":{"path":"/b"}}"#.into());
         vec![
-            Entry { ctx: a.clone(), body: r#"{"id":"1","name":"x","ts":1,"p":{"t":"line\nbreak"}"#.replace('\n', "\\n") },
-            Entry { ctx: a, body: r#"{"id":"2","name":"x","ts":2,"p":{}"#.into() },
-            Entry { ctx: b, body: r#"{"id":"3","name":"y","ts":3,"p":{}"#.into() },
+            Entry {
+                ctx: a.clone(),
+                body: r#"{"id":"1","name":"x","ts":1,"p":{"t":"line\nbreak"}"#.replace('\n', "\\n"),
+            },
+            Entry {
+                ctx: a,
+                body: r#"{"id":"2","name":"x","ts":2,"p":{}"#.into(),
+            },
+            Entry {
+                ctx: b,
+                body: r#"{"id":"3","name":"y","ts":3,"p":{}"#.into(),
+            },
         ]
     }
 
@@ -105,8 +122,22 @@ mod tests {
         let text = encode(1_700_000_000_000, false, &entries());
         assert_eq!(text.matches("\nc ").count(), 2);
         let stored = decode(&text).expect("readable");
-        assert_eq!(stored, StoredQueue { heartbeat: 1_700_000_000_000, left: false, entries: entries() });
-        assert_eq!(decode(&encode(5, true, &[])), Some(StoredQueue { heartbeat: 5, left: true, entries: vec![] }));
+        assert_eq!(
+            stored,
+            StoredQueue {
+                heartbeat: 1_700_000_000_000,
+                left: false,
+                entries: entries()
+            }
+        );
+        assert_eq!(
+            decode(&encode(5, true, &[])),
+            Some(StoredQueue {
+                heartbeat: 5,
+                left: true,
+                entries: vec![]
+            })
+        );
     }
 
     #[test]
@@ -114,17 +145,28 @@ mod tests {
         assert_eq!(decode(""), None);
         assert_eq!(decode("wt2 5 0"), None);
         assert_eq!(decode("wt1 x 0"), None);
-        assert_eq!(decode("wt1 5 0\ne {\"id\":1"), None, "an event before any context");
+        assert_eq!(
+            decode("wt1 5 0\ne {\"id\":1"),
+            None,
+            "an event before any context"
+        );
         assert_eq!(decode("wt1 5 0\nc {}\nz what"), None);
         assert_eq!(decode("wt1 5 0\nc {}\ne"), None);
     }
 
     #[test]
     fn a_queue_is_an_orphan_when_its_page_left_or_went_quiet() {
-        let q = |heartbeat, left| StoredQueue { heartbeat, left, entries: vec![] };
+        let q = |heartbeat, left| StoredQueue {
+            heartbeat,
+            left,
+            entries: vec![],
+        };
         assert!(q(100, true).is_orphan(100));
         assert!(!q(100, false).is_orphan(100 + ORPHAN_AFTER_MS - 1));
         assert!(q(100, false).is_orphan(100 + ORPHAN_AFTER_MS));
-        assert!(!q(200, false).is_orphan(100), "a heartbeat from the future is alive");
+        assert!(
+            !q(200, false).is_orphan(100),
+            "a heartbeat from the future is alive"
+        );
     }
 }

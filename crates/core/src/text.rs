@@ -5,7 +5,10 @@
 
 /// The pieces of `text` between each `sep` (an ASCII byte), as `text.split(sep as char)`.
 pub fn split(text: &str, sep: u8) -> Split<'_> {
-    Split { rest: Some(text), sep }
+    Split {
+        rest: Some(text),
+        sep,
+    }
 }
 
 /// See [`split`].
@@ -81,7 +84,16 @@ mod tests {
         assert_eq!(parse_u64("0"), Some(0));
         assert_eq!(parse_u64("1732370000000"), Some(1_732_370_000_000));
         assert_eq!(parse_u64("18446744073709551615"), Some(u64::MAX));
-        for bad in ["", "18446744073709551616", "-1", "+1", " 1", "1.5", "1e3", "x"] {
+        for bad in [
+            "",
+            "18446744073709551616",
+            "-1",
+            "+1",
+            " 1",
+            "1.5",
+            "1e3",
+            "x",
+        ] {
             assert_eq!(parse_u64(bad), None, "{bad:?}");
         }
     }

@@ -36,7 +36,10 @@ mod tests {
     #[test]
     fn formats_version_and_variant_bits() {
         assert_eq!(format_v4([0; 16]), "00000000-0000-4000-8000-000000000000");
-        assert_eq!(format_v4([0xff; 16]), "ffffffff-ffff-4fff-bfff-ffffffffffff");
+        assert_eq!(
+            format_v4([0xff; 16]),
+            "ffffffff-ffff-4fff-bfff-ffffffffffff"
+        );
         assert!(is_uuid(&format_v4([0x5a; 16])));
     }
 

@@ -88,31 +88,65 @@ mod tests {
     #[test]
     fn scalars_become_their_string_form() {
         assert_eq!(to_wire_string(s("x")), Ok(Some("x".into())));
-        assert_eq!(to_wire_string(RawValue::Num("0.30000000000000004".into())), Ok(Some("0.30000000000000004".into())));
-        assert_eq!(to_wire_string(RawValue::Bool(true)), Ok(Some("true".into())));
-        assert_eq!(to_wire_string(RawValue::Bool(false)), Ok(Some("false".into())));
+        assert_eq!(
+            to_wire_string(RawValue::Num("0.30000000000000004".into())),
+            Ok(Some("0.30000000000000004".into()))
+        );
+        assert_eq!(
+            to_wire_string(RawValue::Bool(true)),
+            Ok(Some("true".into()))
+        );
+        assert_eq!(
+            to_wire_string(RawValue::Bool(false)),
+            Ok(Some("false".into()))
+        );
     }
 
     #[test]
     fn dates_become_epoch_milliseconds() {
-        assert_eq!(to_wire_string(RawValue::Date(1_700_000_000_123.0)), Ok(Some("1700000000123".into())));
+        assert_eq!(
+            to_wire_string(RawValue::Date(1_700_000_000_123.0)),
+            Ok(Some("1700000000123".into()))
+        );
         assert_eq!(to_wire_string(RawValue::Date(-1.0)), Ok(Some("-1".into())));
-        assert_eq!(to_wire_string(RawValue::Date(f64::NAN)), Err(Warning::InvalidDateDropped));
+        assert_eq!(
+            to_wire_string(RawValue::Date(f64::NAN)),
+            Err(Warning::InvalidDateDropped)
+        );
     }
 
     #[test]
     fn arrays_join_with_semicolons() {
-        let v = RawValue::Array(vec![s("a"), RawValue::Num("2".into()), RawValue::Null, RawValue::Bool(true), RawValue::Date(5.0)]);
+        let v = RawValue::Array(vec![
+            s("a"),
+            RawValue::Num("2".into()),
+            RawValue::Null,
+            RawValue::Bool(true),
+            RawValue::Date(5.0),
+        ]);
         assert_eq!(to_wire_string(v), Ok(Some("a;2;true;5".into())));
-        let nested = RawValue::Array(vec![s("a"), RawValue::Array(vec![s("b"), s("c")]), RawValue::Array(vec![])]);
+        let nested = RawValue::Array(vec![
+            s("a"),
+            RawValue::Array(vec![s("b"), s("c")]),
+            RawValue::Array(vec![]),
+        ]);
         assert_eq!(to_wire_string(nested), Ok(Some("a;b;c".into())));
-        assert_eq!(to_wire_string(RawValue::Array(vec![])), Ok(Some(String::new())));
+        assert_eq!(
+            to_wire_string(RawValue::Array(vec![])),
+            Ok(Some(String::new()))
+        );
     }
 
     #[test]
     fn null_is_dropped_quietly_and_objects_loudly() {
         assert_eq!(to_wire_string(RawValue::Null), Ok(None));
-        assert_eq!(to_wire_string(RawValue::Nested), Err(Warning::NestedValueDropped));
-        assert_eq!(to_wire_string(RawValue::Array(vec![s("a"), RawValue::Nested])), Err(Warning::NestedValueDropped));
+        assert_eq!(
+            to_wire_string(RawValue::Nested),
+            Err(Warning::NestedValueDropped)
+        );
+        assert_eq!(
+            to_wire_string(RawValue::Array(vec![s("a"), RawValue::Nested])),
+            Err(Warning::NestedValueDropped)
+        );
     }
 }

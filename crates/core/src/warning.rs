@@ -92,21 +92,50 @@ mod tests {
     use Warning::*;
 
     const ALL: [Warning; 18] = [
-        NameTruncated, ValueTruncated, InvalidPropertyName, DuplicatePropertyName, NestedValueDropped, InvalidDateDropped, TooManyProperties, MissingEventName, InvalidEventName, BadArgument, MissingOption, AlreadyInitialized, NotInitialized, StorageUnavailable, SendFailed, BatchRejected, EventRejected, QueueOverflow,
+        NameTruncated,
+        ValueTruncated,
+        InvalidPropertyName,
+        DuplicatePropertyName,
+        NestedValueDropped,
+        InvalidDateDropped,
+        TooManyProperties,
+        MissingEventName,
+        InvalidEventName,
+        BadArgument,
+        MissingOption,
+        AlreadyInitialized,
+        NotInitialized,
+        StorageUnavailable,
+        SendFailed,
+        BatchRejected,
+        EventRejected,
+        QueueOverflow,
     ];
 
     #[test]
     fn every_warning_has_its_own_snake_case_code_and_a_message() {
-        assert_eq!(split(TEXTS, b'\n').filter(|l| !l.is_empty()).count(), ALL.len());
+        assert_eq!(
+            split(TEXTS, b'\n').filter(|l| !l.is_empty()).count(),
+            ALL.len()
+        );
         let mut codes = Vec::new();
         for w in ALL {
-            assert!(!w.code().is_empty() && w.code().bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{w:?}");
+            assert!(
+                !w.code().is_empty()
+                    && w.code()
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{w:?}"
+            );
             assert!(w.message().len() > 10, "{w:?}");
             assert!(!codes.contains(&w.code()), "{w:?}");
             codes.push(w.code());
         }
         assert_eq!(NameTruncated.code(), "name_truncated");
         assert_eq!(QueueOverflow.message(), "queue full; oldest events dropped");
-        assert_eq!(ValueTruncated.text(), "value_truncated\tproperty value longer than its limit was truncated");
+        assert_eq!(
+            ValueTruncated.text(),
+            "value_truncated\tproperty value longer than its limit was truncated"
+        );
     }
 }

@@ -11,7 +11,8 @@ use wasmtrack_core::value::RawValue;
 /// wasm boundary reads them (lossily, as `TextEncoder` does).
 fn js_string() -> impl Strategy<Value = String> {
     prop_oneof![
-        prop::collection::vec(any::<u16>(), 0..1200).prop_map(|units| String::from_utf16_lossy(&units)),
+        prop::collection::vec(any::<u16>(), 0..1200)
+            .prop_map(|units| String::from_utf16_lossy(&units)),
         ".{0,300}",
         "[a-zA-Z_][a-zA-Z0-9_]{0,70}",
         "(😀|a|é){0,400}",
@@ -27,7 +28,9 @@ fn raw_value() -> impl Strategy<Value = RawValue> {
         Just(RawValue::Null),
         Just(RawValue::Nested),
     ];
-    leaf.prop_recursive(2, 16, 6, |inner| prop::collection::vec(inner, 0..6).prop_map(RawValue::Array))
+    leaf.prop_recursive(2, 16, 6, |inner| {
+        prop::collection::vec(inner, 0..6).prop_map(RawValue::Array)
+    })
 }
 
 fn property_map() -> impl Strategy<Value = Vec<(String, RawValue)>> {

@@ -54,7 +54,10 @@ impl Api {
 
     /// `POST /v1/sites/{site}/rules` with `rule` (a JSON value).
     pub fn create_rule(&self, rule: &JsValue, done: impl FnOnce(Answer) + 'static) {
-        let body = js_sys::JSON::stringify(rule).ok().and_then(|s| s.as_string()).unwrap_or_default();
+        let body = js_sys::JSON::stringify(rule)
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_default();
         self.send("POST", &self.url(&self.rules_path()), Some(&body), done);
     }
 
@@ -66,7 +69,13 @@ impl Api {
         self.send("DELETE", &self.url(&path), None, done);
     }
 
-    fn send(&self, method: &str, url: &str, body: Option<&str>, done: impl FnOnce(Answer) + 'static) {
+    fn send(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&str>,
+        done: impl FnOnce(Answer) + 'static,
+    ) {
         let Some(window) = web_sys::window() else {
             return;
         };
@@ -89,16 +98,25 @@ impl Api {
             let done = done.clone();
             Closure::once_into_js(move |_: JsValue| {
                 if let Some(f) = done.take() {
-                    f(Answer { status: 0, body: JsValue::UNDEFINED });
+                    f(Answer {
+                        status: 0,
+                        body: JsValue::UNDEFINED,
+                    });
                 }
             })
         };
         let answered = Closure::once_into_js(move |resp: JsValue| -> JsValue {
             let resp: Response = resp.unchecked_into();
             let status = resp.status();
-            let text = resp.text().unwrap_or_else(|_| Promise::resolve(&JsValue::from_str("")));
+            let text = resp
+                .text()
+                .unwrap_or_else(|_| Promise::resolve(&JsValue::from_str("")));
             let read = Closure::once_into_js(move |text: JsValue| {
-                let body = text.as_string().filter(|t| !t.is_empty()).and_then(|t| js_sys::JSON::parse(&t).ok()).unwrap_or(JsValue::UNDEFINED);
+                let body = text
+                    .as_string()
+                    .filter(|t| !t.is_empty())
+                    .and_then(|t| js_sys::JSON::parse(&t).ok())
+                    .unwrap_or(JsValue::UNDEFINED);
                 if let Some(f) = done.take() {
                     f(Answer { status, body });
                 }

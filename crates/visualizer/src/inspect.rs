@@ -54,7 +54,10 @@ fn info(e: &Element) -> ElementInfo {
     ElementInfo {
         id: e.get_attribute("id").filter(|v| !v.is_empty()),
         // `class`, not `className`: on SVG elements `className` is not a string.
-        classes: e.get_attribute("class").map(|c| c.split_whitespace().map(String::from).collect()).unwrap_or_default(),
+        classes: e
+            .get_attribute("class")
+            .map(|c| c.split_whitespace().map(String::from).collect())
+            .unwrap_or_default(),
         data_attrs,
         role: e.get_attribute("role"),
         index_of_type,
@@ -64,20 +67,30 @@ fn info(e: &Element) -> ElementInfo {
 }
 
 fn count(selector: &str) -> usize {
-    super::ui::document().and_then(|d| d.query_selector_all(selector).ok()).map(|l| l.length() as usize).unwrap_or(0)
+    super::ui::document()
+        .and_then(|d| d.query_selector_all(selector).ok())
+        .map(|l| l.length() as usize)
+        .unwrap_or(0)
 }
 
 /// What a click on `element` means: the nearest control around it (an icon inside a button
 /// means the button).
 pub fn clickable(element: &Element) -> Element {
     let (infos, elements) = ancestry(element);
-    elements.get(clickable_target(&infos)).cloned().unwrap_or_else(|| element.clone())
+    elements
+        .get(clickable_target(&infos))
+        .cloned()
+        .unwrap_or_else(|| element.clone())
 }
 
 /// The shortest stable selector of `element`, or of it and all elements similar to it.
 pub fn selector_for(element: &Element, similar: bool) -> String {
     let (infos, _) = ancestry(element);
-    let found = if similar { similar_selector(&infos, &mut count) } else { unique_selector(&infos, &mut count) };
+    let found = if similar {
+        similar_selector(&infos, &mut count)
+    } else {
+        unique_selector(&infos, &mut count)
+    };
     found.unwrap_or_else(|| element.local_name())
 }
 
@@ -88,7 +101,11 @@ pub fn capturable_attributes(element: &Element) -> Vec<String> {
     for i in 0..attrs.length() {
         if let Some(attr) = attrs.item(i) {
             let name = attr.name();
-            let useful = name.starts_with("data-") || matches!(name.as_str(), "href" | "aria-label" | "title" | "alt" | "name" | "value");
+            let useful = name.starts_with("data-")
+                || matches!(
+                    name.as_str(),
+                    "href" | "aria-label" | "title" | "alt" | "name" | "value"
+                );
             if useful && !property_name(&name).is_empty() {
                 names.push(name);
             }

@@ -30,17 +30,26 @@ use wasmtrack_browser::convert::get_string;
 #[wasm_bindgen]
 pub fn start(options: JsValue) {
     let field = |name: &str| get_string(&options, name).filter(|v| !v.is_empty());
-    let (Some(token), Some(collector), Some(site)) = (field("token"), field("collector"), field("site")) else {
+    let (Some(token), Some(collector), Some(site)) =
+        (field("token"), field("collector"), field("site"))
+    else {
         return;
     };
     let collector: String = String::from(collector.trim_end_matches('/'));
-    let api = api::Api { collector, site, token };
+    let api = api::Api {
+        collector,
+        site,
+        token,
+    };
     let confirmed = api.clone();
     api.session(move |answer| {
         if answer.status == 200 {
             overlay::open(confirmed);
         } else {
-            crate::console::warn("visualizer token refused; nothing is shown", &JsValue::from(answer.status));
+            crate::console::warn(
+                "visualizer token refused; nothing is shown",
+                &JsValue::from(answer.status),
+            );
         }
     });
 }

@@ -16,10 +16,24 @@ pub struct EventListener {
 
 impl EventListener {
     /// Listens for `kind` events on `target`.
-    pub fn new(target: &EventTarget, kind: &'static str, capture: bool, callback: impl FnMut(Event) + 'static) -> EventListener {
+    pub fn new(
+        target: &EventTarget,
+        kind: &'static str,
+        capture: bool,
+        callback: impl FnMut(Event) + 'static,
+    ) -> EventListener {
         let callback = Closure::<dyn FnMut(Event)>::new(callback);
-        let _ = target.add_event_listener_with_callback_and_bool(kind, callback.as_ref().unchecked_ref(), capture);
-        EventListener { target: target.clone(), kind, callback, capture }
+        let _ = target.add_event_listener_with_callback_and_bool(
+            kind,
+            callback.as_ref().unchecked_ref(),
+            capture,
+        );
+        EventListener {
+            target: target.clone(),
+            kind,
+            callback,
+            capture,
+        }
     }
 }
 

@@ -17,9 +17,9 @@ use web_sys::{Document, Element, Event, KeyboardEvent, ShadowRootInit, ShadowRoo
 use super::api::{Answer, Api};
 use super::inspect;
 use super::ui::{add, attr, checked, el, on, set_value, target, value, Listeners};
+use wasmtrack_browser::global::Global;
 use wasmtrack_core::event::suggest_name;
 use wasmtrack_core::rules::UrlRule;
-use wasmtrack_browser::global::Global;
 
 static OVERLAY: Global<Option<Overlay>> = Global::new(None);
 
@@ -104,7 +104,16 @@ pub fn open(api: Api) {
     let Ok(root) = host.attach_shadow(&init) else {
         return;
     };
-    let (Some(style), Some(bar), Some(buttons), Some(status), Some(panel), Some(outline), Some(tip), Some(marks)) = (
+    let (
+        Some(style),
+        Some(bar),
+        Some(buttons),
+        Some(status),
+        Some(panel),
+        Some(outline),
+        Some(tip),
+        Some(marks),
+    ) = (
         el(&doc, "style", "", STYLE),
         el(&doc, "div", "bar", ""),
         el(&doc, "div", "row", ""),
@@ -113,7 +122,8 @@ pub fn open(api: Api) {
         el(&doc, "div", "outline", ""),
         el(&doc, "div", "tip", ""),
         el(&doc, "div", "", ""),
-    ) else {
+    )
+    else {
         return;
     };
     attr(&bar, "role", "toolbar");
@@ -121,17 +131,25 @@ pub fn open(api: Api) {
     attr(&status, "role", "status");
     attr(&status, "aria-live", "polite");
     let mut listeners = Listeners::new();
-    for (label, id, mode) in [("Track a click", "pick", Mode::PickClick), ("Track a page view", "pageview", Mode::PageView), ("Visual events", "list", Mode::List)] {
+    for (label, id, mode) in [
+        ("Track a click", "pick", Mode::PickClick),
+        ("Track a page view", "pageview", Mode::PageView),
+        ("Visual events", "list", Mode::List),
+    ] {
         if let Some(button) = el(&doc, "button", "", label) {
             attr(&button, "data-action", id);
             attr(&button, "aria-pressed", "false");
-            on(&mut listeners, target(&button), "click", false, move |_| with(|o| o.enter(mode)));
+            on(&mut listeners, target(&button), "click", false, move |_| {
+                with(|o| o.enter(mode))
+            });
             add(&buttons, &button);
         }
     }
     if let Some(close) = el(&doc, "button", "", "Close") {
         attr(&close, "data-action", "close");
-        on(&mut listeners, target(&close), "click", false, |_| close_overlay());
+        on(&mut listeners, target(&close), "click", false, |_| {
+            close_overlay()
+        });
         add(&buttons, &close);
     }
     add(&bar, &buttons);
@@ -144,15 +162,48 @@ pub fn open(api: Api) {
 
     // The page's pointer and key events pass through the overlay first (capture on document).
     let page = doc.clone();
-    on(&mut listeners, page.unchecked_ref(), "mousemove", true, |e| with(|o| o.hover(&e)));
-    for kind in ["mousedown", "mouseup", "pointerdown", "pointerup", "auxclick", "dblclick"] {
-        on(&mut listeners, page.unchecked_ref(), kind, true, |e| with(|o| o.swallow(&e)));
+    on(
+        &mut listeners,
+        page.unchecked_ref(),
+        "mousemove",
+        true,
+        |e| with(|o| o.hover(&e)),
+    );
+    for kind in [
+        "mousedown",
+        "mouseup",
+        "pointerdown",
+        "pointerup",
+        "auxclick",
+        "dblclick",
+    ] {
+        on(&mut listeners, page.unchecked_ref(), kind, true, |e| {
+            with(|o| o.swallow(&e))
+        });
     }
-    on(&mut listeners, page.unchecked_ref(), "click", true, |e| with(|o| o.click(&e)));
-    on(&mut listeners, page.unchecked_ref(), "keydown", true, |e| with(|o| o.key(&e)));
+    on(&mut listeners, page.unchecked_ref(), "click", true, |e| {
+        with(|o| o.click(&e))
+    });
+    on(&mut listeners, page.unchecked_ref(), "keydown", true, |e| {
+        with(|o| o.key(&e))
+    });
     let _ = root;
 
-    let overlay = Overlay { api, doc, host, toolbar: buttons, status, panel, outline, tip, marks, mode: Mode::Idle, hovered: None, selected: None, listeners };
+    let overlay = Overlay {
+        api,
+        doc,
+        host,
+        toolbar: buttons,
+        status,
+        panel,
+        outline,
+        tip,
+        marks,
+        mode: Mode::Idle,
+        hovered: None,
+        selected: None,
+        listeners,
+    };
     if let Ok(mut slot) = OVERLAY.cell().try_borrow_mut() {
         *slot = Some(overlay);
     }
@@ -160,7 +211,11 @@ pub fn open(api: Api) {
 
 /// Removes the overlay and every listener it added; the page is as it was.
 fn close_overlay() {
-    let closed = OVERLAY.cell().try_borrow_mut().ok().and_then(|mut slot| slot.take());
+    let closed = OVERLAY
+        .cell()
+        .try_borrow_mut()
+        .ok()
+        .and_then(|mut slot| slot.take());
     if let Some(overlay) = closed {
         overlay.host.remove();
         drop(overlay.listeners);
@@ -192,7 +247,9 @@ impl Overlay {
             }
         }
         match mode {
-            Mode::PickClick => self.say("Point at an element and click it (Enter selects, Escape leaves)."),
+            Mode::PickClick => {
+                self.say("Point at an element and click it (Enter selects, Escape leaves).")
+            }
             Mode::PageView => self.page_view_panel(),
             Mode::List => self.list_panel(),
             Mode::Idle => self.say("wasmtrack visualizer"),
@@ -270,10 +327,32 @@ impl Overlay {
 
     fn show_outline(&self, element: &Element, selector: &str) {
         let rect = element.get_bounding_client_rect();
-        attr(&self.outline, "style", &format!("display:block;left:{}px;top:{}px;width:{}px;height:{}px", rect.left(), rect.top(), rect.width(), rect.height()));
+        attr(
+            &self.outline,
+            "style",
+            &format!(
+                "display:block;left:{}px;top:{}px;width:{}px;height:{}px",
+                rect.left(),
+                rect.top(),
+                rect.width(),
+                rect.height()
+            ),
+        );
         self.tip.set_text_content(Some(selector));
-        let top = if rect.top() > 24.0 { rect.top() - 22.0 } else { rect.bottom() + 4.0 };
-        attr(&self.tip, "style", &format!("display:block;left:{}px;top:{}px", rect.left().max(0.0), top));
+        let top = if rect.top() > 24.0 {
+            rect.top() - 22.0
+        } else {
+            rect.bottom() + 4.0
+        };
+        attr(
+            &self.tip,
+            "style",
+            &format!(
+                "display:block;left:{}px;top:{}px",
+                rect.left().max(0.0),
+                top
+            ),
+        );
     }
 
     fn hide_outline(&self) {
@@ -302,7 +381,17 @@ impl Overlay {
             count += 1;
             let rect = element.get_bounding_client_rect();
             if let Some(mark) = el(&self.doc, "div", "mark", "") {
-                attr(&mark, "style", &format!("left:{}px;top:{}px;width:{}px;height:{}px", rect.left(), rect.top(), rect.width(), rect.height()));
+                attr(
+                    &mark,
+                    "style",
+                    &format!(
+                        "left:{}px;top:{}px;width:{}px;height:{}px",
+                        rect.left(),
+                        rect.top(),
+                        rect.width(),
+                        rect.height()
+                    ),
+                );
                 add(&self.marks, &mark);
             }
         }
@@ -315,8 +404,14 @@ impl Overlay {
         self.hide_outline();
         let selector = inspect::selector_for(&element, false);
         // The text exactly as the tracker will capture it for this element.
-        let text = wasmtrack_browser::dom::click_match(&element, "*", "").map(|m| m.text()).unwrap_or_default();
-        let label = if text.is_empty() { format!("Clicked {}", element.tag_name().to_lowercase()) } else { format!("Clicked {}", text.chars().take(40).collect::<String>()) };
+        let text = wasmtrack_browser::dom::click_match(&element, "*", "")
+            .map(|m| m.text())
+            .unwrap_or_default();
+        let label = if text.is_empty() {
+            format!("Clicked {}", element.tag_name().to_lowercase())
+        } else {
+            format!("Clicked {}", text.chars().take(40).collect::<String>())
+        };
         self.selected = Some(element.clone());
         self.edit_panel(&element, &selector, &label);
         // The chosen element stays outlined, with its selector, while its panel is open.
@@ -344,13 +439,25 @@ impl Overlay {
         let label_input = self.input(label)?;
         let name_input = self.input(&suggest_name(label))?;
         let (label_ref, name_ref) = (label_input.clone(), name_input.clone());
-        on(&mut self.listeners, target(&label_input), "input", false, move |_| {
-            if name_ref.get_attribute("data-edited").is_none() {
-                set_value(&name_ref, &suggest_name(&value(&label_ref)));
-            }
-        });
+        on(
+            &mut self.listeners,
+            target(&label_input),
+            "input",
+            false,
+            move |_| {
+                if name_ref.get_attribute("data-edited").is_none() {
+                    set_value(&name_ref, &suggest_name(&value(&label_ref)));
+                }
+            },
+        );
         let edited = name_input.clone();
-        on(&mut self.listeners, target(&name_input), "input", false, move |_| attr(&edited, "data-edited", ""));
+        on(
+            &mut self.listeners,
+            target(&name_input),
+            "input",
+            false,
+            move |_| attr(&edited, "data-edited", ""),
+        );
         let label_field = self.field("Event label", "label", &label_input)?;
         let name_field = self.field("Internal name", "name", &name_input)?;
         add(&self.panel, &label_field);
@@ -380,31 +487,55 @@ impl Overlay {
         count.set_text_content(Some(&match_text(matched)));
 
         let similar = el(&self.doc, "input", "", "");
-        if let (Some(similar), Some(wrap), Some(caption)) = (similar, el(&self.doc, "label", "check", ""), el(&self.doc, "span", "", "All similar elements")) {
+        if let (Some(similar), Some(wrap), Some(caption)) = (
+            similar,
+            el(&self.doc, "label", "check", ""),
+            el(&self.doc, "span", "", "All similar elements"),
+        ) {
             attr(&similar, "type", "checkbox");
             attr(&similar, "name", "similar");
             add(&wrap, &similar);
             add(&wrap, &caption);
             add(&self.panel, &wrap);
             let (chosen, field, box_) = (element.clone(), selector_input.clone(), similar.clone());
-            on(&mut self.listeners, target(&similar), "change", false, move |_| {
-                set_value(&field, &inspect::selector_for(&chosen, checked(&box_)));
-                with(|o| o.selector_edited(&field));
-            });
+            on(
+                &mut self.listeners,
+                target(&similar),
+                "change",
+                false,
+                move |_| {
+                    set_value(&field, &inspect::selector_for(&chosen, checked(&box_)));
+                    with(|o| o.selector_edited(&field));
+                },
+            );
         }
         let field = selector_input.clone();
-        on(&mut self.listeners, target(&selector_input), "input", false, move |_| with(|o| o.selector_edited(&field)));
+        on(
+            &mut self.listeners,
+            target(&selector_input),
+            "input",
+            false,
+            move |_| with(|o| o.selector_edited(&field)),
+        );
 
         let Some((label_input, name_input)) = self.name_fields(label) else {
             return;
         };
         // Properties: the element's text and selector always; chosen attributes besides.
         let mut captures = Vec::new();
-        if let Some(note) = el(&self.doc, "div", "muted", "Every click sends the element's text (element_text) and the selector.") {
+        if let Some(note) = el(
+            &self.doc,
+            "div",
+            "muted",
+            "Every click sends the element's text (element_text) and the selector.",
+        ) {
             add(&self.panel, &note);
         }
         for name in inspect::capturable_attributes(element) {
-            let (Some(check), Some(wrap)) = (el(&self.doc, "input", "", ""), el(&self.doc, "label", "check", "")) else {
+            let (Some(check), Some(wrap)) = (
+                el(&self.doc, "input", "", ""),
+                el(&self.doc, "label", "check", ""),
+            ) else {
                 continue;
             };
             attr(&check, "type", "checkbox");
@@ -441,16 +572,35 @@ impl Overlay {
     fn selector_edited(&mut self, field: &Element) {
         let selector = value(field);
         let matched = self.mark_all(&selector);
-        if let Some(count) = self.panel.query_selector("[data-role=match-count]").ok().flatten() {
+        if let Some(count) = self
+            .panel
+            .query_selector("[data-role=match-count]")
+            .ok()
+            .flatten()
+        {
             count.set_text_content(Some(&match_text(matched)));
         }
     }
 
     fn page_view_panel(&mut self) {
         let location = self.doc.location();
-        let href = location.as_ref().and_then(|l| l.href().ok()).unwrap_or_default();
-        let path = location.as_ref().and_then(|l| l.pathname().ok()).unwrap_or_default();
-        let (Some(title), Some(current)) = (el(&self.doc, "div", "title", "Track views of pages like this one"), el(&self.doc, "div", "muted", &href)) else {
+        let href = location
+            .as_ref()
+            .and_then(|l| l.href().ok())
+            .unwrap_or_default();
+        let path = location
+            .as_ref()
+            .and_then(|l| l.pathname().ok())
+            .unwrap_or_default();
+        let (Some(title), Some(current)) = (
+            el(
+                &self.doc,
+                "div",
+                "title",
+                "Track views of pages like this one",
+            ),
+            el(&self.doc, "div", "muted", &href),
+        ) else {
             return;
         };
         add(&self.panel, &title);
@@ -458,17 +608,28 @@ impl Overlay {
         let Some(kind) = el(&self.doc, "select", "", "") else {
             return;
         };
-        for (value, text) in [("exact", "is exactly"), ("startsWith", "starts with"), ("contains", "contains"), ("pattern", "matches the pattern (* = anything)")] {
+        for (value, text) in [
+            ("exact", "is exactly"),
+            ("startsWith", "starts with"),
+            ("contains", "contains"),
+            ("pattern", "matches the pattern (* = anything)"),
+        ] {
             if let Some(option) = el(&self.doc, "option", "", text) {
                 attr(&option, "value", value);
                 add(&kind, &option);
             }
         }
         set_value(&kind, "exact");
-        let (Some(kind_field), Some(value_input)) = (self.field("The URL", "match", &kind), self.input(&path)) else {
+        let (Some(kind_field), Some(value_input)) =
+            (self.field("The URL", "match", &kind), self.input(&path))
+        else {
             return;
         };
-        let Some(value_field) = self.field("Value (a path like /pricing, or a full URL)", "value", &value_input) else {
+        let Some(value_field) = self.field(
+            "Value (a path like /pricing, or a full URL)",
+            "value",
+            &value_input,
+        ) else {
             return;
         };
         let Some(verdict) = el(&self.doc, "div", "muted", "") else {
@@ -479,18 +640,44 @@ impl Overlay {
         add(&self.panel, &value_field);
         add(&self.panel, &verdict);
         let update = {
-            let (kind, value_input, verdict, href) = (kind.clone(), value_input.clone(), verdict.clone(), href.clone());
+            let (kind, value_input, verdict, href) = (
+                kind.clone(),
+                value_input.clone(),
+                verdict.clone(),
+                href.clone(),
+            );
             move || {
-                let matches = url_rule(&value(&kind), value(&value_input)).is_some_and(|r| r.matches(&href));
-                verdict.set_text_content(Some(if matches { "This page matches." } else { "This page does not match." }));
+                let matches =
+                    url_rule(&value(&kind), value(&value_input)).is_some_and(|r| r.matches(&href));
+                verdict.set_text_content(Some(if matches {
+                    "This page matches."
+                } else {
+                    "This page does not match."
+                }));
             }
         };
         update();
         let again = update.clone();
-        on(&mut self.listeners, target(&kind), "change", false, move |_| again());
-        on(&mut self.listeners, target(&value_input), "input", false, move |_| update());
+        on(
+            &mut self.listeners,
+            target(&kind),
+            "change",
+            false,
+            move |_| again(),
+        );
+        on(
+            &mut self.listeners,
+            target(&value_input),
+            "input",
+            false,
+            move |_| update(),
+        );
         let title_text = self.doc.title();
-        let label = if title_text.is_empty() { format!("Viewed {path}") } else { format!("Viewed {title_text}") };
+        let label = if title_text.is_empty() {
+            format!("Viewed {path}")
+        } else {
+            format!("Viewed {title_text}")
+        };
         let Some((label_input, name_input)) = self.name_fields(&label) else {
             return;
         };
@@ -503,20 +690,32 @@ impl Overlay {
     }
 
     /// The panel's Save button: the rule of `kind` with its label and name, completed by `fill`.
-    fn save_button(&mut self, kind: &'static str, label_input: Element, name_input: Element, fill: impl Fn(&Object) + 'static) {
+    fn save_button(
+        &mut self,
+        kind: &'static str,
+        label_input: Element,
+        name_input: Element,
+        fill: impl Fn(&Object) + 'static,
+    ) {
         let Some(save) = el(&self.doc, "button", "primary", "Save event") else {
             return;
         };
         attr(&save, "data-action", "save");
         add(&self.panel, &save);
-        on(&mut self.listeners, target(&save), "click", false, move |_| {
-            let rule = Object::new();
-            set(&rule, "kind", &kind.into());
-            set(&rule, "label", &value(&label_input).into());
-            set(&rule, "eventName", &value(&name_input).into());
-            fill(&rule);
-            with(|o| o.save(rule.into()));
-        });
+        on(
+            &mut self.listeners,
+            target(&save),
+            "click",
+            false,
+            move |_| {
+                let rule = Object::new();
+                set(&rule, "kind", &kind.into());
+                set(&rule, "label", &value(&label_input).into());
+                set(&rule, "eventName", &value(&name_input).into());
+                fill(&rule);
+                with(|o| o.save(rule.into()));
+            },
+        );
     }
 
     fn save(&mut self, rule: JsValue) {
@@ -537,7 +736,8 @@ impl Overlay {
 
     fn list_panel(&mut self) {
         self.say("Loading the site's visual events…");
-        self.api.rules(|answer: Answer| with(|o| o.show_list(&answer)));
+        self.api
+            .rules(|answer: Answer| with(|o| o.show_list(&answer)));
     }
 
     fn show_list(&mut self, answer: &Answer) {
@@ -550,14 +750,34 @@ impl Overlay {
             return;
         }
         let rules = Array::from(&rules);
-        self.say(&format!("{} visual event rule(s) on this site.", rules.length()));
+        self.say(&format!(
+            "{} visual event rule(s) on this site.",
+            rules.length()
+        ));
         for rule in rules.iter() {
             let kind = get_text(&rule, "kind");
-            let detail = if kind == "click" { format!("click on {}", get_text(&rule, "selector")) } else { format!("page view: URL {} {}", get_text(&rule, "match"), get_text(&rule, "value")) };
+            let detail = if kind == "click" {
+                format!("click on {}", get_text(&rule, "selector"))
+            } else {
+                format!(
+                    "page view: URL {} {}",
+                    get_text(&rule, "match"),
+                    get_text(&rule, "value")
+                )
+            };
             let (Some(item), Some(texts), Some(name), Some(what), Some(actions)) = (
                 el(&self.doc, "div", "item", ""),
                 el(&self.doc, "div", "", ""),
-                el(&self.doc, "div", "", &format!("{} ({})", get_text(&rule, "label"), get_text(&rule, "eventName"))),
+                el(
+                    &self.doc,
+                    "div",
+                    "",
+                    &format!(
+                        "{} ({})",
+                        get_text(&rule, "label"),
+                        get_text(&rule, "eventName")
+                    ),
+                ),
                 el(&self.doc, "div", "muted", &detail),
                 el(&self.doc, "div", "row", ""),
             ) else {
@@ -569,22 +789,37 @@ impl Overlay {
             if kind == "click" {
                 if let Some(highlight) = el(&self.doc, "button", "", "Highlight") {
                     let selector = get_text(&rule, "selector");
-                    on(&mut self.listeners, target(&highlight), "click", false, move |_| {
-                        with(|o| {
-                            let n = o.mark_all(&selector);
-                            o.say(&match_text(n));
-                        })
-                    });
+                    on(
+                        &mut self.listeners,
+                        target(&highlight),
+                        "click",
+                        false,
+                        move |_| {
+                            with(|o| {
+                                let n = o.mark_all(&selector);
+                                o.say(&match_text(n));
+                            })
+                        },
+                    );
                     add(&actions, &highlight);
                 }
             }
             if let Some(delete) = el(&self.doc, "button", "", "Delete") {
-                let id = Reflect::get(&rule, &"id".into()).ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as u64;
-                on(&mut self.listeners, target(&delete), "click", false, move |_| {
-                    with(|o| {
-                        o.api.delete_rule(id, |_| with(|o| o.list_panel_again()));
-                    })
-                });
+                let id = Reflect::get(&rule, &"id".into())
+                    .ok()
+                    .and_then(|v| v.as_f64())
+                    .unwrap_or(0.0) as u64;
+                on(
+                    &mut self.listeners,
+                    target(&delete),
+                    "click",
+                    false,
+                    move |_| {
+                        with(|o| {
+                            o.api.delete_rule(id, |_| with(|o| o.list_panel_again()));
+                        })
+                    },
+                );
                 add(&actions, &delete);
             }
             add(&item, &actions);
@@ -622,5 +857,8 @@ fn set(object: &Object, key: &str, value: &JsValue) {
 }
 
 fn get_text(value: &JsValue, key: &str) -> String {
-    Reflect::get(value, &key.into()).ok().and_then(|v| v.as_string()).unwrap_or_default()
+    Reflect::get(value, &key.into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
 }

@@ -35,25 +35,43 @@ pub fn attr(element: &Element, name: &str, value: &str) {
 
 /// The value of an `<input>` or `<select>`.
 pub fn value(element: &Element) -> alloc::string::String {
-    js_sys::Reflect::get(element, &JsValue::from_str("value")).ok().and_then(|v| v.as_string()).unwrap_or_default()
+    js_sys::Reflect::get(element, &JsValue::from_str("value"))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
 }
 
 /// Sets the value of an `<input>`.
 pub fn set_value(element: &Element, value: &str) {
-    let _ = js_sys::Reflect::set(element, &JsValue::from_str("value"), &JsValue::from_str(value));
+    let _ = js_sys::Reflect::set(
+        element,
+        &JsValue::from_str("value"),
+        &JsValue::from_str(value),
+    );
 }
 
 /// Whether a checkbox is checked.
 pub fn checked(element: &Element) -> bool {
-    js_sys::Reflect::get(element, &JsValue::from_str("checked")).ok().and_then(|v| v.as_bool()).unwrap_or(false)
+    js_sys::Reflect::get(element, &JsValue::from_str("checked"))
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
 }
 
 /// Listeners the overlay holds for its whole life; dropped (removed) when it closes.
 pub type Listeners = Vec<crate::listener::EventListener>;
 
 /// Listens for `kind` on `target`.
-pub fn on(listeners: &mut Listeners, target: &EventTarget, kind: &'static str, capture: bool, f: impl FnMut(Event) + 'static) {
-    listeners.push(crate::listener::EventListener::new(target, kind, capture, f));
+pub fn on(
+    listeners: &mut Listeners,
+    target: &EventTarget,
+    kind: &'static str,
+    capture: bool,
+    f: impl FnMut(Event) + 'static,
+) {
+    listeners.push(crate::listener::EventListener::new(
+        target, kind, capture, f,
+    ));
 }
 
 /// `target` as an `EventTarget`.

@@ -172,11 +172,18 @@ fn reads_the_mapping_wasm_opt_prints() {
     assert_eq!(m.imports.len(), 7);
     assert_eq!(
         m.imports[2],
-        Import { module: "./snippets/wasmtrack-1a1d565cb1cb82d4/inline1.js".into(), name: "page_online".into(), short: "C".into() }
+        Import {
+            module: "./snippets/wasmtrack-1a1d565cb1cb82d4/inline1.js".into(),
+            name: "page_online".into(),
+            short: "C".into()
+        }
     );
     assert_eq!(m.exports.len(), 8);
     assert_eq!(m.exports["memory"], "M");
-    assert_eq!(m.exports["wasm_bindgen_e306f9ff11048127___convert__closures_____invoke_______true_"], "H");
+    assert_eq!(
+        m.exports["wasm_bindgen_e306f9ff11048127___convert__closures_____invoke_______true_"],
+        "H"
+    );
 }
 
 #[test]
@@ -185,7 +192,10 @@ fn a_mapping_in_another_format_fails_the_build() {
     let err = parse_mapping("__wbg_now_463ac581d2fc7ea3 => a\n").unwrap_err();
     assert!(err.starts_with("not the JSON binaryen 132 prints"), "{err}");
     let err = parse_mapping(r#"{"imports": [["env", "f"]], "exports": []}"#).unwrap_err();
-    assert_eq!(err, r#"`imports` has a row that is not 3 strings: ["env","f"]"#);
+    assert_eq!(
+        err,
+        r#"`imports` has a row that is not 3 strings: ["env","f"]"#
+    );
     let err = parse_mapping(r#"{"imports": []}"#).unwrap_err();
     assert_eq!(err, "no `exports` list");
 }
@@ -194,7 +204,8 @@ fn a_mapping_in_another_format_fails_the_build() {
 fn a_short_name_the_glue_cannot_write_fails_the_build() {
     let err = parse_mapping(r#"{"imports": [["m", "f", ""]], "exports": []}"#).unwrap_err();
     assert_eq!(err, "`` is not a JS identifier");
-    let err = parse_mapping(r#"{"imports": [["m", "f", "a"]], "exports": [["g", "a"]]}"#).unwrap_err();
+    let err =
+        parse_mapping(r#"{"imports": [["m", "f", "a"]], "exports": [["g", "a"]]}"#).unwrap_err();
     assert_eq!(err, "`a` is given to two names");
 }
 
@@ -205,19 +216,34 @@ fn renames_the_shims_moves_the_snippets_into_one_module_and_renames_every_export
 
 #[test]
 fn a_renamed_import_missing_from_the_shims_fails_the_build() {
-    let glue = GLUE.replace("__wbg_get_unchecked_e6325ad374eff861: function", "__wbg_get_unchecked_0000000000000000: function");
-    assert_eq!(rewrite_error(&glue), "`import0`: `__wbg_get_unchecked_e6325ad374eff861` occurs 0 times, not once");
+    let glue = GLUE.replace(
+        "__wbg_get_unchecked_e6325ad374eff861: function",
+        "__wbg_get_unchecked_0000000000000000: function",
+    );
+    assert_eq!(
+        rewrite_error(&glue),
+        "`import0`: `__wbg_get_unchecked_e6325ad374eff861` occurs 0 times, not once"
+    );
 }
 
 #[test]
 fn a_renamed_import_found_twice_fails_the_build() {
-    let glue = GLUE.replace("const ret = page_facts();", "const ret = page_facts(__wbg_get_d7176cfb76d71114);");
-    assert_eq!(rewrite_error(&glue), "`import0`: `__wbg_get_d7176cfb76d71114` occurs 2 times, not once");
+    let glue = GLUE.replace(
+        "const ret = page_facts();",
+        "const ret = page_facts(__wbg_get_d7176cfb76d71114);",
+    );
+    assert_eq!(
+        rewrite_error(&glue),
+        "`import0`: `__wbg_get_d7176cfb76d71114` occurs 2 times, not once"
+    );
 }
 
 #[test]
 fn an_import_from_a_module_the_glue_does_not_return_fails_the_build() {
-    let glue = GLUE.replace("        \"./snippets/wasmtrack-1a1d565cb1cb82d4/inline6.js\": import2,\n", "");
+    let glue = GLUE.replace(
+        "        \"./snippets/wasmtrack-1a1d565cb1cb82d4/inline6.js\": import2,\n",
+        "",
+    );
     assert_eq!(
         rewrite_error(&glue),
         "the wasm imports `page_window` from `./snippets/wasmtrack-1a1d565cb1cb82d4/inline6.js`, which `__wbg_get_imports` does not return"
@@ -226,21 +252,33 @@ fn an_import_from_a_module_the_glue_does_not_return_fails_the_build() {
 
 #[test]
 fn an_unknown_entry_in_the_returned_object_fails_the_build() {
-    let glue = GLUE.replace("\"./wasmtrack_bg.js\": import0,", "\"./wasmtrack_bg.js\": wrap(import0),");
+    let glue = GLUE.replace(
+        "\"./wasmtrack_bg.js\": import0,",
+        "\"./wasmtrack_bg.js\": wrap(import0),",
+    );
     assert_eq!(rewrite_error(&glue), "unexpected entry in `__wbg_get_imports`'s returned object: `\"./wasmtrack_bg.js\": wrap(import0),`");
 }
 
 #[test]
 fn an_export_read_that_the_wasm_lacks_fails_the_build() {
     let glue = GLUE.replace("wasm.__wbindgen_start();", "wasm.__wbindgen_start_v2();");
-    assert_eq!(rewrite_error(&glue), "reads `wasm.__wbindgen_start_v2`, which the minified wasm does not export");
+    assert_eq!(
+        rewrite_error(&glue),
+        "reads `wasm.__wbindgen_start_v2`, which the minified wasm does not export"
+    );
 }
 
 #[test]
 fn an_export_read_another_way_fails_the_build() {
     let glue = GLUE.replace("wasm.__wbindgen_start();", "wasm[\"__wbindgen_start\"]();");
-    assert_eq!(rewrite_error(&glue), "reads an export by a computed name: `wasm[\"__wbindgen_start\"]();`");
-    let glue = GLUE.replace("wasm.__wbindgen_start();", "instance.exports.__wbindgen_start();");
+    assert_eq!(
+        rewrite_error(&glue),
+        "reads an export by a computed name: `wasm[\"__wbindgen_start\"]();`"
+    );
+    let glue = GLUE.replace(
+        "wasm.__wbindgen_start();",
+        "instance.exports.__wbindgen_start();",
+    );
     assert_eq!(rewrite_error(&glue), "reads the wasm's exports other than through `wasm.`: `instance.exports.__wbindgen_start();`");
 }
 
@@ -248,5 +286,8 @@ fn an_export_read_another_way_fails_the_build() {
 fn a_snippet_export_that_is_not_an_identifier_is_read_by_index() {
     let printed = PRINTED.replace("\"page_window\"", "\"page-window\"");
     let minified = rewrite_glue(GLUE, &parse_mapping(&printed).unwrap()).unwrap();
-    assert!(minified.contains("        D: import2[\"page-window\"],\n"), "{minified}");
+    assert!(
+        minified.contains("        D: import2[\"page-window\"],\n"),
+        "{minified}"
+    );
 }

@@ -28,7 +28,13 @@ pub(super) fn hold(
     for event in events {
         let body = serde_json::to_string(event)
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-        insert.execute(params![event.id, event.name, event.site, event.received_at, body])?;
+        insert.execute(params![
+            event.id,
+            event.name,
+            event.site,
+            event.received_at,
+            body
+        ])?;
     }
     bound(tx, "held", retention.held_ms, retention.held_rows, now)
 }
@@ -52,10 +58,8 @@ pub(super) fn bound(
     max_rows: i64,
     now: i64,
 ) -> rusqlite::Result<()> {
-    tx.prepare_cached(&format!(
-        "DELETE FROM {table} WHERE received_at < ?1"
-    ))?
-    .execute([now.saturating_sub(max_age)])?;
+    tx.prepare_cached(&format!("DELETE FROM {table} WHERE received_at < ?1"))?
+        .execute([now.saturating_sub(max_age)])?;
     tx.prepare_cached(&format!(
         "DELETE FROM {table} WHERE seq <= (SELECT MAX(seq) FROM {table}) - ?1"
     ))?
@@ -96,9 +100,8 @@ pub(super) fn page(
     let mut out = Vec::new();
     for row in rows {
         let (seq, body) = row?;
-        let event: HeldEvent = serde_json::from_str(&body).map_err(|e| {
-            StoreError::Internal(format!("held event {seq} is unreadable: {e}"))
-        })?;
+        let event: HeldEvent = serde_json::from_str(&body)
+            .map_err(|e| StoreError::Internal(format!("held event {seq} is unreadable: {e}")))?;
         out.push(StoredHeld { seq, event });
     }
     Ok(out)

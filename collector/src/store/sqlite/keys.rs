@@ -12,8 +12,7 @@ use crate::store::{ApiKey, StoreError};
 
 /// Every key, by the hash of its secret.
 pub(super) fn load(conn: &Connection) -> Result<BTreeMap<String, Arc<ApiKey>>, StoreError> {
-    let mut stmt =
-        conn.prepare("SELECT id, name, scopes, hash, hint, created_at FROM api_keys")?;
+    let mut stmt = conn.prepare("SELECT id, name, scopes, hash, hint, created_at FROM api_keys")?;
     let rows = stmt.query_map([], |r| {
         Ok((
             r.get::<_, i64>(0)?,

@@ -134,6 +134,8 @@ impl SqliteStore {
     /// Queues a job that must not be refused for a full queue (it waits on a blocking thread).
     async fn enqueue(&self, job: Job) -> Result<(), StoreError> {
         let jobs = self.jobs.clone();
+        // `send` hands a refused job back in its error; it is dropped at once below.
+        #[allow(clippy::result_large_err)]
         tokio::task::spawn_blocking(move || jobs.send(job))
             .await
             .map_err(|e| StoreError::Internal(format!("queue task: {e}")))?
@@ -551,7 +553,11 @@ impl EventStore for SqliteStore {
             }
             let mut versions = Vec::with_capacity(firing.len());
             for rule in &firing {
-                versions.push((rule.site.clone(), rule.id, rules::delete(&tx, &rule.site, rule.id)?));
+                versions.push((
+                    rule.site.clone(),
+                    rule.id,
+                    rules::delete(&tx, &rule.site, rule.id)?,
+                ));
             }
             let forgotten = ids.delete_named(&tx, &name)?;
             tx.execute("DELETE FROM events WHERE name = ?1", [&name])?;

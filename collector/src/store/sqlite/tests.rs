@@ -13,9 +13,7 @@ use super::event_ids::{EventIds, Tuning};
 use super::id_filter::FilterSizes;
 use super::{schema, writer, SqliteStore};
 use crate::model::PrimaryObject;
-use crate::store::{
-    EventStore, Ingest, IngestOutcome, NewEvent, Retention, StoreError, Subject,
-};
+use crate::store::{EventStore, Ingest, IngestOutcome, NewEvent, Retention, StoreError, Subject};
 
 fn event(id: &str, name: &str) -> NewEvent {
     NewEvent {
@@ -264,7 +262,10 @@ async fn api_and_beacon_ids_are_unique_each_in_their_own_namespace_through_merge
     let store = SqliteStore::open_tuned(&path, small(), Retention::default()).unwrap();
     let all = id_list(0, 300);
     for chunk in all.chunks(50) {
-        assert_eq!(store.ingest(request(chunk, "signup")).await.unwrap(), outcome(50, 0));
+        assert_eq!(
+            store.ingest(request(chunk, "signup")).await.unwrap(),
+            outcome(50, 0)
+        );
     }
     // The same ids from the API are other events; sent twice, they are stored once.
     assert_eq!(store.ingest(api(&all)).await.unwrap(), outcome(300, 0));
@@ -273,7 +274,10 @@ async fn api_and_beacon_ids_are_unique_each_in_their_own_namespace_through_merge
     drop(store);
     let store = SqliteStore::open_tuned(&path, small(), Retention::default()).unwrap();
     assert_eq!(store.ingest(api(&all)).await.unwrap(), outcome(0, 300));
-    assert_eq!(store.ingest(request(&all, "signup")).await.unwrap(), outcome(0, 300));
+    assert_eq!(
+        store.ingest(request(&all, "signup")).await.unwrap(),
+        outcome(0, 300)
+    );
     store.close().await;
 }
 
