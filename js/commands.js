@@ -2,6 +2,8 @@
 // HubSpot's `_hsq`), shared by the script-tag loader and the npm entry.
 
 // Runs one queued command. Never throws: a bad command is a warning, not the page's exception.
+// A call that threw from inside the tracker (a trap, or a page getter throwing through it) may
+// have left its state stuck: `__trapped` lets it find out and say so from then on.
 export function run(api, command) {
   try {
     if (typeof command === 'function') return command();
@@ -11,6 +13,7 @@ export function run(api, command) {
     console.warn('[wasmtrack] unknown command', command);
   } catch (error) {
     console.warn('[wasmtrack]', error);
+    try { api.__trapped(); } catch (e) {}
   }
 }
 

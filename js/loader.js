@@ -3,13 +3,13 @@
 // replays what the page pushed to the stub queue (`window._wtq`, or the name in `data-queue`)
 // and from then on runs each push at once. Calls an earlier page's stub kept because that page
 // was left before the script loaded (see stub.js) run first, as that page's.
-import { __wbg_get_imports, __wbg_finalize_init, init, trackCustomBehavioralEvent, identify, setPath, trackPageView, flush, optOut, optIn, openVisualizer, __replayPage } from '../target/wasm-bindgen/wasmtrack.js';
+import { __wbg_get_imports, __wbg_finalize_init, init, trackCustomBehavioralEvent, identify, setPath, trackPageView, flush, optOut, optIn, openVisualizer, __replayPage, __trapped } from '../target/wasm-bindgen/wasmtrack.js';
 import { drain, run } from './commands.js';
 import { instantiate } from './instantiate.js';
 
 // Named, not `* as`: a namespace object would keep every export of the glue in the bundle.
 // These are also the only commands a queue may call (`commands.js`).
-const api = { init, trackCustomBehavioralEvent, identify, setPath, trackPageView, flush, optOut, optIn, openVisualizer, __replayPage };
+const api = { init, trackCustomBehavioralEvent, identify, setPath, trackPageView, flush, optOut, optIn, openVisualizer, __replayPage, __trapped };
 
 const STUB_KEY = 'wasmtrack:v1:stub';
 

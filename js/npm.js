@@ -6,7 +6,7 @@ import {
   __wbg_get_imports, __wbg_finalize_init,
   init as wasmInit, trackCustomBehavioralEvent as wasmTrack, identify as wasmIdentify, setPath as wasmSetPath,
   trackPageView as wasmTrackPageView, flush as wasmFlush, optOut as wasmOptOut, optIn as wasmOptIn,
-  openVisualizer as wasmOpenVisualizer,
+  openVisualizer as wasmOpenVisualizer, __trapped,
 } from '../target/wasm-bindgen/wasmtrack.js';
 import wasmBase64 from '../target/wasm-bindgen/wasm-inline.js';
 import { drain } from './commands.js';
@@ -16,6 +16,7 @@ import { instantiate } from './instantiate.js';
 const api = {
   init: wasmInit, trackCustomBehavioralEvent: wasmTrack, identify: wasmIdentify, setPath: wasmSetPath,
   trackPageView: wasmTrackPageView, flush: wasmFlush, optOut: wasmOptOut, optIn: wasmOptIn, openVisualizer: wasmOpenVisualizer,
+  __trapped,
 };
 
 const held = [];

@@ -33,7 +33,8 @@ fn panic(_: &::core::panic::PanicInfo) -> ! {
 pub use api::*;
 
 mod api {
-    use crate::tracker::{self, Report, Sink};
+    use crate::tracker;
+    use crate::tracker::warnings::{self, report, Sink};
     use alloc::vec::Vec;
     use wasm_bindgen::prelude::*;
     use wasmtrack_browser::convert::{self, get, get_bool, get_f64, get_string};
@@ -128,8 +129,8 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
                 if page_view {
                     track_page_view();
                 }
-                tracker::with(|t, r| {
-                    t.track_rule_page_views(r);
+                tracker::with(|t| {
+                    t.track_rule_page_views();
                     if let Some(token) = &visualizer {
                         t.open_visualizer(token);
                     }
@@ -145,7 +146,6 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
     pub fn track_custom_behavioral_event(
         #[wasm_bindgen(unchecked_param_type = "CustomBehavioralEvent")] event: JsValue,
     ) {
-        let mut reports = Vec::new();
         // Everything is read from the page before the tracker's state is borrowed, so a
         // property getter that calls back into the API cannot collide with it.
         let (raw_name, props) = match event.as_string() {
@@ -155,23 +155,16 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
                 get(&event, "properties"),
             ),
         };
-        let Some(name) = event_name(&raw_name, &mut |w| {
-            reports.push(Report::new(w, Some(&raw_name), None))
-        }) else {
-            tracker::emit(reports);
-            return;
+        let Some(name) = event_name(&raw_name, &mut |w| report(w, Some(&raw_name), None)) else {
+            return warnings::deliver();
         };
         let props = if convert::is_plain_object(&props) {
             clean_properties(convert::entries(&props), &mut |w, key| {
-                reports.push(Report::new(w, Some(&name), Some(key)))
+                report(w, Some(&name), Some(key))
             })
         } else {
             if !props.is_undefined() && !props.is_null() {
-                reports.push(Report::new(
-                    Warning::BadArgument,
-                    Some(&name),
-                    Some("properties"),
-                ));
+                report(Warning::BadArgument, Some(&name), Some("properties"));
             }
             Vec::new()
         };
@@ -180,8 +173,8 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
             wasmtrack_core::value::RawValue::Date(ms) => Some(ms),
             _ => at.as_f64(),
         };
-        tracker::emit(reports);
-        tracker::with(|t, r| t.enqueue(name, props, occurred_at, r));
+        // The warnings of cleaning are delivered with those of queueing, once the state is free.
+        tracker::with(|t| t.enqueue(name, props, occurred_at));
     }
 
     /// Internal, for the script-tag loader: attributes the following calls to an earlier page
@@ -195,7 +188,7 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
                 title: get_string(&page, "title").unwrap_or_default(),
                 ..wasmtrack_core::context::PageInfo::default()
             });
-        tracker::with(|t, _| t.replay_from(info));
+        tracker::with(|t| t.replay_from(info));
     }
 
     /// Says who the visitor is: `{ email }` or `{ id }`. Their earlier events join that contact.
@@ -207,12 +200,12 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
             .as_string()
             .or_else(|| id.as_f64().map(|_| convert::number_text(&id)));
         if email.is_none() && uid.is_none() {
-            tracker::warn_one(Warning::BadArgument, Some(IDENTIFY), None);
+            warn_now(Warning::BadArgument, Some(IDENTIFY), None);
             return;
         }
-        tracker::with(|t, r| {
+        tracker::with(|t| {
             t.identify(email, uid);
-            t.enqueue(IDENTIFY.into(), Vec::new(), None, r);
+            t.enqueue(IDENTIFY.into(), Vec::new(), None);
         });
     }
 
@@ -221,18 +214,18 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
     pub fn set_path(#[wasm_bindgen(unchecked_param_type = "string")] path: JsValue) {
         match path.as_string() {
             Some(p) => {
-                tracker::with(|t, _| t.set_path(p));
+                tracker::with(|t| t.set_path(p));
             }
-            None => tracker::warn_one(Warning::BadArgument, None, Some("path")),
+            None => warn_now(Warning::BadArgument, None, Some("path")),
         }
     }
 
     /// Tracks a view of the current page (done by `init` unless `autoPageView` is false).
     #[wasm_bindgen(js_name = trackPageView)]
     pub fn track_page_view() {
-        tracker::with(|t, r| {
+        tracker::with(|t| {
             t.reread_page();
-            t.enqueue(PAGE_VIEW.into(), Vec::new(), None, r);
+            t.enqueue(PAGE_VIEW.into(), Vec::new(), None);
         });
     }
 
@@ -245,29 +238,43 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
     ) {
         match get_string(&options, "token").filter(|t| !t.is_empty()) {
             Some(token) => {
-                tracker::with(|t, _| t.open_visualizer(&token));
+                tracker::with(|t| t.open_visualizer(&token));
             }
-            None => tracker::warn_one(Warning::BadArgument, None, Some("token")),
+            None => warn_now(Warning::BadArgument, None, Some("token")),
         }
+    }
+
+    /// Internal, for the loaders (`js/commands.js`): a call into the tracker threw. If that left
+    /// its state stuck, the tracker says `tracker_unavailable` now and at every later call,
+    /// instead of `not_initialized` forever.
+    #[wasm_bindgen(js_name = __trapped)]
+    pub fn trapped() {
+        tracker::note_trap();
+    }
+
+    /// Reports one warning at once, outside the tracker's state.
+    fn warn_now(warning: Warning, event: Option<&str>, detail: Option<&str>) {
+        report(warning, event, detail);
+        warnings::deliver();
     }
 
     /// Sends every queued event now. Resolves when the collector has answered.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn flush() -> JsValue {
-        tracker::with(|t, r| t.flush(r)).unwrap_or_else(wasmtrack_browser::js::resolved)
+        tracker::with(|t| t.flush()).unwrap_or_else(wasmtrack_browser::js::resolved)
     }
 
     /// Stops all tracking in this browser, persistently, and forgets its visitor id.
     #[wasm_bindgen(js_name = optOut)]
     pub fn opt_out() {
-        tracker::with(|t, _| t.opt_out());
+        tracker::with(|t| t.opt_out());
     }
 
     /// Tracks again after `optOut`, or gives the consent `requireConsent` waits for;
     /// persistently. Events held until now are stored and sent.
     #[wasm_bindgen(js_name = optIn)]
     pub fn opt_in() {
-        tracker::with(|t, r| t.opt_in(r));
+        tracker::with(|t| t.opt_in());
     }
 
     /// Debug builds print Rust panics to the console (release builds abort without text).

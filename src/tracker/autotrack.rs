@@ -10,20 +10,30 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use wasm_bindgen::JsValue;
 
-use super::{Reports, Tracker};
+use super::Tracker;
 use wasmtrack_browser::dom;
 use wasmtrack_browser::page;
 use wasmtrack_browser::transport;
 use wasmtrack_browser::wake::Wake;
-use wasmtrack_core::autotrack::{click_properties, decode_rules, page_views, Trigger};
+use wasmtrack_core::autotrack::{click_properties, decode_rules, page_views, AutoRule, Trigger};
+
+/// The site's rules as this page applies them.
+#[derive(Default)]
+pub struct AutoTrack {
+    /// The site's auto-tracking rules (from storage, then from the collector).
+    pub rules: Vec<AutoRule>,
+    /// The URL the page-view rules last fired for, and which fired.
+    pub href: String,
+    pub fired: Vec<u64>,
+}
 
 const KEY_RULES: &str = "rules";
 
 impl Tracker {
     /// The rules stored by an earlier page, then the collector's current list.
     pub fn start_autotrack(&mut self) {
-        if let Some(text) = self.store.get(KEY_RULES) {
-            self.rules = decode_rules(&text);
+        if let Some(text) = self.persist.store.get(KEY_RULES) {
+            self.autotrack.rules = decode_rules(&text);
         }
         let mut url = self.opts.collector.clone();
         url.push_str("/v1/sites/");
@@ -32,43 +42,44 @@ impl Tracker {
         transport::get(&url, Wake::Rules);
     }
 
-    pub(super) fn rules_arrived(&mut self, body: String, reports: &mut Reports) {
-        self.rules = decode_rules(&body);
-        if self.may_store() {
-            self.store_set(KEY_RULES, &body, reports);
+    pub(super) fn rules_arrived(&mut self, body: String) {
+        self.autotrack.rules = decode_rules(&body);
+        if self.persist.may_store() {
+            self.persist.set(KEY_RULES, &body);
         }
-        self.track_rule_page_views(reports);
+        self.track_rule_page_views();
     }
 
     /// Fires the page-view rules that match the current URL and have not fired for it yet.
-    pub fn track_rule_page_views(&mut self, reports: &mut Reports) {
+    pub fn track_rule_page_views(&mut self) {
         let href = page::href();
-        if href != self.rules_href {
-            self.rules_href = href.clone();
-            self.rules_fired.clear();
+        if href != self.autotrack.href {
+            self.autotrack.href = href.clone();
+            self.autotrack.fired.clear();
         }
-        let names: Vec<String> = page_views(&self.rules, &href, &mut self.rules_fired)
-            .into_iter()
-            .map(|r| r.event_name.clone())
-            .collect();
+        let names: Vec<String> =
+            page_views(&self.autotrack.rules, &href, &mut self.autotrack.fired)
+                .into_iter()
+                .map(|r| r.event_name.clone())
+                .collect();
         for name in names {
-            self.enqueue(name, Vec::new(), None, reports);
+            self.enqueue(name, Vec::new(), None);
         }
     }
 
     /// The URL changed without a page load (pushState, replaceState, popstate).
-    pub fn navigated(&mut self, reports: &mut Reports) {
-        if page::href() != self.rules_href {
+    pub fn navigated(&mut self) {
+        if page::href() != self.autotrack.href {
             self.reread_page();
-            self.track_rule_page_views(reports);
+            self.track_rule_page_views();
         }
     }
 
     /// A click anywhere: each click rule whose selector matches the target or an ancestor
     /// tracks its event.
-    pub fn clicked(&mut self, target: JsValue, reports: &mut Reports) {
+    pub fn clicked(&mut self, target: JsValue) {
         let mut hits = Vec::new();
-        for rule in &self.rules {
+        for rule in &self.autotrack.rules {
             if let Trigger::Click(selector) = &rule.trigger {
                 if let Some(element) = dom::click_match(&target, selector, &rule.attribute_names())
                 {
@@ -80,7 +91,7 @@ impl Tracker {
             }
         }
         for (name, props) in hits {
-            self.enqueue(name, props, None, reports);
+            self.enqueue(name, props, None);
         }
     }
 }

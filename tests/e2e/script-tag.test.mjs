@@ -132,3 +132,37 @@ test('a wasm file that cannot be fetched is a warning, not a page error', async 
     await server.close();
   }
 });
+
+// A page script that throws through the tracker (here a page's `Date.now` that throws, while
+// the tracker is queueing an event) leaves its state mid-change. The page never sees an
+// exception, and from then on every call says `tracker_unavailable` rather than pretending
+// `init` never ran.
+test('a tracker a page script broke says tracker_unavailable, not not_initialized', async () => {
+  const server = await startCaptureServer({ roots: { '/dist/': DIST, '/': pages } });
+  try {
+    await writeFile(join(pages, 'trap.html'), stubPage('_wtq', server.origin));
+    const page = await browser.newPage();
+    const thrown = [];
+    page.on('pageerror', (e) => thrown.push(String(e)));
+    const warnings = [];
+    page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
+    await page.goto(`${server.origin}/trap.html`);
+    await page.waitForFunction(() => window._wtq.wasmtrack && window._wtq.length === 0);
+    await page.evaluate(() => _wtq.push(['flush']));
+    await server.waitFor((e) => e.some((x) => x.name === 'video_played'));
+    await page.evaluate(() => {
+      const now = Date.now;
+      Date.now = () => { throw new Error('hostile page'); };
+      _wtq.push(['trackCustomBehavioralEvent', { name: 'while_broken' }]);
+      Date.now = now;
+      _wtq.push(['trackCustomBehavioralEvent', { name: 'after_broken' }]);
+    });
+    const unavailable = warnings.filter((w) => w.includes('tracker stopped after an internal error'));
+    assert.equal(unavailable.length, 2, `once when it broke, once for the next call: ${warnings.join(' | ')}`);
+    assert.ok(!warnings.some((w) => w.includes('call made before init')), warnings.join(' | '));
+    assert.deepEqual(thrown, []);
+    await page.close();
+  } finally {
+    await server.close();
+  }
+});

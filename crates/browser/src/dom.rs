@@ -7,35 +7,7 @@ use crate::js::Array;
 use alloc::string::String;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(inline_js = r#"
-export function click_match(target, selector, names) {
-  try {
-    let el = target instanceof Element ? target : target && target.parentElement;
-    el = el && el.closest(selector);
-    if (!el) return null;
-    // As a person reads it: `textContent` keeps the markup's indentation. Longer than any
-    // property value may be, so that a huge element costs no huge copy.
-    const text = (el.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 2048);
-    return [text].concat(names ? names.split(' ').map((n) => el.getAttribute(n)) : []);
-  } catch (e) {
-    // A selector the browser cannot parse matches nothing.
-    return null;
-  }
-}
-
-export function add_script(src, token, collector, site) {
-  try {
-    const s = document.createElement('script');
-    s.src = src;
-    s.async = true;
-    Object.assign(s.dataset, { token, collector, site });
-    document.documentElement.appendChild(s);
-    return true;
-  } catch (e) {
-    return false;
-  }
-}
-"#)]
+#[wasm_bindgen(module = "/src/dom.js")]
 extern "C" {
     #[wasm_bindgen(js_name = click_match)]
     fn click_match_js(target: &JsValue, selector: &str, names: &str) -> Option<Array>;

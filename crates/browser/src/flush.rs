@@ -1,9 +1,9 @@
-//! The promises `flush()` returns, kept on the JS side (`js/shell.js`) and resolved together
+//! The promises `flush()` returns, kept on the JS side (`flush.js`) and resolved together
 //! when the collector has answered: no closure per promise.
 
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(module = "/src/shell.js")]
+#[wasm_bindgen(module = "/src/flush.js")]
 extern "C" {
     fn flush_promise() -> JsValue;
     fn flushed();

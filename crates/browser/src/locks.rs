@@ -5,7 +5,7 @@
 use super::wake::Wake;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(module = "/src/shell.js")]
+#[wasm_bindgen(module = "/src/locks.js")]
 extern "C" {
     fn locked(name: &str, why: u32);
 }

@@ -4,7 +4,7 @@
 use super::wake::Wake;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(module = "/src/shell.js")]
+#[wasm_bindgen(module = "/src/microtask.js")]
 extern "C" {
     fn soon(why: u32);
 }

@@ -8,7 +8,7 @@
 use super::wake::Wake;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(module = "/src/shell.js")]
+#[wasm_bindgen(module = "/src/timer.js")]
 extern "C" {
     fn timer(why: u32, ms: u32) -> i32;
 }

@@ -2,7 +2,7 @@
 //! synchronous `sendBeacon` when it is being hidden or left (an awaited promise would be cut
 //! off). Bodies are `text/plain`, a CORS "simple" request, so no preflight is needed.
 //!
-//! The request is made by a few lines of JS (`send` in `js/shell.js`) that wake the tracker
+//! The request is made by a few lines of JS (`send` in `transport.js`) that wake the tracker
 //! with status, `Retry-After` and body: one import instead of fetch, RequestInit, Response,
 //! Headers and promise plumbing, each of which costs a JS shim and wasm marshalling.
 
@@ -10,7 +10,7 @@ use super::wake::Wake;
 use alloc::string::String;
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(module = "/src/shell.js")]
+#[wasm_bindgen(module = "/src/transport.js")]
 extern "C" {
     // Never throws; wakes `why` exactly once (status 0: no answer) unless `why` < 0.
     fn send(url: &str, body: Option<&str>, keepalive: bool, why: i32);

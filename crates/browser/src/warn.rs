@@ -7,15 +7,7 @@ use alloc::vec::Vec;
 use wasm_bindgen::prelude::*;
 use wasmtrack_core::text::{split, split_once};
 
-#[wasm_bindgen(inline_js = r#"
-export function report(callback, loud, text, event, name) {
-  const [code, message] = text.split('\t');
-  if (loud) console.warn('[wasmtrack] ' + message, name === undefined ? '' : name);
-  if (typeof callback === 'function') {
-    try { callback({ code, message, event, name }); } catch (e) {}
-  }
-}
-"#)]
+#[wasm_bindgen(module = "/src/warn.js")]
 extern "C" {
     fn report(callback: &JsValue, loud: bool, text: &str, event: Option<&str>, name: Option<&str>);
 }
@@ -29,7 +21,7 @@ pub fn warn(callback: &JsValue, loud: bool, text: &str, event: Option<&str>, nam
 }
 
 /// The events a collector refused, as `(name, reason)`, from the shell's reading of its answer
-/// (`name` U+0001 `reason`, a line each; see `woken_text` in `js/shell.js`).
+/// (`name` U+0001 `reason`, a line each; see `woken_text` in `wake.js`).
 pub fn rejected_events(text: &str) -> Vec<(String, String)> {
     split(text, b'\n')
         .filter_map(|line| split_once(line, 1))

@@ -44,6 +44,9 @@ pub enum Warning {
     EventRejected,
     /// The queue was full and its oldest events were dropped.
     QueueOverflow,
+    /// A call into the tracker threw (a bug, or a page script throwing through it) and left
+    /// its state unusable; later calls are ignored.
+    TrackerUnavailable,
 }
 
 /// Each warning's code and message, tab-separated, a line each in the order of the enum: one
@@ -67,9 +70,36 @@ send_failed\tcollector unreachable; events stay queued\n\
 batch_rejected\tcollector refused the batch; its events were dropped\n\
 event_rejected\tcollector refused an event; it will not be retried\n\
 queue_overflow\tqueue full; oldest events dropped\n\
+tracker_unavailable\ttracker stopped after an internal error; call ignored\n\
 ";
 
 impl Warning {
+    /// Every warning, in the order of the enum.
+    pub const ALL: [Warning; 19] = {
+        use Warning::*;
+        [
+            NameTruncated,
+            ValueTruncated,
+            InvalidPropertyName,
+            DuplicatePropertyName,
+            NestedValueDropped,
+            InvalidDateDropped,
+            TooManyProperties,
+            MissingEventName,
+            InvalidEventName,
+            BadArgument,
+            MissingOption,
+            AlreadyInitialized,
+            NotInitialized,
+            StorageUnavailable,
+            SendFailed,
+            BatchRejected,
+            EventRejected,
+            QueueOverflow,
+            TrackerUnavailable,
+        ]
+    };
+
     /// `code` and `message`, tab-separated (the browser shell splits them).
     pub fn text(self) -> &'static str {
         split(TEXTS, b'\n').nth(self as usize).unwrap_or("")
@@ -91,35 +121,14 @@ mod tests {
     use super::*;
     use Warning::*;
 
-    const ALL: [Warning; 18] = [
-        NameTruncated,
-        ValueTruncated,
-        InvalidPropertyName,
-        DuplicatePropertyName,
-        NestedValueDropped,
-        InvalidDateDropped,
-        TooManyProperties,
-        MissingEventName,
-        InvalidEventName,
-        BadArgument,
-        MissingOption,
-        AlreadyInitialized,
-        NotInitialized,
-        StorageUnavailable,
-        SendFailed,
-        BatchRejected,
-        EventRejected,
-        QueueOverflow,
-    ];
-
     #[test]
     fn every_warning_has_its_own_snake_case_code_and_a_message() {
         assert_eq!(
             split(TEXTS, b'\n').filter(|l| !l.is_empty()).count(),
-            ALL.len()
+            Warning::ALL.len()
         );
         let mut codes = Vec::new();
-        for w in ALL {
+        for w in Warning::ALL {
             assert!(
                 !w.code().is_empty()
                     && w.code()
