@@ -15,13 +15,14 @@ use wasmtrack_browser::dom;
 use wasmtrack_browser::page;
 use wasmtrack_browser::transport;
 use wasmtrack_browser::wake::Wake;
-use wasmtrack_core::autotrack::{click_properties, decode_rules, page_views, AutoRule, Trigger};
+use wasmtrack_core::autotrack::{click_properties, decode_rules, page_views};
+use wasmtrack_core::rules::{Rule, Trigger};
 
 /// The site's rules as this page applies them.
 #[derive(Default)]
 pub struct AutoTrack {
     /// The site's auto-tracking rules (from storage, then from the collector).
-    pub rules: Vec<AutoRule>,
+    pub rules: Vec<Rule>,
     /// The URL the page-view rules last fired for, and which fired.
     pub href: String,
     pub fired: Vec<u64>,

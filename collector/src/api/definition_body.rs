@@ -11,9 +11,10 @@ use utoipa::ToSchema;
 use wasmtrack_core::limits::check_name;
 
 use crate::error::{ApiError, ErrorDetail};
-use crate::model::definition::{name_from_label, MAX_DEFINITION_PROPERTIES};
+use crate::model::definition::MAX_DEFINITION_PROPERTIES;
 use crate::model::{EventDefinition, PrimaryObject, PropertyDef, PropertyOption, PropertyType};
 use crate::timestamp;
+use wasmtrack_core::event::name_from_label;
 
 /// Longest event label (HubSpot's limit).
 pub const MAX_EVENT_LABEL: usize = 100;

@@ -19,16 +19,15 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
-use wasmtrack_core::autotrack::{encode_rules, AutoRule, Source, Trigger as AutoTrigger};
+use wasmtrack_core::autotrack::encode_rules;
 use wasmtrack_core::limits::{check_name, js_len};
-use wasmtrack_core::rules::UrlRule;
+use wasmtrack_core::rules::{self as shared, valid_attribute, Capture, Source, Trigger, UrlMatch};
+use wasmtrack_core::rules::{ELEMENT_TEXT, MAX_RULE_PROPERTIES, MAX_RULE_TEXT, SELECTOR};
 
 use super::definition_body::{internal_name, label, Problems, MAX_EVENT_LABEL};
 use super::openapi::schemas;
 use crate::error::{ApiError, AppJson};
-use crate::model::rule::{valid_attribute, MAX_RULE_PROPERTIES, MAX_RULE_TEXT};
-use crate::model::rule::{ELEMENT_TEXT, SELECTOR};
-use crate::model::{Capture, Rule, Trigger, UrlMatch};
+use crate::model::Rule;
 use crate::timestamp::{self, now_ms};
 use crate::validate::strip_portal_prefix;
 use crate::{auth, AppState};
@@ -65,57 +64,12 @@ pub struct CaptureBody {
     source: Option<String>,
 }
 
-/// A rule as the API shows it.
+/// A rule as the API shows it: the shared model's JSON (`wasmtrack_core::rules`) and when it
+/// was created.
 pub fn rule_json(rule: &Rule) -> Value {
-    let properties: Vec<Value> = rule
-        .properties
-        .iter()
-        .map(|c| json!({ "name": c.name, "source": c.source }))
-        .collect();
-    let mut out = json!({
-        "id": rule.id,
-        "eventName": rule.event_name,
-        "label": rule.label,
-        "properties": properties,
-        "createdAt": timestamp::format(rule.created_at),
-    });
-    match &rule.trigger {
-        Trigger::Click { selector } => {
-            out["kind"] = json!("click");
-            out["selector"] = json!(selector);
-        }
-        Trigger::PageView { matching, value } => {
-            out["kind"] = json!("pageview");
-            out["match"] = json!(matching.as_str());
-            out["value"] = json!(value);
-        }
-    }
+    let mut out = serde_json::to_value(&rule.rule).unwrap_or_default();
+    out["createdAt"] = json!(timestamp::format(rule.created_at));
     out
-}
-
-/// A rule as trackers read it (`core::autotrack`); `None` for a captured source this version
-/// of the tracker format cannot say (the collector validates sources, so none today).
-fn auto_rule(rule: &Rule) -> Option<AutoRule> {
-    let trigger = match &rule.trigger {
-        Trigger::Click { selector } => AutoTrigger::Click(selector.clone()),
-        Trigger::PageView { matching, value } => AutoTrigger::PageView(match matching {
-            UrlMatch::Exact => UrlRule::Exact(value.clone()),
-            UrlMatch::StartsWith => UrlRule::StartsWith(value.clone()),
-            UrlMatch::Contains => UrlRule::Contains(value.clone()),
-            UrlMatch::Pattern => UrlRule::Pattern(value.clone()),
-        }),
-    };
-    let properties = rule
-        .properties
-        .iter()
-        .map(|c| Some((c.name.clone(), Source::parse(&c.source)?)))
-        .collect::<Option<Vec<_>>>()?;
-    Some(AutoRule {
-        id: u64::try_from(rule.id).ok()?,
-        event_name: rule.event_name.clone(),
-        trigger,
-        properties,
-    })
 }
 
 /// `?format=` of the list: JSON (people, the visualizer) or the trackers' text.
@@ -189,10 +143,9 @@ pub async fn list(
     let mut response = if none_match(&headers, &tag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else if text {
-        let rules: Vec<AutoRule> = set.rules.iter().filter_map(|r| auto_rule(r)).collect();
         (
             [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            encode_rules(&rules),
+            encode_rules(set.rules.iter().map(|r| &r.rule)),
         )
             .into_response()
     } else {
@@ -280,7 +233,7 @@ pub async fn delete(
         )));
     }
     let id = id
-        .parse::<i64>()
+        .parse::<u64>()
         .map_err(|_| ApiError::NotFound(format!("site \"{site}\" has no rule {id}")))?;
     state.store.delete_rule(site, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -302,9 +255,11 @@ pub fn new_rule(body: RuleBody, site: String, now: i64) -> Result<Rule, ApiError
         &mut problems,
     );
     let trigger = match body.kind.as_deref() {
-        Some("click") => Some(Trigger::Click {
-            selector: text(body.selector.as_deref(), "selector", &mut problems),
-        }),
+        Some("click") => Some(Trigger::Click(text(
+            body.selector.as_deref(),
+            "selector",
+            &mut problems,
+        ))),
         Some("pageview") => {
             let matching = match body.matching.as_deref() {
                 Some(m) => UrlMatch::parse(m).unwrap_or_else(|| {
@@ -323,7 +278,7 @@ pub fn new_rule(body: RuleBody, site: String, now: i64) -> Result<Rule, ApiError
                 }
             };
             let value = text(body.value.as_deref(), "value", &mut problems);
-            Some(Trigger::PageView { matching, value })
+            Some(Trigger::PageView(matching.with(value)))
         }
         Some(other) => {
             problems.add(
@@ -341,13 +296,15 @@ pub fn new_rule(body: RuleBody, site: String, now: i64) -> Result<Rule, ApiError
     problems.finish()?;
     let trigger = trigger.ok_or_else(|| ApiError::field("kind", "kind is required"))?;
     Ok(Rule {
-        id: 0,
         site,
-        event_name,
-        label,
-        trigger,
-        properties,
         created_at: now,
+        rule: shared::Rule {
+            id: 0,
+            event_name,
+            label,
+            trigger,
+            properties,
+        },
     })
 }
 
@@ -379,6 +336,8 @@ fn captures(list: Vec<CaptureBody>, problems: &mut Problems) -> Vec<Capture> {
         );
     }
     let mut out: Vec<Capture> = Vec::with_capacity(list.len());
+    // Every name given, also those whose source is refused: a repeat is named either way.
+    let mut seen: Vec<String> = Vec::with_capacity(list.len());
     for (i, c) in list.into_iter().enumerate() {
         let at = format!("properties[{i}]");
         let name = c.name.unwrap_or_default();
@@ -392,22 +351,25 @@ fn captures(list: Vec<CaptureBody>, problems: &mut Problems) -> Vec<Capture> {
                 format!("{at}.name"),
                 format!("property name \"{name}\" is reserved: click events carry it already"),
             );
-        } else if out.iter().any(|o| o.name == name) {
+        } else if seen.contains(&name) {
             problems.add(
                 format!("{at}.name"),
                 format!("property \"{name}\" is captured twice"),
             );
         }
-        let source = c.source.unwrap_or_default();
-        let valid_source =
-            source == "text" || source.strip_prefix("attr:").is_some_and(valid_attribute);
-        if !valid_source {
-            problems.add(
+        seen.push(name.clone());
+        let text = c.source.unwrap_or_default();
+        let source = Source::parse(&text).filter(|s| match s {
+            Source::Text => true,
+            Source::Attribute(name) => valid_attribute(name),
+        });
+        match source {
+            Some(source) => out.push(Capture { name, source }),
+            None => problems.add(
                 format!("{at}.source"),
-                format!("source \"{source}\" is not `text` or `attr:` and an attribute name"),
-            );
+                format!("source \"{text}\" is not `text` or `attr:` and an attribute name"),
+            ),
         }
-        out.push(Capture { name, source });
     }
     out
 }
@@ -436,12 +398,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(rule.event_name, "pricing_cta_clicked");
-        assert_eq!(
-            rule.trigger,
-            Trigger::Click {
-                selector: "#buy-pro".into()
-            }
-        );
+        assert_eq!(rule.trigger, Trigger::Click("#buy-pro".into()));
         assert_eq!(
             rule_json(&rule)["properties"],
             json!([{"name": "plan", "source": "attr:data-plan"}])

@@ -7,7 +7,6 @@
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
-use wasmtrack_core::limits::{check_name, MAX_NAME_LEN};
 
 /// Most custom properties one definition may have. The 50 of SPEC §3 is per completion ("each
 /// event can contain data for up to 50 properties"), not per definition: a definition collects
@@ -351,26 +350,6 @@ impl std::fmt::Debug for PropertyIndex {
     }
 }
 
-/// HubSpot's rule for a missing `name`: derived from the label, lowercased, every character
-/// outside `a-z0-9_` replaced by `_`, cut to 50. `None` when the result is not a valid name
-/// (e.g. the label starts with a digit): the client must then give a name.
-pub fn name_from_label(label: &str) -> Option<String> {
-    let name: String = label
-        .trim()
-        .chars()
-        .map(|c| c.to_ascii_lowercase())
-        .map(|c| {
-            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(MAX_NAME_LEN)
-        .collect();
-    check_name(&name).is_ok().then_some(name)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -413,24 +392,6 @@ mod tests {
             hidden: false,
             description: None,
         }
-    }
-
-    #[test]
-    fn names_derive_from_labels() {
-        assert_eq!(
-            name_from_label("My event label").as_deref(),
-            Some("my_event_label")
-        );
-        assert_eq!(
-            name_from_label("Clicked CTA (pricing)!").as_deref(),
-            Some("clicked_cta__pricing__")
-        );
-        assert_eq!(
-            name_from_label(&"Long ".repeat(30)).map(|n| n.len()),
-            Some(50)
-        );
-        assert_eq!(name_from_label("2nd step"), None);
-        assert_eq!(name_from_label("  "), None);
     }
 
     #[test]

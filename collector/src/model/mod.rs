@@ -11,5 +11,5 @@ pub use definition::{
     ChangeError, DefinitionChange, EventDefinition, PrimaryObject, PropertyDef, PropertyOption,
     PropertyType,
 };
-pub use rule::{Capture, Rule, Trigger, UrlMatch};
+pub use rule::Rule;
 pub use site::Site;

@@ -5,118 +5,38 @@
 //! A rule names its event; saving it creates the definition, or adds the properties the
 //! existing one lacks ([`definition_for`]), so that the auto-tracked completions validate.
 
+use std::ops::{Deref, DerefMut};
+
 use serde::{Deserialize, Serialize};
+use wasmtrack_core::rules::{Rule as SharedRule, Trigger};
 
 use super::definition::{DefinitionChange, EventDefinition, PrimaryObject, PropertyDef};
 use super::{ChangeError, PropertyType};
 
-/// Property every click completion carries: the clicked element's text.
-pub const ELEMENT_TEXT: &str = "element_text";
-/// Property every click completion carries: the selector of the rule that matched.
-pub const SELECTOR: &str = "selector";
-/// Most properties a rule may capture.
-pub const MAX_RULE_PROPERTIES: usize = 20;
-/// Longest selector, and longest page-view match value (UTF-16 units, as JavaScript counts).
-pub const MAX_RULE_TEXT: usize = 1024;
-
-/// How a page-view rule compares the page's URL path with its value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum UrlMatch {
-    /// The whole value.
-    Exact,
-    /// A prefix.
-    StartsWith,
-    /// A substring.
-    Contains,
-    /// The value with `*` wildcards.
-    Pattern,
-}
-
-impl UrlMatch {
-    /// Every kind, as the API spells them.
-    pub const ALL: [UrlMatch; 4] = [
-        UrlMatch::Exact,
-        UrlMatch::StartsWith,
-        UrlMatch::Contains,
-        UrlMatch::Pattern,
-    ];
-
-    /// `exact`, `startsWith`, `contains` or `pattern`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UrlMatch::Exact => "exact",
-            UrlMatch::StartsWith => "startsWith",
-            UrlMatch::Contains => "contains",
-            UrlMatch::Pattern => "pattern",
-        }
-    }
-
-    /// Reads the API's spelling.
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.as_str() == text)
-    }
-}
-
-/// What makes a rule fire.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Trigger {
-    /// A click on (or inside) an element matching the CSS selector.
-    Click {
-        /// The selector, as the visualizer saved it.
-        selector: String,
-    },
-    /// A page view whose URL matches.
-    PageView {
-        /// How to compare.
-        matching: UrlMatch,
-        /// What to compare with.
-        value: String,
-    },
-}
-
-/// A property a rule captures from the clicked element: `text` or `attr:<name>`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Capture {
-    /// The property's name in the completion.
-    pub name: String,
-    /// Where its value comes from: `text`, or `attr:` and an attribute name.
-    pub source: String,
-}
-
-/// A stored rule.
+/// A rule as the collector keeps it: the one rule model (`wasmtrack_core::rules::Rule`, which
+/// the visualizer sends and trackers apply), and the site it belongs to and when it was made.
+/// It reads as the shared rule (`Deref`), so `rule.event_name` is the model's field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rule {
-    /// Assigned by the store; never reused.
-    pub id: i64,
     /// The site whose trackers apply it.
     pub site: String,
-    /// The event definition its completions belong to.
-    pub event_name: String,
-    /// Shown to people (also the label of a definition it creates).
-    pub label: String,
-    /// When it fires.
-    pub trigger: Trigger,
-    /// Properties captured from the element, in order.
-    pub properties: Vec<Capture>,
     /// Creation time, epoch ms.
     pub created_at: i64,
+    /// The rule itself; its `id` is assigned by the store and never reused.
+    #[serde(flatten)]
+    pub rule: SharedRule,
 }
 
-impl Rule {
-    /// The (string) properties the rule's completions carry, in order: for clicks
-    /// `element_text` and `selector` first, then the captured ones.
-    pub fn property_names(&self) -> Vec<&str> {
-        let automatic: &[&str] = match self.trigger {
-            Trigger::Click { .. } => &[ELEMENT_TEXT, SELECTOR],
-            Trigger::PageView { .. } => &[],
-        };
-        automatic
-            .iter()
-            .copied()
-            .chain(self.properties.iter().map(|c| c.name.as_str()))
-            .collect()
+impl Deref for Rule {
+    type Target = SharedRule;
+    fn deref(&self) -> &SharedRule {
+        &self.rule
+    }
+}
+
+impl DerefMut for Rule {
+    fn deref_mut(&mut self) -> &mut SharedRule {
+        &mut self.rule
     }
 }
 
@@ -131,13 +51,13 @@ impl Rule {
     /// separators per field): what [`MAX_RULES_BYTES`] bounds.
     pub fn wire_len(&self) -> usize {
         let trigger = match &self.trigger {
-            Trigger::Click { selector } => selector.len(),
-            Trigger::PageView { value, .. } => value.len() + 12,
+            Trigger::Click(selector) => selector.len(),
+            Trigger::PageView(url) => url.text().len() + 12,
         };
         let captures: usize = self
             .properties
             .iter()
-            .map(|c| c.name.len() + c.source.len() + 2)
+            .map(|c| c.name.len() + c.source.to_text().len() + 2)
             .sum();
         24 + self.event_name.len() + trigger + captures
     }
@@ -160,18 +80,6 @@ pub fn fits(existing: &[std::sync::Arc<Rule>], rule: &Rule) -> Result<(), String
         ));
     }
     Ok(())
-}
-
-/// Whether `text` is an attribute name a rule may read: a letter, `_` or `:` first, then
-/// letters, digits, `_`, `:`, `.`, `-` (`data-plan`, `aria-label`, `xlink:href`); at most 100.
-pub fn valid_attribute(text: &str) -> bool {
-    let mut bytes = text.bytes();
-    let first_ok = bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b':'));
-    first_ok
-        && text.len() <= 100
-        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'.' | b'-'))
 }
 
 /// The definition to store so that `rule`'s completions validate: a new contact definition
@@ -230,23 +138,25 @@ fn property_label(name: &str) -> String {
 mod tests {
     use super::*;
 
+    use wasmtrack_core::rules::{Capture, Source, UrlRule};
+
     fn click(captures: &[&str]) -> Rule {
         Rule {
-            id: 1,
             site: "demo".into(),
-            event_name: "pricing_cta_clicked".into(),
-            label: "Pricing CTA clicked".into(),
-            trigger: Trigger::Click {
-                selector: "#buy-pro".into(),
-            },
-            properties: captures
-                .iter()
-                .map(|n| Capture {
-                    name: (*n).into(),
-                    source: "text".into(),
-                })
-                .collect(),
             created_at: 1,
+            rule: SharedRule {
+                id: 1,
+                event_name: "pricing_cta_clicked".into(),
+                label: "Pricing CTA clicked".into(),
+                trigger: Trigger::Click("#buy-pro".into()),
+                properties: captures
+                    .iter()
+                    .map(|n| Capture {
+                        name: (*n).into(),
+                        source: Source::Text,
+                    })
+                    .collect(),
+            },
         }
     }
 
@@ -281,21 +191,21 @@ mod tests {
     #[test]
     fn a_page_view_rule_adds_only_its_captures() {
         let mut rule = click(&[]);
-        rule.trigger = Trigger::PageView {
-            matching: UrlMatch::StartsWith,
-            value: "/pricing".into(),
-        };
+        rule.trigger = Trigger::PageView(UrlRule::StartsWith("/pricing".into()));
         let def = definition_for(&rule, None, 1).unwrap().unwrap();
         assert!(def.properties.is_empty());
     }
 
     #[test]
-    fn match_kinds_and_attributes() {
-        for m in UrlMatch::ALL {
-            assert_eq!(UrlMatch::parse(m.as_str()), Some(m));
-        }
-        assert_eq!(UrlMatch::parse("regex"), None);
-        assert!(valid_attribute("data-plan") && valid_attribute("xlink:href"));
-        assert!(!valid_attribute("") && !valid_attribute("data plan") && !valid_attribute("1a"));
+    fn a_stored_rule_is_the_shared_json_with_its_site_and_creation_time() {
+        let json = serde_json::to_value(click(&["plan"])).unwrap();
+        assert_eq!(json["site"], "demo");
+        assert_eq!(json["created_at"], 1);
+        assert_eq!(json["eventName"], "pricing_cta_clicked");
+        assert_eq!(json["kind"], "click");
+        assert_eq!(
+            serde_json::from_value::<Rule>(json).unwrap(),
+            click(&["plan"])
+        );
     }
 }

@@ -436,7 +436,7 @@ pub trait EventStore: Send + Sync {
     /// is assigned). NotFound for an unknown site.
     async fn create_rule(&self, rule: Rule) -> Result<SavedRule, StoreError>;
     /// Deletes a rule of a site; its definition stays. NotFound for an unknown rule.
-    async fn delete_rule(&self, site: String, id: i64) -> Result<(), StoreError>;
+    async fn delete_rule(&self, site: String, id: u64) -> Result<(), StoreError>;
     /// Issues a new random token for the site, valid until `expires_at` (epoch ms; a time in
     /// the past issues an expired token). NotFound for an unknown site.
     async fn issue_visualizer_token(

@@ -68,7 +68,11 @@ async fn a_missing_name_is_derived_from_the_label() {
         .await;
     assert_eq!(created.status, StatusCode::CREATED);
     assert_eq!(created.body["name"], "clicked_pricing_button");
-    let bad = app.post(DEFS, json!({"label": "2nd step"})).await;
+    // The one label rule the overlay and the API share (`wasmtrack_core::event::name_from_label`).
+    let digit = app.post(DEFS, json!({"label": "2nd step"})).await;
+    assert_eq!(digit.status, StatusCode::CREATED);
+    assert_eq!(digit.body["name"], "e_2nd_step");
+    let bad = app.post(DEFS, json!({"label": "!!!"})).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad.error_category(), "VALIDATION_ERROR");
 }

@@ -780,7 +780,7 @@ async fn invalid_rules_are_refused_naming_the_field_and_nothing_is_stored() {
         ),
         (
             "underivable eventName",
-            click(json!({"label": "1st click"})),
+            click(json!({"label": "!!!"})),
             "eventName",
         ),
         (

@@ -23,64 +23,17 @@
 //! collector added, damage) is skipped: the others still fire.
 
 use super::properties::{clip_value, Props};
-use super::rules::UrlRule;
+use super::rules::{Capture, Rule, Source, Trigger, UrlRule, ELEMENT_TEXT, SELECTOR};
 use super::text::{parse_u64, split};
 use alloc::borrow::ToOwned;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// Property every click event carries: the clicked element's text.
-pub const ELEMENT_TEXT: &str = "element_text";
-/// Property every click event carries: the selector of the rule that matched.
-pub const SELECTOR: &str = "selector";
-
-/// Where a captured property's value comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    /// The element's text.
-    Text,
-    /// An attribute of the element (`attr:data-plan`).
-    Attribute(String),
-}
-
-impl Source {
-    /// Reads `text` or `attr:<name>`.
-    pub fn parse(text: &str) -> Option<Source> {
-        if text == "text" {
-            return Some(Source::Text);
-        }
-        let name = text.strip_prefix("attr:")?;
-        (!name.is_empty()).then(|| Source::Attribute(name.to_owned()))
-    }
-}
-
-/// What makes a rule fire.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Trigger {
-    /// A click on (or inside) an element matching the selector.
-    Click(String),
-    /// A page view whose URL matches.
-    PageView(UrlRule),
-}
-
-/// One rule of the site.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AutoRule {
-    /// The collector's id of the rule.
-    pub id: u64,
-    /// The event it tracks.
-    pub event_name: String,
-    /// When it fires.
-    pub trigger: Trigger,
-    /// Properties captured from the clicked element: (name, source).
-    pub properties: Vec<(String, Source)>,
-}
-
 /// The first line of the rule-list text.
 const RULES_HEADER: &str = "wr2";
 
 /// The rule list as text (format in the module docs).
-pub fn encode_rules(rules: &[AutoRule]) -> String {
+pub fn encode_rules<'a>(rules: impl IntoIterator<Item = &'a Rule>) -> String {
     let mut out = String::from(RULES_HEADER);
     for rule in rules {
         out.push('\n');
@@ -93,19 +46,16 @@ pub fn encode_rules(rules: &[AutoRule]) -> String {
         out.push(kind);
         push_field(&mut out, &rule.event_name);
         push_field(&mut out, value);
-        for (name, source) in &rule.properties {
+        for Capture { name, source } in &rule.properties {
             push_field(&mut out, name);
-            match source {
-                Source::Text => push_field(&mut out, "text"),
-                Source::Attribute(attr) => push_field(&mut out, &["attr:", attr].concat()),
-            }
+            push_field(&mut out, &source.to_text());
         }
     }
     out
 }
 
 /// Reads the rule-list text; empty when it is not this format.
-pub fn decode_rules(text: &str) -> Vec<AutoRule> {
+pub fn decode_rules(text: &str) -> Vec<Rule> {
     let mut lines = split(text, b'\n');
     if lines.next() != Some(RULES_HEADER) {
         return Vec::new();
@@ -113,7 +63,7 @@ pub fn decode_rules(text: &str) -> Vec<AutoRule> {
     lines.filter_map(decode_rule).collect()
 }
 
-fn decode_rule(line: &str) -> Option<AutoRule> {
+fn decode_rule(line: &str) -> Option<Rule> {
     let mut fields = split(line, b'\t');
     let id = parse_u64(fields.next()?)?;
     let kind = fields.next()?;
@@ -129,11 +79,15 @@ fn decode_rule(line: &str) -> Option<AutoRule> {
     };
     let mut properties = Vec::new();
     while let Some(name) = fields.next() {
-        properties.push((unescape(name)?, Source::parse(&unescape(fields.next()?)?)?));
+        properties.push(Capture {
+            name: unescape(name)?,
+            source: Source::parse(&unescape(fields.next()?)?)?,
+        });
     }
-    Some(AutoRule {
+    Some(Rule {
         id,
         event_name,
+        label: String::new(),
         trigger,
         properties,
     })
@@ -172,7 +126,7 @@ fn unescape(field: &str) -> Option<String> {
 
 /// The page-view rules that fire for `url`, skipping those in `fired` (already fired for this
 /// page view), which it extends. Call with an empty `fired` on every new URL.
-pub fn page_views<'a>(rules: &'a [AutoRule], url: &str, fired: &mut Vec<u64>) -> Vec<&'a AutoRule> {
+pub fn page_views<'a>(rules: &'a [Rule], url: &str, fired: &mut Vec<u64>) -> Vec<&'a Rule> {
     let mut out = Vec::new();
     for rule in rules {
         if let Trigger::PageView(matcher) = &rule.trigger {
@@ -185,29 +139,12 @@ pub fn page_views<'a>(rules: &'a [AutoRule], url: &str, fired: &mut Vec<u64>) ->
     out
 }
 
-impl AutoRule {
-    /// The attributes the rule's properties are read from, space-separated (attribute names
-    /// hold no whitespace), in the order [`click_properties`] asks for them by index.
-    pub fn attribute_names(&self) -> String {
-        let mut names = String::new();
-        for (_, source) in &self.properties {
-            if let Source::Attribute(attr) = source {
-                if !names.is_empty() {
-                    names.push(' ');
-                }
-                names.push_str(attr);
-            }
-        }
-        names
-    }
-}
-
 /// The properties of a click on an element matched by `rule`: its text (as a person reads it:
 /// the browser shell collapses whitespace), the selector, and the rule's captured properties,
 /// each within the limits. `attribute(i)` is the element's value of the `i`-th of
-/// [`AutoRule::attribute_names`].
+/// [`Rule::attribute_names`].
 pub fn click_properties(
-    rule: &AutoRule,
+    rule: &Rule,
     selector: &str,
     text: String,
     attribute: &mut impl FnMut(usize) -> Option<String>,
@@ -220,7 +157,7 @@ pub fn click_properties(
     ] {
         props.push((name.to_owned(), clip_value(name, value, &mut |_| {})));
     }
-    for (name, source) in &rule.properties {
+    for Capture { name, source } in &rule.properties {
         let value = match source {
             Source::Text => Some(text.clone()),
             Source::Attribute(_) => {
@@ -239,10 +176,11 @@ pub fn click_properties(
 mod tests {
     use super::*;
 
-    fn view(id: u64, rule: UrlRule) -> AutoRule {
-        AutoRule {
+    fn view(id: u64, rule: UrlRule) -> Rule {
+        Rule {
             id,
             event_name: "viewed".into(),
+            label: String::new(),
             trigger: Trigger::PageView(rule),
             properties: vec![],
         }
@@ -251,18 +189,26 @@ mod tests {
     #[test]
     fn the_rule_list_round_trips_through_its_text() {
         let rules = vec![
-            AutoRule {
+            Rule {
                 id: 7,
                 event_name: "clicked_buy".into(),
+                label: String::new(),
                 trigger: Trigger::Click("#buy".into()),
                 properties: vec![
-                    ("plan".into(), Source::Attribute("data-plan".into())),
-                    ("label".into(), Source::Text),
+                    Capture {
+                        name: "plan".into(),
+                        source: Source::Attribute("data-plan".into()),
+                    },
+                    Capture {
+                        name: "label".into(),
+                        source: Source::Text,
+                    },
                 ],
             },
-            AutoRule {
+            Rule {
                 id: 8,
                 event_name: "odd".into(),
+                label: String::new(),
                 trigger: Trigger::Click("[data-x=\"a\\9 b\tc\nd\\\\\"] > li".into()),
                 properties: vec![],
             },
@@ -291,9 +237,10 @@ mod tests {
         let rules = decode_rules(text);
         assert_eq!(
             rules,
-            vec![AutoRule {
+            vec![Rule {
                 id: 2,
                 event_name: "buy".into(),
+                label: String::new(),
                 trigger: Trigger::Click(".cta".into()),
                 properties: vec![]
             }]
@@ -304,24 +251,14 @@ mod tests {
     }
 
     #[test]
-    fn sources_are_text_or_an_attribute() {
-        assert_eq!(Source::parse("text"), Some(Source::Text));
-        assert_eq!(
-            Source::parse("attr:data-plan"),
-            Some(Source::Attribute("data-plan".into()))
-        );
-        assert_eq!(Source::parse("attr:"), None);
-        assert_eq!(Source::parse("html"), None);
-    }
-
-    #[test]
     fn a_page_view_rule_fires_once_per_page_view() {
         let rules = vec![
             view(1, UrlRule::StartsWith("/pricing".into())),
             view(2, UrlRule::Contains("plan=pro".into())),
-            AutoRule {
+            Rule {
                 id: 3,
                 event_name: "clicked".into(),
+                label: String::new(),
                 trigger: Trigger::Click("#buy".into()),
                 properties: vec![],
             },
@@ -343,14 +280,24 @@ mod tests {
 
     #[test]
     fn a_click_carries_text_selector_and_captured_properties_within_the_limits() {
-        let rule = AutoRule {
+        let rule = Rule {
             id: 1,
             event_name: "cta".into(),
+            label: String::new(),
             trigger: Trigger::Click("#buy".into()),
             properties: vec![
-                ("plan".into(), Source::Attribute("data-plan".into())),
-                ("label".into(), Source::Text),
-                ("missing".into(), Source::Attribute("data-x".into())),
+                Capture {
+                    name: "plan".into(),
+                    source: Source::Attribute("data-plan".into()),
+                },
+                Capture {
+                    name: "label".into(),
+                    source: Source::Text,
+                },
+                Capture {
+                    name: "missing".into(),
+                    source: Source::Attribute("data-x".into()),
+                },
             ],
         };
         assert_eq!(rule.attribute_names(), "data-plan data-x");
@@ -366,11 +313,12 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn any_rule_list_round_trips(rules in proptest::collection::vec((0u64..1000, 0u8..5, ".{0,8}", ".{0,12}", proptest::collection::vec(("[a-z\t\\\\]{1,6}", proptest::option::of("[a-z\n-]{1,6}")), 0..3)), 0..6)) {
-            let rules: Vec<AutoRule> = rules
+            let rules: Vec<Rule> = rules
                 .into_iter()
-                .map(|(id, kind, name, value, props)| AutoRule {
+                .map(|(id, kind, name, value, props)| Rule {
                     id,
                     event_name: name,
+                    label: String::new(),
                     trigger: match kind {
                         0 => Trigger::Click(value),
                         1 => Trigger::PageView(UrlRule::Exact(value)),
@@ -378,7 +326,7 @@ mod tests {
                         3 => Trigger::PageView(UrlRule::Contains(value)),
                         _ => Trigger::PageView(UrlRule::Pattern(value)),
                     },
-                    properties: props.into_iter().map(|(n, attr)| (n, attr.map_or(Source::Text, Source::Attribute))).collect(),
+                    properties: props.into_iter().map(|(n, attr)| Capture { name: n, source: attr.map_or(Source::Text, Source::Attribute) }).collect(),
                 })
                 .collect();
             proptest::prop_assert_eq!(decode_rules(&encode_rules(&rules)), rules);

@@ -16,10 +16,14 @@ pub fn is_builtin(name: &str) -> bool {
     name == PAGE_VIEW || name == IDENTIFY
 }
 
-/// An internal name for a label a person typed: lowercase, each run of characters outside
-/// `a-z0-9` becomes one `_`, at most 50 characters, starting with a letter (`e_` is put in front
-/// of a leading digit). "Start free trial!" → `start_free_trial`.
-pub fn suggest_name(label: &str) -> String {
+/// The internal name for a label a person typed — the one rule the visualizer's overlay, the
+/// collector's API (a definition or rule saved without a name) and the snippet follow: ASCII
+/// letters lowercased, each run of other characters one `_` (none at either end), `e_` in
+/// front of a leading digit so the name starts with a letter, at most 50 characters. `None`
+/// when nothing of the label is left ("!!!"). It keeps HubSpot's documented example,
+/// `"Clicked CTA"` → `clicked_cta`, and is kinder than HubSpot where HubSpot would refuse the
+/// result (a leading digit) or keep `_` runs (`"Viewed  /pricing"`).
+pub fn name_from_label(label: &str) -> Option<String> {
     let mut name = String::with_capacity(label.len());
     for c in label.chars() {
         let c = c.to_ascii_lowercase();
@@ -39,7 +43,7 @@ pub fn suggest_name(label: &str) -> String {
     while name.ends_with('_') {
         name.pop();
     }
-    name
+    (!name.is_empty()).then_some(name)
 }
 
 /// Normalizes the `name` given to `trackCustomBehavioralEvent`: trimmed (ASCII whitespace; any
@@ -91,15 +95,37 @@ mod tests {
         assert_eq!(name("  "), (None, vec![Warning::MissingEventName]));
     }
 
+    /// The examples every user of the rule sees: the overlay's suggestion, the API's name for
+    /// a body without one, the snippet's.
     #[test]
-    fn names_are_suggested_from_labels() {
-        assert_eq!(suggest_name("Start free trial!"), "start_free_trial");
-        assert_eq!(suggest_name("  Viewed  /pricing "), "viewed_pricing");
-        assert_eq!(suggest_name("2024 promo"), "e_2024_promo");
-        assert_eq!(suggest_name("Café"), "caf");
-        assert_eq!(suggest_name("!!!"), "");
-        assert_eq!(suggest_name(&"a".repeat(80)).len(), 50);
-        assert_eq!(check_name_chars(&suggest_name("Clicked Buy now")), Ok(()));
+    fn names_come_from_labels_by_one_rule() {
+        let name = |label: &str| name_from_label(label);
+        assert_eq!(name("Clicked CTA").as_deref(), Some("clicked_cta"));
+        assert_eq!(
+            name("Start free trial!").as_deref(),
+            Some("start_free_trial")
+        );
+        assert_eq!(
+            name("  Viewed  /pricing ").as_deref(),
+            Some("viewed_pricing")
+        );
+        assert_eq!(name("2nd step").as_deref(), Some("e_2nd_step"));
+        assert_eq!(name("2024 promo").as_deref(), Some("e_2024_promo"));
+        assert_eq!(
+            name("already_snake_case").as_deref(),
+            Some("already_snake_case")
+        );
+        assert_eq!(name("Café").as_deref(), Some("caf"));
+        assert_eq!(name("!!!"), None);
+        assert_eq!(name(""), None);
+        assert_eq!(name(&"a".repeat(80)).map(|n| n.len()), Some(50));
+        assert_eq!(
+            name(&format!("{} b", "a".repeat(49))).as_deref(),
+            Some(&*"a".repeat(49))
+        );
+        for label in ["Clicked Buy now", "2nd step", "x—y", "__a__"] {
+            assert_eq!(check_name_chars(&name(label).unwrap()), Ok(()), "{label}");
+        }
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub mod selector;
 pub mod session;
 pub mod stored;
 pub mod text;
+pub mod url_match;
 pub mod uuid;
 pub mod value;
 pub mod warning;

@@ -1,371 +1,412 @@
-//! The rules that turn page views and clicks into visual events, and the site's rule list as
-//! the browser caches it.
+//! The auto-tracking rule: one model for everyone who touches a rule.
 //!
-//! The visualizer writes these rules and the collector stores them; every tracker of the site
-//! then reads the list on load and auto-tracks. Matching runs on every page view and every SPA
-//! navigation, so it is a few byte scans with no regex engine and no substring searcher.
+//! A marketer makes rules in the visualizer (which sends them as JSON), the collector checks,
+//! stores and serves them (JSON to people and the visualizer, the compact text of
+//! [`super::autotrack`] to trackers), and every tracker of the site applies them. All of them
+//! read and write this [`Rule`]: the JSON shape is its serde form (behind the `serde`
+//! feature, so the tracker pays nothing for it), the text is [`super::autotrack`]'s encoding
+//! of it, and matching a URL is [`UrlRule::matches`].
 //!
-//! # How a URL rule reads a URL
-//! * **Which part**: a rule starting with `/` is matched against the path and query only
-//!   (`/pricing`); a rule containing `://` against the whole URL; any other rule against the
-//!   URL without its scheme (`example.com/pricing`, `*.example.com/*`), except `Contains`,
-//!   which looks at the whole URL.
-//! * **Case**: scheme and host are compared case-insensitively (both sides are lowercased);
-//!   path, query and fragment are case-sensitive, as servers treat them. A `Contains` needle
-//!   is taken as written.
-//! * **Fragment**: ignored, unless the rule itself contains `#` (hash-routed SPAs: `/#/cart`).
-//! * **Query**: `Exact` and `Pattern` ignore it unless the rule contains `?`, so that
-//!   `/pricing` still matches `/pricing?utm_source=ad`; `StartsWith` and `Contains` see it.
-//! * **Trailing slash**: `Exact` and `Pattern` ignore one trailing `/` of the path on both sides
-//!   (`/pricing/` = `/pricing`, `https://x.com` = `https://x.com/`, and `/blog/*` matches
-//!   `/blog`); `StartsWith` and `Contains` do not, so `StartsWith("/blog/")` excludes `/blogging`.
-//! * URLs are compared as written: no percent-decoding, default ports or `www.` folding
-//!   (`location.href` is already normalised by the browser).
+//! # JSON
+//! ```text
+//! {"id":7,"eventName":"pricing_cta_clicked","label":"Pricing CTA clicked",
+//!  "kind":"click","selector":"#buy-pro",
+//!  "properties":[{"name":"plan","source":"attr:data-plan"}]}
+//! {"id":8,"eventName":"viewed_pricing","label":"Viewed pricing",
+//!  "kind":"pageview","match":"startsWith","value":"/pricing","properties":[]}
+//! ```
+//! `id` is left out before the collector has assigned one (0).
 
+use alloc::borrow::ToOwned;
 use alloc::string::String;
+use alloc::vec::Vec;
 
-/// How a page-view rule matches the page's URL (see the module docs for normalisation).
+pub use super::url_match::UrlRule;
+
+/// Property every click event carries: the clicked element's text.
+pub const ELEMENT_TEXT: &str = "element_text";
+/// Property every click event carries: the selector of the rule that matched.
+pub const SELECTOR: &str = "selector";
+/// Most properties a rule may capture.
+pub const MAX_RULE_PROPERTIES: usize = 20;
+/// Longest selector, and longest page-view match value (UTF-16 units, as JavaScript counts).
+pub const MAX_RULE_TEXT: usize = 1024;
+
+/// One rule of a site: when it fires, which event it records, and what that event carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UrlRule {
-    /// The URL is this one.
-    Exact(String),
-    /// The URL begins with this text.
-    StartsWith(String),
-    /// The URL contains this text anywhere.
-    Contains(String),
-    /// `*` matches any run of characters (also none); everything else is literal.
-    Pattern(String),
+pub struct Rule {
+    /// The collector's id of the rule; 0 before it has one.
+    pub id: u64,
+    /// The event definition its completions belong to.
+    pub event_name: String,
+    /// Shown to people (and the label of a definition it creates). The trackers' text does
+    /// not carry it: trackers read it as empty.
+    pub label: String,
+    /// When it fires.
+    pub trigger: Trigger,
+    /// Properties captured from the clicked element, in order.
+    pub properties: Vec<Capture>,
 }
 
-/// Which part of a URL a rule is compared with.
-#[derive(Clone, Copy, PartialEq)]
-enum Scope {
-    /// Path, then query and fragment when kept.
-    Path,
-    /// Host and the rest, without the scheme.
-    NoScheme,
-    /// Everything.
-    Full,
+/// What makes a rule fire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trigger {
+    /// A click on (or inside) an element matching the CSS selector.
+    Click(String),
+    /// A page view whose URL matches.
+    PageView(UrlRule),
 }
 
-impl UrlRule {
-    /// The rule's text as the user wrote it.
-    pub fn text(&self) -> &str {
+/// A property a rule captures from the clicked element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capture {
+    /// The property's name in the completion.
+    pub name: String,
+    /// Where its value comes from.
+    pub source: Source,
+}
+
+/// Where a captured property's value comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The element's text.
+    Text,
+    /// An attribute of the element (`attr:data-plan`).
+    Attribute(String),
+}
+
+impl Source {
+    /// Reads `text` or `attr:<name>`.
+    pub fn parse(text: &str) -> Option<Source> {
+        if text == "text" {
+            return Some(Source::Text);
+        }
+        let name = text.strip_prefix("attr:")?;
+        (!name.is_empty()).then(|| Source::Attribute(name.to_owned()))
+    }
+
+    /// `text` or `attr:<name>`, as [`Source::parse`] reads it.
+    pub fn to_text(&self) -> String {
         match self {
-            UrlRule::Exact(t)
-            | UrlRule::StartsWith(t)
-            | UrlRule::Contains(t)
-            | UrlRule::Pattern(t) => t,
+            Source::Text => "text".to_owned(),
+            Source::Attribute(name) => ["attr:", name].concat(),
         }
     }
+}
 
-    /// Whether the page at `url` (an absolute URL, `location.href`) matches this rule.
-    pub fn matches(&self, url: &str) -> bool {
-        let text = self.text();
-        let anchored = matches!(self, UrlRule::Exact(_) | UrlRule::Pattern(_));
-        let contains = matches!(self, UrlRule::Contains(_));
-        let scope = if text.as_bytes().first() == Some(&b'/') {
-            Scope::Path
-        } else if contains || find(text.as_bytes(), b"://").is_some() {
-            Scope::Full
-        } else {
-            Scope::NoScheme
+impl Rule {
+    /// The (string) properties the rule's completions carry, in order: for clicks
+    /// `element_text` and `selector` first, then the captured ones.
+    pub fn property_names(&self) -> Vec<&str> {
+        let automatic: &[&str] = match self.trigger {
+            Trigger::Click(_) => &[ELEMENT_TEXT, SELECTOR],
+            Trigger::PageView(_) => &[],
         };
-        let shape = Shape {
-            scope,
-            query: !anchored || text.bytes().any(|b| b == b'?'),
-            fragment: text.bytes().any(|b| b == b'#'),
-            strip_slash: anchored,
-            add_slash: false,
-        };
-        let page = shape.apply(url);
-        if contains {
-            return text.is_empty() || find(page.as_bytes(), text.as_bytes()).is_some();
+        automatic
+            .iter()
+            .copied()
+            .chain(self.properties.iter().map(|c| c.name.as_str()))
+            .collect()
+    }
+
+    /// The attributes the rule's properties are read from, space-separated (attribute names
+    /// hold no whitespace), in the order `autotrack::click_properties` asks for them by index.
+    pub fn attribute_names(&self) -> String {
+        let mut names = String::new();
+        for capture in &self.properties {
+            if let Source::Attribute(attr) = &capture.source {
+                if !names.is_empty() {
+                    names.push(' ');
+                }
+                names.push_str(attr);
+            }
         }
-        let rule = shape.apply(text);
-        match self {
-            UrlRule::Exact(_) => page == rule,
-            UrlRule::StartsWith(_) => page.as_bytes().starts_with(rule.as_bytes()),
-            // `/blog/*` matches `/blog` too: the page is also tried with its slash put back
-            // (only with a `*`, so that a literal pattern stays exactly `Exact`).
-            _ => {
-                glob(rule.as_bytes(), page.as_bytes())
-                    || (text.bytes().any(|b| b == b'*')
-                        && glob(
-                            rule.as_bytes(),
-                            Shape {
-                                add_slash: true,
-                                ..shape
-                            }
-                            .apply(url)
-                            .as_bytes(),
-                        ))
+        names
+    }
+}
+
+/// Whether `text` is an attribute name a rule may read: a letter, `_` or `:` first, then
+/// letters, digits, `_`, `:`, `.`, `-` (`data-plan`, `aria-label`, `xlink:href`); at most 100.
+pub fn valid_attribute(text: &str) -> bool {
+    let mut bytes = text.bytes();
+    let first_ok = bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b':'));
+    first_ok
+        && text.len() <= 100
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'.' | b'-'))
+}
+
+#[cfg(feature = "serde")]
+mod json {
+    //! The rule's JSON (module docs of `rules`): a flat object, `kind` saying which trigger
+    //! fields are there. Read leniently (absent lists are empty, unknown fields are ignored,
+    //! so a stored rule or a newer collector's answer still reads); checking what a person
+    //! sent is the collector's job, which names every problem.
+    use super::{Capture, Rule, Source, Trigger, UrlRule};
+    use alloc::string::String;
+    use alloc::vec::Vec;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// How a page-view rule compares the URL, as the JSON spells it.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub enum UrlMatch {
+        /// [`UrlRule::Exact`].
+        Exact,
+        /// [`UrlRule::StartsWith`].
+        StartsWith,
+        /// [`UrlRule::Contains`].
+        Contains,
+        /// [`UrlRule::Pattern`].
+        Pattern,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Kind {
+        Click,
+        Pageview,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Flat {
+        #[serde(default, skip_serializing_if = "is_zero")]
+        id: u64,
+        event_name: String,
+        #[serde(default)]
+        label: String,
+        kind: Kind,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        selector: Option<String>,
+        #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]
+        matching: Option<UrlMatch>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<String>,
+        #[serde(default)]
+        properties: Vec<FlatCapture>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    struct FlatCapture {
+        name: String,
+        source: String,
+    }
+
+    fn is_zero(id: &u64) -> bool {
+        *id == 0
+    }
+
+    impl UrlMatch {
+        /// Every kind, as the JSON spells them.
+        pub const ALL: [UrlMatch; 4] = [
+            UrlMatch::Exact,
+            UrlMatch::StartsWith,
+            UrlMatch::Contains,
+            UrlMatch::Pattern,
+        ];
+
+        /// `exact`, `startsWith`, `contains` or `pattern`.
+        pub fn as_str(self) -> &'static str {
+            match self {
+                UrlMatch::Exact => "exact",
+                UrlMatch::StartsWith => "startsWith",
+                UrlMatch::Contains => "contains",
+                UrlMatch::Pattern => "pattern",
+            }
+        }
+
+        /// Reads the JSON's spelling.
+        pub fn parse(text: &str) -> Option<UrlMatch> {
+            UrlMatch::ALL.into_iter().find(|m| m.as_str() == text)
+        }
+
+        /// The rule of this kind with `value`.
+        pub fn with(self, value: String) -> UrlRule {
+            match self {
+                UrlMatch::Exact => UrlRule::Exact(value),
+                UrlMatch::StartsWith => UrlRule::StartsWith(value),
+                UrlMatch::Contains => UrlRule::Contains(value),
+                UrlMatch::Pattern => UrlRule::Pattern(value),
+            }
+        }
+
+        /// The kind of `rule`.
+        pub fn of(rule: &UrlRule) -> UrlMatch {
+            match rule {
+                UrlRule::Exact(_) => UrlMatch::Exact,
+                UrlRule::StartsWith(_) => UrlMatch::StartsWith,
+                UrlRule::Contains(_) => UrlMatch::Contains,
+                UrlRule::Pattern(_) => UrlMatch::Pattern,
             }
         }
     }
 
-    /// The letter of the rule's kind in the rule-list text (`core::autotrack`).
-    pub fn code(&self) -> char {
-        match self {
-            UrlRule::Exact(_) => 'e',
-            UrlRule::StartsWith(_) => 's',
-            UrlRule::Contains(_) => 'i',
-            UrlRule::Pattern(_) => 'p',
-        }
-    }
-}
-
-/// The normalisation one rule applies to both the page URL and its own text.
-struct Shape {
-    scope: Scope,
-    query: bool,
-    fragment: bool,
-    strip_slash: bool,
-    /// Put one `/` back after the (stripped) path.
-    add_slash: bool,
-}
-
-impl Shape {
-    fn apply(&self, text: &str) -> String {
-        let b = text.as_bytes();
-        let end_of = |from: usize, stops: &[u8]| {
-            b.iter()
-                .skip(from)
-                .position(|c| stops.contains(c))
-                .map_or(b.len(), |p| p + from)
-        };
-        // The scheme counts only before the first `/?#`, so `/go?to=https://x` has none.
-        let first_stop = end_of(0, b"/?#");
-        let has_scheme = first_stop > 1
-            && b.get(first_stop - 1) == Some(&b':')
-            && b.get(first_stop..).is_some_and(|r| r.starts_with(b"//"));
-        let host_start = if has_scheme { first_stop + 2 } else { 0 };
-        let host_end = if has_scheme || b.first() != Some(&b'/') {
-            end_of(host_start, b"/?#")
-        } else {
-            0
-        };
-        let path_end = end_of(host_end, b"?#");
-        let query_end = end_of(path_end, b"#");
-        let part = |from: usize, to: usize| text.get(from..to).unwrap_or("");
-
-        let mut out = String::with_capacity(text.len());
-        if self.scope == Scope::Full && has_scheme {
-            out.push_str(part(0, host_start));
-        }
-        if self.scope != Scope::Path {
-            out.push_str(part(host_start, host_end));
-        }
-        // Lowercasing ASCII keeps every index a char boundary.
-        out.make_ascii_lowercase();
-        // An authority without a path has the path `/`, as `location.href` writes it.
-        let path = match part(host_end, path_end) {
-            "" if host_end > 0 => "/",
-            path => path,
-        };
-        out.push_str(if self.strip_slash {
-            path.strip_suffix('/').unwrap_or(path)
-        } else {
-            path
-        });
-        if self.add_slash {
-            out.push('/');
-        }
-        if self.query {
-            out.push_str(part(path_end, query_end));
-        }
-        if self.fragment {
-            out.push_str(part(query_end, b.len()));
-        }
-        out
-    }
-}
-
-// A byte-window scan rather than `str::find`, whose substring searcher costs 1.5 KB of wasm.
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() {
-        return Some(0);
-    }
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-/// `*`-only wildcard matching, linear in practice: on a mismatch only the last `*` backtracks.
-fn glob(pattern: &[u8], text: &[u8]) -> bool {
-    let (mut p, mut t) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    loop {
-        match pattern.get(p) {
-            Some(b'*') => {
-                star = Some((p, t));
-                p += 1;
-                continue;
+    impl Serialize for Rule {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let (kind, selector, matching, value) = match &self.trigger {
+                Trigger::Click(selector) => (Kind::Click, Some(selector.clone()), None, None),
+                Trigger::PageView(url) => (
+                    Kind::Pageview,
+                    None,
+                    Some(UrlMatch::of(url)),
+                    Some(url.text().into()),
+                ),
+            };
+            Flat {
+                id: self.id,
+                event_name: self.event_name.clone(),
+                label: self.label.clone(),
+                kind,
+                selector,
+                matching,
+                value,
+                properties: self
+                    .properties
+                    .iter()
+                    .map(|c| FlatCapture {
+                        name: c.name.clone(),
+                        source: c.source.to_text(),
+                    })
+                    .collect(),
             }
-            Some(c) if text.get(t) == Some(c) => {
-                p += 1;
-                t += 1;
-                continue;
-            }
-            None if t == text.len() => return true,
-            _ => {}
+            .serialize(s)
         }
-        match star {
-            Some((sp, st)) if st < text.len() => {
-                star = Some((sp, st + 1));
-                p = sp + 1;
-                t = st + 1;
-            }
-            _ => return false,
+    }
+
+    impl<'de> Deserialize<'de> for Rule {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Rule, D::Error> {
+            use serde::de::Error;
+            let flat = Flat::deserialize(d)?;
+            let trigger = match flat.kind {
+                Kind::Click => Trigger::Click(
+                    flat.selector
+                        .ok_or_else(|| D::Error::missing_field("selector"))?,
+                ),
+                Kind::Pageview => Trigger::PageView(
+                    flat.matching
+                        .ok_or_else(|| D::Error::missing_field("match"))?
+                        .with(flat.value.ok_or_else(|| D::Error::missing_field("value"))?),
+                ),
+            };
+            let properties = flat
+                .properties
+                .into_iter()
+                .map(|c| match Source::parse(&c.source) {
+                    Some(source) => Ok(Capture {
+                        name: c.name,
+                        source,
+                    }),
+                    None => Err(D::Error::custom(alloc::format!(
+                        "source \"{}\" is not `text` or `attr:` and an attribute name",
+                        c.source
+                    ))),
+                })
+                .collect::<Result<_, _>>()?;
+            Ok(Rule {
+                id: flat.id,
+                event_name: flat.event_name,
+                label: flat.label,
+                trigger,
+                properties,
+            })
         }
     }
 }
+
+#[cfg(feature = "serde")]
+pub use json::UrlMatch;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
-    fn exact(s: &str) -> UrlRule {
-        UrlRule::Exact(s.into())
-    }
-
-    #[test]
-    fn exact_ignores_trailing_slash_query_and_fragment() {
-        let r = exact("/pricing");
-        assert!(r.matches("https://example.com/pricing"));
-        assert!(r.matches("https://example.com/pricing/"));
-        assert!(r.matches("https://example.com/pricing?utm_source=ad#plans"));
-        assert!(!r.matches("https://example.com/pricing/team"));
-        assert!(
-            !r.matches("https://example.com/Pricing"),
-            "paths are case-sensitive"
-        );
-        assert!(!r.matches("https://example.com/"));
-        assert!(exact("/").matches("https://example.com"));
-        assert!(exact("/").matches("https://example.com/?a=1"));
-        assert!(exact("https://example.com").matches("https://example.com/"));
-    }
-
-    #[test]
-    fn exact_full_urls_ignore_case_of_scheme_and_host_only() {
-        let r = exact("HTTPS://Example.COM/Docs/");
-        assert!(r.matches("https://example.com/Docs"));
-        assert!(r.matches("https://EXAMPLE.com/Docs/?x#y"));
-        assert!(!r.matches("https://example.com/docs"));
-        assert!(
-            !r.matches("http://example.com/Docs"),
-            "the scheme counts when the rule has one"
-        );
-        assert!(!r.matches("https://example.org/Docs"));
-    }
-
-    #[test]
-    fn a_rule_without_scheme_matches_host_and_path_on_any_scheme() {
-        let r = exact("Example.com/pricing");
-        assert!(r.matches("https://example.com/pricing"));
-        assert!(r.matches("http://example.com/pricing/"));
-        assert!(!r.matches("https://shop.example.com/pricing"));
-        assert!(
-            UrlRule::StartsWith("example.com/blog".into()).matches("https://example.com/blog/post")
-        );
-    }
-
-    #[test]
-    fn query_and_fragment_count_when_the_rule_mentions_them() {
-        assert!(exact("/search?q=shoes").matches("https://x.com/search?q=shoes"));
-        assert!(!exact("/search?q=shoes").matches("https://x.com/search?q=hats"));
-        assert!(!exact("/search?q=shoes").matches("https://x.com/search"));
-        let hash = exact("/#/cart");
-        assert!(hash.matches("https://x.com/#/cart"));
-        assert!(!hash.matches("https://x.com/#/home"));
-        assert!(!hash.matches("https://x.com/"));
-        assert!(
-            !UrlRule::Contains("cart".into()).matches("https://x.com/#/cart"),
-            "fragment ignored"
-        );
-        assert!(UrlRule::Contains("#/cart".into()).matches("https://x.com/#/cart"));
-    }
-
-    #[test]
-    fn a_path_rule_never_sees_the_host() {
-        assert!(!exact("/pricing").matches("https://pricing.com/"));
-        assert!(exact("/go").matches("https://x.com/go?to=https://y.com/a"));
-        assert!(!UrlRule::Contains("/y.com".into()).matches("https://y.com/a"));
-    }
-
-    #[test]
-    fn starts_with_keeps_the_slash_and_sees_the_query() {
-        let r = UrlRule::StartsWith("/blog/".into());
-        assert!(r.matches("https://x.com/blog/first-post"));
-        assert!(r.matches("https://x.com/blog/"));
-        assert!(!r.matches("https://x.com/blog"));
-        assert!(!r.matches("https://x.com/blogging"));
-        assert!(UrlRule::StartsWith("/shop?cat=".into()).matches("https://x.com/shop?cat=shoes"));
-        assert!(UrlRule::StartsWith("https://X.com/".into()).matches("https://x.com/anything"));
-        assert!(
-            UrlRule::StartsWith("/".into()).matches("https://x.com"),
-            "empty path still starts with /"
-        );
-        assert!(UrlRule::StartsWith(String::new()).matches("https://x.com/a"));
-    }
-
-    #[test]
-    fn contains_looks_anywhere_but_the_fragment() {
-        let r = UrlRule::Contains("utm_source=newsletter".into());
-        assert!(r.matches("https://x.com/a?utm_source=newsletter&b=1"));
-        assert!(!r.matches("https://x.com/a?utm_source=ads"));
-        assert!(
-            UrlRule::Contains("checkout".into()).matches("https://shop.x.com/en/checkout/step-2")
-        );
-        assert!(UrlRule::Contains("https://".into()).matches("https://x.com/"));
-        assert!(UrlRule::Contains(String::new()).matches("https://x.com/"));
-        assert!(!UrlRule::Contains("Checkout".into()).matches("https://x.com/checkout"));
-    }
-
-    #[test]
-    fn patterns_use_star_as_the_only_wildcard() {
-        let p = |s: &str| UrlRule::Pattern(s.into());
-        assert!(p("/blog/*").matches("https://x.com/blog/a/b"));
-        assert!(
-            p("/blog/*").matches("https://x.com/blog"),
-            "trailing slash ignored, * may be empty"
-        );
-        assert!(p("/blog/*/comments").matches("https://x.com/blog/post-1/comments?page=2"));
-        assert!(!p("/blog/*/comments").matches("https://x.com/blog/post-1/comments/new"));
-        assert!(p("/products/*/reviews*").matches("https://x.com/products/42/reviews-all"));
-        assert!(p("*.example.com/*").matches("https://shop.Example.com/cart"));
-        assert!(!p("*.example.com/*").matches("https://example.org/cart"));
-        assert!(p("*").matches("https://x.com/anything?at=all"));
-        assert!(!p("/a?b").matches("https://x.com/axb"), "? is literal");
-        assert!(p("/a?b=*").matches("https://x.com/a?b=1"));
-        assert!(p("/**x**").matches("https://x.com/abcx"));
-        assert!(!p("/*x*y").matches("https://x.com/axbxc"));
-    }
-
-    fn url() -> impl Strategy<Value = String> {
-        (
-            "(https?://[a-zA-Z.]{1,8})?",
-            "(/[a-zA-Z0-9.*?#=/-]{0,6}){0,3}",
-            "(\\?[a-z=&]{0,6})?",
-            "(#[a-z/]{0,4})?",
-        )
-            .prop_map(|(a, b, c, d)| a + &b + &c + &d)
-    }
-
-    proptest! {
-        #[test]
-        fn a_pattern_without_star_is_exact(rule in url(), page in url()) {
-            let literal = rule.replace('*', "");
-            prop_assert_eq!(UrlRule::Pattern(literal.clone()).matches(&page), exact(&literal).matches(&page));
+    fn click() -> Rule {
+        Rule {
+            id: 7,
+            event_name: "pricing_cta_clicked".into(),
+            label: "Pricing CTA clicked".into(),
+            trigger: Trigger::Click("#buy-pro".into()),
+            properties: vec![Capture {
+                name: "plan".into(),
+                source: Source::Attribute("data-plan".into()),
+            }],
         }
+    }
 
-        #[test]
-        fn every_url_matches_itself(page in url()) {
-            let page = format!("https://Ex.com{}", page.trim_start_matches(|c| c != '/'));
-            prop_assert!(exact(&page).matches(&page));
-            prop_assert!(UrlRule::StartsWith(page.clone()).matches(&page));
-            prop_assert!(UrlRule::Pattern(page.replace('*', "")).matches(&page.replace('*', "")));
-            prop_assert!(UrlRule::Pattern("*".into()).matches(&page));
+    #[test]
+    fn a_click_rule_carries_text_and_selector_before_its_captures() {
+        assert_eq!(
+            click().property_names(),
+            ["element_text", "selector", "plan"]
+        );
+        assert_eq!(click().attribute_names(), "data-plan");
+        let view = Rule {
+            trigger: Trigger::PageView(UrlRule::Exact("/pricing".into())),
+            properties: vec![],
+            ..click()
+        };
+        assert!(view.property_names().is_empty());
+    }
+
+    #[test]
+    fn sources_and_attributes() {
+        for text in ["text", "attr:data-plan"] {
+            assert_eq!(Source::parse(text).unwrap().to_text(), text);
         }
+        assert_eq!(Source::parse("attr:"), None);
+        assert_eq!(Source::parse("html"), None);
+        assert!(valid_attribute("data-plan") && valid_attribute("xlink:href"));
+        assert!(!valid_attribute("") && !valid_attribute("data plan") && !valid_attribute("1a"));
+    }
 
+    #[cfg(feature = "serde")]
+    #[test]
+    fn match_kinds_read_back() {
+        for m in UrlMatch::ALL {
+            assert_eq!(UrlMatch::parse(m.as_str()), Some(m));
+            assert_eq!(UrlMatch::of(&m.with("/x".into())), m);
+        }
+        assert_eq!(UrlMatch::parse("regex"), None);
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn the_json_is_the_documented_shape_and_reads_back() {
+        let json = serde_json::to_value(click()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"id": 7, "eventName": "pricing_cta_clicked", "label": "Pricing CTA clicked",
+                "kind": "click", "selector": "#buy-pro",
+                "properties": [{"name": "plan", "source": "attr:data-plan"}]})
+        );
+        assert_eq!(serde_json::from_value::<Rule>(json).unwrap(), click());
+        let view = Rule {
+            id: 0,
+            trigger: Trigger::PageView(UrlRule::StartsWith("/pricing".into())),
+            properties: vec![],
+            ..click()
+        };
+        let json = serde_json::to_value(&view).unwrap();
+        assert_eq!(json["kind"], "pageview");
+        assert_eq!(json["match"], "startsWith");
+        assert_eq!(json["value"], "/pricing");
+        assert!(json.get("id").is_none() && json.get("selector").is_none());
+        assert_eq!(serde_json::from_value::<Rule>(json).unwrap(), view);
+        // Extra fields (a stored rule's site, the API's createdAt) are ignored.
+        let with_extra = serde_json::json!({"eventName": "a", "kind": "click", "selector": "b", "createdAt": "x"});
+        assert!(serde_json::from_value::<Rule>(with_extra).is_ok());
+        for bad in [
+            serde_json::json!({"eventName": "a", "kind": "click"}),
+            serde_json::json!({"eventName": "a", "kind": "pageview", "value": "/"}),
+            serde_json::json!({"eventName": "a", "kind": "hover", "selector": "b"}),
+            serde_json::json!({"eventName": "a", "kind": "click", "selector": "b", "properties": [{"name": "p", "source": "html"}]}),
+        ] {
+            assert!(
+                serde_json::from_value::<Rule>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

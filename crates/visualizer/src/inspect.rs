@@ -5,7 +5,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use web_sys::Element;
 
-use wasmtrack_core::event::suggest_name;
+use wasmtrack_core::event::name_from_label;
 use wasmtrack_core::selector::{clickable_target, similar_selector, unique_selector, ElementInfo};
 
 /// The element and its ancestors up to (not including) `body`, with what the generator knows.
@@ -116,7 +116,7 @@ pub fn capturable_attributes(element: &Element) -> Vec<String> {
 
 /// The property an attribute is captured as: `data-plan` → `plan`, `aria-label` → `aria_label`.
 pub fn property_name(attribute: &str) -> String {
-    suggest_name(attribute.strip_prefix("data-").unwrap_or(attribute))
+    name_from_label(attribute.strip_prefix("data-").unwrap_or(attribute)).unwrap_or_default()
 }
 
 /// The element an event happened on (for a click on text, the text's element).

@@ -18,7 +18,7 @@ use super::api::{Answer, Api};
 use super::inspect;
 use super::ui::{add, attr, checked, el, on, set_value, target, value, Listeners};
 use wasmtrack_browser::global::Global;
-use wasmtrack_core::event::suggest_name;
+use wasmtrack_core::event::name_from_label;
 use wasmtrack_core::rules::UrlRule;
 
 static OVERLAY: Global<Option<Overlay>> = Global::new(None);
@@ -437,7 +437,7 @@ impl Overlay {
     /// Label and internal name inputs; the name follows the label until edited.
     fn name_fields(&mut self, label: &str) -> Option<(Element, Element)> {
         let label_input = self.input(label)?;
-        let name_input = self.input(&suggest_name(label))?;
+        let name_input = self.input(&name_from_label(label).unwrap_or_default())?;
         let (label_ref, name_ref) = (label_input.clone(), name_input.clone());
         on(
             &mut self.listeners,
@@ -446,7 +446,10 @@ impl Overlay {
             false,
             move |_| {
                 if name_ref.get_attribute("data-edited").is_none() {
-                    set_value(&name_ref, &suggest_name(&value(&label_ref)));
+                    set_value(
+                        &name_ref,
+                        &name_from_label(&value(&label_ref)).unwrap_or_default(),
+                    );
                 }
             },
         );

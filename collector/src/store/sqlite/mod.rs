@@ -383,7 +383,7 @@ impl EventStore for SqliteStore {
         .await
     }
 
-    async fn delete_rule(&self, site: String, id: i64) -> Result<(), StoreError> {
+    async fn delete_rule(&self, site: String, id: u64) -> Result<(), StoreError> {
         let rule_sets = self.rules.clone();
         self.admin(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

@@ -22,9 +22,9 @@ pub(super) fn load(conn: &Connection) -> Result<BTreeMap<String, Arc<RuleSet>>, 
     let mut rules = conn.prepare("SELECT id, body FROM rules ORDER BY id")?;
     for row in rules.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
         let (id, body) = row?;
-        let mut rule: Rule = serde_json::from_str(&body)
+        let mut rule = read_body(&body)
             .map_err(|e| StoreError::Internal(format!("stored rule {id} is unreadable: {e}")))?;
-        rule.id = id;
+        rule.id = id as u64;
         sets.entry(rule.site.clone())
             .or_default()
             .rules
@@ -39,17 +39,19 @@ pub(super) fn insert(tx: &Connection, rule: &mut Rule) -> Result<i64, StoreError
         "INSERT INTO rules (site, event_name, body, created_at) VALUES (?1, ?2, '{}', ?3)",
         (&rule.site, &rule.event_name, rule.created_at),
     )?;
-    rule.id = tx.last_insert_rowid();
+    let id = tx.last_insert_rowid();
+    rule.id = id as u64;
     tx.execute(
         "UPDATE rules SET body = ?1 WHERE id = ?2",
-        (encode(&*rule)?, rule.id),
+        (encode(&*rule)?, id),
     )?;
     bump(tx, &rule.site)
 }
 
 /// Deletes the rule `id` of `site` and returns the site's new version.
-pub(super) fn delete(tx: &Connection, site: &str, id: i64) -> Result<i64, StoreError> {
-    if tx.execute("DELETE FROM rules WHERE id = ?1 AND site = ?2", (id, site))? == 0 {
+pub(super) fn delete(tx: &Connection, site: &str, id: u64) -> Result<i64, StoreError> {
+    let row = i64::try_from(id).unwrap_or(-1);
+    if tx.execute("DELETE FROM rules WHERE id = ?1 AND site = ?2", (row, site))? == 0 {
         return Err(StoreError::NotFound(format!(
             "site \"{site}\" has no rule {id}"
         )));
@@ -128,4 +130,105 @@ pub(super) fn token(conn: &Connection, token: &str) -> Result<Option<VisualizerT
             })
         })
         .optional()?)
+}
+
+/// A stored rule's body: the shared rule's JSON with `site` and `created_at` (what
+/// [`insert`] writes), or the shape collectors before the shared rule model wrote (until
+/// schema 4: `event_name`, and `trigger` as `{"click":{"selector"}}` or
+/// `{"page_view":{"matching","value"}}`), which such a database still holds.
+fn read_body(body: &str) -> Result<Rule, serde_json::Error> {
+    serde_json::from_str::<Rule>(body).or_else(|e| {
+        serde_json::from_str::<legacy::Body>(body)
+            .map(Rule::from)
+            .map_err(|_| e)
+    })
+}
+
+mod legacy {
+    //! The rule body before the shared model (read only).
+    use serde::Deserialize;
+    use wasmtrack_core::rules::{
+        self as shared, Capture, Source, Trigger as SharedTrigger, UrlMatch,
+    };
+
+    #[derive(Deserialize)]
+    pub struct Body {
+        site: String,
+        event_name: String,
+        label: String,
+        trigger: Trigger,
+        properties: Vec<LegacyCapture>,
+        created_at: i64,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Trigger {
+        Click { selector: String },
+        PageView { matching: UrlMatch, value: String },
+    }
+
+    #[derive(Deserialize)]
+    struct LegacyCapture {
+        name: String,
+        source: String,
+    }
+
+    impl From<Body> for crate::model::Rule {
+        fn from(b: Body) -> Self {
+            crate::model::Rule {
+                site: b.site,
+                created_at: b.created_at,
+                rule: shared::Rule {
+                    id: 0,
+                    event_name: b.event_name,
+                    label: b.label,
+                    trigger: match b.trigger {
+                        Trigger::Click { selector } => SharedTrigger::Click(selector),
+                        Trigger::PageView { matching, value } => {
+                            SharedTrigger::PageView(matching.with(value))
+                        }
+                    },
+                    properties: b
+                        .properties
+                        .into_iter()
+                        .filter_map(|c| {
+                            Some(Capture {
+                                source: Source::parse(&c.source)?,
+                                name: c.name,
+                            })
+                        })
+                        .collect(),
+                },
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasmtrack_core::rules::{Source, Trigger, UrlRule};
+
+    #[test]
+    fn bodies_written_before_the_shared_rule_model_still_read() {
+        let click = read_body(r##"{"id":3,"site":"demo","event_name":"clicked_buy","label":"Clicked buy","trigger":{"click":{"selector":"#buy"}},"properties":[{"name":"plan","source":"attr:data-plan"}],"created_at":5}"##).unwrap();
+        assert_eq!(click.site, "demo");
+        assert_eq!(click.created_at, 5);
+        assert_eq!(click.event_name, "clicked_buy");
+        assert_eq!(click.trigger, Trigger::Click("#buy".into()));
+        assert_eq!(
+            click.properties[0].source,
+            Source::Attribute("data-plan".into())
+        );
+        let view = read_body(r#"{"id":4,"site":"demo","event_name":"viewed","label":"Viewed","trigger":{"page_view":{"matching":"startsWith","value":"/blog/"}},"properties":[],"created_at":6}"#).unwrap();
+        assert_eq!(
+            view.trigger,
+            Trigger::PageView(UrlRule::StartsWith("/blog/".into()))
+        );
+        // And what is written now reads back as it was.
+        let again = read_body(&serde_json::to_string(&view).unwrap()).unwrap();
+        assert_eq!(again, view);
+        assert!(read_body("{}").is_err());
+    }
 }
