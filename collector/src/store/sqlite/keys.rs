@@ -1,12 +1,15 @@
 //! API keys (schema version 4): named credentials with scopes, kept as the SHA-256 of their
 //! secret (a copy of the database opens nothing). Loaded at open and kept in memory by hash,
 //! so authenticating a request reads no file; the writer updates that copy after each commit.
+//! The store's methods that create and revoke keys are at the end of this file.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
+use super::caches::write_lock;
+use super::SqliteStore;
 use crate::scopes::Scope;
 use crate::store::{ApiKey, StoreError};
 
@@ -52,4 +55,37 @@ pub(super) fn insert(tx: &Connection, key: &mut ApiKey, hash: &str) -> Result<()
 /// Deletes the key `id`; false when there is none.
 pub(super) fn delete(tx: &Connection, id: i64) -> Result<bool, StoreError> {
     Ok(tx.execute("DELETE FROM api_keys WHERE id = ?1", [id])? > 0)
+}
+
+impl SqliteStore {
+    pub(super) async fn create_key(
+        &self,
+        mut key: ApiKey,
+        hash: String,
+    ) -> Result<Arc<ApiKey>, StoreError> {
+        let cache = self.keys.clone();
+        self.admin(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            insert(&tx, &mut key, &hash)?;
+            tx.commit()?;
+            let key = Arc::new(key);
+            write_lock(&cache).insert(hash, key.clone());
+            Ok(key)
+        })
+        .await
+    }
+
+    pub(super) async fn revoke_key(&self, id: i64) -> Result<(), StoreError> {
+        let cache = self.keys.clone();
+        self.admin(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if !delete(&tx, id)? {
+                return Err(StoreError::NotFound(format!("no API key {id}")));
+            }
+            tx.commit()?;
+            write_lock(&cache).retain(|_, k| k.id != id);
+            Ok(())
+        })
+        .await
+    }
 }

@@ -1,15 +1,23 @@
 //! The visualizer's tables (schema version 2): auto-tracking rules with their per-site
 //! version, and visualizer tokens (kept as hashes since version 4). The writes run on the writer thread inside the caller's
 //! transaction; the caches are updated by the caller after the commit.
+//!
+//! The callers are the store's methods at the end of this file: they check the site (and, for
+//! a new rule, its event's definition) against the caches, call the functions above in one
+//! transaction on the writer thread, and update the caches after the commit.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
-use super::encode;
-use crate::model::Rule;
-use crate::store::{RuleSet, StoreError, VisualizerToken};
+use super::caches::{read_lock, write_lock};
+use super::definitions::{change_error, insert_definition, write_definition};
+use super::{encode, SqliteStore};
+use crate::error::ErrorDetail;
+use crate::model::{PrimaryObject, Rule};
+use crate::store::{RuleSet, SavedRule, StoreError, VisualizerToken};
+use crate::timestamp::now_ms;
 
 /// Every site's rules, loaded at open. Sites without a rule and never changed are absent.
 pub(super) fn load(conn: &Connection) -> Result<BTreeMap<String, Arc<RuleSet>>, StoreError> {
@@ -130,6 +138,130 @@ pub(super) fn token(conn: &Connection, token: &str) -> Result<Option<VisualizerT
             })
         })
         .optional()?)
+}
+
+impl SqliteStore {
+    pub(super) async fn create_rule(&self, mut rule: Rule) -> Result<SavedRule, StoreError> {
+        let sites = self.sites.clone();
+        let definitions = self.definitions.clone();
+        let rule_sets = self.rules.clone();
+        self.admin(move |conn| {
+            if !read_lock(&sites).contains_key(&rule.site) {
+                return Err(StoreError::NotFound(format!(
+                    "site \"{}\" does not exist",
+                    rule.site
+                )));
+            }
+            if let Some(set) = read_lock(&rule_sets).get(&rule.site) {
+                crate::model::rule::fits(&set.rules, &rule).map_err(StoreError::Conflict)?;
+            }
+            let name = rule.event_name.clone();
+            let existing = read_lock(&definitions).get(&name).cloned();
+            if let Some(def) = existing.as_ref().filter(|d| d.primary_object != PrimaryObject::Contact) {
+                let message = format!(
+                    "event \"{name}\" is a {} event; auto-tracked events are contact events: name another event",
+                    def.primary_object.as_str()
+                );
+                return Err(StoreError::Invalid(
+                    ErrorDetail::new("INVALID_FIELD", message)
+                        .at("eventName")
+                        .with("eventName", name),
+                ));
+            }
+            let wanted = crate::model::rule::definition_for(&rule, existing.as_deref(), now_ms())
+                .map_err(|e| change_error(&name, e))?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let definition = match (wanted, existing) {
+                (Some(mut def), None) => {
+                    insert_definition(&tx, &mut def)?;
+                    Arc::new(def)
+                }
+                (Some(def), Some(_)) => {
+                    write_definition(&tx, &def)?;
+                    Arc::new(def)
+                }
+                (None, Some(def)) => def,
+                (None, None) => {
+                    return Err(StoreError::Internal(format!(
+                        "no definition for the rule's event {name}"
+                    )))
+                }
+            };
+            let version = insert(&tx, &mut rule)?;
+            tx.commit()?;
+            write_lock(&definitions).insert(name, definition.clone());
+            let rule = Arc::new(rule);
+            let mut sets = write_lock(&rule_sets);
+            let mut set = sets.get(&rule.site).map(|s| (**s).clone()).unwrap_or_default();
+            set.version = version;
+            set.rules.push(rule.clone());
+            sets.insert(rule.site.clone(), Arc::new(set));
+            Ok(SavedRule { rule, definition })
+        })
+        .await
+    }
+
+    pub(super) async fn delete_rule(&self, site: String, id: u64) -> Result<(), StoreError> {
+        let rule_sets = self.rules.clone();
+        self.admin(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let version = delete(&tx, &site, id)?;
+            tx.commit()?;
+            let mut sets = write_lock(&rule_sets);
+            let mut set = sets.get(&site).map(|s| (**s).clone()).unwrap_or_default();
+            set.version = version;
+            set.rules.retain(|r| r.id != id);
+            sets.insert(site, Arc::new(set));
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn issue_visualizer_token(
+        &self,
+        site: String,
+        expires_at: i64,
+    ) -> Result<VisualizerToken, StoreError> {
+        let sites = self.sites.clone();
+        self.admin(move |conn| {
+            if !read_lock(&sites).contains_key(&site) {
+                return Err(StoreError::NotFound(format!(
+                    "site \"{site}\" does not exist"
+                )));
+            }
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let token = insert_token(&tx, site, expires_at, now_ms())?;
+            tx.commit()?;
+            Ok(token)
+        })
+        .await
+    }
+
+    pub(super) async fn visualizer_token(
+        &self,
+        token: String,
+    ) -> Result<Option<VisualizerToken>, StoreError> {
+        // `self::`: the argument `token` hides this file's function of the same name.
+        self.read(move |conn| self::token(conn, &token)).await
+    }
+
+    pub(super) async fn revoke_visualizer_tokens(
+        &self,
+        token: Option<String>,
+        site: Option<String>,
+    ) -> Result<usize, StoreError> {
+        self.admin(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let revoked = match (token, site) {
+                (Some(token), _) => usize::from(revoke_token(&tx, &token)?),
+                (None, Some(site)) => revoke_site_tokens(&tx, &site)?,
+                (None, None) => 0,
+            };
+            tx.commit()?;
+            Ok(revoked)
+        })
+        .await
+    }
 }
 
 /// A stored rule's body: the shared rule's JSON with `site` and `created_at` (what
