@@ -131,3 +131,41 @@ test('without a valid token the visualizer shows nothing and saves nothing', asy
   assert.equal((await collector.api('GET', '/v1/sites/demo/rules')).body.rules.length, before);
   await page.close();
 });
+
+// A marketer's walk on a site whose CSS is aggressive: `div, * { border … !important }` used to
+// reach the overlay's host element and draw an empty bordered box at the end of the page. And
+// after "All similar elements" the tip by the chosen element must say the selector that will
+// be saved (the wider one in the field), not the single-element one.
+test('the overlay draws nothing of its own on the page, and its tip says the selector that will be saved', async () => {
+  const marketer = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors = watchErrors(marketer);
+  await marketer.goto(`${collector.origin}/pricing.html?wt_visualize=${await token()}`);
+  await marketer.waitForSelector('[data-action=pick]');
+  await marketer.addStyleTag({ content: 'div, * { border: 7px solid red !important; padding: 13px !important; }' });
+  const host = await marketer.evaluate(() => {
+    const h = document.querySelector('#wasmtrack-visualizer');
+    const r = h.getBoundingClientRect();
+    const s = getComputedStyle(h);
+    return { tag: h.tagName.toLowerCase(), display: s.display, border: s.borderTopWidth, width: r.width, height: r.height };
+  });
+  assert.deepEqual(host, { tag: 'wasmtrack-visualizer', display: 'contents', border: '0px', width: 0, height: 0 });
+
+  await marketer.click('[data-action=pick]');
+  await marketer.hover('button[data-plan=pro]');
+  await marketer.click('button[data-plan=pro]');
+  await marketer.waitForSelector('[data-action=save]');
+  const tip = () => marketer.evaluate(() => document.querySelector('#wasmtrack-visualizer').shadowRoot.querySelector('.tip').textContent);
+  assert.equal(await tip(), '[data-plan="pro"]');
+  await marketer.check('input[name=similar]');
+  const widened = await marketer.inputValue('input[name=selector]');
+  assert.notEqual(widened, '[data-plan="pro"]');
+  assert.equal(await tip(), widened, 'the tip says the selector in the field');
+  assert.equal(await marketer.textContent('[data-role=match-count]'), '3 elements on this page match.');
+  // Typing a selector shows its matches once typing pauses.
+  await marketer.fill('input[name=selector]', 'button[data-plan=free]');
+  await marketer.waitForFunction(() => document.querySelector('#wasmtrack-visualizer').shadowRoot
+    .querySelector('[data-role=match-count]').textContent === '1 element on this page matches.');
+  assert.equal(await tip(), 'button[data-plan=free]');
+  assert.deepEqual(errors, []);
+  await marketer.close();
+});
