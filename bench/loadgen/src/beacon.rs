@@ -1,6 +1,6 @@
 //! The beacons the load generator sends and the rows the SQLite reference inserts: the same
 //! benchmark event (`bench/event.json`, 10 properties) in the tracker's compact wire format
-//! (`src/core/payload.rs`: shared contexts in `ctx`, each event naming its context in `c`),
+//! (`crates/core/src/payload.rs`: shared contexts in `ctx`, each event naming its context in `c`),
 //! each with a fresh random UUID v4 so the collector stores every one.
 
 /// The benchmark event, shared with the browser benchmark.
