@@ -12,7 +12,7 @@ use super::form::match_text;
 use super::{with, Overlay};
 use crate::inspect;
 use crate::ui::{add, attr, checked, el, on, set_value, target, value};
-use wasmtrack_core::rules::{Capture, Source, Trigger};
+use wasmtrack_core::rules::{Capture, Source, Trigger, ELEMENT_TEXT, SELECTOR};
 
 /// How long typing in the selector must pause before its matches are shown (ms).
 const TYPING_PAUSE_MS: u32 = 150;
@@ -80,7 +80,7 @@ impl Overlay {
             &self.doc,
             "div",
             "muted",
-            "Every click sends the element's text (element_text) and the selector.",
+            &format!("Every click sends the element's text ({ELEMENT_TEXT}) and the selector ({SELECTOR})."),
         ) {
             add(&self.panel, &note);
         }
