@@ -118,7 +118,8 @@ async fn as_hubspot_error(response: Response) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    // (An HTML error is one of the analyst app's own pages: it stays one.)
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }

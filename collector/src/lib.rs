@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 mod api;
+mod app;
 mod auth;
 pub mod config;
 pub mod connections;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// Most requests handled at once; past it new ones get 503 ([`layers::MAX_IN_FLIGHT`]).
     pub max_in_flight: usize,
+    /// The analyst app's signed-in sessions.
+    pub sessions: Arc<app::session::Sessions>,
 }
 
 impl AppState {
@@ -62,6 +65,7 @@ impl AppState {
             www: Arc::new([]),
             limits: Arc::new(RateLimits::none()),
             max_in_flight: layers::MAX_IN_FLIGHT,
+            sessions: Arc::default(),
         }
     }
 }
@@ -132,6 +136,7 @@ pub async fn serve(
         www: config.www.clone().into(),
         limits: Arc::new(RateLimits::new(config.beacon_limit, config.api_limit)),
         max_in_flight: layers::MAX_IN_FLIGHT,
+        sessions: Arc::default(),
     };
     tracing::info!(address = %listener.local_addr()?, database = %db.display(), "wasmtrack collector listening");
     let mut limits = config.connections;

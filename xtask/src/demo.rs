@@ -71,6 +71,7 @@ pub fn demo(listen: Option<&str>) -> Result {
     }
 
     println!("\n  Demo site:   http://{addr}/   (click the buttons, then ask the collector what arrived)");
+    println!("  Analyst app: http://{addr}/app/   (sign in with the admin token below: events and their reports)");
     println!(
         "  Data:        {} (SQLite, WAL); admin token in data/admin-token",
         data.display()

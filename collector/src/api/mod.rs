@@ -115,7 +115,10 @@ pub fn routes(state: AppState) -> Router {
             state.clone(),
             visualizer::cors,
         ));
-    let mut app = admin.merge(public).merge(visual);
+    let mut app = admin
+        .merge(public)
+        .merge(visual)
+        .merge(crate::app::routes());
     let mut root_served = false;
     for mount in state.www.iter() {
         let files = crate::www::service(&mount.dir);

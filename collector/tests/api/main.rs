@@ -4,6 +4,7 @@
 //! file, static files, restart, graceful shutdown); `visualizer` the visualizer's tokens and
 //! auto-tracking rules.
 
+mod app;
 mod collect;
 mod common;
 mod connections;

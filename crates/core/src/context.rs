@@ -40,6 +40,23 @@ const UTM: [&str; 5] = [
     "utm_content",
 ];
 
+/// Every default property an event may carry, in the order [`default_properties`] writes
+/// them (the analyst app lists them; the tracker sends those the page has).
+pub const DEFAULT_PROPERTY_NAMES: [&str; 12] = [
+    "url",
+    "referrer",
+    "title",
+    "path",
+    "screen_width",
+    "screen_height",
+    "language",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+];
+
 /// The default properties of an event on `page`. Empty facts are left out (bytes on the wire).
 pub fn default_properties(page: &PageInfo) -> Props {
     let mut props: Props = Vec::with_capacity(8);
@@ -72,6 +89,31 @@ pub fn default_properties(page: &PageInfo) -> Props {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_property_names_are_the_ones_written() {
+        assert_eq!(&DEFAULT_PROPERTY_NAMES[7..], &UTM[..]);
+        let page = PageInfo {
+            href: "https://x.example/a?utm_source=s".into(),
+            referrer: "r".into(),
+            title: "t".into(),
+            path: "/a".into(),
+            screen: (1, 2),
+            language: "en".into(),
+            utm: vec![("utm_source".into(), "s".into())],
+            ..PageInfo::default()
+        };
+        let written: Vec<String> = default_properties(&page)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert!(
+            written
+                .iter()
+                .all(|n| DEFAULT_PROPERTY_NAMES.contains(&n.as_str())),
+            "{written:?}"
+        );
+    }
 
     fn page(href: &str) -> PageInfo {
         PageInfo {

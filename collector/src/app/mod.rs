@@ -1,0 +1,179 @@
+//! The analyst app at `/app/`: events, reports, contacts' timelines and sites, as pages served
+//! by the collector itself (no second server, nothing to install).
+//!
+//! # Why server-rendered pages
+//! Every page is HTML rendered here from the store (maud templates compiled into the binary)
+//! with a little JS for what HTML cannot do alone (copying a snippet, live checks of a name,
+//! chart tooltips): a first load is a few KB, works by keyboard and with a screen reader as
+//! plain HTML does, and every value from a visitor's browser is escaped by the template engine.
+//! Charts are SVG drawn here (`chart.rs`), so a report is one request.
+//!
+//! # Access
+//! Signing in (`sign_in.rs`) opens a session (`session.rs`); each page checks it with
+//! [`signed_in`], and each form post with [`checked_form`] (the session's CSRF token). A
+//! session of an API key sees what the key's scopes allow. A request without a live session
+//! is sent to sign in, and back to the page it asked for.
+
+// A page's guards answer the page to show instead (sign in, not allowed) as their `Err`: the
+// axum idiom, on a path that runs once per request, where boxing would buy nothing.
+#![allow(clippy::result_large_err)]
+
+mod chart;
+mod events;
+mod page;
+pub mod session;
+mod sign_in;
+
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::auth::Credential;
+use crate::scopes::Scope;
+use crate::timestamp::now_ms;
+use crate::AppState;
+use session::Session;
+
+/// The app's routes, under `/app`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/app", get(home))
+        .route("/app/", get(home))
+        .route("/app/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/app/sign-out", post(sign_in::sign_out))
+        .route("/app/events", get(events::list))
+        .route("/app/events/{name}", get(events::show))
+        .route("/app/events/{name}/completions.csv", get(events::csv))
+        .route("/app/assets/app.css", get(css))
+        .route("/app/assets/app.js", get(js))
+}
+
+async fn home() -> Response {
+    page::see_other("/app/events")
+}
+
+/// A signed-in request: its session and what its credential may do.
+pub struct Signed {
+    /// The session (its CSRF token goes into every form).
+    pub session: Session,
+    /// The credential it stands for, as it is now.
+    pub credential: Credential,
+}
+
+impl Signed {
+    /// A page for a scope the credential lacks.
+    pub fn require(&self, scope: Scope) -> Result<(), Response> {
+        if self.credential.grants(scope) {
+            Ok(())
+        } else {
+            Err(page::framed(
+                StatusCode::FORBIDDEN,
+                "Not allowed",
+                "",
+                &self.session,
+                maud::html! {
+                    p.error role="alert" {
+                        "The key you signed in with lacks the \"" (scope.as_str())
+                        "\" scope this page needs. Sign out and sign in with a key that has it."
+                    }
+                },
+            ))
+        }
+    }
+}
+
+/// The session of the request, or a redirect to sign in and back to `uri`.
+pub fn signed_in(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Result<Signed, Response> {
+    let back = || {
+        let next = uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/app/events");
+        page::see_other(&format!(
+            "/app/sign-in?next={}",
+            percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC)
+        ))
+    };
+    let Some(id) = cookie(headers, session::COOKIE) else {
+        return Err(back());
+    };
+    let Some(session) = state.sessions.find(id, now_ms()) else {
+        return Err(back());
+    };
+    let Some(credential) = session::credential(state, &session.holder) else {
+        state.sessions.close(id);
+        return Err(back());
+    };
+    Ok(Signed {
+        session,
+        credential,
+    })
+}
+
+/// [`signed_in`] for a form post: also its `csrf` field must be the session's token. A post
+/// without a live session goes to sign in (back to the events: a post cannot be replayed).
+pub fn checked_form(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<Signed, Response> {
+    let events: Uri = Uri::from_static("/app/events");
+    let signed = signed_in(state, headers, &events)?;
+    if !crate::auth::same(csrf.as_bytes(), signed.session.csrf.as_bytes()) {
+        return Err(page::error(
+            StatusCode::FORBIDDEN,
+            "This form is stale or came from another site. Reload the page and try again.",
+        ));
+    }
+    Ok(signed)
+}
+
+/// The value of cookie `name` of the request.
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Whether the browser reached the collector over https (a TLS proxy says so).
+fn over_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+async fn css() -> Response {
+    asset("text/css; charset=utf-8", include_str!("assets/app.css"))
+}
+
+async fn js() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("assets/app.js"),
+    )
+}
+
+fn asset(kind: &'static str, body: &'static str) -> Response {
+    let mut response = body.into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_read_by_name() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, "a=1; wt_app=xyz; b=2".parse().unwrap());
+        assert_eq!(cookie(&headers, "wt_app"), Some("xyz"));
+        assert_eq!(cookie(&headers, "c"), None);
+    }
+}
