@@ -109,7 +109,8 @@ pub fn bars(caption: &str, from: i64, granularity: Granularity, counts: &[u64]) 
         figure.chart {
             svg viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img"
                 aria-label=(format!("{caption}: {total} in {} {}s", counts.len(), granularity.as_str())) {
-                @for tick in [0, top / 2, top] {
+                // A middle line only where it is a whole number.
+                @for tick in [0, top / 2, top].into_iter().filter(|t| *t == 0 || *t == top || top % 2 == 0) {
                     line.grid x1=(LEFT) x2=(WIDTH - RIGHT) y1=(y(tick)) y2=(y(tick)) {}
                     text.axis x=(LEFT - 6.0) y=(y(tick) + 4.0) text-anchor="end" { (tick) }
                 }

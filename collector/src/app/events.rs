@@ -242,7 +242,10 @@ pub async fn show(
         })
         .await
         .map(|p| p.events)
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| r.filter.as_ref().is_none_or(|f| has_value(e, f)))
+        .collect::<Vec<_>>();
     let caption = match &r.filter {
         Some((p, v)) => format!(
             "Completions of {} where {p} is {v}, per {}",
@@ -281,7 +284,7 @@ pub async fn show(
                             tr {
                                 td { (timestamp::format(e.occurred_at)) }
                                 td { @match e.object_id {
-                                    Some(id) => a href=(format!("/app/contacts/{id}")) { "#" (id) },
+                                    Some(id) => { "#" (id) },
                                     None => span.muted { "anonymous" },
                                 } }
                                 td { (properties(&e.props)) }
@@ -458,7 +461,11 @@ pub async fn csv(
             Ok(p) => p,
             Err(e) => return page::store_error(e),
         };
-        for e in &page.events {
+        for e in page
+            .events
+            .iter()
+            .filter(|e| r.filter.as_ref().is_none_or(|f| has_value(e, f)))
+        {
             let props: serde_json::Map<String, serde_json::Value> =
                 serde_json::from_str(&e.props).unwrap_or_default();
             let _ = write!(
@@ -499,6 +506,22 @@ pub async fn csv(
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// Whether a completion's property (custom, else default) holds `value`, as the report's
+/// filter counts it: equal, or one of a `;`-joined list.
+fn has_value(event: &crate::store::StoredEvent, (property, value): &(String, String)) -> bool {
+    let read = |json: &str| -> Option<String> {
+        let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json).ok()?;
+        map.get(property).map(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| v.to_string())
+        })
+    };
+    read(&event.props)
+        .or_else(|| event.defaults.as_deref().and_then(read))
+        .is_some_and(|held| held.split(';').any(|part| part == value))
 }
 
 /// One CSV cell: quoted when it must be, and never a formula: a cell a spreadsheet would

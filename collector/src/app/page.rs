@@ -12,13 +12,9 @@ use maud::{html, Markup, DOCTYPE};
 
 use super::session::Session;
 
-/// The sections of the app, in the navigation's order: (path, label).
-pub const SECTIONS: [(&str, &str); 4] = [
-    ("/app/events", "Events"),
-    ("/app/contacts", "Contacts"),
-    ("/app/sites", "Sites"),
-    ("/app/quality", "Data quality"),
-];
+/// The sections of the app, in the navigation's order: (path, label). A section is listed
+/// once its pages exist.
+pub const SECTIONS: &[(&str, &str)] = &[("/app/events", "Events")];
 
 /// Scripts only from the app itself, styles only from it, images inline SVG; nothing framed.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -46,6 +42,8 @@ pub fn framed(
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · wasmtrack" }
                 link rel="stylesheet" href="/app/assets/app.css";
+                // No favicon request (and no 404 for one).
+                link rel="icon" href="data:,";
                 script src="/app/assets/app.js" defer {}
             }
             body {
@@ -54,7 +52,7 @@ pub fn framed(
                     a.brand href="/app/events" { "wasmtrack" }
                     nav aria-label="Sections" {
                         ul {
-                            @for (path, label) in SECTIONS {
+                            @for &(path, label) in SECTIONS {
                                 li {
                                     @if path == current {
                                         a href=(path) aria-current="page" { (label) }
@@ -90,6 +88,7 @@ pub fn bare(status: StatusCode, title: &str, body: Markup) -> Response {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · wasmtrack" }
                 link rel="stylesheet" href="/app/assets/app.css";
+                link rel="icon" href="data:,";
             }
             body.bare {
                 main #main {

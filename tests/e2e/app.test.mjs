@@ -1,0 +1,124 @@
+// Story: an analyst opens the collector's app, signs in with the admin token, finds the event
+// a visitor just completed in the events list, opens it, reads its completions per day and
+// filters them by a property, downloads the range as CSV, and signs out. Every page passes
+// the accessibility check and is photographed for the docs.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { launch, watchErrors } from './support/browser.mjs';
+import { startCollector, TOKEN } from './support/collector.mjs';
+import { seriousViolations } from './support/axe.mjs';
+
+const SHOTS = new URL('../../target/e2e/app/', import.meta.url).pathname;
+const DOCS = new URL('../../docs/app/', import.meta.url).pathname;
+
+let browser;
+let collector;
+
+before(async () => {
+  browser = await launch();
+  collector = await startCollector();
+  await mkdir(SHOTS, { recursive: true });
+  const created = await collector.api('POST', '/events/v3/event-definitions', {
+    label: 'Trial started', name: 'trial_started', description: 'A visitor started a free trial.',
+    propertyDefinitions: [
+      { name: 'plan', label: 'Plan', type: 'enumeration', options: [{ label: 'Free', value: 'free' }, { label: 'Pro', value: 'pro' }] },
+      { name: 'seats', label: 'Seats', type: 'number' },
+    ],
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  for (const [plan, email] of [['pro', 'ada@example.com'], ['pro', 'grace@example.com'], ['free', 'alan@example.com']]) {
+    const sent = await collector.api('POST', '/events/v3/send', { eventName: 'trial_started', email, properties: { plan, seats: 3 } });
+    assert.ok(sent.status < 300, JSON.stringify(sent.body));
+  }
+});
+after(async () => {
+  await browser?.close();
+  await collector?.stop();
+});
+
+async function shoot(page, name) {
+  await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
+  if (process.env.WASMTRACK_UPDATE_DOCS) await copyFile(`${SHOTS}${name}.png`, `${DOCS}${name}.png`);
+}
+
+async function accessible(page, name) {
+  assert.deepEqual(await seriousViolations(page), [], `${name}: no serious or critical accessibility violation`);
+}
+
+test('an analyst signs in, reads an event report, filters it, downloads it and signs out', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+
+  // A report's address before signing in: sign in first, then back to that very page.
+  await page.goto(`${collector.origin}/app/events/trial_started?range=7d`);
+  assert.match(page.url(), /\/app\/sign-in\?next=/);
+  await accessible(page, 'sign-in');
+  await shoot(page, 'sign-in');
+  await page.getByLabel('Admin token or API key').fill('not-the-token');
+  await page.keyboard.press('Enter');
+  await page.getByRole('alert').waitFor();
+  assert.match(await page.getByRole('alert').textContent(), /neither the admin token nor an API key/);
+  await page.getByLabel('Admin token or API key').fill(TOKEN);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/app\/events\/trial_started\?range=7d$/);
+  const cookies = await context.cookies();
+  assert.equal(cookies.length, 1);
+  assert.equal(cookies[0].httpOnly, true);
+  assert.equal(cookies[0].sameSite, 'Strict');
+  assert.ok(!cookies[0].value.includes(TOKEN));
+  assert.equal(await page.evaluate(() => localStorage.length + sessionStorage.length), 0, 'nothing kept in web storage');
+
+  // The events list: the event, its 30-day count, search.
+  await page.getByRole('link', { name: 'Events' }).click();
+  await page.waitForURL(/\/app\/events$/);
+  const row = page.getByRole('row', { name: /Trial started/ });
+  assert.match(await row.textContent(), /trial_started.*CONTACT.*3/s);
+  await accessible(page, 'events list');
+  await shoot(page, 'events');
+  await page.getByLabel('Search events').fill('nothing like it');
+  await page.keyboard.press('Enter');
+  await page.getByText('No event matches').waitFor();
+  await page.getByLabel('Search events').fill('trial');
+  await page.keyboard.press('Enter');
+  await page.getByRole('link', { name: 'Trial started' }).click();
+
+  // The event's page: definition, the chart with a bar per day, a tooltip, the filter.
+  await page.waitForURL(/\/app\/events\/trial_started$/);
+  assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Trial started');
+  assert.match(await page.locator('.totals').textContent(), /3 completions/);
+  assert.equal(await page.locator('figure.chart .bar').count(), 30, 'a bar per day of the 30, empty days too');
+  await page.locator('figure.chart .bar').last().focus();
+  await page.locator('figure.chart .tip').waitFor();
+  assert.match(await page.locator('figure.chart .tip').textContent(), /: 3$/);
+  await accessible(page, 'event page');
+  await shoot(page, 'event');
+  await page.getByLabel('Range').selectOption('7d');
+  await page.getByLabel('Where property').selectOption('plan');
+  await page.getByLabel('is', { exact: true }).fill('pro');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await page.waitForURL(/prop=plan&value=pro/);
+  assert.match(await page.locator('.totals').textContent(), /2 completions/);
+  assert.equal(await page.locator('figure.chart .bar').count(), 7);
+
+  // The CSV of the range.
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Download the range as CSV' }).click(),
+  ]);
+  const csv = await (await import('node:fs/promises')).readFile(await download.path(), 'utf8');
+  const lines = csv.trim().split('\n');
+  assert.equal(lines[0], 'id,occurred_at,contact,plan,seats');
+  assert.equal(lines.length, 3, 'the two pro completions');
+
+  // Signing out ends the session: the old cookie opens nothing.
+  const cookie = (await context.cookies())[0];
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(/\/app\/sign-in/);
+  const replay = await fetch(`${collector.origin}/app/events`, { headers: { cookie: `${cookie.name}=${cookie.value}` }, redirect: 'manual' });
+  assert.equal(replay.status, 303);
+  // The one error the browser logged is the refused token's 401, on purpose above.
+  assert.deepEqual(errors, ['Failed to load resource: the server responded with a status of 401 (Unauthorized)']);
+  await context.close();
+});
