@@ -122,3 +122,60 @@ test('an analyst signs in, reads an event report, filters it, downloads it and s
   assert.deepEqual(errors, ['Failed to load resource: the server responded with a status of 401 (Unauthorized)']);
   await context.close();
 });
+
+async function signIn(page) {
+  await page.goto(`${collector.origin}/app/sign-in`);
+  await page.getByLabel('Admin token or API key').fill(TOKEN);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/app\/events$/);
+}
+
+test('an analyst creates an event in the wizard, checks its name live, copies its code and edits a property', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: collector.origin });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await signIn(page);
+  await page.getByRole('link', { name: 'Create event' }).click();
+  await page.waitForURL(/\/app\/events\/new$/);
+  await page.getByLabel('JavaScript code').check();
+  await page.getByLabel('Event label').fill('Plan upgraded');
+  // The name follows the label, by the collector's own rule.
+  await page.waitForFunction(() => document.getElementById('name').value === 'plan_upgraded');
+  // A name the API refuses says why, as it is typed.
+  await page.getByLabel('Internal name', { exact: true }).fill('Plan Upgraded!');
+  await page.waitForFunction(() => document.getElementById('name-check').textContent.includes('is invalid'));
+  await page.getByLabel('Internal name', { exact: true }).fill('plan_upgraded');
+  await page.waitForFunction(() => document.getElementById('name-check').textContent === '');
+  await page.getByLabel('Description').fill('A customer moved to a bigger plan.');
+  await page.getByLabel('Property 1 label').fill('Plan');
+  await page.locator('#p0-type').selectOption('enumeration');
+  await page.locator('#p0-options').fill('Free = free\nPro = pro');
+  await accessible(page, 'create event');
+  await shoot(page, 'create-event');
+  await page.getByRole('button', { name: 'Create event' }).click();
+
+  await page.waitForURL(/\/app\/events\/plan_upgraded\?created=js$/);
+  const code = await page.locator('#snippet').textContent();
+  assert.equal(code.trim(), "_wtq.push(['trackCustomBehavioralEvent', { name: 'plan_upgraded', properties: { plan: 'free' } }]);");
+  await page.getByRole('button', { name: 'Copy the code' }).click();
+  await page.getByRole('button', { name: 'Copied' }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), code);
+  await accessible(page, 'created event');
+  await shoot(page, 'created');
+
+  // Edit the property's options, then add and delete another one.
+  await page.getByRole('link', { name: 'Edit Plan' }).click();
+  await page.getByLabel('Options, a line each: Label = value').fill('Free = free\nPro = pro\nTeam = team');
+  await page.getByRole('button', { name: 'Save the property' }).click();
+  await page.waitForURL(/\/app\/events\/plan_upgraded#props$/);
+  assert.match(await page.getByRole('row', { name: /plan/ }).textContent(), /Team \(team\)/);
+  await page.getByText('Add a property').click();
+  await page.locator('#new-label').fill('Coupon');
+  await page.getByRole('button', { name: 'Add the property' }).click();
+  await page.getByRole('button', { name: 'Delete Coupon' }).click();
+  await page.waitForURL(/#props$/);
+  assert.equal(await page.getByRole('row', { name: /coupon/ }).count(), 0);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

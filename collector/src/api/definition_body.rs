@@ -91,6 +91,11 @@ impl Problems {
             .push(ErrorDetail::new("INVALID_FIELD", message).at(field));
     }
 
+    /// The first problem's message, if any (the analyst app's live check shows it).
+    pub fn first_message(&self) -> Option<String> {
+        self.0.first().map(|p| p.message.clone())
+    }
+
     pub fn finish(self) -> Result<(), ApiError> {
         match self.0.len() {
             0 => Ok(()),

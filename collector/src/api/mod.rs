@@ -18,7 +18,7 @@
 
 mod collect;
 mod cursor;
-mod definition_body;
+pub(crate) mod definition_body;
 mod definitions;
 mod events;
 mod health;

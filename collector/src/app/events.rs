@@ -72,7 +72,11 @@ pub async fn list(
         let days = chart::dense(&sparse, 30);
         rows.push((def, days));
     }
+    let may_create = signed.credential.grants(Scope::Definitions);
     let body = html! {
+        @if may_create {
+            p { a.button.primary href="/app/events/new" { "Create event" } }
+        }
         form.search role="search" method="get" action="/app/events" {
             label for="q" { "Search events" }
             input #q type="search" name="q" value=(q) placeholder="Name or label";
@@ -118,6 +122,8 @@ fn event_path(name: &str) -> String {
 /// The report's choices: `?range=7d&by=day&prop=plan&value=pro`.
 #[derive(Deserialize, Default, Clone)]
 pub struct Report {
+    /// Set by the wizard when the event was just created: how it will be tracked.
+    created: Option<String>,
     range: Option<String>,
     by: Option<String>,
     prop: Option<String>,
@@ -259,8 +265,17 @@ pub async fn show(
         event_path(&def.name),
         uri.query().unwrap_or("")
     );
+    let may_change = signed.credential.grants(Scope::Definitions);
+    let next_step = report
+        .created
+        .as_deref()
+        .map(|how| created_panel(&def, how, &collector_url(&headers)));
     let body = html! {
+        @if let Some(panel) = next_step { (panel) }
         (definition_summary(&def))
+        @if may_change {
+            p { a.button href=(format!("{}/delete", event_path(&def.name))) { "Delete this event…" } }
+        }
         section aria-labelledby="report" {
             h2 #report { "Completions" }
             (report_form(&def, &report, &r))
@@ -294,7 +309,7 @@ pub async fn show(
                 }
             }
         }
-        (properties_table(&def))
+        (properties_table(&def, may_change.then_some(signed.session.csrf.as_str())))
     };
     page::page(&def.label, "/app/events", &signed.session, body)
 }
@@ -368,7 +383,63 @@ fn properties(json: &str) -> Markup {
     }
 }
 
-fn properties_table(def: &EventDefinition) -> Markup {
+/// This collector's URL as the browser reached it (a TLS proxy's `X-Forwarded-Proto` says
+/// https), for the snippets and commands the app shows.
+pub fn collector_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .unwrap_or("127.0.0.1:8080");
+    let scheme = if super::over_https(headers) {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}
+
+/// The next step after creating an event, for the way it will be tracked.
+fn created_panel(def: &EventDefinition, how: &str, collector: &str) -> Markup {
+    let snippet = crate::api::definition_body::snippet(def);
+    let curl = format!(
+        "curl -X POST {collector}/events/v3/send \\\n  -H \"Authorization: Bearer $WASMTRACK_KEY\" -H \"Content-Type: application/json\" \\\n  -d '{{\"eventName\": \"{}\", \"email\": \"ada@example.com\", \"properties\": {{}}}}'",
+        def.name
+    );
+    html! {
+        section.next role="status" aria-labelledby="next" {
+            h2 #next { "Created. Next: start tracking it" }
+            @match how {
+                "visualizer" => {
+                    p { "Open a site with the event visualizer and point at the element or page that completes "
+                        code { (def.name) } "; every visitor's tracker records it from then on." }
+                    p { a.button href="/app/sites" { "Choose a site to open" } }
+                },
+                "import" => {
+                    p { "Spreadsheet import is not available in this version of the collector yet. Until it is, send "
+                        "recorded completions through the HTTP API (below) with their " code { "occurredAt" } "." }
+                    pre { code { (curl) } }
+                },
+                "api" => {
+                    p { "Send completions from your servers with an API key that has the " code { "send" } " scope:" }
+                    pre { code #snippet { (curl) } }
+                    p { button type="button" data-copy="snippet" { "Copy the command" } }
+                },
+                _ => {
+                    p { "Paste this where the completion happens on your site (after the wasmtrack snippet):" }
+                    pre { code #snippet { (snippet) } }
+                    p { button type="button" data-copy="snippet" { "Copy the code" } }
+                },
+            }
+            p.hint { "Internal name: " code { (def.name) } }
+        }
+    }
+}
+
+fn properties_table(def: &EventDefinition, csrf: Option<&str>) -> Markup {
     html! {
         section aria-labelledby="props" {
             h2 #props { "Properties" }
@@ -381,6 +452,7 @@ fn properties_table(def: &EventDefinition) -> Markup {
                         th scope="col" { "Internal name" }
                         th scope="col" { "Type" }
                         th scope="col" { "Options" }
+                        @if csrf.is_some() { th scope="col" { span.sr-only { "Actions" } } }
                     } }
                     tbody {
                         @for p in &def.properties {
@@ -394,8 +466,36 @@ fn properties_table(def: &EventDefinition) -> Markup {
                                         (o.label) " (" code { (o.value) } ")"
                                     }
                                 }
+                                @if let Some(csrf) = csrf {
+                                    td.actions {
+                                        a href=(format!("{}/properties/{}", event_path(&def.name), p.name)) aria-label=(format!("Edit {}", p.label)) { "Edit" }
+                                        form.inline method="post" action=(format!("{}/properties/{}/delete", event_path(&def.name), p.name)) {
+                                            input type="hidden" name="csrf" value=(csrf);
+                                            button type="submit" aria-label=(format!("Delete {}", p.label)) { "Delete" }
+                                        }
+                                    }
+                                }
                             }
                         }
+                    }
+                }
+            }
+            @if let Some(csrf) = csrf {
+                details.add {
+                    summary { "Add a property" }
+                    form.card method="post" action=(format!("{}/properties", event_path(&def.name))) {
+                        input type="hidden" name="csrf" value=(csrf);
+                        label for="new-label" { "Label" }
+                        input #new-label name="label" required;
+                        label for="new-name" { "Internal name (from the label if empty)" }
+                        input #new-name name="name";
+                        label for="new-type" { "Type" }
+                        select #new-type name="type" {
+                            @for t in ["string", "number", "datetime", "enumeration"] { option value=(t) { (t) } }
+                        }
+                        label for="new-options" { "Options (enumeration), a line each: Label = value" }
+                        textarea #new-options name="options" rows="3" {}
+                        button.primary type="submit" { "Add the property" }
                     }
                 }
             }

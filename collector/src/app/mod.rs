@@ -19,10 +19,12 @@
 #![allow(clippy::result_large_err)]
 
 mod chart;
+mod event_edit;
 mod events;
 mod page;
 pub mod session;
 mod sign_in;
+mod wizard;
 
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{StatusCode, Uri};
@@ -44,8 +46,26 @@ pub fn routes() -> Router<AppState> {
         .route("/app/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/app/sign-out", post(sign_in::sign_out))
         .route("/app/events", get(events::list))
+        .route("/app/events/new", get(wizard::form).post(wizard::submit))
+        .route("/app/events/new/check", get(wizard::check))
         .route("/app/events/{name}", get(events::show))
         .route("/app/events/{name}/completions.csv", get(events::csv))
+        .route(
+            "/app/events/{name}/properties",
+            post(event_edit::add_property),
+        )
+        .route(
+            "/app/events/{name}/properties/{property}",
+            get(event_edit::edit_property).post(event_edit::update_property),
+        )
+        .route(
+            "/app/events/{name}/properties/{property}/delete",
+            post(event_edit::delete_property),
+        )
+        .route(
+            "/app/events/{name}/delete",
+            get(event_edit::confirm_delete).post(event_edit::delete),
+        )
         .route("/app/assets/app.css", get(css))
         .route("/app/assets/app.js", get(js))
 }

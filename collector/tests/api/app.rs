@@ -317,3 +317,181 @@ async fn a_key_sees_what_its_scopes_allow_and_a_revoked_key_ends_its_session() {
     let after = app.call(page("/app/events", Some(&cookie))).await;
     assert_eq!(after.status, StatusCode::SEE_OTHER, "back to sign in");
 }
+
+#[tokio::test]
+async fn the_wizard_creates_an_event_with_its_properties_and_shows_the_js_block() {
+    let app = test_app().with_fixtures().await;
+    let cookie = sign_in(&app, TOKEN).await;
+    let form_page = app.call(page("/app/events/new", Some(&cookie))).await;
+    assert_eq!(form_page.status, StatusCode::OK, "{}", form_page.text);
+    let token = csrf(&form_page.text);
+    let body = format!(
+        "csrf={token}&how=js&label={}&name=&description=From+the+wizard&object=CONTACT\
+         &p0.label=Plan&p0.name=&p0.type=enumeration&p0.options={}\
+         &p1.label=Seats&p1.name=&p1.type=number&p1.options=",
+        encode("Chose a plan"),
+        encode("Free = free\nPro = pro")
+    );
+    let created = app
+        .call(form("/app/events/new", &body, Some(&cookie)))
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.text);
+    assert_eq!(
+        created.header("location"),
+        Some("/app/events/chose_a_plan?created=js")
+    );
+    let def = app.get("/events/v3/event-definitions/chose_a_plan").await;
+    assert_eq!(def.status, StatusCode::OK, "{}", def.text);
+    assert_eq!(def.body["description"], "From the wizard");
+    assert_eq!(def.body["properties"][0]["options"][1]["value"], "pro");
+    let next = app
+        .call(page("/app/events/chose_a_plan?created=js", Some(&cookie)))
+        .await;
+    assert!(
+        next.text.contains("trackCustomBehavioralEvent"),
+        "{}",
+        next.text
+    );
+    assert!(
+        next.text.contains("plan: &#39;free&#39;") || next.text.contains("plan: 'free'"),
+        "{}",
+        next.text
+    );
+    assert!(next.text.contains("data-copy=\"snippet\""));
+}
+
+#[tokio::test]
+async fn the_wizard_shows_each_problem_next_to_its_field_and_keeps_what_was_typed() {
+    let app = test_app().with_fixtures().await;
+    let cookie = sign_in(&app, TOKEN).await;
+    let token = csrf(&app.call(page("/app/events/new", Some(&cookie))).await.text);
+    let body = format!(
+        "csrf={token}&how=js&label=Signed+up&name=signup&object=CONTACT&p0.label=Plan&p0.type=enumeration&p0.options="
+    );
+    let taken = app
+        .call(form("/app/events/new", &body, Some(&cookie)))
+        .await;
+    assert_eq!(taken.status, StatusCode::BAD_REQUEST, "{}", taken.text);
+    assert!(
+        taken
+            .text
+            .contains("an enumeration property needs at least one option"),
+        "{}",
+        taken.text
+    );
+    assert!(
+        taken.text.contains("value=\"Signed up\""),
+        "what was typed stays"
+    );
+    let bad_name = format!("csrf={token}&how=js&label=X&name=Bad+Name&object=CONTACT");
+    let bad = app
+        .call(form("/app/events/new", &bad_name, Some(&cookie)))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.text.contains("id=\"name-check\"") && bad.text.contains("is invalid"),
+        "{}",
+        bad.text
+    );
+    let dup = format!("csrf={token}&how=js&label=Signed+up&name=signup&object=CONTACT");
+    let conflict = app.call(form("/app/events/new", &dup, Some(&cookie))).await;
+    assert_eq!(conflict.status, StatusCode::BAD_REQUEST);
+    assert!(conflict.text.contains("signup"), "{}", conflict.text);
+    // The live check answers as the API would.
+    let check = app
+        .call(page("/app/events/new/check?label=2nd+step", Some(&cookie)))
+        .await;
+    assert_eq!(check.body, json!({"name": "e_2nd_step", "problem": null}));
+    let check = app
+        .call(page(
+            "/app/events/new/check?label=x&name=signup",
+            Some(&cookie),
+        ))
+        .await;
+    assert!(check.body["problem"]
+        .as_str()
+        .is_some_and(|p| p.contains("already exists")));
+}
+
+#[tokio::test]
+async fn properties_are_added_edited_and_deleted_and_deleting_an_event_says_what_is_lost() {
+    let app = test_app().with_fixtures().await;
+    let cookie = sign_in(&app, TOKEN).await;
+    let event = app.call(page("/app/events/signup", Some(&cookie))).await;
+    let token = csrf(&event.text);
+    let added = app
+        .call(form(
+            "/app/events/signup/properties",
+            &format!("csrf={token}&label=Coupon&name=&type=string&options="),
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.text);
+    let edited = app
+        .call(form(
+            "/app/events/signup/properties/plan",
+            &format!(
+                "csrf={token}&label=Plan+chosen&description=&options={}",
+                encode("Free = free\nPro = pro\nTeam = team\nEnterprise = enterprise")
+            ),
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.text);
+    let removed = app
+        .call(form(
+            "/app/events/signup/properties/note/delete",
+            &format!("csrf={token}"),
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.text);
+    let def = app.get("/events/v3/event-definitions/signup").await;
+    let names: Vec<&str> = def.body["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"coupon") && !names.contains(&"note"),
+        "{names:?}"
+    );
+    let plan = def.body["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "plan")
+        .unwrap()
+        .clone();
+    assert_eq!(plan["label"], "Plan chosen");
+    assert_eq!(plan["options"].as_array().unwrap().len(), 4);
+
+    let sent = app
+        .post(
+            "/events/v3/send",
+            json!({"eventName": "signup", "email": "ada@example.com", "properties": {}}),
+        )
+        .await;
+    assert!(sent.status.is_success());
+    let confirm = app
+        .call(page("/app/events/signup/delete", Some(&cookie)))
+        .await;
+    assert!(
+        confirm.text.contains("1 stored completion(s)"),
+        "{}",
+        confirm.text
+    );
+    let gone = app
+        .call(form(
+            "/app/events/signup/delete",
+            &format!("csrf={token}"),
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(gone.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/events/v3/event-definitions/signup").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
