@@ -112,6 +112,17 @@ test('an analyst signs in, reads an event report, filters it, downloads it and s
   assert.equal(lines[0], 'id,occurred_at,contact,plan,seats');
   assert.equal(lines.length, 3, 'the two pro completions');
 
+  // Broken down by plan: a series per value, named in the legend.
+  await page.getByLabel('Where property').selectOption('');
+  await page.getByLabel('is', { exact: true }).fill('');
+  await page.getByLabel('Break down by').selectOption('plan');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await page.waitForURL(/split=plan/);
+  assert.deepEqual(await page.locator('.legend li').allTextContents(), ['pro (2)', 'free (1)']);
+  assert.match(await page.locator('.totals').textContent(), /3 contact\(s\)/);
+  await accessible(page, 'event page broken down');
+  await shoot(page, 'event-breakdown');
+
   // Signing out ends the session: the old cookie opens nothing.
   const cookie = (await context.cookies())[0];
   await page.getByRole('button', { name: 'Sign out' }).click();

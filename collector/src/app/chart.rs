@@ -136,6 +136,113 @@ pub fn bars(caption: &str, from: i64, granularity: Granularity, counts: &[u64]) 
     }
 }
 
+/// How many series a breakdown draws (the stylesheet colours `.s0`…`.s5`, each at least 3:1
+/// against white, WCAG's non-text contrast; the legend and the tooltips name them, so colour
+/// is not the only cue). Classes, not `style` attributes: the app's CSP allows no inline style.
+const SERIES: usize = 6;
+
+/// A stacked bar chart: each series' counts per bucket, in `series` order from the bottom, with
+/// a legend. `series` holds at most six (the top five values and "other").
+pub fn stacked(
+    caption: &str,
+    from: i64,
+    granularity: Granularity,
+    series: &[(String, Vec<u64>)],
+) -> Markup {
+    let n = series.first().map_or(0, |(_, c)| c.len());
+    let totals: Vec<u64> = (0..n)
+        .map(|i| series.iter().map(|(_, c)| c[i]).sum())
+        .collect();
+    let top = nice_top(totals.iter().copied().max().unwrap_or(0));
+    let plot_w = WIDTH - LEFT - RIGHT;
+    let plot_h = HEIGHT - TOP - BOTTOM;
+    let slot = plot_w / n.max(1) as f64;
+    let bar = (slot * 0.8).max(1.0);
+    let h = |v: u64| plot_h * v as f64 / top as f64;
+    let every = n.div_ceil(8).max(1);
+    html! {
+        figure.chart {
+            svg viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img"
+                aria-label=(format!("{caption}: {} series over {n} {}s", series.len(), granularity.as_str())) {
+                @for tick in [0, top / 2, top].into_iter().filter(|t| *t == 0 || *t == top || top % 2 == 0) {
+                    line.grid x1=(LEFT) x2=(WIDTH - RIGHT) y1=(TOP + plot_h - h(tick)) y2=(TOP + plot_h - h(tick)) {}
+                    text.axis x=(LEFT - 6.0) y=(TOP + plot_h - h(tick) + 4.0) text-anchor="end" { (tick) }
+                }
+                @for i in 0..n {
+                    @let start = from + i as i64 * granularity.width_ms();
+                    @let x = LEFT + slot * i as f64 + (slot - bar) / 2.0;
+                    @let detail = series.iter().map(|(name, c)| format!("{name}: {}", c[i])).collect::<Vec<_>>().join(", ");
+                    g.bar tabindex="0" data-tip=(format!("{}: {detail}", granularity.label(start))) {
+                        title { (granularity.label(start)) ": " (detail) }
+                        rect.hit x=(x) y=(TOP) width=(bar) height=(plot_h) {}
+                        @let mut base = 0;
+                        @for (k, (_, counts)) in series.iter().enumerate() {
+                            @let v = counts[i];
+                            rect class=(format!("s{}", k % SERIES)) x=(x) y=(TOP + plot_h - h(base + v)) width=(bar) height=(h(v)) {}
+                            ({ base += v; "" })
+                        }
+                    }
+                    @if i % every == 0 {
+                        text.axis x=(x + bar / 2.0) y=(HEIGHT - 8.0) text-anchor="middle" { (granularity.label(start)) }
+                    }
+                }
+                line.axis-line x1=(LEFT) x2=(WIDTH - RIGHT) y1=(TOP + plot_h) y2=(TOP + plot_h) {}
+            }
+            figcaption {
+                (caption)
+                ul.legend {
+                    @for (k, (name, counts)) in series.iter().enumerate() {
+                        li { span class=(format!("swatch s{}", k % SERIES)) {} (name) " (" (counts.iter().sum::<u64>()) ")" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The top `keep` values by total, the rest summed as "other", from the store's
+/// `(value, bucket, count)` rows; `n` buckets each. A missing value reads "(none)".
+pub fn top_series(
+    rows: &[(Option<String>, i64, u64)],
+    n: usize,
+    keep: usize,
+) -> Vec<(String, Vec<u64>)> {
+    let mut by_value: Vec<(String, Vec<u64>)> = Vec::new();
+    for (value, bucket, count) in rows {
+        let name = value.clone().unwrap_or_else(|| "(none)".to_owned());
+        let slot = match by_value.iter().position(|(v, _)| *v == name) {
+            Some(i) => i,
+            None => {
+                by_value.push((name, vec![0; n]));
+                by_value.len() - 1
+            }
+        };
+        if let Some(c) = usize::try_from(*bucket)
+            .ok()
+            .and_then(|b| by_value[slot].1.get_mut(b))
+        {
+            *c += count;
+        }
+    }
+    by_value.sort_by(|a, b| {
+        b.1.iter()
+            .sum::<u64>()
+            .cmp(&a.1.iter().sum::<u64>())
+            .then(a.0.cmp(&b.0))
+    });
+    if by_value.len() > keep + 1 {
+        let rest = by_value.split_off(keep);
+        let mut other = vec![0; n];
+        for (_, counts) in rest {
+            for (o, c) in other.iter_mut().zip(counts) {
+                *o += c;
+            }
+        }
+        by_value.push(("other".to_owned(), other));
+    }
+    by_value
+}
+
 /// The events list's trend: a line over `counts`, decorative (the number beside it says it).
 pub fn sparkline(counts: &[u64]) -> Markup {
     let (w, h) = (96.0, 24.0);
@@ -184,6 +291,36 @@ mod tests {
         assert!(svg.contains("<title>Jan 1: 3</title>"), "{svg}");
         assert!(svg.contains("Jan 2: 0"), "an empty bucket shows as zero");
         assert!(!svg.contains("<b>") && svg.contains("&lt;b&gt;signup"));
+    }
+
+    #[test]
+    fn a_breakdown_keeps_the_top_five_and_sums_the_rest_as_other() {
+        let rows: Vec<(Option<String>, i64, u64)> = (0..8)
+            .map(|v| (Some(format!("v{v}")), 0, 10 - v as u64))
+            .chain([(None, 1, 1)])
+            .collect();
+        let series = top_series(&rows, 2, 5);
+        let names: Vec<&str> = series.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["v0", "v1", "v2", "v3", "v4", "other"]);
+        assert_eq!(
+            series[5].1,
+            vec![5 + 4 + 3, 1],
+            "v5..v7 and the completions without a value"
+        );
+        let few = top_series(
+            &[(Some("pro".into()), 0, 2), (Some("free".into()), 1, 1)],
+            2,
+            5,
+        );
+        assert_eq!(
+            few,
+            vec![
+                ("pro".to_owned(), vec![2, 0]),
+                ("free".to_owned(), vec![0, 1])
+            ]
+        );
+        let svg = stacked("x", 0, Granularity::Day, &few).into_string();
+        assert!(svg.contains("Jan 1: pro: 2, free: 0"), "{svg}");
     }
 
     #[test]

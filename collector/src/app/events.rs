@@ -128,6 +128,8 @@ pub struct Report {
     by: Option<String>,
     prop: Option<String>,
     value: Option<String>,
+    /// Break the completions down by this property's values.
+    split: Option<String>,
 }
 
 /// The ranges a report offers: (query value, label, days).
@@ -235,6 +237,27 @@ pub async fn show(
     };
     let counts = chart::dense(&sparse, buckets);
     let total: u64 = counts.iter().sum();
+    let query = CompletionQuery {
+        name: def.name.clone(),
+        from: r.from,
+        to: r.to,
+        width,
+        property: r.filter.clone(),
+    };
+    let (contacts, anonymous) = state.store.reach(query.clone()).await.unwrap_or((0, 0));
+    let split = report
+        .split
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned);
+    let series = match &split {
+        Some(property) => match state.store.breakdown(query, property.clone()).await {
+            Ok(rows) => Some(chart::top_series(&rows, buckets, 5)),
+            Err(e) => return page::store_error(e),
+        },
+        None => None,
+    };
     let latest = state
         .store
         .events(EventQuery {
@@ -280,9 +303,14 @@ pub async fn show(
             h2 #report { "Completions" }
             (report_form(&def, &report, &r))
             p.totals {
-                strong { (page::thousands(total)) } " completions in the range"
+                strong { (page::thousands(total)) } " completions in the range, by "
+                strong { (page::thousands(contacts)) } " contact(s) and "
+                strong { (page::thousands(anonymous)) } " anonymous visitor(s)"
             }
-            (chart::bars(&caption, r.from, r.by, &counts))
+            @match (&series, &split) {
+                (Some(series), Some(property)) => (chart::stacked(&format!("{caption}, by {property}"), r.from, r.by, series)),
+                _ => (chart::bars(&caption, r.from, r.by, &counts)),
+            }
             p { a href=(csv) download { "Download the range as CSV" } }
             h3 { "Latest completions" }
             @if latest.is_empty() {
@@ -360,6 +388,18 @@ fn report_form(def: &EventDefinition, report: &Report, r: &Resolved) -> Markup {
             div.field {
                 label for="value" { "is" }
                 input #value name="value" value=(report.value.clone().unwrap_or_default());
+            }
+            div.field {
+                label for="split" { "Break down by" }
+                select #split name="split" {
+                    option value="" { "(nothing)" }
+                    @for p in &def.properties {
+                        option value=(p.name) selected[report.split.as_deref() == Some(p.name.as_str())] { (p.label) " (" (p.name) ")" }
+                    }
+                    @for p in wasmtrack_core::context::DEFAULT_PROPERTY_NAMES {
+                        option value=(p) selected[report.split.as_deref() == Some(p)] { (p) }
+                    }
+                }
             }
             button type="submit" { "Show" }
         }

@@ -496,4 +496,16 @@ pub trait EventStore: Send + Sync {
 
     /// Finishes every queued write and stops the writer.
     async fn close(&self);
+
+    /// [`EventStore::completions`] per value of `property` (custom, else default; `None` when
+    /// a completion lacks it): `(value, bucket, count)`.
+    async fn breakdown(
+        &self,
+        query: CompletionQuery,
+        property: String,
+    ) -> Result<Vec<(Option<String>, i64, u64)>, StoreError>;
+
+    /// The distinct contacts that completed the event in the query's range (and filter), and
+    /// the distinct visitors that did while anonymous.
+    async fn reach(&self, query: CompletionQuery) -> Result<(u64, u64), StoreError>;
 }

@@ -289,6 +289,28 @@ async fn an_event_page_reports_completions_per_bucket_with_zeros_and_a_property_
         "{}",
         list.text
     );
+    assert!(
+        all.text.contains("<strong>1</strong> contact(s)"),
+        "one contact sent all three: {}",
+        all.text
+    );
+    let split = app
+        .call(page(
+            "/app/events/signup?range=7d&by=day&split=plan",
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(split.status, StatusCode::OK, "{}", split.text);
+    assert!(
+        split.text.contains("pro (2)") && split.text.contains("free (1)"),
+        "{}",
+        split.text
+    );
+    assert!(split.text.contains("class=\"s1\""), "a second series");
+    assert!(
+        !split.text.contains("style="),
+        "no inline style: the CSP would refuse it"
+    );
 }
 
 #[tokio::test]

@@ -39,6 +39,19 @@ impl SqliteStore {
             .await
     }
 
+    pub(super) async fn breakdown(
+        &self,
+        query: CompletionQuery,
+        property: String,
+    ) -> Result<Vec<(Option<String>, i64, u64)>, StoreError> {
+        self.read(move |conn| reads::breakdown(conn, &query, &property))
+            .await
+    }
+
+    pub(super) async fn reach(&self, query: CompletionQuery) -> Result<(u64, u64), StoreError> {
+        self.read(move |conn| reads::reach(conn, &query)).await
+    }
+
     pub(super) async fn rejected(
         &self,
         before: Option<i64>,

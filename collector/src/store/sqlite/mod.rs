@@ -306,6 +306,18 @@ impl EventStore for SqliteStore {
         self.revoke_key(id).await
     }
 
+    async fn breakdown(
+        &self,
+        query: CompletionQuery,
+        property: String,
+    ) -> Result<Vec<(Option<String>, i64, u64)>, StoreError> {
+        self.breakdown(query, property).await
+    }
+
+    async fn reach(&self, query: CompletionQuery) -> Result<(u64, u64), StoreError> {
+        self.reach(query).await
+    }
+
     async fn close(&self) {
         let (tx, rx) = oneshot::channel();
         if self.enqueue(Job::Shutdown(tx)).await.is_ok() {

@@ -159,14 +159,10 @@ pub(super) fn events(conn: &Connection, q: &EventQuery) -> Result<EventPage, Sto
 }
 
 /// Completion counts per bucket index.
-pub(super) fn completions(
-    conn: &Connection,
-    q: &CompletionQuery,
-) -> Result<Vec<(i64, u64)>, StoreError> {
-    let mut sql = String::from(
-        "SELECT (occurred_at - ?1) / ?2 AS bucket, COUNT(*) FROM events
-         WHERE name = ?3 AND occurred_at >= ?1 AND occurred_at < ?4",
-    );
+/// The `WHERE` of a completions query and its parameters (`?1` from, `?2` width, `?3` name,
+/// `?4` to, then the property filter's): shared by the counts, the breakdown and the reach.
+fn completions_filter(q: &CompletionQuery) -> (String, Vec<Value>) {
+    let mut sql = String::from("WHERE name = ?3 AND occurred_at >= ?1 AND occurred_at < ?4");
     let mut params = vec![
         Value::Integer(q.from),
         Value::Integer(q.width),
@@ -180,7 +176,66 @@ pub(super) fn completions(
         params.push(Value::Text(format!("$.\"{property}\"")));
         params.push(Value::Text(value.clone()));
     }
-    sql.push_str(" GROUP BY bucket ORDER BY bucket");
+    (sql, params)
+}
+
+/// Completions per bucket and per value of `property` (custom, else default; absent is
+/// `None`): `(value, bucket, count)`, for the report's breakdown.
+pub(super) fn breakdown(
+    conn: &Connection,
+    q: &CompletionQuery,
+    property: &str,
+) -> Result<Vec<(Option<String>, i64, u64)>, StoreError> {
+    let (filter, mut params) = completions_filter(q);
+    let at = params.len() + 1;
+    params.push(Value::Text(format!("$.\"{property}\"")));
+    let sql = format!(
+        "SELECT CAST(COALESCE(json_extract(props, ?{at}), json_extract(defaults, ?{at})) AS TEXT) AS v,
+                (occurred_at - ?1) / ?2 AS bucket, COUNT(*) FROM events {filter}
+         GROUP BY v, bucket"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(params), |r| {
+        Ok((
+            r.get::<_, Option<String>>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (value, bucket, count) = row?;
+        out.push((value, bucket, u64::try_from(count).unwrap_or(0)));
+    }
+    Ok(out)
+}
+
+/// How many distinct contacts completed the event in the range, and how many visitors did
+/// while still anonymous.
+pub(super) fn reach(conn: &Connection, q: &CompletionQuery) -> Result<(u64, u64), StoreError> {
+    let (filter, params) = completions_filter(q);
+    // (`?2`, the bucket width, is bound for the shared filter; the statement must name it.)
+    let sql = format!(
+        "SELECT COUNT(DISTINCT object_id), COUNT(DISTINCT CASE WHEN object_id IS NULL THEN vid END)
+         FROM events {filter} AND ?2 IS NOT NULL"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let (contacts, anonymous): (i64, i64) =
+        stmt.query_row(params_from_iter(params), |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok((
+        u64::try_from(contacts).unwrap_or(0),
+        u64::try_from(anonymous).unwrap_or(0),
+    ))
+}
+
+pub(super) fn completions(
+    conn: &Connection,
+    q: &CompletionQuery,
+) -> Result<Vec<(i64, u64)>, StoreError> {
+    let (filter, params) = completions_filter(q);
+    let sql = format!(
+        "SELECT (occurred_at - ?1) / ?2 AS bucket, COUNT(*) FROM events {filter} GROUP BY bucket ORDER BY bucket"
+    );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params_from_iter(params), |r| {
         Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
