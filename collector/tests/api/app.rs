@@ -516,4 +516,17 @@ async fn properties_are_added_edited_and_deleted_and_deleting_an_event_says_what
         app.get("/events/v3/event-definitions/signup").await.status,
         StatusCode::NOT_FOUND
     );
+    // Defined again, it starts from nothing: the old completions' hourly counts went too.
+    assert_eq!(
+        app.post("/events/v3/event-definitions", signup_definition())
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let again = app.call(page("/app/events/signup", Some(&cookie))).await;
+    assert!(
+        again.text.contains("<strong>0</strong> completions"),
+        "{}",
+        again.text
+    );
 }

@@ -171,6 +171,8 @@ impl SqliteStore {
             }
             let forgotten = ids.delete_named(&tx, &name)?;
             tx.execute("DELETE FROM events WHERE name = ?1", [&name])?;
+            // The hourly counts go with them (no delete trigger keeps them: schema 5).
+            tx.execute("DELETE FROM event_hours WHERE name = ?1", [&name])?;
             tx.commit()?;
             ids.forget(&forgotten);
             write_lock(&cache).remove(&name);

@@ -159,6 +159,9 @@ pub(super) fn events(conn: &Connection, q: &EventQuery) -> Result<EventPage, Sto
 }
 
 /// Completion counts per bucket index.
+/// An hour in ms: the grain of the hourly counts.
+const HOUR_MS: i64 = 3_600_000;
+
 /// The `WHERE` of a completions query and its parameters (`?1` from, `?2` width, `?3` name,
 /// `?4` to, then the property filter's): shared by the counts, the breakdown and the reach.
 fn completions_filter(q: &CompletionQuery) -> (String, Vec<Value>) {
@@ -233,9 +236,19 @@ pub(super) fn completions(
     q: &CompletionQuery,
 ) -> Result<Vec<(i64, u64)>, StoreError> {
     let (filter, params) = completions_filter(q);
-    let sql = format!(
-        "SELECT (occurred_at - ?1) / ?2 AS bucket, COUNT(*) FROM events {filter} GROUP BY bucket ORDER BY bucket"
-    );
+    // Whole hours without a property filter: the hourly counts (schema 5) answer, a few rows
+    // per bucket, whatever the volume; anything else counts the completions themselves.
+    let sql = if q.property.is_none() && [q.from, q.width, q.to].iter().all(|t| t % HOUR_MS == 0) {
+        format!(
+            "SELECT (hour * {HOUR_MS} - ?1) / ?2 AS bucket, SUM(count) FROM event_hours
+             WHERE name = ?3 AND hour >= ?1 / {HOUR_MS} AND hour < ?4 / {HOUR_MS}
+             GROUP BY bucket ORDER BY bucket"
+        )
+    } else {
+        format!(
+            "SELECT (occurred_at - ?1) / ?2 AS bucket, COUNT(*) FROM events {filter} GROUP BY bucket ORDER BY bucket"
+        )
+    };
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params_from_iter(params), |r| {
         Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))

@@ -311,11 +311,22 @@ async fn a_version_2_file_keeps_its_events_and_their_ids_stay_unique() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
     let count: i64 = conn
         .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
         .unwrap();
     assert_eq!(count, 35);
+    let hourly: i64 = conn
+        .query_row(
+            "SELECT SUM(count) FROM event_hours WHERE name = 'signup'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        hourly, 35,
+        "the old events counted by the migration, the new by the trigger"
+    );
     let first: String = conn
         .query_row("SELECT id FROM events WHERE seq = 1", [], |r| r.get(0))
         .unwrap();
@@ -328,4 +339,61 @@ async fn a_version_2_file_keeps_its_events_and_their_ids_stay_unique() {
         )
         .unwrap();
     assert_eq!(unique_indexes, 0, "no unique index left on events");
+}
+
+/// The hourly counts answer whole-hour reports exactly as counting the completions would,
+/// follow new events, and leave with their event's definition.
+#[tokio::test]
+async fn reports_from_the_hourly_counts_equal_counting_every_completion() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let store = SqliteStore::open(&path).unwrap();
+    const HOUR: i64 = 3_600_000;
+    let start = 1_700_000_000_000 / (24 * HOUR) * (24 * HOUR);
+    // 200 completions spread unevenly over three days, a few exactly on hour boundaries.
+    let events: Vec<NewEvent> = (0..200u32)
+        .map(|i| NewEvent {
+            occurred_at: start + i64::from(i * i % 71) * HOUR + i64::from(i % 3) * (HOUR / 2),
+            ..event(&format!("00000000-0000-4000-8000-{i:012}"), "signup")
+        })
+        .collect();
+    let expected_by_day = |day: i64| {
+        events
+            .iter()
+            .filter(|e| (e.occurred_at - start) / (24 * HOUR) == day)
+            .count() as u64
+    };
+    store
+        .ingest(Ingest {
+            events: events.clone(),
+            ..Ingest::default()
+        })
+        .await
+        .unwrap();
+    let query = |from: i64, width: i64, to: i64| crate::store::CompletionQuery {
+        name: "signup".into(),
+        from,
+        to,
+        width,
+        property: None,
+    };
+    let daily = store
+        .completions(query(start, 24 * HOUR, start + 4 * 24 * HOUR))
+        .await
+        .unwrap();
+    let expected: Vec<(i64, u64)> = (0..4)
+        .map(|d| (d, expected_by_day(d)))
+        .filter(|(_, c)| *c > 0)
+        .collect();
+    assert_eq!(daily, expected, "hourly counts, summed per day");
+    // The same range a millisecond off the hour is counted from the completions themselves.
+    let scanned = store
+        .completions(query(start + 1, 24 * HOUR, start + 1 + 4 * 24 * HOUR))
+        .await
+        .unwrap();
+    assert_eq!(
+        scanned.iter().map(|(_, c)| c).sum::<u64>(),
+        200 - events.iter().filter(|e| e.occurred_at == start).count() as u64
+    );
+    store.close().await;
 }
