@@ -199,11 +199,11 @@ INSERT OR IGNORE INTO event_ids (id)
     SELECT 'api:' || id FROM events
     WHERE site IS NULL AND seq <= (SELECT value FROM counters WHERE name = 'event_ids_through');
 "#,
-    // 5: completions per event and hour, kept by a trigger in the transaction that stores each
-    // event, so that a report counts a few hundred rows instead of every completion of its
-    // range (a 90-day hourly chart is 2,160 rows whatever the volume). Events are deleted in
-    // one place only, with their definition, which deletes the event's rows here too
-    // (`definitions.rs`); a per-row delete trigger would slow that delete for nothing.
+    // 5: completions per event and hour, kept by the writer in the transaction that stores the
+    // events (`writer::count_hours`, the one place events are written), so that a report counts
+    // a few hundred rows instead of every completion of its range (a 90-day hourly chart is
+    // 2,160 rows whatever the volume). Events are deleted in one place only, with their
+    // definition, which deletes the event's rows here too (`definitions.rs`).
     r#"
 CREATE TABLE event_hours (
     name TEXT NOT NULL,
@@ -213,10 +213,6 @@ CREATE TABLE event_hours (
 ) STRICT, WITHOUT ROWID;
 INSERT INTO event_hours (name, hour, count)
     SELECT name, occurred_at / 3600000, COUNT(*) FROM events GROUP BY name, occurred_at / 3600000;
-CREATE TRIGGER event_hours_count AFTER INSERT ON events BEGIN
-    INSERT INTO event_hours (name, hour, count) VALUES (NEW.name, NEW.occurred_at / 3600000, 1)
-    ON CONFLICT (name, hour) DO UPDATE SET count = count + 1;
-END;
 "#,
 ];
 

@@ -325,7 +325,7 @@ async fn a_version_2_file_keeps_its_events_and_their_ids_stay_unique() {
         .unwrap();
     assert_eq!(
         hourly, 35,
-        "the old events counted by the migration, the new by the trigger"
+        "the old events counted by the migration, the new by the writer"
     );
     let first: String = conn
         .query_row("SELECT id FROM events WHERE seq = 1", [], |r| r.get(0))
