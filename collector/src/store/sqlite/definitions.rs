@@ -171,7 +171,7 @@ impl SqliteStore {
             }
             let forgotten = ids.delete_named(&tx, &name)?;
             tx.execute("DELETE FROM events WHERE name = ?1", [&name])?;
-            // The hourly counts go with them (no delete trigger keeps them: schema 5).
+            // The hourly counts go with them (schema 5; kept by the writer, not by triggers).
             tx.execute("DELETE FROM event_hours WHERE name = ?1", [&name])?;
             tx.commit()?;
             ids.forget(&forgotten);
