@@ -190,3 +190,25 @@ test('an analyst creates an event in the wizard, checks its name live, copies it
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+// The first load of a page (its HTML, CSS and JS as they travel, compressed) stays light: at
+// most 150 KB, even for the heaviest report, a 90-day chart by the hour.
+test('every page of the app loads in at most 150 KB, compressed', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page);
+  for (const path of ['/app/events', '/app/events/trial_started?range=90d&by=hour', '/app/events/trial_started?range=365d&by=day', '/app/events/new']) {
+    const fresh = await context.newPage();
+    const loads = [];
+    fresh.on('response', (r) => loads.push(r));
+    const document = await fresh.goto(`${collector.origin}${path}`);
+    await fresh.waitForLoadState('load');
+    assert.equal(document.headers()['content-encoding'], 'gzip', `${path} is sent compressed`);
+    let bytes = 0;
+    for (const r of loads) bytes += (await r.request().sizes()).responseBodySize;
+    assert.ok(bytes > 1_000 && bytes <= 150_000, `${path}: ${bytes} bytes`);
+    console.log(`first load of ${path}: ${bytes} bytes`);
+    await fresh.close();
+  }
+  await context.close();
+});
