@@ -1,7 +1,7 @@
 // The last step of `cargo xtask bench`: measures the sizes (the script-tag download of every
 // tracker, and a minimal npm app of each bundled with esbuild), reads what the browser and
 // collector steps measured, and writes the markdown report, one table per figure.
-// Usage: node bench/report.mjs <repo root> <browser.json> <collector.json> <REPORT.md>
+// Usage: node bench/report.mjs <repo root> <browser.json> <collector.json> <REPORT.md> [app.json]
 import { cp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { cpus, totalmem } from 'node:os';
@@ -9,7 +9,8 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { TRACKERS, PEERS } from './browser/trackers.mjs';
 
-const [root, browserPath, collectorPath, reportPath] = process.argv.slice(2);
+const [root, browserPath, collectorPath, reportPath, appPath] = process.argv.slice(2);
+const app = appPath ? JSON.parse(await readFile(appPath, 'utf8')) : null;
 const browser = JSON.parse(await readFile(browserPath, 'utf8'));
 const collector = JSON.parse(await readFile(collectorPath, 'utf8'));
 const NAMES = Object.keys(TRACKERS);
@@ -166,6 +167,17 @@ p(`| peak resident memory (VmHWM) | ${n1(collector.vmhwm_kb / 1024)} MiB | | | |
 p();
 p(`Goals: ≥ 50,000 events/s: ${full.stored_per_s >= 50000 ? 'met' : `missed by ${n0(50000 - full.stored_per_s)} events/s`}; ≥ 50 % of the raw SQLite insert rate (plain inserts, ${n0(best)}): ${full.stored_per_s >= best / 2 ? 'met' : `missed (${((100 * full.stored_per_s) / best).toFixed(0)} %)`}; of the same storage work (${n0(same)}): ${((100 * full.stored_per_s) / same).toFixed(0)} %.`);
 p();
+
+if (app) {
+  p(`## 5. The analyst app on ${n0(app.events)} stored completions`);
+  p();
+  p(`\`wasmtrack-loadgen fill\` wrote ${n0(app.events)} completions through the collector's own store (${n0(app.fill.seconds)} s): ten events, the first with half of them, over the last 90 days, 100,000 contacts by email and a quarter anonymous. The release collector serves that file; each page is signed in as a browser is, loaded once, then ${app.app.runs} times; the time is the whole answer read on 127.0.0.1 (server time; uncompressed HTML).`);
+  p();
+  p('| page | median (ms) | slowest (ms) | HTML bytes | goal: ≤ 200 ms |');
+  p('|---|---:|---:|---:|---|');
+  for (const page of app.app.pages) p(`| ${page.page} (\`${page.path}\`) | ${n1(page.median_ms)} | ${n1(page.max_ms)} | ${n0(page.bytes)} | ${page.median_ms <= 200 ? 'met' : 'missed'} |`);
+  p();
+}
 
 p('## How each tracker was configured');
 p();

@@ -70,6 +70,13 @@ pub fn bench(flags: &[String]) -> Result {
     std::fs::write(&collector_json, figures)
         .map_err(|e| format!("{}: {e}", collector_json.display()))?;
 
+    let app_events = crate::flag_value(flags, "--app-events")
+        .unwrap_or("10000000")
+        .to_owned();
+    let app_json = out.join("app.json");
+    let figures = app_figures(&out, &app_events)?;
+    std::fs::write(&app_json, figures).map_err(|e| format!("{}: {e}", app_json.display()))?;
+
     let seconds = started.elapsed().as_secs();
     status(
         cmd("node")
@@ -78,6 +85,7 @@ pub fn bench(flags: &[String]) -> Result {
             .arg(&browser_json)
             .arg(&collector_json)
             .arg(root().join("bench/REPORT.md"))
+            .arg(&app_json)
             .env("BENCH_SECONDS", seconds.to_string()),
     )?;
     let report =
@@ -88,6 +96,50 @@ pub fn bench(flags: &[String]) -> Result {
         started.elapsed().as_secs()
     );
     Ok(())
+}
+
+/// The analyst app's pages on a database of `events` completions (`wasmtrack-loadgen fill`,
+/// kept in `target/bench/app-data` between runs: filling 10 million takes minutes), timed by
+/// `wasmtrack-loadgen app` against the release collector serving it. Returns the JSON.
+fn app_figures(out: &Path, events: &str) -> Result<String> {
+    let data = out.join("app-data");
+    let marker = data.join(format!("filled-{events}"));
+    if !marker.exists() {
+        let _ = std::fs::remove_dir_all(&data);
+        std::fs::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
+        eprintln!("xtask bench: filling a database with {events} completions for the app's pages");
+        let db = data.join("wasmtrack.db");
+        let filled = loadgen(&["fill", &db.to_string_lossy(), events])?;
+        std::fs::write(&marker, filled).map_err(|e| e.to_string())?;
+    }
+    let addr = free_addr()?;
+    let log = std::fs::File::create(out.join("app-collector.log")).map_err(|e| e.to_string())?;
+    let mut collector = cmd(root().join("target/release/wasmtrack-collector"))
+        .args(["--listen", &addr.to_string(), "--data-dir"])
+        .arg(&data)
+        .env("WASMTRACK_ADMIN_TOKEN", ADMIN_TOKEN)
+        .stdout(log.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("could not start the collector: {e}"))?;
+    let result = (|| -> Result<String> {
+        if !http::wait_healthy(addr, 60) {
+            return Err(format!(
+                "the collector on {} did not become healthy",
+                data.display()
+            ));
+        }
+        let figures = loadgen(&["app", &addr.to_string(), ADMIN_TOKEN, "15"])?;
+        let filled = std::fs::read_to_string(&marker).unwrap_or_default();
+        Ok(format!(
+            "{{\"events\": {events}, \"fill\": {}, \"app\": {}}}",
+            filled.trim(),
+            figures.trim()
+        ))
+    })();
+    let _ = status(cmd("kill").args(["-TERM", &collector.id().to_string()]));
+    let _ = collector.wait();
+    result
 }
 
 /// `npm ci` of `bench/package.json` into `dir`, unless `dir` already holds that exact lock.

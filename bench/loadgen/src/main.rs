@@ -6,9 +6,15 @@
 //!   on one thread (the other core is the collector's); prints the figures as JSON.
 //! * `sqlite SCHEMA_DB NEW_DB ROWS_PER_TX SECONDS [plain]` — the raw-SQLite insert reference
 //!   (`plain`: without keeping ids unique); prints JSON.
+//! * `app ADDR TOKEN RUNS` — the analyst app's pages timed on such a database (`app.rs`);
+//!   prints JSON.
+//! * `fill DB EVENTS` — a new database with `EVENTS` completions for the analyst app's
+//!   benchmark (`fill.rs`); prints JSON.
 #![forbid(unsafe_code)]
 
+mod app;
 mod beacon;
+mod fill;
 mod load;
 mod sqlite_ref;
 
@@ -37,8 +43,10 @@ fn main() {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
             runtime.block_on(load::run(load))
         })(),
+        "app" => (|| app::run(arg(1), arg(2), num(3)? as usize))(),
+        "fill" => (|| fill::run(arg(1).as_ref(), num(2)? as usize))(),
         "sqlite" => (|| sqlite_ref::run(arg(1).as_ref(), arg(2).as_ref(), num(3)? as usize, num(4)?, arg(5) == "plain"))(),
-        _ => Err("usage: wasmtrack-loadgen definition | load ADDR SITE CONNECTIONS BATCH SECONDS [EVENTS_PER_S] | sqlite SCHEMA_DB NEW_DB ROWS_PER_TX SECONDS [plain]".into()),
+        _ => Err("usage: wasmtrack-loadgen definition | load ADDR SITE CONNECTIONS BATCH SECONDS [EVENTS_PER_S] | sqlite SCHEMA_DB NEW_DB ROWS_PER_TX SECONDS [plain] | fill DB EVENTS | app ADDR TOKEN RUNS".into()),
     };
     match outcome {
         Ok(figures) => println!("{figures}"),

@@ -22,6 +22,7 @@ mod held;
 mod id_filter;
 mod keys;
 mod quality;
+mod reach;
 mod reads;
 mod rules;
 mod schema;

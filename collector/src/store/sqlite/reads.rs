@@ -159,6 +159,40 @@ pub(super) fn events(conn: &Connection, q: &EventQuery) -> Result<EventPage, Sto
 }
 
 /// Completion counts per bucket index.
+/// [`reach`] from the hourly sketches (`reach.rs`): for whole hours without a property
+/// filter, when every hour of the range that has completions has its sketches. `None` when the
+/// completions must be counted instead.
+fn reach_from_sketches(
+    conn: &Connection,
+    q: &CompletionQuery,
+) -> Result<Option<(u64, u64)>, StoreError> {
+    use super::reach::Sketch;
+    if q.property.is_some() || ![q.from, q.to].iter().all(|t| t % HOUR_MS == 0) {
+        return Ok(None);
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT contacts, visitors FROM event_hours WHERE name = ?1 AND hour >= ?2 AND hour < ?3",
+    )?;
+    let rows = stmt.query_map((&q.name, q.from / HOUR_MS, q.to / HOUR_MS), |r| {
+        Ok((
+            r.get::<_, Option<Vec<u8>>>(0)?,
+            r.get::<_, Option<Vec<u8>>>(1)?,
+        ))
+    })?;
+    let (mut contacts, mut visitors) = (Sketch::default(), Sketch::default());
+    for row in rows {
+        let (Some(c), Some(v)) = row? else {
+            return Ok(None);
+        };
+        let (Some(c), Some(v)) = (Sketch::from_bytes(c), Sketch::from_bytes(v)) else {
+            return Ok(None);
+        };
+        contacts.merge(&c);
+        visitors.merge(&v);
+    }
+    Ok(Some((contacts.estimate(), visitors.estimate())))
+}
+
 /// An hour in ms: the grain of the hourly counts.
 const HOUR_MS: i64 = 3_600_000;
 
@@ -216,6 +250,9 @@ pub(super) fn breakdown(
 /// How many distinct contacts completed the event in the range, and how many visitors did
 /// while still anonymous.
 pub(super) fn reach(conn: &Connection, q: &CompletionQuery) -> Result<(u64, u64), StoreError> {
+    if let Some(estimate) = reach_from_sketches(conn, q)? {
+        return Ok(estimate);
+    }
     let (filter, params) = completions_filter(q);
     // (`?2`, the bucket width, is bound for the shared filter; the statement must name it.)
     let sql = format!(

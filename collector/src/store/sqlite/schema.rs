@@ -209,6 +209,8 @@ CREATE TABLE event_hours (
     name TEXT NOT NULL,
     hour INTEGER NOT NULL,          -- occurred_at / 3,600,000
     count INTEGER NOT NULL,
+    contacts BLOB,                  -- HyperLogLog of the hour's contacts (reach.rs); NULL for
+    visitors BLOB,                  -- hours stored before it: their reach is counted exactly
     PRIMARY KEY (name, hour)
 ) STRICT, WITHOUT ROWID;
 INSERT INTO event_hours (name, hour, count)
