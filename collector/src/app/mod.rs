@@ -68,9 +68,16 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/app/assets/app.css", get(css))
         .route("/app/assets/app.js", get(js))
+        // Any other address under /app is a page that does not exist: said as a page, never
+        // as the API's JSON error.
+        .route("/app/{*rest}", axum::routing::any(missing))
         // Pages are text that compresses well (a 90-day hourly chart: ≈500 KB of SVG, 33 KB
         // gzip); the API's answers are left as they were.
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))
+}
+
+async fn missing() -> Response {
+    page::error(StatusCode::NOT_FOUND, "There is no such page in the app.")
 }
 
 async fn home() -> Response {

@@ -200,6 +200,15 @@ async fn pages_are_html_with_a_strict_content_security_policy() {
         "an error page, not JSON"
     );
     assert!(missing.text.contains("There is no event"));
+    let nowhere = app.call(page("/app/no/such/page", Some(&cookie))).await;
+    assert_eq!(nowhere.status, StatusCode::NOT_FOUND);
+    assert!(
+        nowhere
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("text/html")),
+        "{}",
+        nowhere.text
+    );
 }
 
 #[tokio::test]
