@@ -21,8 +21,10 @@
 mod chart;
 mod events;
 mod page;
+mod quality;
 pub mod session;
 mod sign_in;
+mod sites;
 
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{StatusCode, Uri};
@@ -46,6 +48,22 @@ pub fn routes() -> Router<AppState> {
         .route("/app/events", get(events::list))
         .route("/app/events/{name}", get(events::show))
         .route("/app/events/{name}/completions.csv", get(events::csv))
+        .route("/app/sites", get(sites::list).post(sites::create))
+        .route("/app/sites/{site}", get(sites::show))
+        .route("/app/sites/{site}/origins", post(sites::add_origin))
+        .route(
+            "/app/sites/{site}/origins/remove",
+            post(sites::remove_origin),
+        )
+        .route(
+            "/app/sites/{site}/rules/{rule}/delete",
+            post(sites::delete_rule),
+        )
+        .route("/app/sites/{site}/visualizer", post(sites::visualizer))
+        .route("/app/quality", get(quality::list))
+        .route("/app/quality/define", post(quality::define))
+        .route("/app/quality/replay", post(quality::replay))
+        .route("/app/quality/add-property", post(quality::add_property))
         .route("/app/assets/app.css", get(css))
         .route("/app/assets/app.js", get(js))
 }
