@@ -11,7 +11,7 @@ use super::collect::to_store;
 use super::openapi::schemas;
 use super::quality::Tally;
 use crate::error::{ApiError, AppJson};
-use crate::store::{Ingest, RejectedEvent};
+use crate::store::{Ingest, RejectedEvent, StoreError};
 use crate::timestamp::{self, now_ms};
 use crate::validate::{resolve_event, EventKind};
 use crate::AppState;
@@ -68,10 +68,42 @@ pub async fn replay(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<AppJson<Value>, ApiError> {
-    let kind = match resolve_event(&name, |n| state.store.definition(n)) {
+    let r = replay_held(&state, &name).await?;
+    Ok(AppJson(json!({
+        "name": r.name,
+        "replayed": r.replayed,
+        "stored": r.stored,
+        "duplicates": r.duplicates,
+        "dropped": r.dropped,
+        "refused": r.refused,
+    })))
+}
+
+/// What replaying an event's held events did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Replayed {
+    /// The event's name as held.
+    pub name: String,
+    /// Held events taken out of the holding area.
+    pub replayed: usize,
+    /// Stored as completions now.
+    pub stored: usize,
+    /// Already stored (same id).
+    pub duplicates: usize,
+    /// Properties dropped (counted in data quality).
+    pub dropped: usize,
+    /// Refused whole (kept in the rejected list).
+    pub refused: usize,
+}
+
+/// Replays the held events of `name` into its definition, each judged as if it had just
+/// arrived: the one code path of `POST /v1/held/{name}/replay` and the analyst app's "Define
+/// this event". NotFound while the event has no definition.
+pub async fn replay_held(state: &AppState, name: &str) -> Result<Replayed, StoreError> {
+    let kind = match resolve_event(name, |n| state.store.definition(n)) {
         Ok(kind @ EventKind::Defined(_)) => kind,
         _ => {
-            return Err(ApiError::NotFound(format!(
+            return Err(StoreError::NotFound(format!(
                 "event definition \"{name}\" does not exist; create it, then replay its held events"
             )))
         }
@@ -117,12 +149,12 @@ pub async fn replay(
     if replayed > 0 {
         tracing::info!(event = %held_name, replayed, stored, "held events replayed");
     }
-    Ok(AppJson(json!({
-        "name": held_name,
-        "replayed": replayed,
-        "stored": stored,
-        "duplicates": duplicates,
-        "dropped": dropped,
-        "refused": refused,
-    })))
+    Ok(Replayed {
+        name: held_name,
+        replayed,
+        stored,
+        duplicates,
+        dropped,
+        refused,
+    })
 }

@@ -23,7 +23,7 @@ mod definitions;
 mod events;
 mod health;
 pub(crate) use health::healthz;
-mod held;
+pub(crate) mod held;
 mod keys;
 pub mod openapi;
 mod quality;
@@ -31,7 +31,7 @@ mod rejected;
 mod rules;
 mod send;
 mod sites;
-mod visualizer;
+pub(crate) mod visualizer;
 
 use axum::middleware;
 use axum::routing::{delete, get, patch, post};

@@ -289,10 +289,16 @@ pub async fn show(
         uri.query().unwrap_or("")
     );
     let may_change = signed.credential.grants(Scope::Definitions);
-    let next_step = report
-        .created
-        .as_deref()
-        .map(|how| created_panel(&def, how, &collector_url(&headers)));
+    let next_step = report.created.as_deref().map(|how| {
+        let sites: Vec<String> = state.store.sites().iter().map(|s| s.id.clone()).collect();
+        created_panel(
+            &def,
+            how,
+            &collector_url(&headers),
+            &sites,
+            &signed.session.csrf,
+        )
+    });
     let body = html! {
         @if let Some(panel) = next_step { (panel) }
         (definition_summary(&def))
@@ -443,7 +449,13 @@ pub fn collector_url(headers: &HeaderMap) -> String {
 }
 
 /// The next step after creating an event, for the way it will be tracked.
-fn created_panel(def: &EventDefinition, how: &str, collector: &str) -> Markup {
+fn created_panel(
+    def: &EventDefinition,
+    how: &str,
+    collector: &str,
+    sites: &[String],
+    csrf: &str,
+) -> Markup {
     let snippet = crate::api::definition_body::snippet(def);
     let curl = format!(
         "curl -X POST {collector}/events/v3/send \\\n  -H \"Authorization: Bearer $WASMTRACK_KEY\" -H \"Content-Type: application/json\" \\\n  -d '{{\"eventName\": \"{}\", \"email\": \"ada@example.com\", \"properties\": {{}}}}'",
@@ -456,7 +468,15 @@ fn created_panel(def: &EventDefinition, how: &str, collector: &str) -> Markup {
                 "visualizer" => {
                     p { "Open a site with the event visualizer and point at the element or page that completes "
                         code { (def.name) } "; every visitor's tracker records it from then on." }
-                    p { a.button href="/app/sites" { "Choose a site to open" } }
+                    @if sites.is_empty() {
+                        p { "No site is declared yet: " a href="/app/sites" { "add one" } " first." }
+                    }
+                    @for site in sites {
+                        form.inline method="post" action=(format!("/app/sites/{site}/visualizer")) {
+                            input type="hidden" name="csrf" value=(csrf);
+                            button.primary type="submit" { "Open " (site) " with the visualizer" }
+                        }
+                    }
                 },
                 "import" => {
                     p { "Spreadsheet import is not available in this version of the collector yet. Until it is, send "
@@ -466,12 +486,12 @@ fn created_panel(def: &EventDefinition, how: &str, collector: &str) -> Markup {
                 "api" => {
                     p { "Send completions from your servers with an API key that has the " code { "send" } " scope:" }
                     pre { code #snippet { (curl) } }
-                    p { button type="button" data-copy="snippet" { "Copy the command" } }
+                    p { button.copy type="button" data-copy="snippet" hidden { "Copy the command" } }
                 },
                 _ => {
                     p { "Paste this where the completion happens on your site (after the wasmtrack snippet):" }
                     pre { code #snippet { (snippet) } }
-                    p { button type="button" data-copy="snippet" { "Copy the code" } }
+                    p { button.copy type="button" data-copy="snippet" hidden { "Copy the code" } }
                 },
             }
             p.hint { "Internal name: " code { (def.name) } }

@@ -22,8 +22,10 @@ mod chart;
 mod event_edit;
 mod events;
 mod page;
+mod quality;
 pub mod session;
 mod sign_in;
+mod sites;
 mod wizard;
 
 use axum::http::header::{self, HeaderMap, HeaderValue};
@@ -66,6 +68,22 @@ pub fn routes() -> Router<AppState> {
             "/app/events/{name}/delete",
             get(event_edit::confirm_delete).post(event_edit::delete),
         )
+        .route("/app/sites", get(sites::list).post(sites::create))
+        .route("/app/sites/{site}", get(sites::show))
+        .route("/app/sites/{site}/origins", post(sites::add_origin))
+        .route(
+            "/app/sites/{site}/origins/remove",
+            post(sites::remove_origin),
+        )
+        .route(
+            "/app/sites/{site}/rules/{rule}/delete",
+            post(sites::delete_rule),
+        )
+        .route("/app/sites/{site}/visualizer", post(sites::visualizer))
+        .route("/app/quality", get(quality::list))
+        .route("/app/quality/define", post(quality::define))
+        .route("/app/quality/replay", post(quality::replay))
+        .route("/app/quality/add-property", post(quality::add_property))
         .route("/app/assets/app.css", get(css))
         .route("/app/assets/app.js", get(js))
         // Any other address under /app is a page that does not exist: said as a page, never

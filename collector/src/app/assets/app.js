@@ -28,27 +28,6 @@ document.addEventListener('DOMContentLoaded', () => {
   }
 });
 
-// Copy buttons: `<button data-copy="id">` copies the text of the element with that id and
-// says so (the page still shows the text to select by hand without JS or clipboard access).
-document.addEventListener('click', async (event) => {
-  const button = event.target.closest('button[data-copy]');
-  if (!button) return;
-  const source = document.getElementById(button.getAttribute('data-copy'));
-  if (!source) return;
-  const label = button.textContent;
-  try {
-    await navigator.clipboard.writeText(source.textContent);
-    button.textContent = 'Copied';
-  } catch (e) {
-    const range = document.createRange();
-    range.selectNodeContents(source);
-    getSelection().removeAllRanges();
-    getSelection().addRange(range);
-    button.textContent = 'Selected: press Ctrl+C';
-  }
-  setTimeout(() => { button.textContent = label; }, 2000);
-});
-
 // The create-event form: the internal name follows the label until it is edited, and the
 // collector's verdict on it (the API's own rules and messages) shows as it changes.
 document.addEventListener('DOMContentLoaded', () => {
@@ -73,4 +52,54 @@ document.addEventListener('DOMContentLoaded', () => {
   };
   label.addEventListener('input', check);
   name.addEventListener('input', () => { edited = name.value !== ''; check(); });
+});
+
+// Copy buttons of code snippets: hidden in the page (they would do nothing without this),
+// shown here; a click copies the snippet and says so on the button and to screen readers.
+document.addEventListener('DOMContentLoaded', () => {
+  const buttons = document.querySelectorAll('button.copy[data-copy]');
+  if (!buttons.length) return;
+  const status = document.createElement('div');
+  status.className = 'sr-only';
+  status.setAttribute('role', 'status');
+  document.body.appendChild(status);
+  const copy = async (text) => {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+      return;
+    }
+    // Plain http on another host than localhost: no clipboard API, the old way.
+    const area = document.createElement('textarea');
+    area.value = text;
+    area.setAttribute('readonly', '');
+    area.style.position = 'fixed';
+    area.style.opacity = '0';
+    document.body.appendChild(area);
+    area.select();
+    const done = document.execCommand('copy');
+    area.remove();
+    if (!done) throw new Error('copy refused');
+  };
+  for (const button of buttons) {
+    const code = document.getElementById(button.getAttribute('data-copy'));
+    if (!code) continue;
+    const label = button.textContent;
+    let timer;
+    button.hidden = false;
+    button.addEventListener('click', async () => {
+      clearTimeout(timer);
+      try {
+        await copy(code.textContent);
+        button.textContent = 'Copied';
+        status.textContent = 'Copied to the clipboard.';
+      } catch {
+        button.textContent = 'Select the code and copy it';
+        status.textContent = 'The browser did not let the page copy; select the code and copy it.';
+      }
+      timer = setTimeout(() => {
+        button.textContent = label;
+        status.textContent = '';
+      }, 4000);
+    });
+  }
 });
