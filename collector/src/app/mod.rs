@@ -19,6 +19,7 @@
 #![allow(clippy::result_large_err)]
 
 mod chart;
+mod contacts;
 mod events;
 mod page;
 pub mod session;
@@ -46,6 +47,8 @@ pub fn routes() -> Router<AppState> {
         .route("/app/events", get(events::list))
         .route("/app/events/{name}", get(events::show))
         .route("/app/events/{name}/completions.csv", get(events::csv))
+        .route("/app/contacts", get(contacts::list))
+        .route("/app/contacts/{id}", get(contacts::show))
         .route("/app/assets/app.css", get(css))
         .route("/app/assets/app.js", get(js))
 }

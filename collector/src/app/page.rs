@@ -14,7 +14,7 @@ use super::session::Session;
 
 /// The sections of the app, in the navigation's order: (path, label). A section is listed
 /// once its pages exist.
-pub const SECTIONS: &[(&str, &str)] = &[("/app/events", "Events")];
+pub const SECTIONS: &[(&str, &str)] = &[("/app/events", "Events"), ("/app/contacts", "Contacts")];
 
 /// Scripts only from the app itself, styles only from it, images inline SVG; nothing framed.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::common::*;
 
-fn form(path: &str, body: &str, cookie: Option<&str>) -> Request<Body> {
+pub(crate) fn form(path: &str, body: &str, cookie: Option<&str>) -> Request<Body> {
     let mut builder = Request::builder()
         .method(Method::POST)
         .uri(path)
@@ -22,7 +22,7 @@ fn form(path: &str, body: &str, cookie: Option<&str>) -> Request<Body> {
     builder.body(Body::from(body.to_owned())).expect("request")
 }
 
-fn page(path: &str, cookie: Option<&str>) -> Request<Body> {
+pub(crate) fn page(path: &str, cookie: Option<&str>) -> Request<Body> {
     let mut builder = Request::builder().method(Method::GET).uri(path);
     if let Some(cookie) = cookie {
         builder = builder.header(header::COOKIE, cookie);
@@ -30,12 +30,12 @@ fn page(path: &str, cookie: Option<&str>) -> Request<Body> {
     builder.body(Body::empty()).expect("request")
 }
 
-fn encode(text: &str) -> String {
+pub(crate) fn encode(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// Signs in with `token`; returns the `name=value` of the session cookie.
-async fn sign_in(app: &TestApp, token: &str) -> String {
+pub(crate) async fn sign_in(app: &TestApp, token: &str) -> String {
     let answer = app
         .call(form(
             "/app/sign-in",
@@ -49,7 +49,7 @@ async fn sign_in(app: &TestApp, token: &str) -> String {
 }
 
 /// The page's CSRF token (every form of a signed-in page carries it).
-fn csrf(html: &str) -> String {
+pub(crate) fn csrf(html: &str) -> String {
     let at =
         html.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
     html[at..at + html[at..].find('"').expect("end")].to_owned()

@@ -5,6 +5,7 @@
 //! auto-tracking rules.
 
 mod app;
+mod app_contacts;
 mod collect;
 mod common;
 mod connections;
