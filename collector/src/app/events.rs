@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::chart::{self, Granularity};
 use super::{page, signed_in};
-use crate::model::EventDefinition;
+use crate::model::{EventDefinition, PrimaryObject};
 use crate::scopes::Scope;
 use crate::store::{CompletionQuery, EventQuery};
 use crate::timestamp::{self, now_ms};
@@ -333,6 +333,9 @@ pub async fn show(
                             tr {
                                 td { (timestamp::format(e.occurred_at)) }
                                 td { @match e.object_id {
+                                    Some(id) if e.object_type == PrimaryObject::Contact => {
+                                        a href=(format!("/app/contacts/{id}")) { "#" (id) }
+                                    },
                                     Some(id) => { "#" (id) },
                                     None => span.muted { "anonymous" },
                                 } }

@@ -19,6 +19,7 @@
 #![allow(clippy::result_large_err)]
 
 mod chart;
+mod contacts;
 mod event_edit;
 mod events;
 mod page;
@@ -84,6 +85,8 @@ pub fn routes() -> Router<AppState> {
         .route("/app/quality/define", post(quality::define))
         .route("/app/quality/replay", post(quality::replay))
         .route("/app/quality/add-property", post(quality::add_property))
+        .route("/app/contacts", get(contacts::list))
+        .route("/app/contacts/{id}", get(contacts::show))
         .route("/app/assets/app.css", get(css))
         .route("/app/assets/app.js", get(js))
         // Any other address under /app is a page that does not exist: said as a page, never

@@ -16,6 +16,7 @@ use super::session::Session;
 /// once its pages exist.
 pub const SECTIONS: &[(&str, &str)] = &[
     ("/app/events", "Events"),
+    ("/app/contacts", "Contacts"),
     ("/app/sites", "Sites"),
     ("/app/quality", "Data quality"),
 ];

@@ -508,4 +508,89 @@ pub trait EventStore: Send + Sync {
     /// The distinct contacts that completed the event in the query's range (and filter), and
     /// the distinct visitors that did while anonymous.
     async fn reach(&self, query: CompletionQuery) -> Result<(u64, u64), StoreError>;
+
+    /// A page of contacts, most recently active first (see [`ContactQuery`]).
+    async fn contacts(&self, query: ContactQuery) -> Result<ContactPage, StoreError>;
+    /// The contact `id`: its identity, linked visitors and the event names of its timeline;
+    /// `None` when there is no such contact.
+    async fn contact(&self, id: i64) -> Result<Option<ContactDetail>, StoreError>;
+}
+
+/// A contacts listing (the analyst app's contacts page).
+#[derive(Debug, Clone, Default)]
+pub struct ContactQuery {
+    /// Only contacts whose email contains this text (compared in lowercase, as emails are
+    /// stored).
+    pub email_contains: Option<String>,
+    /// Continue after this position.
+    pub after: Option<ContactCursor>,
+    /// Page size.
+    pub limit: usize,
+}
+
+/// Position in the contacts list, for paging: the list is ordered by last activity, newest
+/// first (contacts without any event last), then by id, highest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContactCursor {
+    /// Last activity of the last contact returned, epoch ms; `None` when it has no event.
+    pub last_activity: Option<i64>,
+    /// Its id.
+    pub id: i64,
+}
+
+/// A contact as the list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactSummary {
+    /// The contact's id (its `objectId`).
+    pub id: i64,
+    /// Its email, normalized.
+    pub email: Option<String>,
+    /// Its external id (`uid`).
+    pub external_id: Option<String>,
+    /// Created, epoch ms.
+    pub created_at: i64,
+    /// Events on its timeline: its own and the anonymous events of its visitors.
+    pub events: u64,
+    /// When the newest of them happened, epoch ms.
+    pub last_activity: Option<i64>,
+}
+
+/// One page of contacts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactPage {
+    /// The contacts.
+    pub contacts: Vec<ContactSummary>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<ContactCursor>,
+}
+
+/// A visitor id linked to a contact (by `identify`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedVisitor {
+    /// The visitor id (`utk`).
+    pub vid: String,
+    /// When it was linked to this contact, epoch ms.
+    pub linked_at: i64,
+}
+
+/// How many events of one name a contact's timeline holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventCount {
+    /// The event name.
+    pub name: String,
+    /// How many.
+    pub count: u64,
+    /// When the newest happened, epoch ms.
+    pub last: i64,
+}
+
+/// A contact with what its page shows besides the timeline itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactDetail {
+    /// Its identity, event count and last activity.
+    pub summary: ContactSummary,
+    /// Its visitor ids, most recently linked first.
+    pub visitors: Vec<LinkedVisitor>,
+    /// The names of the events on its timeline, by name.
+    pub event_names: Vec<EventCount>,
 }

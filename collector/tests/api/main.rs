@@ -5,6 +5,7 @@
 //! auto-tracking rules.
 
 mod app;
+mod app_contacts;
 mod app_sites;
 mod collect;
 mod common;

@@ -15,6 +15,7 @@
 
 mod caches;
 pub mod checkpoint;
+mod contacts;
 mod definitions;
 pub mod event_ids;
 mod events;
@@ -324,5 +325,17 @@ impl EventStore for SqliteStore {
         if self.enqueue(Job::Shutdown(tx)).await.is_ok() {
             let _ = rx.await;
         }
+    }
+
+    // Contacts, for the analyst app (in `contacts.rs`).
+    async fn contacts(
+        &self,
+        query: crate::store::ContactQuery,
+    ) -> Result<crate::store::ContactPage, StoreError> {
+        self.contacts(query).await
+    }
+
+    async fn contact(&self, id: i64) -> Result<Option<crate::store::ContactDetail>, StoreError> {
+        self.contact(id).await
     }
 }
