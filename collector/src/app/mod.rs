@@ -94,7 +94,32 @@ pub fn routes() -> Router<AppState> {
         .route("/app/{*rest}", axum::routing::any(missing))
         // Pages are text that compresses well (a 90-day hourly chart: ≈500 KB of SVG, 33 KB
         // gzip); the API's answers are left as they were.
+        .layer(axum::middleware::map_response(html_errors))
         .layer(tower_http::compression::CompressionLayer::new().gzip(true))
+}
+
+/// An error answer the app's handlers did not write as a page (axum's own: a form, a path or
+/// a query it could not read) becomes one: the app never shows plain text or JSON errors.
+async fn html_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || is_html {
+        return response;
+    }
+    let reason = axum::body::to_bytes(response.into_body(), 2048)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let message = if reason.trim().is_empty() {
+        "The request could not be handled.".to_owned()
+    } else {
+        format!("The request could not be handled: {}", reason.trim())
+    };
+    page::error(status, &message)
 }
 
 async fn missing() -> Response {

@@ -200,6 +200,24 @@ async fn pages_are_html_with_a_strict_content_security_policy() {
         "an error page, not JSON"
     );
     assert!(missing.text.contains("There is no event"));
+    let mut bad_form = form("/app/events/new", "csrf=x", Some(&cookie));
+    bad_form
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+    let refused = app.call(bad_form).await;
+    assert!(refused.status.is_client_error());
+    assert!(
+        refused
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("text/html")),
+        "{}",
+        refused.text
+    );
+    assert!(
+        refused.text.contains("could not be handled"),
+        "{}",
+        refused.text
+    );
     let nowhere = app.call(page("/app/no/such/page", Some(&cookie))).await;
     assert_eq!(nowhere.status, StatusCode::NOT_FOUND);
     assert!(
