@@ -173,9 +173,9 @@ if (app) {
   p();
   p(`\`wasmtrack-loadgen fill\` wrote ${n0(app.events)} completions through the collector's own store (${n0(app.fill.seconds)} s): ten events, the first with half of them, over the last 90 days, 100,000 contacts by email and a quarter anonymous. The release collector serves that file; each page is signed in as a browser is, loaded once, then ${app.app.runs} times; the time is the whole answer read on 127.0.0.1 (server time; uncompressed HTML).`);
   p();
-  p('| page | median (ms) | slowest (ms) | HTML bytes | goal: ≤ 200 ms |');
+  p('| page | median (ms) | slowest (ms) | HTML bytes | issue 15\'s bar: ≤ 200 ms |');
   p('|---|---:|---:|---:|---|');
-  for (const page of app.app.pages) p(`| ${page.page} (\`${page.path}\`) | ${n1(page.median_ms)} | ${n1(page.max_ms)} | ${n0(page.bytes)} | ${page.median_ms <= 200 ? 'met' : 'missed'} |`);
+  for (const page of app.app.pages) p(`| ${page.page} (\`${page.path}\`) | ${n1(page.median_ms)} | ${n1(page.max_ms)} | ${n0(page.bytes)} | ${page.page.includes('filtered') || page.page === 'contacts list' ? '(not in the bar)' : page.median_ms <= 200 ? 'met' : 'missed'} |`);
   p();
 }
 

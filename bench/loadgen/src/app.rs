@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 /// The pages the issue names: the events list, an event's page with its 30-day daily chart,
-/// its 90-day hourly chart, and a contact's timeline.
-const PAGES: [(&str, &str); 4] = [
+/// its 90-day hourly chart, and a contact's timeline; and the contacts list, and a report
+/// filtered by a property (which reads every completion of its range).
+const PAGES: [(&str, &str); 6] = [
     ("events list", "/app/events"),
     (
         "event page, 30 days by day",
@@ -22,6 +23,8 @@ const PAGES: [(&str, &str); 4] = [
         "/app/events/bench_event_0?range=90d&by=hour",
     ),
     ("contact timeline", "/app/contacts/1"),
+    ("contacts list", "/app/contacts"),
+    ("event page, 30 days, filtered by a property", "/app/events/bench_event_0?range=30d&prop=plan&value=pro"),
 ];
 
 /// One HTTP/1.1 request on its own connection: (status, headers, body length).
