@@ -24,7 +24,10 @@ const PAGES: [(&str, &str); 6] = [
     ),
     ("contact timeline", "/app/contacts/1"),
     ("contacts list", "/app/contacts"),
-    ("event page, 30 days, filtered by a property", "/app/events/bench_event_0?range=30d&prop=plan&value=pro"),
+    (
+        "event page, 30 days, filtered by a property",
+        "/app/events/bench_event_0?range=30d&prop=plan&value=pro",
+    ),
 ];
 
 /// One HTTP/1.1 request on its own connection: (status, headers, body length).
