@@ -14,7 +14,7 @@ use maud::{html, Markup};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde::Deserialize;
 
-use super::{page, signed_in};
+use super::{allowed, page};
 use crate::model::{EventDefinition, PrimaryObject};
 use crate::scopes::Scope;
 use crate::store::{
@@ -43,13 +43,10 @@ pub async fn list(
     uri: Uri,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    let signed = match signed_in(&state, &headers, &uri) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Read) {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if let Err(r) = signed.require(Scope::Read) {
-        return r;
-    }
     let q = query.q.unwrap_or_default();
     let needle = q.trim().to_owned();
     let after = match query.after.as_deref().map(read_contact_cursor) {
@@ -131,13 +128,10 @@ pub async fn show(
     Path(id): Path<String>,
     Query(query): Query<TimelineQuery>,
 ) -> Response {
-    let signed = match signed_in(&state, &headers, &uri) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Read) {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if let Err(r) = signed.require(Scope::Read) {
-        return r;
-    }
     let missing = || {
         page::error(
             StatusCode::NOT_FOUND,

@@ -8,28 +8,14 @@ use axum::response::Response;
 use axum::Form;
 use maud::html;
 
-use super::wizard::parse_options;
-use super::{checked_form, page, signed_in};
+use super::wizard::{field, non_empty, parse_options, Fields};
+use super::{allowed, allowed_form, page};
 use crate::api::definition_body::{self, Problems, PropertyBody};
 use crate::model::{DefinitionChange, EventDefinition, PropertyType};
 use crate::scopes::Scope;
 use crate::store::{EventQuery, StoreError};
 use crate::timestamp::now_ms;
 use crate::AppState;
-
-type Fields = Vec<(String, String)>;
-
-fn field<'a>(fields: &'a Fields, name: &str) -> &'a str {
-    fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.as_str())
-}
-
-fn non_empty(text: &str) -> Option<String> {
-    let t = text.trim();
-    (!t.is_empty()).then(|| t.to_owned())
-}
 
 /// `POST /app/events/{name}/properties`: adds a property.
 pub async fn add_property(
@@ -38,11 +24,7 @@ pub async fn add_property(
     Path(name): Path<String>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let signed = match checked_form(&state, &headers, field(&fields, "csrf")) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if let Err(r) = signed.require(Scope::Definitions) {
+    if let Err(r) = allowed_form(&state, &headers, field(&fields, "csrf"), Scope::Definitions) {
         return r;
     }
     let mut problems = Problems::default();
@@ -81,18 +63,12 @@ pub async fn edit_property(
     uri: Uri,
     Path((name, property)): Path<(String, String)>,
 ) -> Response {
-    let signed = match signed_in(&state, &headers, &uri) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Definitions) {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if let Err(r) = signed.require(Scope::Definitions) {
-        return r;
-    }
     let Some(def) = state.store.definition(&name) else {
-        return page::error(
-            StatusCode::NOT_FOUND,
-            &format!("There is no event \u{201c}{name}\u{201d}."),
-        );
+        return page::no_event(&name);
     };
     let Some(p) = def.property(&property) else {
         return page::error(
@@ -135,11 +111,7 @@ pub async fn update_property(
     Path((name, property)): Path<(String, String)>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let signed = match checked_form(&state, &headers, field(&fields, "csrf")) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if let Err(r) = signed.require(Scope::Definitions) {
+    if let Err(r) = allowed_form(&state, &headers, field(&fields, "csrf"), Scope::Definitions) {
         return r;
     }
     let mut problems = Problems::default();
@@ -181,11 +153,7 @@ pub async fn delete_property(
     Path((name, property)): Path<(String, String)>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let signed = match checked_form(&state, &headers, field(&fields, "csrf")) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if let Err(r) = signed.require(Scope::Definitions) {
+    if let Err(r) = allowed_form(&state, &headers, field(&fields, "csrf"), Scope::Definitions) {
         return r;
     }
     match state
@@ -205,18 +173,12 @@ pub async fn confirm_delete(
     uri: Uri,
     Path(name): Path<String>,
 ) -> Response {
-    let signed = match signed_in(&state, &headers, &uri) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Definitions) {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if let Err(r) = signed.require(Scope::Definitions) {
-        return r;
-    }
     let Some(def) = state.store.definition(&name) else {
-        return page::error(
-            StatusCode::NOT_FOUND,
-            &format!("There is no event \u{201c}{name}\u{201d}."),
-        );
+        return page::no_event(&name);
     };
     let stored = count_completions(&state, &def).await;
     let rules: Vec<String> = state
@@ -295,11 +257,7 @@ pub async fn delete(
     Path(name): Path<String>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let signed = match checked_form(&state, &headers, field(&fields, "csrf")) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if let Err(r) = signed.require(Scope::Definitions) {
+    if let Err(r) = allowed_form(&state, &headers, field(&fields, "csrf"), Scope::Definitions) {
         return r;
     }
     match state.store.delete_definition(name, true).await {

@@ -5,13 +5,13 @@ use std::fmt::Write as _;
 
 use axum::extract::{Path, Query, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
-use axum::http::{StatusCode, Uri};
+use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::chart::{self, Granularity};
-use super::{page, signed_in};
+use super::{allowed, page};
 use crate::model::{EventDefinition, PrimaryObject};
 use crate::scopes::Scope;
 use crate::store::{CompletionQuery, EventQuery};
@@ -34,13 +34,10 @@ pub async fn list(
     uri: Uri,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    let signed = match signed_in(&state, &headers, &uri) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Read) {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if let Err(r) = signed.require(Scope::Read) {
-        return r;
-    }
     let q = query.q.unwrap_or_default();
     let needle = q.trim().to_lowercase();
     let mut definitions: Vec<_> = state
@@ -205,18 +202,12 @@ pub async fn show(
     Path(name): Path<String>,
     Query(report): Query<Report>,
 ) -> Response {
-    let signed = match signed_in(&state, &headers, &uri) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Read) {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if let Err(r) = signed.require(Scope::Read) {
-        return r;
-    }
     let Some(def) = state.store.definition(&name) else {
-        return page::error(
-            StatusCode::NOT_FOUND,
-            &format!("There is no event \u{201c}{name}\u{201d}."),
-        );
+        return page::no_event(&name);
     };
     let r = report.resolve(now_ms());
     let width = r.by.width_ms();
@@ -294,7 +285,7 @@ pub async fn show(
         created_panel(
             &def,
             how,
-            &collector_url(&headers),
+            &super::collector_url(&headers).unwrap_or_else(|| "http://127.0.0.1:8080".into()),
             &sites,
             &signed.session.csrf,
         )
@@ -432,25 +423,6 @@ fn properties(json: &str) -> Markup {
     }
 }
 
-/// This collector's URL as the browser reached it (a TLS proxy's `X-Forwarded-Proto` says
-/// https), for the snippets and commands the app shows.
-pub fn collector_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .filter(|h| {
-            h.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-        })
-        .unwrap_or("127.0.0.1:8080");
-    let scheme = if super::over_https(headers) {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{host}")
-}
-
 /// The next step after creating an event, for the way it will be tracked.
 fn created_panel(
     def: &EventDefinition,
@@ -582,18 +554,11 @@ pub async fn csv(
     Path(name): Path<String>,
     Query(report): Query<Report>,
 ) -> Response {
-    let signed = match signed_in(&state, &headers, &uri) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if let Err(r) = signed.require(Scope::Read) {
+    if let Err(r) = allowed(&state, &headers, &uri, Scope::Read) {
         return r;
     }
     let Some(def) = state.store.definition(&name) else {
-        return page::error(
-            StatusCode::NOT_FOUND,
-            &format!("There is no event \u{201c}{name}\u{201d}."),
-        );
+        return page::no_event(&name);
     };
     let r = report.resolve(now_ms());
     let columns: Vec<String> = def.properties.iter().map(|p| p.name.clone()).collect();

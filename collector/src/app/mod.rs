@@ -202,6 +202,31 @@ pub fn checked_form(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result
     Ok(signed)
 }
 
+/// [`signed_in`] for a page that needs `scope`: the page to answer instead when the session
+/// is gone or its credential lacks the scope.
+pub fn allowed(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    scope: Scope,
+) -> Result<Signed, Response> {
+    let signed = signed_in(state, headers, uri)?;
+    signed.require(scope)?;
+    Ok(signed)
+}
+
+/// [`checked_form`] for a change that needs `scope`.
+pub fn allowed_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: &str,
+    scope: Scope,
+) -> Result<Signed, Response> {
+    let signed = checked_form(state, headers, csrf)?;
+    signed.require(scope)?;
+    Ok(signed)
+}
+
 /// The value of cookie `name` of the request.
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
@@ -212,6 +237,15 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(k, _)| *k == name)
         .map(|(_, v)| v)
+}
+
+/// The collector's address as the browser reached it, for the snippets and commands the app
+/// shows: the request's `Host`, over https when a TLS proxy says so (`X-Forwarded-Proto`);
+/// `None` when the host is not one an origin may name (it is then never shown).
+pub fn collector_url(headers: &HeaderMap) -> Option<String> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let scheme = if over_https(headers) { "https" } else { "http" };
+    crate::model::site::normalize_origin(&format!("{scheme}://{host}")).filter(|o| o != "*")
 }
 
 /// Whether the browser reached the collector over https (a TLS proxy says so).

@@ -119,6 +119,14 @@ pub fn error(status: StatusCode, message: &str) -> Response {
     )
 }
 
+/// The page for an event name that has no definition.
+pub fn no_event(name: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        &format!("There is no event \u{201c}{name}\u{201d}."),
+    )
+}
+
 /// A store failure as a page: what a person can do about it; internal details are logged,
 /// never shown.
 pub fn store_error(err: crate::store::StoreError) -> Response {

@@ -20,7 +20,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use wasmtrack_core::limits::check_name;
 
-use super::{checked_form, page, signed_in, Signed};
+use super::{allowed, allowed_form, page, Signed};
 use crate::api::definition_body::{self as body, DefinitionBody, Problems, PropertyBody};
 use crate::api::held::replay_held;
 use crate::error::ApiError;
@@ -244,13 +244,10 @@ pub async fn list(
     uri: Uri,
     Query(done): Query<Done>,
 ) -> Response {
-    let signed = match signed_in(&state, &headers, &uri) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Read) {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if let Err(r) = signed.require(Scope::Read) {
-        return r;
-    }
     let held = match state.store.held_summary().await {
         Ok(h) => h,
         Err(e) => return page::store_error(e),
@@ -439,13 +436,6 @@ pub struct Action {
     property: String,
 }
 
-/// A form post allowed to define, or the page to answer instead.
-fn changer(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<Signed, Response> {
-    let signed = checked_form(state, headers, csrf)?;
-    signed.require(Scope::Definitions)?;
-    Ok(signed)
-}
-
 /// A definition the API's rules refuse, as a page.
 fn refused(err: ApiError) -> Response {
     match err {
@@ -483,7 +473,7 @@ pub async fn define(
     headers: HeaderMap,
     Form(form): Form<Action>,
 ) -> Response {
-    if let Err(r) = changer(&state, &headers, &form.csrf) {
+    if let Err(r) = allowed_form(&state, &headers, &form.csrf, Scope::Definitions) {
         return r;
     }
     let name = match named(&form.event, "an event") {
@@ -521,7 +511,7 @@ pub async fn replay(
     headers: HeaderMap,
     Form(form): Form<Action>,
 ) -> Response {
-    if let Err(r) = changer(&state, &headers, &form.csrf) {
+    if let Err(r) = allowed_form(&state, &headers, &form.csrf, Scope::Definitions) {
         return r;
     }
     let name = match named(&form.event, "an event") {
@@ -540,7 +530,7 @@ pub async fn add_property(
     headers: HeaderMap,
     Form(form): Form<Action>,
 ) -> Response {
-    if let Err(r) = changer(&state, &headers, &form.csrf) {
+    if let Err(r) = allowed_form(&state, &headers, &form.csrf, Scope::Definitions) {
         return r;
     }
     let (event, property) = match (
@@ -551,10 +541,7 @@ pub async fn add_property(
         (Err(r), _) | (_, Err(r)) => return r,
     };
     let Some(def) = state.store.definition(&event) else {
-        return page::error(
-            StatusCode::NOT_FOUND,
-            &format!("There is no event \u{201c}{event}\u{201d}."),
-        );
+        return page::no_event(&event);
     };
     let done = format!("event={event}&property={property}");
     if def.property(&property).is_some() {

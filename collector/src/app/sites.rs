@@ -8,7 +8,7 @@
 //! [`MAX_ORIGINS`]), so a site the app accepts is one the API would.
 
 use axum::extract::{Path, Query, State};
-use axum::http::header::{self, HeaderMap};
+use axum::http::header::HeaderMap;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use axum::Form;
@@ -16,7 +16,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use wasmtrack_core::rules::{Source, Trigger, UrlRule};
 
-use super::{checked_form, over_https, page, signed_in, Signed};
+use super::{allowed, allowed_form, collector_url, page, Signed};
 use crate::api::visualizer::DEFAULT_TTL_MINUTES;
 use crate::model::site::{normalize_origin, valid_id, MAX_ORIGINS};
 use crate::model::Site;
@@ -88,20 +88,6 @@ struct Problem {
     message: String,
 }
 
-/// The signed-in request allowed to read, or the page to answer instead.
-fn reader(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Result<Signed, Response> {
-    let signed = signed_in(state, headers, uri)?;
-    signed.require(Scope::Read)?;
-    Ok(signed)
-}
-
-/// A form post allowed to change sites, or the page to answer instead.
-fn changer(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<Signed, Response> {
-    let signed = checked_form(state, headers, csrf)?;
-    signed.require(Scope::Definitions)?;
-    Ok(signed)
-}
-
 /// The app's path of a site's page (ids are `A-Za-z0-9_-.`, nothing to encode).
 fn site_path(id: &str) -> String {
     format!("/app/sites/{id}")
@@ -116,7 +102,7 @@ fn no_site(id: &str) -> Response {
 
 /// `GET /app/sites`: every site with its origins, and the form that creates one.
 pub async fn list(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
-    let signed = match reader(&state, &headers, &uri) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Read) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -233,7 +219,7 @@ pub async fn create(
     headers: HeaderMap,
     Form(form): Form<NewSite>,
 ) -> Response {
-    let signed = match changer(&state, &headers, &form.csrf) {
+    let signed = match allowed_form(&state, &headers, &form.csrf, Scope::Definitions) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -280,7 +266,7 @@ pub async fn show(
     Path(id): Path<String>,
     Query(done): Query<Done>,
 ) -> Response {
-    let signed = match reader(&state, &headers, &uri) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Read) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -295,15 +281,6 @@ pub async fn show(
         &site,
         notice.map_or(Said::Nothing, Said::Notice),
     )
-}
-
-/// The collector's address as the browser reached it: the request's `Host`, over https when
-/// a TLS proxy says so (`X-Forwarded-Proto`); `None` when the host is not one an origin may
-/// name (it is then never shown).
-fn collector_url(headers: &HeaderMap) -> Option<String> {
-    let host = headers.get(header::HOST)?.to_str().ok()?;
-    let scheme = if over_https(headers) { "https" } else { "http" };
-    normalize_origin(&format!("{scheme}://{host}")).filter(|o| o != "*")
 }
 
 /// The script-tag install: the stub, then the async tag with the collector and the site.
@@ -517,7 +494,7 @@ pub async fn add_origin(
     Path(id): Path<String>,
     Form(form): Form<OriginForm>,
 ) -> Response {
-    let signed = match changer(&state, &headers, &form.csrf) {
+    let signed = match allowed_form(&state, &headers, &form.csrf, Scope::Definitions) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -566,7 +543,7 @@ pub async fn remove_origin(
     Path(id): Path<String>,
     Form(form): Form<OriginForm>,
 ) -> Response {
-    if let Err(r) = changer(&state, &headers, &form.csrf) {
+    if let Err(r) = allowed_form(&state, &headers, &form.csrf, Scope::Definitions) {
         return r;
     }
     let Some(site) = state.store.site(&id) else {
@@ -605,7 +582,7 @@ pub async fn delete_rule(
     Path((id, rule)): Path<(String, String)>,
     Form(form): Form<Plain>,
 ) -> Response {
-    if let Err(r) = changer(&state, &headers, &form.csrf) {
+    if let Err(r) = allowed_form(&state, &headers, &form.csrf, Scope::Definitions) {
         return r;
     }
     if state.store.site(&id).is_none() {
@@ -628,7 +605,7 @@ pub async fn visualizer(
     Path(id): Path<String>,
     Form(form): Form<Plain>,
 ) -> Response {
-    let signed = match changer(&state, &headers, &form.csrf) {
+    let signed = match allowed_form(&state, &headers, &form.csrf, Scope::Definitions) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -673,6 +650,7 @@ pub async fn visualizer(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header;
 
     #[test]
     fn the_script_snippet_is_the_readmes_stub_and_tag() {

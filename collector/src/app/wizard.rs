@@ -16,7 +16,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{checked_form, page, signed_in, Signed};
+use super::{allowed, allowed_form, page, signed_in, Signed};
 use crate::api::definition_body::{self, DefinitionBody, OptionBody, PropertyBody};
 use crate::error::{ApiError, ErrorDetail};
 use crate::model::PropertyType;
@@ -52,24 +52,28 @@ pub const HOW: [(&str, &str, &str); 4] = [
 ];
 
 /// The form as posted: every field by name (properties as `p0.label`, `p0.type`, …).
-type Fields = Vec<(String, String)>;
+pub(super) type Fields = Vec<(String, String)>;
 
-fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
+/// The posted value of field `name` (empty when absent).
+pub(super) fn field<'a>(fields: &'a Fields, name: &str) -> &'a str {
     fields
         .iter()
         .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// `text` trimmed, unless nothing is left.
+pub(super) fn non_empty(text: &str) -> Option<String> {
+    let t = text.trim();
+    (!t.is_empty()).then(|| t.to_owned())
 }
 
 /// `GET /app/events/new`.
 pub async fn form(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
-    let signed = match signed_in(&state, &headers, &uri) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Definitions) {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if let Err(r) = signed.require(Scope::Definitions) {
-        return r;
-    }
     render(&signed, &Fields::new(), &[])
 }
 
@@ -80,13 +84,10 @@ pub async fn submit(
     headers: HeaderMap,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let signed = match checked_form(&state, &headers, field(&fields, "csrf").unwrap_or("")) {
+    let signed = match allowed_form(&state, &headers, field(&fields, "csrf"), Scope::Definitions) {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if let Err(r) = signed.require(Scope::Definitions) {
-        return r;
-    }
     let body = definition_of(&fields);
     let created = match definition_body::new_definition(body, now_ms()) {
         Ok(def) => state
@@ -98,7 +99,7 @@ pub async fn submit(
     };
     match created {
         Ok(def) => {
-            let how = field(&fields, "how")
+            let how = Some(field(&fields, "how"))
                 .filter(|h| HOW.iter().any(|(v, _, _)| v == h))
                 .unwrap_or("js");
             page::see_other(&format!("/app/events/{}?created={how}", def.name))
@@ -115,12 +116,7 @@ pub async fn submit(
 
 /// The API's body for what the form says (empty rows left out).
 fn definition_of(fields: &Fields) -> DefinitionBody {
-    let text = |name: &str| {
-        field(fields, name)
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
+    let text = |name: &str| non_empty(field(fields, name));
     let mut properties = Vec::new();
     for i in 0..ROWS {
         let at = |f: &str| text(&format!("p{i}.{f}"));
@@ -189,8 +185,10 @@ fn render(signed: &Signed, fields: &Fields, errors: &[ErrorDetail]) -> Response 
             .collect();
         (!messages.is_empty()).then(|| messages.join("; "))
     };
-    let value = |name: &str| field(fields, name).unwrap_or("").to_owned();
-    let how = field(fields, "how").unwrap_or("js");
+    let value = |name: &str| field(fields, name).to_owned();
+    let how = Some(field(fields, "how"))
+        .filter(|h| !h.is_empty())
+        .unwrap_or("js");
     let input = |name: &str, label: &str, hint: Option<&str>| -> Markup {
         let id = name.replace('.', "-");
         let error = problem(name);
