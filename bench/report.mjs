@@ -175,7 +175,10 @@ if (app) {
   p();
   p('| page | median (ms) | slowest (ms) | HTML bytes | issue 15\'s bar: ≤ 200 ms |');
   p('|---|---:|---:|---:|---|');
-  for (const page of app.app.pages) p(`| ${page.page} (\`${page.path}\`) | ${n1(page.median_ms)} | ${n1(page.max_ms)} | ${n0(page.bytes)} | ${page.page.includes('filtered') || page.page === 'contacts list' ? '(not in the bar)' : page.median_ms <= 200 ? 'met' : 'missed'} |`);
+  // The four pages the issue's bar names; the others are measured to be known.
+  const named = ['events list', 'event page, 30 days by day', 'event page, 90 days by hour', 'contact timeline'];
+  const within = (page) => (page.median_ms <= 200 ? 'within 200 ms' : 'over 200 ms');
+  for (const page of app.app.pages) p(`| ${page.page} (\`${page.path}\`) | ${n1(page.median_ms)} | ${n1(page.max_ms)} | ${n0(page.bytes)} | ${named.includes(page.page) ? (page.median_ms <= 200 ? 'met' : 'missed') : `not named; ${within(page)}`} |`);
   p();
 }
 

@@ -449,24 +449,7 @@ mod tests {
     use crate::model::{PrimaryObject, PropertyDef};
 
     fn prop(name: &str, kind: PropertyType, options: &[&str]) -> PropertyDef {
-        PropertyDef {
-            name: name.into(),
-            label: name.into(),
-            description: None,
-            kind,
-            options: options
-                .iter()
-                .map(|v| PropertyOption {
-                    label: v.to_string(),
-                    value: v.to_string(),
-                    display_order: 0,
-                    hidden: false,
-                    description: None,
-                })
-                .collect(),
-            created_at: 0,
-            updated_at: 0,
-        }
+        PropertyDef::plain(name, kind, options, 0)
     }
 
     fn signup() -> EventKind {

@@ -103,7 +103,9 @@ pub fn bench(flags: &[String]) -> Result {
 /// `wasmtrack-loadgen app` against the release collector serving it. Returns the JSON.
 fn app_figures(out: &Path, events: &str) -> Result<String> {
     let data = out.join("app-data");
-    let marker = data.join(format!("filled-{events}"));
+    // The marker names the fill's version: a database filled by an older generator (other
+    // definitions) is filled again.
+    let marker = data.join(format!("filled-v2-{events}"));
     if !marker.exists() {
         let _ = std::fs::remove_dir_all(&data);
         std::fs::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;

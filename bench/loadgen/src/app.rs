@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 /// The pages the issue names: the events list, an event's page with its 30-day daily chart,
-/// its 90-day hourly chart, and a contact's timeline; and the contacts list, and a report
-/// filtered by a property (which reads every completion of its range).
-const PAGES: [(&str, &str); 6] = [
+/// its 90-day hourly chart, and a contact's timeline; and the contacts list, reports filtered
+/// and broken down by an enumeration (from the per-option hourly counts), and one filtered by
+/// a number property (which reads every completion of its range).
+const PAGES: [(&str, &str); 8] = [
     ("events list", "/app/events"),
     (
         "event page, 30 days by day",
@@ -25,8 +26,16 @@ const PAGES: [(&str, &str); 6] = [
     ("contact timeline", "/app/contacts/1"),
     ("contacts list", "/app/contacts"),
     (
-        "event page, 30 days, filtered by a property",
+        "event page, 30 days, filtered by an enumeration",
         "/app/events/bench_event_0?range=30d&prop=plan&value=pro",
+    ),
+    (
+        "event page, 30 days, broken down by an enumeration",
+        "/app/events/bench_event_0?range=30d&split=plan",
+    ),
+    (
+        "event page, 30 days, filtered by a number property",
+        "/app/events/bench_event_0?range=30d&prop=seats&value=7",
     ),
 ];
 

@@ -21,6 +21,16 @@ const CONTACTS: u64 = 100_000;
 /// Completions per store request (one transaction).
 const BATCH: usize = 5_000;
 const DAY_MS: i64 = 86_400_000;
+/// The options of the enumeration `plan`, which reports filter and break down by.
+const PLANS: [&str; 7] = [
+    "free",
+    "pro",
+    "team",
+    "enterprise",
+    "trial",
+    "edu",
+    "nonprofit",
+];
 
 /// xorshift64*: fast, fixed, good enough to spread rows.
 struct Rng(u64);
@@ -38,15 +48,6 @@ impl Rng {
 }
 
 fn definition(i: usize, now: i64) -> EventDefinition {
-    let property = |name: &str, kind| PropertyDef {
-        name: name.into(),
-        label: name.into(),
-        description: None,
-        kind,
-        options: vec![],
-        created_at: now,
-        updated_at: now,
-    };
     EventDefinition {
         id: 0,
         name: format!("bench_event_{i}"),
@@ -55,8 +56,8 @@ fn definition(i: usize, now: i64) -> EventDefinition {
         primary_object: PrimaryObject::Contact,
         include_default_properties: true,
         properties: vec![
-            property("plan", PropertyType::String),
-            property("seats", PropertyType::Number),
+            PropertyDef::plain("plan", PropertyType::Enumeration, &PLANS, now),
+            PropertyDef::plain("seats", PropertyType::Number, &[], now),
         ],
         index: Default::default(),
         created_at: now,
@@ -81,7 +82,6 @@ pub fn run(db: &Path, total: usize) -> Result<serde_json::Value, String> {
         }
         let started = Instant::now();
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-        let plans = ["free", "pro", "team", "enterprise", "trial", "edu", "nonprofit"];
         let site: Arc<str> = Arc::from("bench");
         let defaults: Arc<str> = Arc::from(r#"{"path":"/pricing","title":"Pricing"}"#);
         let mut written = 0;
@@ -108,7 +108,7 @@ pub fn run(db: &Path, total: usize) -> Result<serde_json::Value, String> {
                         vid: Some(format!("v{contact}")),
                         sid: None,
                         site: Some(site.clone()),
-                        props: json!({"plan": plans[rng.below(plans.len() as u64) as usize], "seats": rng.below(50).to_string()}).to_string(),
+                        props: json!({"plan": PLANS[rng.below(PLANS.len() as u64) as usize], "seats": rng.below(50).to_string()}).to_string(),
                         defaults: Some(defaults.clone()),
                     }
                 })

@@ -124,6 +124,7 @@ pub async fn list(
         name,
         occurred_after: time("occurredAfter")?,
         occurred_before: time("occurredBefore")?,
+        property: None,
         descending,
         after,
         limit: bounded(q.get("limit"), "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)?,

@@ -159,6 +159,7 @@ pub async fn show(
             name: event.clone(),
             occurred_after: None,
             occurred_before: None,
+            property: None,
             descending: true,
             after: before,
             limit: EVENTS_PER_PAGE,

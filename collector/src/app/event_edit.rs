@@ -233,6 +233,7 @@ async fn count_completions(state: &AppState, def: &EventDefinition) -> String {
                 name: Some(def.name.clone()),
                 occurred_after: None,
                 occurred_before: None,
+                property: None,
                 descending: false,
                 after,
                 limit: 1000,

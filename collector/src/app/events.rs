@@ -256,16 +256,14 @@ pub async fn show(
             name: Some(def.name.clone()),
             occurred_after: Some(r.from),
             occurred_before: Some(r.to),
+            property: r.filter.clone(),
             descending: true,
             after: None,
             limit: 20,
         })
         .await
         .map(|p| p.events)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|e| r.filter.as_ref().is_none_or(|f| has_value(e, f)))
-        .collect::<Vec<_>>();
+        .unwrap_or_default();
     let caption = match &r.filter {
         Some((p, v)) => format!(
             "Completions of {} where {p} is {v}, per {}",
@@ -580,6 +578,7 @@ pub async fn csv(
                 name: Some(def.name.clone()),
                 occurred_after: Some(r.from),
                 occurred_before: Some(r.to),
+                property: r.filter.clone(),
                 descending: false,
                 after,
                 limit: 1000,
@@ -589,11 +588,7 @@ pub async fn csv(
             Ok(p) => p,
             Err(e) => return page::store_error(e),
         };
-        for e in page
-            .events
-            .iter()
-            .filter(|e| r.filter.as_ref().is_none_or(|f| has_value(e, f)))
-        {
+        for e in &page.events {
             let props: serde_json::Map<String, serde_json::Value> =
                 serde_json::from_str(&e.props).unwrap_or_default();
             let _ = write!(
@@ -634,22 +629,6 @@ pub async fn csv(
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-/// Whether a completion's property (custom, else default) holds `value`, as the report's
-/// filter counts it: equal, or one of a `;`-joined list.
-fn has_value(event: &crate::store::StoredEvent, (property, value): &(String, String)) -> bool {
-    let read = |json: &str| -> Option<String> {
-        let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json).ok()?;
-        map.get(property).map(|v| {
-            v.as_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| v.to_string())
-        })
-    };
-    read(&event.props)
-        .or_else(|| event.defaults.as_deref().and_then(read))
-        .is_some_and(|held| held.split(';').any(|part| part == value))
 }
 
 /// One CSV cell: quoted when it must be, and never a formula: a cell a spreadsheet would

@@ -145,6 +145,32 @@ pub struct PropertyDef {
     pub updated_at: i64,
 }
 
+impl PropertyDef {
+    /// A property labelled by its name, with options labelled by their values in the order
+    /// given, created `now`: what tests and generated data need.
+    pub fn plain(name: &str, kind: PropertyType, options: &[&str], now: i64) -> Self {
+        PropertyDef {
+            name: name.into(),
+            label: name.into(),
+            description: None,
+            kind,
+            options: options
+                .iter()
+                .zip(0..)
+                .map(|(value, display_order)| PropertyOption {
+                    label: value.to_string(),
+                    value: value.to_string(),
+                    display_order,
+                    hidden: false,
+                    description: None,
+                })
+                .collect(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// A stored event definition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventDefinition {

@@ -282,6 +282,9 @@ pub struct EventQuery {
     pub occurred_after: Option<i64>,
     /// Only events before this time, epoch ms.
     pub occurred_before: Option<i64>,
+    /// Only events whose property (custom, else default) has this value (or, for a
+    /// `;`-separated multi-value, contains it): the completions report's filter.
+    pub property: Option<(String, String)>,
     /// Newest first.
     pub descending: bool,
     /// Continue after this position.

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::caches::{read_lock, write_lock};
-use super::{encode, rules, SqliteStore};
+use super::{activity, encode, rules, SqliteStore};
 use crate::error::ErrorDetail;
 use crate::model::{ChangeError, DefinitionChange, EventDefinition, Rule};
 use crate::store::StoreError;
@@ -170,7 +170,11 @@ impl SqliteStore {
                 ));
             }
             let forgotten = ids.delete_named(&tx, &name)?;
+            let contacts = activity::affected_by_deleting(&tx, &name)?;
             tx.execute("DELETE FROM events WHERE name = ?1", [&name])?;
+            for contact in contacts {
+                activity::recount(&tx, contact)?;
+            }
             // The hourly counts go with them (schema 5; kept by the writer, not by triggers).
             tx.execute("DELETE FROM event_hours WHERE name = ?1", [&name])?;
             tx.commit()?;

@@ -13,6 +13,7 @@
 //! [`caches`], then [`sites`], [`definitions`], [`rules`], [`keys`] and [`events`]; this file
 //! opens the store and routes the [`EventStore`] trait to them.
 
+mod activity;
 mod caches;
 pub mod checkpoint;
 mod contacts;
@@ -20,7 +21,10 @@ mod definitions;
 pub mod event_ids;
 mod events;
 mod held;
+mod hours;
 mod id_filter;
+#[cfg(test)]
+mod kept_tests;
 mod keys;
 mod quality;
 mod reach;
@@ -30,6 +34,7 @@ mod schema;
 mod sites;
 #[cfg(test)]
 mod tests;
+mod values;
 mod writer;
 
 use std::path::Path;
@@ -84,16 +89,22 @@ impl SqliteStore {
     ) -> Result<Self, StoreError> {
         let mut conn = schema::open_writer(path)?;
         schema::migrate(&mut conn)?;
-        let definitions = Arc::new(RwLock::new(definitions::load(&conn)?));
+        let loaded = definitions::load(&conn)?;
+        values::reconcile(&mut conn, &loaded)?;
+        let definitions = Arc::new(RwLock::new(loaded));
         let sites = Arc::new(RwLock::new(sites::load(&conn)?));
         let rules = Arc::new(RwLock::new(rules::load(&conn)?));
         let keys = Arc::new(RwLock::new(keys::load(&conn)?));
         let ids = EventIds::load_tuned(&conn, tuning)?;
         let checkpoints = checkpoint::Checkpointer::start(path)?;
         let (jobs, rx) = mpsc::sync_channel(WRITE_QUEUE_JOBS);
+        let context = writer::Context {
+            retention,
+            enumerations: values::Enumerations(definitions.clone()),
+        };
         std::thread::Builder::new()
             .name("wasmtrack-writer".into())
-            .spawn(move || writer::run(conn, ids, checkpoints, rx, retention))
+            .spawn(move || writer::run(conn, ids, checkpoints, rx, context))
             .map_err(|e| StoreError::Internal(format!("cannot start the writer thread: {e}")))?;
         Ok(SqliteStore {
             jobs,
@@ -127,8 +138,14 @@ impl SqliteStore {
         work: impl FnOnce(&mut Connection, &mut EventIds) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let (tx, rx) = oneshot::channel();
+        let definitions = self.definitions.clone();
         let job = Job::Admin(Box::new(move |conn, ids| {
-            let _ = tx.send(work(conn, ids));
+            let done = work(conn, ids);
+            // A definition may have changed: the counts of its enumerations follow before the
+            // answer, and before the writer stores any other event (see `values`). Were that
+            // to fail, the change is made but the caller hears of the failure.
+            let counted = values::reconcile(conn, &caches::read_lock(&definitions));
+            let _ = tx.send(done.and_then(|v| counted.map(|()| v)));
         }));
         self.enqueue(job).await?;
         rx.await.map_err(|_| StoreError::Closed)?

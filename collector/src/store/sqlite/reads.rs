@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
 
-use super::schema;
+use super::{schema, values};
 use crate::model::PrimaryObject;
 use crate::store::{
     CompletionQuery, Cursor, EventPage, EventQuery, ObjectFilter, StoreError, StoredEvent,
@@ -108,6 +108,15 @@ pub(super) fn events(conn: &Connection, q: &EventQuery) -> Result<EventPage, Sto
         conds.push("e.occurred_at < ?".into());
         params.push(Value::Integer(before));
     }
+    if let Some((property, value)) = &q.property {
+        conds.push(has_value("e.props", "e.defaults", "?", "?", "?"));
+        let path = json_path(property);
+        params.extend([
+            Value::Text(path.clone()),
+            Value::Text(path),
+            Value::Text(value.clone()),
+        ]);
+    }
     let (cmp, dir) = if q.descending {
         ("<", "DESC")
     } else {
@@ -175,13 +184,29 @@ fn reach_from_sketches(
     q: &CompletionQuery,
 ) -> Result<Option<(u64, u64)>, StoreError> {
     use super::reach::Sketch;
-    if q.property.is_some() || ![q.from, q.to].iter().all(|t| t % HOUR_MS == 0) {
+    if ![q.from, q.to].iter().all(|t| t % HOUR_MS == 0) {
         return Ok(None);
     }
-    let mut stmt = conn.prepare_cached(
-        "SELECT contacts, visitors FROM event_hours WHERE name = ?1 AND hour >= ?2 AND hour < ?3",
-    )?;
-    let rows = stmt.query_map((&q.name, q.from / HOUR_MS, q.to / HOUR_MS), |r| {
+    let (sql, params) = match counted_filter(conn, q)? {
+        Counts::Events => (
+            "SELECT contacts, visitors FROM event_hours WHERE name = ?1 AND hour >= ?2 AND hour < ?3",
+            vec![Value::Text(q.name.clone()), Value::Integer(q.from / HOUR_MS), Value::Integer(q.to / HOUR_MS)],
+        ),
+        Counts::Values(property, value) => (
+            "SELECT contacts, visitors FROM value_hours
+             WHERE name = ?1 AND property = ?4 AND value = ?5 AND hour >= ?2 AND hour < ?3",
+            vec![
+                Value::Text(q.name.clone()),
+                Value::Integer(q.from / HOUR_MS),
+                Value::Integer(q.to / HOUR_MS),
+                Value::Text(property),
+                Value::Text(value),
+            ],
+        ),
+        Counts::None => return Ok(None),
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params_from_iter(params), |r| {
         Ok((
             r.get::<_, Option<Vec<u8>>>(0)?,
             r.get::<_, Option<Vec<u8>>>(1)?,
@@ -201,8 +226,28 @@ fn reach_from_sketches(
     Ok(Some((contacts.estimate(), visitors.estimate())))
 }
 
-/// An hour in ms: the grain of the hourly counts.
-const HOUR_MS: i64 = 3_600_000;
+use super::hours::HOUR_MS;
+
+/// Which hourly counts can answer a query over whole hours.
+enum Counts {
+    /// `event_hours`: the query has no property filter.
+    Events,
+    /// `value_hours`, for this (property, option): the filter is on an enumeration.
+    Values(String, String),
+    /// None: the completions must be read.
+    None,
+}
+
+/// Which hourly counts can answer `q`'s filter (the range is checked by the caller).
+fn counted_filter(conn: &Connection, q: &CompletionQuery) -> Result<Counts, StoreError> {
+    Ok(match &q.property {
+        None => Counts::Events,
+        Some((property, value)) if values::counted(conn, &q.name, property)? => {
+            Counts::Values(property.clone(), value.clone())
+        }
+        Some(_) => Counts::None,
+    })
+}
 
 /// The `WHERE` of a completions query and its parameters (`?1` from, `?2` width, `?3` name,
 /// `?4` to, then the property filter's): shared by the counts, the breakdown and the reach.
@@ -215,30 +260,70 @@ fn completions_filter(q: &CompletionQuery) -> (String, Vec<Value>) {
         Value::Integer(q.to),
     ];
     if let Some((property, value)) = &q.property {
-        sql.push_str(
-            " AND instr(';' || COALESCE(json_extract(props, ?5), json_extract(defaults, ?5)) || ';', ';' || ?6 || ';') > 0",
-        );
-        params.push(Value::Text(format!("$.\"{property}\"")));
+        sql.push_str(" AND ");
+        sql.push_str(&has_value("props", "defaults", "?5", "?5", "?6"));
+        params.push(Value::Text(json_path(property)));
         params.push(Value::Text(value.clone()));
     }
     (sql, params)
 }
 
+/// The SQL condition of the report's property filter, one for every query that applies it:
+/// the property (custom, else default) equals the value, or holds it in a `;`-joined list
+/// (an enumeration's several options). The arguments are the two JSON columns and the
+/// placeholders of the property's JSON path (once per column) and of the value.
+fn has_value(props: &str, defaults: &str, path: &str, path_again: &str, value: &str) -> String {
+    format!(
+        "instr(';' || COALESCE(json_extract({props}, {path}), json_extract({defaults}, {path_again})) || ';', ';' || {value} || ';') > 0"
+    )
+}
+
+/// The JSON path of a property (names are `a-z0-9_`; quoted anyway).
+fn json_path(property: &str) -> String {
+    format!("$.\"{}\"", property.replace('"', ""))
+}
+
 /// Completions per bucket and per value of `property` (custom, else default; absent is
-/// `None`): `(value, bucket, count)`, for the report's breakdown.
+/// `None`): `(value, bucket, count)`, for the report's breakdown. A completion whose value
+/// holds several options (`a;b`) counts under each, as the filter finds it under each.
 pub(super) fn breakdown(
     conn: &Connection,
     q: &CompletionQuery,
     property: &str,
 ) -> Result<Vec<(Option<String>, i64, u64)>, StoreError> {
-    let (filter, mut params) = completions_filter(q);
-    let at = params.len() + 1;
-    params.push(Value::Text(format!("$.\"{property}\"")));
-    let sql = format!(
-        "SELECT CAST(COALESCE(json_extract(props, ?{at}), json_extract(defaults, ?{at})) AS TEXT) AS v,
-                (occurred_at - ?1) / ?2 AS bucket, COUNT(*) FROM events {filter}
-         GROUP BY v, bucket"
-    );
+    let whole_hours = [q.from, q.width, q.to].iter().all(|t| t % HOUR_MS == 0);
+    let (sql, params) = if whole_hours
+        && q.property.is_none()
+        && values::counted(conn, &q.name, property)?
+    {
+        (
+            format!(
+                "SELECT NULLIF(value, ''), (hour * {HOUR_MS} - ?1) / ?2 AS bucket, SUM(count)
+                 FROM value_hours
+                 WHERE name = ?3 AND property = ?5 AND hour >= ?1 / {HOUR_MS} AND hour < ?4 / {HOUR_MS}
+                 GROUP BY value, bucket"
+            ),
+            vec![
+                Value::Integer(q.from),
+                Value::Integer(q.width),
+                Value::Text(q.name.clone()),
+                Value::Integer(q.to),
+                Value::Text(property.to_owned()),
+            ],
+        )
+    } else {
+        let (filter, mut params) = completions_filter(q);
+        let at = params.len() + 1;
+        params.push(Value::Text(json_path(property)));
+        (
+            format!(
+                "SELECT CAST(COALESCE(json_extract(props, ?{at}), json_extract(defaults, ?{at})) AS TEXT) AS v,
+                        (occurred_at - ?1) / ?2 AS bucket, COUNT(*) FROM events {filter}
+                 GROUP BY v, bucket"
+            ),
+            params,
+        )
+    };
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params_from_iter(params), |r| {
         Ok((
@@ -247,12 +332,26 @@ pub(super) fn breakdown(
             r.get::<_, i64>(2)?,
         ))
     })?;
-    let mut out = Vec::new();
+    let mut sums: std::collections::BTreeMap<(Option<String>, i64), u64> = Default::default();
     for row in rows {
         let (value, bucket, count) = row?;
-        out.push((value, bucket, u64::try_from(count).unwrap_or(0)));
+        let count = u64::try_from(count).unwrap_or(0);
+        let mut options: Vec<&str> = value
+            .as_deref()
+            .unwrap_or("")
+            .split(';')
+            .filter(|o| !o.is_empty())
+            .collect();
+        options.sort_unstable();
+        options.dedup();
+        if options.is_empty() {
+            *sums.entry((None, bucket)).or_default() += count;
+        }
+        for option in options {
+            *sums.entry((Some(option.to_owned()), bucket)).or_default() += count;
+        }
     }
-    Ok(out)
+    Ok(sums.into_iter().map(|((v, b), c)| (v, b, c)).collect())
 }
 
 /// How many distinct contacts completed the event in the range, and how many visitors did
@@ -280,19 +379,44 @@ pub(super) fn completions(
     conn: &Connection,
     q: &CompletionQuery,
 ) -> Result<Vec<(i64, u64)>, StoreError> {
-    let (filter, params) = completions_filter(q);
-    // Whole hours without a property filter: the hourly counts (schema 5) answer, a few rows
-    // per bucket, whatever the volume; anything else counts the completions themselves.
-    let sql = if q.property.is_none() && [q.from, q.width, q.to].iter().all(|t| t % HOUR_MS == 0) {
+    // Whole hours: the hourly counts answer, a few rows per bucket whatever the volume, when
+    // there is no property filter or it is on an enumeration; anything else counts the
+    // completions themselves.
+    let whole_hours = [q.from, q.width, q.to].iter().all(|t| t % HOUR_MS == 0);
+    let counts = if whole_hours {
+        counted_filter(conn, q)?
+    } else {
+        Counts::None
+    };
+    let hours = |table: &str, filter: &str| {
         format!(
-            "SELECT (hour * {HOUR_MS} - ?1) / ?2 AS bucket, SUM(count) FROM event_hours
-             WHERE name = ?3 AND hour >= ?1 / {HOUR_MS} AND hour < ?4 / {HOUR_MS}
+            "SELECT (hour * {HOUR_MS} - ?1) / ?2 AS bucket, SUM(count) FROM {table}
+             WHERE name = ?3 {filter} AND hour >= ?1 / {HOUR_MS} AND hour < ?4 / {HOUR_MS}
              GROUP BY bucket ORDER BY bucket"
         )
-    } else {
-        format!(
-            "SELECT (occurred_at - ?1) / ?2 AS bucket, COUNT(*) FROM events {filter} GROUP BY bucket ORDER BY bucket"
-        )
+    };
+    let range = vec![
+        Value::Integer(q.from),
+        Value::Integer(q.width),
+        Value::Text(q.name.clone()),
+        Value::Integer(q.to),
+    ];
+    let (sql, params) = match counts {
+        Counts::Events => (hours("event_hours", ""), range),
+        Counts::Values(property, value) => (
+            hours("value_hours", "AND property = ?5 AND value = ?6"),
+            [range, vec![Value::Text(property), Value::Text(value)]].concat(),
+        ),
+        Counts::None => {
+            let (filter, params) = completions_filter(q);
+            (
+                format!(
+                    "SELECT (occurred_at - ?1) / ?2 AS bucket, COUNT(*) FROM events {filter}
+                     GROUP BY bucket ORDER BY bucket"
+                ),
+                params,
+            )
+        }
     };
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params_from_iter(params), |r| {

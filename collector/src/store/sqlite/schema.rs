@@ -216,6 +216,37 @@ CREATE TABLE event_hours (
 INSERT INTO event_hours (name, hour, count)
     SELECT name, occurred_at / 3600000, COUNT(*) FROM events GROUP BY name, occurred_at / 3600000;
 "#,
+    // 6: each contact's last activity, kept by the writer (`activity.rs`), so that the contacts
+    // list is read in order from an index; and completions per option of each enumeration
+    // property and hour (`values.rs`), filled from the stored events by the store at open.
+    r#"
+ALTER TABLE contacts ADD COLUMN last_activity INTEGER;   -- epoch ms of its newest event, or NULL
+UPDATE contacts SET last_activity = (SELECT MAX(at) FROM (
+    SELECT MAX(e.occurred_at) AS at FROM events e
+     WHERE e.object_id = contacts.id AND e.object_type = 'CONTACT'
+    UNION ALL
+    SELECT MAX(e.occurred_at) FROM visitors v JOIN events e ON e.vid = v.vid
+     WHERE v.contact_id = contacts.id AND e.object_id IS NULL AND e.object_type = 'CONTACT'));
+CREATE INDEX contacts_by_activity ON contacts (last_activity, id);
+
+CREATE TABLE value_hours (
+    name TEXT NOT NULL,
+    property TEXT NOT NULL,
+    value TEXT NOT NULL,            -- one option; '' when the completion has none
+    hour INTEGER NOT NULL,          -- occurred_at / 3,600,000
+    count INTEGER NOT NULL,
+    contacts BLOB,                  -- reach sketches, as in event_hours
+    visitors BLOB,
+    PRIMARY KEY (name, property, value, hour)
+) STRICT, WITHOUT ROWID;
+
+-- The (event, property) pairs whose rows in value_hours are complete.
+CREATE TABLE value_counts (
+    name TEXT NOT NULL,
+    property TEXT NOT NULL,
+    PRIMARY KEY (name, property)
+) STRICT, WITHOUT ROWID;
+"#,
 ];
 
 /// Opens the writer's connection: WAL, and syncs at checkpoints rather than every commit
@@ -298,5 +329,11 @@ mod tests {
     #[test]
     fn the_version_3_migration_keys_ids_as_the_writer_does() {
         assert!(MIGRATIONS[2].contains(KEY_OF_ID_SQL));
+    }
+
+    #[test]
+    fn the_version_6_migration_finds_last_activity_as_the_writer_does() {
+        let backfill = super::super::activity::NEWEST_OF_CONTACT.replace("?1", "contacts.id");
+        assert!(MIGRATIONS[5].contains(&format!("SET last_activity = {backfill};")));
     }
 }

@@ -145,7 +145,7 @@ fn a_failing_request_stores_nothing_and_fails_no_other_of_its_group() {
         .events
         .push(event("00000000-0000-4000-8000-000000000099", "bad"));
     let (b, b_answer) = job(failing);
-    writer::write_group(&mut conn, &mut ids, vec![a, b], &Retention::default());
+    writer::write_group(&mut conn, &mut ids, vec![a, b], &writer::Context::default());
 
     assert_eq!(answer(a_answer).unwrap(), outcome(3, 0));
     assert!(matches!(answer(b_answer), Err(StoreError::Internal(_))));
@@ -156,7 +156,12 @@ fn a_failing_request_stores_nothing_and_fails_no_other_of_its_group() {
     );
     // Its ids were not remembered: sent again without the bad event, they are stored.
     let (again, again_answer) = job(request(&mixed, "signup"));
-    writer::write_group(&mut conn, &mut ids, vec![again], &Retention::default());
+    writer::write_group(
+        &mut conn,
+        &mut ids,
+        vec![again],
+        &writer::Context::default(),
+    );
     assert_eq!(answer(again_answer).unwrap(), outcome(3, 0));
     assert_eq!(stored_with_id(&path, &mixed[0]), 1);
 }
@@ -178,7 +183,7 @@ fn a_failed_commit_fails_every_request_of_its_group_and_stores_none_of_them() {
     let second = id_list(10, 5);
     let (a, a_answer) = job(request(&first, "signup"));
     let (b, b_answer) = job(request(&second, "boom"));
-    writer::write_group(&mut conn, &mut ids, vec![a, b], &Retention::default());
+    writer::write_group(&mut conn, &mut ids, vec![a, b], &writer::Context::default());
     for failed in [answer(a_answer), answer(b_answer)] {
         assert!(
             matches!(&failed, Err(StoreError::Internal(m)) if m.starts_with("sqlite commit")),
@@ -192,7 +197,12 @@ fn a_failed_commit_fails_every_request_of_its_group_and_stores_none_of_them() {
     // The clients retry; the failed group left no id behind, so each is stored once.
     let (a, a_answer) = job(request(&first, "signup"));
     let (a2, a2_answer) = job(request(&first, "signup"));
-    writer::write_group(&mut conn, &mut ids, vec![a, a2], &Retention::default());
+    writer::write_group(
+        &mut conn,
+        &mut ids,
+        vec![a, a2],
+        &writer::Context::default(),
+    );
     assert_eq!(answer(a_answer).unwrap(), outcome(5, 0));
     assert_eq!(answer(a2_answer).unwrap(), outcome(0, 5));
     for id in &first {
@@ -325,7 +335,7 @@ async fn a_version_2_file_keeps_its_events_and_their_ids_stay_unique() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
     let count: i64 = conn
         .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
         .unwrap();

@@ -17,7 +17,8 @@ use tokio::sync::oneshot;
 
 use super::checkpoint::Checkpointer;
 use super::event_ids::EventIds;
-use super::{held, quality};
+use super::values::Enumerations;
+use super::{activity, held, hours, quality};
 use crate::model::PrimaryObject;
 use crate::store::{Ingest, IngestOutcome, NewEvent, Retention, StoreError, Subject};
 
@@ -26,6 +27,15 @@ const MAX_GROUP_EVENTS: usize = 20_000;
 
 /// Work on the writer's connection; work that deletes events also updates their ids.
 pub(super) type AdminWork = Box<dyn FnOnce(&mut Connection, &mut EventIds) + Send>;
+
+/// What the writer reads besides its jobs.
+#[derive(Default)]
+pub(super) struct Context {
+    /// How long refused and held events are kept.
+    pub retention: Retention,
+    /// The events' enumeration properties, whose options are counted per hour.
+    pub enumerations: Enumerations,
+}
 
 /// A unit of work for the writer thread.
 pub(super) enum Job {
@@ -43,7 +53,7 @@ pub(super) fn run(
     mut ids: EventIds,
     checkpoints: Checkpointer,
     rx: Receiver<Job>,
-    retention: Retention,
+    context: Context,
 ) {
     let mut pending: Option<Job> = None;
     let mut last_group = 0;
@@ -95,7 +105,7 @@ pub(super) fn run(
                         Err(_) => break,
                     }
                 }
-                write_group(&mut conn, &mut ids, group, &retention);
+                write_group(&mut conn, &mut ids, group, &context);
                 last_group = events;
                 if ids.background_due() {
                     background_ok = background_step(&mut conn, &mut ids, last_group);
@@ -132,12 +142,12 @@ pub(super) fn write_group(
     conn: &mut Connection,
     ids: &mut EventIds,
     group: Vec<(Ingest, Reply)>,
-    retention: &Retention,
+    context: &Context,
 ) {
-    let outcomes = match write_together(conn, ids, &group, retention) {
+    let outcomes = match write_together(conn, ids, &group, context) {
         Together::Committed(outcomes) => Ok(outcomes.into_iter().map(Ok).collect()),
         Together::CommitFailed(err) => Err(err),
-        Together::RequestFailed => write_apart(conn, ids, &group, retention),
+        Together::RequestFailed => write_apart(conn, ids, &group, context),
     };
     match outcomes {
         Ok(outcomes) => {
@@ -167,7 +177,7 @@ fn write_together(
     conn: &mut Connection,
     ids: &mut EventIds,
     group: &[(Ingest, Reply)],
-    retention: &Retention,
+    context: &Context,
 ) -> Together {
     // Per request, the events inserted (not duplicates): their ids were added to `ids`.
     let mut inserted: Vec<Vec<usize>> = Vec::with_capacity(group.len());
@@ -177,7 +187,7 @@ fn write_together(
         let mut outcomes = Vec::with_capacity(group.len());
         for (ingest, _) in group {
             let mut new = Vec::with_capacity(ingest.events.len());
-            let outcome = ingest_one(&tx, ids, ingest, &mut new, retention);
+            let outcome = ingest_one(&tx, ids, ingest, &mut new, context);
             inserted.push(new);
             outcomes.push(outcome?);
         }
@@ -203,7 +213,7 @@ fn write_apart(
     conn: &mut Connection,
     ids: &mut EventIds,
     group: &[(Ingest, Reply)],
-    retention: &Retention,
+    context: &Context,
 ) -> Result<Vec<Result<IngestOutcome, String>>, String> {
     let mut inserted: Vec<Vec<usize>> = Vec::with_capacity(group.len());
     let outcomes = (|| -> rusqlite::Result<Vec<Result<IngestOutcome, String>>> {
@@ -212,7 +222,7 @@ fn write_apart(
         for (ingest, _) in group {
             tx.execute_batch("SAVEPOINT job")?;
             let mut new = Vec::with_capacity(ingest.events.len());
-            let outcome = ingest_one(&tx, ids, ingest, &mut new, retention);
+            let outcome = ingest_one(&tx, ids, ingest, &mut new, context);
             if outcome.is_err() {
                 for &i in &new {
                     ids.remove(&ingest.events[i].dedupe_id());
@@ -264,7 +274,7 @@ fn ingest_one(
     ids: &mut EventIds,
     ingest: &Ingest,
     new: &mut Vec<usize>,
-    retention: &Retention,
+    context: &Context,
 ) -> rusqlite::Result<IngestOutcome> {
     let mut outcome = IngestOutcome::default();
     let mut insert = tx.prepare_cached(INSERT_EVENT)?;
@@ -314,98 +324,19 @@ fn ingest_one(
         held::bound(
             tx,
             "rejected",
-            retention.rejected_ms,
-            retention.rejected_rows,
+            context.retention.rejected_ms,
+            context.retention.rejected_rows,
             first.received_at,
         )?;
     }
     if let Some(first) = ingest.held.first() {
-        held::hold(tx, &ingest.held, retention, first.received_at)?;
+        held::hold(tx, &ingest.held, &context.retention, first.received_at)?;
     }
     held::release(tx, &ingest.released)?;
     quality::add(tx, &ingest.quality)?;
-    count_hours(tx, ingest, &stored)?;
+    hours::count(tx, ingest, &stored, &context.enumerations)?;
+    activity::touch(tx, ingest, &stored)?;
     Ok(outcome)
-}
-
-/// Adds the stored events of a request to the hourly counts and reach sketches (schema 5):
-/// one read and one upsert per event name and hour, not per event (a beacon's events mostly
-/// share both). `stored` is each stored event's index and object id. (A trigger per row kept
-/// the counts alone at 0.82× the write throughput.)
-fn count_hours(
-    tx: &Connection,
-    ingest: &Ingest,
-    stored: &[(usize, Option<i64>)],
-) -> rusqlite::Result<()> {
-    use super::reach::{hash, Sketch};
-    const HOUR_MS: i64 = 3_600_000;
-    // (name, hour, count, contact hashes, anonymous visitor hashes)
-    type Hour<'a> = (&'a str, i64, i64, Vec<u64>, Vec<u64>);
-    // A stored sketch column: NULL for an hour counted before sketches existed.
-    type Stored = Option<Vec<u8>>;
-    let mut hours: Vec<Hour> = Vec::new();
-    for &(i, object_id) in stored {
-        let Some(event) = ingest.events.get(i) else {
-            continue;
-        };
-        // `/` truncates as SQLite's does, so the migration's backfill and this agree.
-        let hour = event.occurred_at / HOUR_MS;
-        let at = match hours.iter().position(|h| h.0 == event.name && h.1 == hour) {
-            Some(at) => at,
-            None => {
-                hours.push((&event.name, hour, 0, Vec::new(), Vec::new()));
-                hours.len() - 1
-            }
-        };
-        let entry = &mut hours[at];
-        entry.2 += 1;
-        match (object_id, &event.vid) {
-            (Some(id), _) => entry.3.push(hash(&id.to_string())),
-            (None, Some(vid)) => entry.4.push(hash(vid)),
-            (None, None) => {}
-        }
-    }
-    if hours.is_empty() {
-        return Ok(());
-    }
-    let mut read = tx.prepare_cached(
-        "SELECT contacts, visitors FROM event_hours WHERE name = ?1 AND hour = ?2",
-    )?;
-    let mut upsert = tx.prepare_cached(
-        "INSERT INTO event_hours (name, hour, count, contacts, visitors) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (name, hour) DO UPDATE SET count = count + excluded.count,
-             contacts = excluded.contacts, visitors = excluded.visitors",
-    )?;
-    for (name, hour, count, contacts, visitors) in hours {
-        let existing: Option<(Stored, Stored)> = read
-            .query_row((name, hour), |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        // An hour counted before sketches existed stays unsketched: a sketch of its new
-        // events alone would undercount it.
-        let sketch = |old: Option<Option<Vec<u8>>>, new: &[u64]| -> Option<Vec<u8>> {
-            let mut sketch = match old {
-                None => Sketch::default(),
-                Some(None) => return None,
-                Some(Some(bytes)) => Sketch::from_bytes(bytes)?,
-            };
-            for h in new {
-                sketch.add(*h);
-            }
-            Some(sketch.bytes())
-        };
-        let (old_contacts, old_visitors) = match existing {
-            Some((c, v)) => (Some(c), Some(v)),
-            None => (None, None),
-        };
-        upsert.execute((
-            name,
-            hour,
-            count,
-            sketch(old_contacts, &contacts),
-            sketch(old_visitors, &visitors),
-        ))?;
-    }
-    Ok(())
 }
 
 /// The object id an event is stored with; contacts named by email or external id are found
@@ -481,11 +412,17 @@ pub(super) fn contact_for(
 /// Links a visitor to a contact: from now on its anonymous events, earlier ones included,
 /// are part of the contact's timeline (resolved when queried).
 fn link_visitor(tx: &Connection, vid: &str, contact: i64, now: i64) -> rusqlite::Result<()> {
+    let before: Option<i64> = tx
+        .prepare_cached("SELECT contact_id FROM visitors WHERE vid = ?1")?
+        .query_row([vid], |r| r.get(0))
+        .optional()?;
+    if before == Some(contact) {
+        return Ok(());
+    }
     tx.prepare_cached(
         "INSERT INTO visitors (vid, contact_id, linked_at) VALUES (?1, ?2, ?3)
-         ON CONFLICT (vid) DO UPDATE SET contact_id = excluded.contact_id, linked_at = excluded.linked_at
-         WHERE contact_id <> excluded.contact_id",
+         ON CONFLICT (vid) DO UPDATE SET contact_id = excluded.contact_id, linked_at = excluded.linked_at",
     )?
     .execute((vid, contact, now))?;
-    Ok(())
+    activity::relinked(tx, vid, contact, before)
 }
