@@ -115,6 +115,14 @@ pub const ROUTES: &[(Method, &str, Scope)] = &[
     (Method::GET, "/v1/keys", Scope::Admin),
     (Method::POST, "/v1/keys", Scope::Admin),
     (Method::DELETE, "/v1/keys/{id}", Scope::Admin),
+    (Method::GET, "/crm/v3/objects/contacts", Scope::Read),
+    // A search only reads, though HubSpot made it a POST.
+    (Method::POST, "/crm/v3/objects/contacts/search", Scope::Read),
+    (
+        Method::GET,
+        "/crm/v3/objects/contacts/{contact}",
+        Scope::Read,
+    ),
 ];
 
 /// The scope the route `path` (as routed) needs for `method` (`HEAD` as `GET`); `None` for a

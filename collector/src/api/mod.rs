@@ -13,10 +13,12 @@
 //! | `/v1/sites…` | [`sites`] |
 //! | `/v1/sites/{site}/rules…` | [`rules`] (CORS in [`visualizer`]) |
 //! | `/v1/visualizer/…` | [`visualizer`] |
+//! | `/crm/v3/objects/contacts…` | [`contacts`] |
 //! | `/healthz` | [`health`] |
 //! | `/openapi.json` | [`openapi`] (the description of all of these) |
 
 mod collect;
+mod contacts;
 mod cursor;
 pub(crate) mod definition_body;
 mod definitions;
@@ -83,6 +85,9 @@ pub fn routes(state: AppState) -> Router {
         )
         .route("/v1/keys", get(keys::list).post(keys::create))
         .route("/v1/keys/{id}", delete(keys::revoke))
+        .route("/crm/v3/objects/contacts", get(contacts::list))
+        .route("/crm/v3/objects/contacts/search", post(contacts::search))
+        .route("/crm/v3/objects/contacts/{contact}", get(contacts::read))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_scope,

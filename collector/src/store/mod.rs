@@ -123,6 +123,60 @@ pub struct Ingest {
     /// Held events (their `seq`) that this request replays: removed in its transaction, so a
     /// replay is stored and released at once or not at all.
     pub released: Vec<i64>,
+    /// Contacts to create or update by email with properties (an import's contact columns),
+    /// before the events are stored.
+    pub contacts: Vec<ContactUpdate>,
+}
+
+/// A contact to create or update, found by its email (case-insensitive: emails are stored
+/// normalized); `properties` are set over those it has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactUpdate {
+    /// Its email, normalized ([`crate::validate::normalize_email`]).
+    pub email: String,
+    /// Contact properties by internal name (`firstname`, `company`…).
+    pub properties: std::collections::BTreeMap<String, String>,
+    /// When, epoch ms.
+    pub at: i64,
+}
+
+/// A contact as HubSpot's CRM API shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactRecord {
+    /// Its id (`objectId`).
+    pub id: i64,
+    /// Its email.
+    pub email: Option<String>,
+    /// Its external id (`uid`).
+    pub external_id: Option<String>,
+    /// Properties set by imports.
+    pub properties: std::collections::BTreeMap<String, String>,
+    /// Created, epoch ms.
+    pub created_at: i64,
+    /// Last change of its properties (or its creation), epoch ms.
+    pub updated_at: i64,
+}
+
+/// How a CRM read names a contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactKey {
+    /// By id.
+    Id(i64),
+    /// By email (normalized).
+    Email(String),
+}
+
+/// Which contacts a CRM list or search wants: ordered by id, after `after`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContactRecordQuery {
+    /// Only the contact with this email (normalized).
+    pub email_is: Option<String>,
+    /// Only contacts whose email contains this text (lowercase).
+    pub email_contains: Option<String>,
+    /// Ids after this one.
+    pub after: i64,
+    /// Page size.
+    pub limit: usize,
 }
 
 /// A beacon event whose name has no definition yet: everything needed to judge and store it
@@ -514,6 +568,13 @@ pub trait EventStore: Send + Sync {
 
     /// A page of contacts, most recently active first (see [`ContactQuery`]).
     async fn contacts(&self, query: ContactQuery) -> Result<ContactPage, StoreError>;
+    /// One contact as the CRM API shows it, or `None`.
+    async fn contact_record(&self, key: ContactKey) -> Result<Option<ContactRecord>, StoreError>;
+    /// A page of contacts by id, and how many match in all.
+    async fn contact_records(
+        &self,
+        query: ContactRecordQuery,
+    ) -> Result<(Vec<ContactRecord>, u64), StoreError>;
     /// The contact `id`: its identity, linked visitors and the event names of its timeline;
     /// `None` when there is no such contact.
     async fn contact(&self, id: i64) -> Result<Option<ContactDetail>, StoreError>;

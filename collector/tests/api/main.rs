@@ -10,6 +10,7 @@ mod app_sites;
 mod collect;
 mod common;
 mod connections;
+mod crm_contacts;
 mod definition_limits;
 mod definitions;
 mod fixtures;

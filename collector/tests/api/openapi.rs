@@ -389,3 +389,39 @@ async fn rule_and_visualizer_answers_match_the_description() {
         &app.delete(&delete).await,
     );
 }
+
+#[tokio::test]
+async fn contact_answers_match_the_description() {
+    let app = test_app();
+    let spec = description(&app).await;
+    app.post("/events/v3/event-definitions", signup_definition())
+        .await;
+    app.post(
+        "/events/v3/send",
+        json!({"eventName": "signup", "email": "ada@example.com"}),
+    )
+    .await;
+    const LIST: &str = "/crm/v3/objects/contacts";
+    let one = "/crm/v3/objects/contacts/{contactId}";
+    let page = app.get(&format!("{LIST}?limit=1")).await;
+    conforms(&spec, "get", LIST, &page);
+    let id = page.body["results"][0]["id"].as_str().unwrap().to_owned();
+    conforms(&spec, "get", one, &app.get(&format!("{LIST}/{id}")).await);
+    conforms(&spec, "get", one, &app.get(&format!("{LIST}/424242")).await);
+    conforms(&spec, "get", one, &app.get(&format!("{LIST}/x")).await);
+    let search = format!("{LIST}/search");
+    let found = app
+        .post(
+            &search,
+            json!({"filterGroups": [{"filters": [{"propertyName": "email", "operator": "EQ", "value": "ada@example.com"}]}]}),
+        )
+        .await;
+    assert_eq!(found.body["total"], 1, "{}", found.text);
+    conforms(&spec, "post", &search, &found);
+    conforms(
+        &spec,
+        "post",
+        &search,
+        &app.post(&search, json!({"limit": 0})).await,
+    );
+}

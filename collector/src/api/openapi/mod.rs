@@ -12,8 +12,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    collect, definitions, events, health, held, keys, quality, rejected, rules, send, sites,
-    visualizer,
+    collect, contacts, definitions, events, health, held, keys, quality, rejected, rules, send,
+    sites, visualizer,
 };
 
 #[derive(OpenApi)]
@@ -58,6 +58,9 @@ use super::{
         keys::create,
         keys::list,
         keys::revoke,
+        contacts::read,
+        contacts::list,
+        contacts::search,
         serve,
     ),
     modifiers(&Bearer),
@@ -70,6 +73,7 @@ use super::{
         (name = "Auto-tracking rules", description = "What the event visualizer saves and every tracker applies"),
         (name = "Health", description = "Liveness"),
         (name = "API keys", description = "Named credentials with scopes, revocable"),
+        (name = "Contacts", description = "Contacts by id or email (HubSpot's CRM reads)"),
     )
 )]
 struct ApiDoc;

@@ -661,3 +661,42 @@ pub struct ApiKeyList {
     /// Oldest first.
     results: Vec<ApiKey>,
 }
+
+/// A contact, as HubSpot's CRM API shows it.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Contact {
+    /// Its id.
+    id: String,
+    /// Imported properties and the defaults (`email`, `hs_object_id`, `createdate`,
+    /// `lastmodifieddate`); all strings, `email` may be null.
+    properties: std::collections::BTreeMap<String, Option<String>>,
+    /// ISO 8601.
+    created_at: String,
+    /// ISO 8601.
+    updated_at: String,
+    /// Always false: contacts are not archived here.
+    archived: bool,
+}
+
+/// A page of contacts.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactPage {
+    /// This page.
+    results: Vec<Contact>,
+    /// Present when there may be a next page.
+    paging: Option<Paging>,
+}
+
+/// A page of a contact search.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactSearchPage {
+    /// How many contacts match in all.
+    total: u64,
+    /// This page.
+    results: Vec<Contact>,
+    /// Present when there may be a next page.
+    paging: Option<Paging>,
+}

@@ -17,6 +17,7 @@ mod activity;
 mod caches;
 pub mod checkpoint;
 mod contacts;
+mod crm;
 mod definitions;
 pub mod event_ids;
 mod events;
@@ -114,6 +115,11 @@ impl SqliteStore {
             rules,
             keys,
         })
+    }
+
+    /// The schema version this collector migrates files to.
+    pub fn schema_version() -> usize {
+        schema::latest()
     }
 
     /// Creates a new database file at `path` at an older schema `version` (1 or later), as a
@@ -350,6 +356,20 @@ impl EventStore for SqliteStore {
         query: crate::store::ContactQuery,
     ) -> Result<crate::store::ContactPage, StoreError> {
         self.contacts(query).await
+    }
+
+    async fn contact_record(
+        &self,
+        key: crate::store::ContactKey,
+    ) -> Result<Option<crate::store::ContactRecord>, StoreError> {
+        self.contact_record(key).await
+    }
+
+    async fn contact_records(
+        &self,
+        query: crate::store::ContactRecordQuery,
+    ) -> Result<(Vec<crate::store::ContactRecord>, u64), StoreError> {
+        self.contact_records(query).await
     }
 
     async fn contact(&self, id: i64) -> Result<Option<crate::store::ContactDetail>, StoreError> {

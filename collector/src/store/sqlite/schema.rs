@@ -247,6 +247,12 @@ CREATE TABLE value_counts (
     PRIMARY KEY (name, property)
 ) STRICT, WITHOUT ROWID;
 "#,
+    // 7: contact properties (an import's contact columns: firstname, company…), shown by the
+    // CRM contacts API (`crm.rs`).
+    r#"
+ALTER TABLE contacts ADD COLUMN properties TEXT;    -- JSON object of strings, or NULL
+ALTER TABLE contacts ADD COLUMN updated_at INTEGER; -- last change of its properties; NULL: created_at
+"#,
 ];
 
 /// Opens the writer's connection: WAL, and syncs at checkpoints rather than every commit
@@ -290,6 +296,11 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     )?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
+}
+
+/// The latest schema version.
+pub fn latest() -> usize {
+    MIGRATIONS.len()
 }
 
 /// Brings the schema to the latest version.

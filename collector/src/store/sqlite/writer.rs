@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 use super::checkpoint::Checkpointer;
 use super::event_ids::EventIds;
 use super::values::Enumerations;
-use super::{activity, held, hours, quality};
+use super::{activity, crm, held, hours, quality};
 use crate::model::PrimaryObject;
 use crate::store::{Ingest, IngestOutcome, NewEvent, Retention, StoreError, Subject};
 
@@ -277,6 +277,7 @@ fn ingest_one(
     context: &Context,
 ) -> rusqlite::Result<IngestOutcome> {
     let mut outcome = IngestOutcome::default();
+    crm::update(tx, &ingest.contacts)?;
     let mut insert = tx.prepare_cached(INSERT_EVENT)?;
     let mut stored = Vec::with_capacity(ingest.events.len());
     for (i, event) in ingest.events.iter().enumerate() {
