@@ -188,6 +188,9 @@ pub async fn show(
             dt { "Created (UTC)" } dd { (timestamp::format(c.created_at)) }
             dt { "Events" } dd { (page::thousands(c.events)) }
             dt { "Last activity (UTC)" } dd { (optional(c.last_activity.map(timestamp::format).as_deref())) }
+            @for (name, value) in &detail.properties {
+                dt { code { (name) } } dd { (value_markup(value)) }
+            }
             dt { "Visitor ids" } dd {
                 @if detail.visitors.is_empty() {
                     span.muted { "none" }

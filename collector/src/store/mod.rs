@@ -657,4 +657,6 @@ pub struct ContactDetail {
     pub visitors: Vec<LinkedVisitor>,
     /// The names of the events on its timeline, by name.
     pub event_names: Vec<EventCount>,
+    /// Its contact properties (set by imports), by name.
+    pub properties: std::collections::BTreeMap<String, String>,
 }

@@ -361,6 +361,46 @@ async fn what_visitors_send_shows_as_text_and_only_web_addresses_become_links() 
 }
 
 #[tokio::test]
+async fn imported_contact_properties_show_as_text_with_only_web_addresses_as_links() {
+    use wasmtrack_collector::store::{ContactUpdate, EventStore, Ingest};
+    let (app, store) = test_app_with_store();
+    let app = app.with_fixtures().await;
+    signup(&app, "ada@example.com", now_ms() - 1_000, "pro").await;
+    let properties = [
+        ("company", "<img src=x onerror=alert(5)>"),
+        ("website", "javascript:alert(6)"),
+        ("homepage", "https://ada.example/"),
+    ];
+    store
+        .ingest(Ingest {
+            contacts: vec![ContactUpdate {
+                email: "ada@example.com".into(),
+                properties: properties
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                at: now_ms(),
+            }],
+            ..Ingest::default()
+        })
+        .await
+        .unwrap();
+    let id = contact_id(&app, "ada@example.com").await;
+    let cookie = sign_in(&app, TOKEN).await;
+    let html = app
+        .call(page(&format!("/app/contacts/{id}"), Some(&cookie)))
+        .await
+        .text;
+    assert!(!html.contains("<img src=x"), "{html}");
+    assert!(
+        html.contains("<dt><code>company</code></dt><dd>&lt;img src=x onerror=alert(5)&gt;</dd>"),
+        "{html}"
+    );
+    assert!(html.contains("<dt><code>website</code></dt><dd>javascript:alert(6)</dd>"));
+    assert!(html.contains("<dd><a href=\"https://ada.example/\" rel=\"noopener noreferrer\">https://ada.example/</a></dd>"));
+}
+
+#[tokio::test]
 async fn the_contacts_pages_need_the_read_scope() {
     let app = test_app().with_fixtures().await;
     signup(&app, "ada@example.com", now_ms(), "pro").await;

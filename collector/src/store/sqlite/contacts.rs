@@ -115,21 +115,29 @@ pub(super) fn list(conn: &Connection, q: &ContactQuery) -> Result<ContactPage, S
 /// The contact `id`, or `None`.
 pub(super) fn detail(conn: &Connection, id: i64) -> Result<Option<ContactDetail>, StoreError> {
     let found = conn
-        .prepare_cached("SELECT id, email, external_id, created_at FROM contacts WHERE id = ?1")?
+        .prepare_cached(
+            "SELECT id, email, external_id, created_at, properties FROM contacts WHERE id = ?1",
+        )?
         .query_row([id], |r| {
-            Ok(ContactSummary {
-                id: r.get(0)?,
-                email: r.get(1)?,
-                external_id: r.get(2)?,
-                created_at: r.get(3)?,
-                events: 0,
-                last_activity: None,
-            })
+            Ok((
+                ContactSummary {
+                    id: r.get(0)?,
+                    email: r.get(1)?,
+                    external_id: r.get(2)?,
+                    created_at: r.get(3)?,
+                    events: 0,
+                    last_activity: None,
+                },
+                r.get::<_, Option<String>>(4)?,
+            ))
         })
         .optional()?;
-    let Some(mut summary) = found else {
+    let Some((mut summary, properties)) = found else {
         return Ok(None);
     };
+    let properties = properties
+        .and_then(|p| serde_json::from_str(&p).ok())
+        .unwrap_or_default();
     let visitors = conn
         .prepare_cached(
             "SELECT vid, linked_at FROM visitors WHERE contact_id = ?1 ORDER BY linked_at DESC, vid",
@@ -157,6 +165,7 @@ pub(super) fn detail(conn: &Connection, id: i64) -> Result<Option<ContactDetail>
         summary,
         visitors,
         event_names,
+        properties,
     }))
 }
 
