@@ -49,6 +49,16 @@ pub(super) struct CsvRows {
     record: csv::StringRecord,
     width: usize,
     delimiter: u8,
+    cr_only: bool,
+}
+
+/// A record's fields, without the `\r` a Windows line end leaves on the last one.
+fn fields(record: &csv::StringRecord) -> impl Iterator<Item = &str> {
+    let last = record.len().saturating_sub(1);
+    record
+        .iter()
+        .enumerate()
+        .map(move |(i, f)| if i == last { f.strip_suffix('\r').unwrap_or(f) } else { f })
 }
 
 /// Opens `path`, guesses its encoding and delimiter, and reads the header row (the first
@@ -81,9 +91,25 @@ pub(super) fn open(
         Err(e) => std::str::from_utf8(&sample[..e.valid_up_to()]).unwrap_or_default(),
     };
     let delimiter = detect_delimiter(text, complete);
-    let stream: Box<dyn Read + Send> = Box::new(Cursor::new(sample).chain(decoded));
+    // Records end at `\n` only, and the `\r` of a Windows line end is cut from the last
+    // field: with `csv`'s CRLF terminator a record's line is counted before the `\n` ending
+    // the previous one is consumed. And since `csv` skips blank lines after it has noted where
+    // a record starts, a record's line is worked out from where it ends (see `next_row`); the
+    // `\n` added at the end of the stream gives the last record an end too. Old Mac files end
+    // lines with `\r` alone; their lines are counted as records.
+    let cr_only = sample.contains(&b'\r') && !sample.contains(&b'\n');
+    let stream: Box<dyn Read + Send> = Box::new(
+        Cursor::new(sample)
+            .chain(decoded)
+            .chain(Cursor::new(b"\n")),
+    );
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
+        .terminator(if cr_only {
+            csv::Terminator::CRLF
+        } else {
+            csv::Terminator::Any(b'\n')
+        })
         .has_headers(false)
         .flexible(true)
         .from_reader(stream);
@@ -93,7 +119,7 @@ pub(super) fn open(
             return Err(ImportError::Empty);
         }
         if record.iter().any(|f| !f.trim().is_empty()) {
-            break record.iter().map(str::to_owned).collect::<Vec<_>>();
+            break fields(&record).map(str::to_owned).collect::<Vec<_>>();
         }
     };
     let width = header.iter().rposition(|h| !h.trim().is_empty()).map_or(0, |i| i + 1);
@@ -108,6 +134,7 @@ pub(super) fn open(
             record,
             width,
             delimiter,
+            cr_only,
         },
         header,
         format,
@@ -128,7 +155,13 @@ impl CsvRows {
                 // Rows of nothing but delimiters, which Excel leaves after a table: not a row.
                 continue;
             }
-            let line = record.position().map_or(0, csv::Position::line);
+            let line = if self.cr_only {
+                record.position().map_or(0, |at| at.record() + 1)
+            } else {
+                // The reader stands on the line after the record's last one.
+                let inside = record.as_slice().bytes().filter(|&b| b == b'\n').count() as u64;
+                self.reader.position().line().saturating_sub(1 + inside)
+            };
             let filled = (0..record.len())
                 .rposition(|i| !record[i].trim().is_empty())
                 .map_or(0, |i| i + 1);
@@ -140,8 +173,7 @@ impl CsvRows {
                     reason: self.ragged(found),
                 })));
             }
-            let cells = record
-                .iter()
+            let cells = fields(record)
                 .take(self.width)
                 .map(|f| {
                     if f.is_empty() {
@@ -296,6 +328,84 @@ mod tests {
         assert_eq!(detect_delimiter("", true), b',');
         // A quoted line break does not end the record.
         assert_eq!(detect_delimiter("a;b\n\"x\ny,z\";2\n", true), b';');
+    }
+
+    /// Reads `bytes` as a CSV file: the format, the header, and each row's line and texts
+    /// (or its refusal's line).
+    fn read(bytes: &[u8]) -> (CsvFormat, Vec<String>, Vec<(u64, Vec<String>)>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, bytes).unwrap();
+        let (mut rows, header, format) = open(&path, Arc::default()).unwrap();
+        let mut out = Vec::new();
+        while let Some(item) = rows.next_row() {
+            match item.unwrap() {
+                Ok(row) => out.push((row.line, row.cells.iter().map(|c| c.as_text().into_owned()).collect())),
+                Err(refusal) => out.push((refusal.line, vec!["refused".to_owned()])),
+            }
+        }
+        (format, header, out)
+    }
+
+    fn texts(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn windows_line_ends_and_blank_lines_keep_line_numbers() {
+        let (_, header, rows) = read(b"Email,Date\r\n\r\na@x,1\r\n,\r\n\"b\r\n@x\",2\r\nc@x,3\r\n");
+        assert_eq!(header, texts(&["Email", "Date"]));
+        assert_eq!(
+            rows,
+            [
+                (3, texts(&["a@x", "1"])),
+                (5, texts(&["b\r\n@x", "2"])),
+                (7, texts(&["c@x", "3"])),
+            ]
+        );
+        let (_, _, rows) = read(b"Email,Date\na@x,1\n\n\nb@x,2");
+        assert_eq!(rows, [(2, texts(&["a@x", "1"])), (5, texts(&["b@x", "2"]))]);
+    }
+
+    #[test]
+    fn old_mac_line_ends_count_records() {
+        let (_, header, rows) = read(b"Email;Date\ra@x;1\rb@x;2\r");
+        assert_eq!(header, texts(&["Email", "Date"]));
+        assert_eq!(rows, [(2, texts(&["a@x", "1"])), (3, texts(&["b@x", "2"]))]);
+    }
+
+    #[test]
+    fn latin1_text_is_read_as_windows_1252() {
+        let (format, header, rows) = read(b"Pr\xe9nom;E-mail\nJos\xe9;a@x\n");
+        assert_eq!(format, CsvFormat { encoding: "windows-1252", delimiter: b';' });
+        assert_eq!(header, texts(&["Prénom", "E-mail"]));
+        assert_eq!(rows, [(2, texts(&["José", "a@x"]))]);
+    }
+
+    #[test]
+    fn trailing_empty_columns_are_not_ragged() {
+        let (_, header, rows) = read(b"Email,Date,,\na@x,1,,\nb@x,2\nc@x\n,,,\nd@x,4,,x\n");
+        assert_eq!(header, texts(&["Email", "Date"]));
+        assert_eq!(
+            rows,
+            [
+                (2, texts(&["a@x", "1"])),
+                (3, texts(&["b@x", "2"])),
+                (4, texts(&["refused"])),
+                (6, texts(&["refused"])),
+            ]
+        );
+    }
+
+    #[test]
+    fn blank_lines_before_the_header_are_skipped() {
+        let (_, header, rows) = read(b"\n;;\nEmail;Date\na@x;1\n");
+        assert_eq!(header, texts(&["Email", "Date"]));
+        assert_eq!(rows, [(4, texts(&["a@x", "1"]))]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("blank.csv");
+        std::fs::write(&path, b"\n ; \n").unwrap();
+        assert!(matches!(open(&path, Arc::default()), Err(ImportError::Empty)));
     }
 
     fn write_table(table: &[Vec<String>], delimiter: u8, style: csv::QuoteStyle) -> String {

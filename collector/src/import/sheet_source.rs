@@ -436,11 +436,10 @@ mod tests {
         assert_eq!(row5, Some(Ok(Row { line: 5, cells: vec![Cell::Empty, Cell::Float(1.0)] })));
         assert_eq!(table.header.as_ref().unwrap().names, ["Email", "Date"]);
         // Row 7: a value in D, which has no header.
-        table.push(6, 3, text_cell("stray")).unwrap();
-        let row6 = table.push(7, 1, Cell::Empty).unwrap();
+        let row6 = table.push(6, 3, text_cell("stray")).unwrap();
         assert_eq!(row6, Some(Ok(Row { line: 6, cells: vec![text_cell("a@b.c"), Cell::Empty] })));
         assert_eq!(
-            table.finish().unwrap(),
+            table.push(7, 1, Cell::Empty).unwrap(),
             Some(Err(RowRefusal {
                 line: 7,
                 column: None,
