@@ -55,10 +55,13 @@ pub(super) struct CsvRows {
 /// A record's fields, without the `\r` a Windows line end leaves on the last one.
 fn fields(record: &csv::StringRecord) -> impl Iterator<Item = &str> {
     let last = record.len().saturating_sub(1);
-    record
-        .iter()
-        .enumerate()
-        .map(move |(i, f)| if i == last { f.strip_suffix('\r').unwrap_or(f) } else { f })
+    record.iter().enumerate().map(move |(i, f)| {
+        if i == last {
+            f.strip_suffix('\r').unwrap_or(f)
+        } else {
+            f
+        }
+    })
 }
 
 /// Opens `path`, guesses its encoding and delimiter, and reads the header row (the first
@@ -98,11 +101,8 @@ pub(super) fn open(
     // `\n` added at the end of the stream gives the last record an end too. Old Mac files end
     // lines with `\r` alone; their lines are counted as records.
     let cr_only = sample.contains(&b'\r') && !sample.contains(&b'\n');
-    let stream: Box<dyn Read + Send> = Box::new(
-        Cursor::new(sample)
-            .chain(decoded)
-            .chain(Cursor::new(b"\n")),
-    );
+    let stream: Box<dyn Read + Send> =
+        Box::new(Cursor::new(sample).chain(decoded).chain(Cursor::new(b"\n")));
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .terminator(if cr_only {
@@ -122,7 +122,10 @@ pub(super) fn open(
             break fields(&record).map(str::to_owned).collect::<Vec<_>>();
         }
     };
-    let width = header.iter().rposition(|h| !h.trim().is_empty()).map_or(0, |i| i + 1);
+    let width = header
+        .iter()
+        .rposition(|h| !h.trim().is_empty())
+        .map_or(0, |i| i + 1);
     let header = settle_headers(header.into_iter().take(width).collect(), 0)?;
     let format = CsvFormat {
         encoding: encoding.name(),
@@ -166,7 +169,11 @@ impl CsvRows {
                 .rposition(|i| !record[i].trim().is_empty())
                 .map_or(0, |i| i + 1);
             if record.len() < self.width || filled > self.width {
-                let found = if filled > self.width { filled } else { record.len() };
+                let found = if filled > self.width {
+                    filled
+                } else {
+                    record.len()
+                };
                 return Some(Ok(Err(RowRefusal {
                     line,
                     column: None,
@@ -320,7 +327,10 @@ mod tests {
         assert_eq!(detect_delimiter("a,b,c\n1,\"2;5\",3\n", true), b',');
         assert_eq!(detect_delimiter("a\tb\n1\t2\n", true), b'\t');
         // A comma inside every row's text, but the header has none.
-        assert_eq!(detect_delimiter("Email;City\nx;Paris, France\ny;Lyon, France\n", true), b';');
+        assert_eq!(
+            detect_delimiter("Email;City\nx;Paris, France\ny;Lyon, France\n", true),
+            b';'
+        );
         // Header only, no line end.
         assert_eq!(detect_delimiter("Email;Date", false), b';');
         // One column.
@@ -332,7 +342,10 @@ mod tests {
 
     /// Reads `bytes` as a CSV file: the format, the header, and each row's line and texts
     /// (or its refusal's line).
-    fn read(bytes: &[u8]) -> (CsvFormat, Vec<String>, Vec<(u64, Vec<String>)>) {
+    /// The format, the header, and each row's line and cell texts.
+    type Parsed = (CsvFormat, Vec<String>, Vec<(u64, Vec<String>)>);
+
+    fn read(bytes: &[u8]) -> Parsed {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.csv");
         std::fs::write(&path, bytes).unwrap();
@@ -340,7 +353,10 @@ mod tests {
         let mut out = Vec::new();
         while let Some(item) = rows.next_row() {
             match item.unwrap() {
-                Ok(row) => out.push((row.line, row.cells.iter().map(|c| c.as_text().into_owned()).collect())),
+                Ok(row) => out.push((
+                    row.line,
+                    row.cells.iter().map(|c| c.as_text().into_owned()).collect(),
+                )),
                 Err(refusal) => out.push((refusal.line, vec!["refused".to_owned()])),
             }
         }
@@ -377,7 +393,13 @@ mod tests {
     #[test]
     fn latin1_text_is_read_as_windows_1252() {
         let (format, header, rows) = read(b"Pr\xe9nom;E-mail\nJos\xe9;a@x\n");
-        assert_eq!(format, CsvFormat { encoding: "windows-1252", delimiter: b';' });
+        assert_eq!(
+            format,
+            CsvFormat {
+                encoding: "windows-1252",
+                delimiter: b';'
+            }
+        );
         assert_eq!(header, texts(&["Prénom", "E-mail"]));
         assert_eq!(rows, [(2, texts(&["José", "a@x"]))]);
     }
@@ -405,7 +427,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("blank.csv");
         std::fs::write(&path, b"\n ; \n").unwrap();
-        assert!(matches!(open(&path, Arc::default()), Err(ImportError::Empty)));
+        assert!(matches!(
+            open(&path, Arc::default()),
+            Err(ImportError::Empty)
+        ));
     }
 
     fn write_table(table: &[Vec<String>], delimiter: u8, style: csv::QuoteStyle) -> String {
@@ -419,7 +444,9 @@ mod tests {
         String::from_utf8(writer.into_inner().unwrap()).unwrap()
     }
 
-    fn table(cell: impl Strategy<Value = String> + Clone) -> impl Strategy<Value = Vec<Vec<String>>> {
+    fn table(
+        cell: impl Strategy<Value = String> + Clone,
+    ) -> impl Strategy<Value = Vec<Vec<String>>> {
         (2usize..8, 1usize..30).prop_flat_map(move |(columns, rows)| {
             prop::collection::vec(prop::collection::vec(cell.clone(), columns), rows + 1)
         })

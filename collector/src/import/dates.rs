@@ -272,7 +272,10 @@ impl DateReader {
         }
         let civil = text
             .parse::<DateTime>()
-            .or_else(|_| text.parse::<Date>().map(|d| d.to_datetime(civil::Time::midnight())))
+            .or_else(|_| {
+                text.parse::<Date>()
+                    .map(|d| d.to_datetime(civil::Time::midnight()))
+            })
             .ok()?;
         self.civil_ms(civil, text).ok()
     }
@@ -342,9 +345,11 @@ fn ordered_civil(text: &str, format: DateFormat) -> Result<DateTime, DateError> 
             .then(|| s.parse::<i16>().ok())
             .flatten()
     };
-    let (Some(year), Some(month), Some(day)) =
-        (digits(year, 4..=4), digits(month, 1..=2), digits(day, 1..=2))
-    else {
+    let (Some(year), Some(month), Some(day)) = (
+        digits(year, 4..=4),
+        digits(month, 1..=2),
+        digits(day, 1..=2),
+    ) else {
         return Err(not_in_format());
     };
     let date = Date::new(year, month as i8, day as i8)
@@ -443,10 +448,22 @@ mod tests {
     #[test]
     fn the_three_orders_read_the_same_instant() {
         let expected = Ok(PARIS_2024_03_31_0130);
-        assert_eq!(reader("YYYY-MM-DD", "Europe/Paris").read(&text("2024-03-31 01:30")), expected);
-        assert_eq!(reader("DD/MM/YYYY", "Europe/Paris").read(&text("31/03/2024 01:30")), expected);
-        assert_eq!(reader("DD/MM/YYYY", "Europe/Paris").read(&text("31.03.2024 01:30:00")), expected);
-        assert_eq!(reader("MM/DD/YYYY", "Europe/Paris").read(&text("3/31/2024 1:30 AM")), expected);
+        assert_eq!(
+            reader("YYYY-MM-DD", "Europe/Paris").read(&text("2024-03-31 01:30")),
+            expected
+        );
+        assert_eq!(
+            reader("DD/MM/YYYY", "Europe/Paris").read(&text("31/03/2024 01:30")),
+            expected
+        );
+        assert_eq!(
+            reader("DD/MM/YYYY", "Europe/Paris").read(&text("31.03.2024 01:30:00")),
+            expected
+        );
+        assert_eq!(
+            reader("MM/DD/YYYY", "Europe/Paris").read(&text("3/31/2024 1:30 AM")),
+            expected
+        );
         assert_eq!(
             reader("MM/DD/YYYY", "Europe/Paris").read(&text("03/31/2024 01:30 pm")),
             // Twelve hours on the clock, eleven real ones: summer time began in between.
@@ -461,11 +478,20 @@ mod tests {
     #[test]
     fn summer_time_follows_the_zone_rules() {
         let paris = reader("YYYY-MM-DD", "Europe/Paris");
-        assert_eq!(paris.read(&text("2024-03-31 03:30")), Ok(PARIS_2024_03_31_0330));
+        assert_eq!(
+            paris.read(&text("2024-03-31 03:30")),
+            Ok(PARIS_2024_03_31_0330)
+        );
         // 02:30 never happened that night: it is read as 03:30, past the gap.
-        assert_eq!(paris.read(&text("2024-03-31 02:30")), Ok(PARIS_2024_03_31_0330));
+        assert_eq!(
+            paris.read(&text("2024-03-31 02:30")),
+            Ok(PARIS_2024_03_31_0330)
+        );
         // 02:30 happened twice in October: the first one.
-        assert_eq!(paris.read(&text("2024-10-27 02:30")), Ok(PARIS_2024_10_27_0230_FIRST));
+        assert_eq!(
+            paris.read(&text("2024-10-27 02:30")),
+            Ok(PARIS_2024_10_27_0230_FIRST)
+        );
         assert_ne!(PARIS_2024_10_27_0230_FIRST, PARIS_2024_10_27_0230_SECOND);
         // The same wall-clock time in UTC is an hour or two later.
         let utc = reader("YYYY-MM-DD", "UTC");
@@ -478,24 +504,48 @@ mod tests {
     #[test]
     fn iso_dates_with_an_offset_ignore_the_zone() {
         let iso = reader("iso8601", "Europe/Paris");
-        assert_eq!(iso.read(&text("2024-03-31T00:30:00Z")), Ok(PARIS_2024_03_31_0130));
-        assert_eq!(iso.read(&text("2024-03-31T03:30:00+02:00")), Ok(PARIS_2024_03_31_0330));
-        assert_eq!(iso.read(&text("2024-03-31 03:30:00+02:00")), Ok(PARIS_2024_03_31_0330));
-        assert_eq!(iso.read(&text("2024-03-31T01:30")), Ok(PARIS_2024_03_31_0130));
+        assert_eq!(
+            iso.read(&text("2024-03-31T00:30:00Z")),
+            Ok(PARIS_2024_03_31_0130)
+        );
+        assert_eq!(
+            iso.read(&text("2024-03-31T03:30:00+02:00")),
+            Ok(PARIS_2024_03_31_0330)
+        );
+        assert_eq!(
+            iso.read(&text("2024-03-31 03:30:00+02:00")),
+            Ok(PARIS_2024_03_31_0330)
+        );
+        assert_eq!(
+            iso.read(&text("2024-03-31T01:30")),
+            Ok(PARIS_2024_03_31_0130)
+        );
         assert_eq!(iso.read(&text("2024-10-27")), Ok(1_729_980_000_000));
         assert_eq!(
             iso.read(&text("2024-03-31T01:30[Europe/Paris]")),
             Ok(PARIS_2024_03_31_0130)
         );
-        assert!(matches!(iso.read(&text("31/03/2024")), Err(DateError::NotInFormat { .. })));
+        assert!(matches!(
+            iso.read(&text("31/03/2024")),
+            Err(DateError::NotInFormat { .. })
+        ));
     }
 
     #[test]
     fn epoch_milliseconds_from_text_or_numbers() {
         let epoch = reader("epoch-ms", "Europe/Paris");
-        assert_eq!(epoch.read(&text("1711845000000")), Ok(PARIS_2024_03_31_0130));
-        assert_eq!(epoch.read(&Cell::Int(1_711_845_000_000)), Ok(PARIS_2024_03_31_0130));
-        assert_eq!(epoch.read(&Cell::Float(1_711_845_000_000.0)), Ok(PARIS_2024_03_31_0130));
+        assert_eq!(
+            epoch.read(&text("1711845000000")),
+            Ok(PARIS_2024_03_31_0130)
+        );
+        assert_eq!(
+            epoch.read(&Cell::Int(1_711_845_000_000)),
+            Ok(PARIS_2024_03_31_0130)
+        );
+        assert_eq!(
+            epoch.read(&Cell::Float(1_711_845_000_000.0)),
+            Ok(PARIS_2024_03_31_0130)
+        );
         assert!(epoch.read(&Cell::Float(1.5)).is_err());
         assert!(epoch.read(&text("-5")).is_err());
         assert!(epoch.read(&text("1e12")).is_err());
@@ -511,7 +561,10 @@ mod tests {
         assert_eq!(at(25569.0).unwrap(), "1970-01-01T00:00:00");
         assert_eq!(at(45382.0625).unwrap(), "2024-03-31T01:30:00");
         // 23:59:59.999 rounds to itself, not to the next day.
-        assert_eq!(at(45382.0 + 86_399_999.0 / 86_400_000.0).unwrap(), "2024-03-31T23:59:59.999");
+        assert_eq!(
+            at(45382.0 + 86_399_999.0 / 86_400_000.0).unwrap(),
+            "2024-03-31T23:59:59.999"
+        );
         assert!(at(-1.0).is_err());
         assert!(at(3e6).is_err());
         assert!(at(f64::NAN).is_err());
@@ -521,7 +574,11 @@ mod tests {
     fn date_cells_are_read_whatever_the_format() {
         for format in DateFormat::ALL {
             let r = DateReader::new(format, "Europe/Paris").unwrap();
-            assert_eq!(r.read(&Cell::ExcelDate(45382.0625)), Ok(PARIS_2024_03_31_0130), "{format}");
+            assert_eq!(
+                r.read(&Cell::ExcelDate(45382.0625)),
+                Ok(PARIS_2024_03_31_0130),
+                "{format}"
+            );
         }
         assert_eq!(
             reader("excel", "Europe/Paris").read(&Cell::Float(45382.0625)),
@@ -537,17 +594,39 @@ mod tests {
     fn what_is_not_a_date_is_refused_with_a_reason() {
         let dmy = reader("DD/MM/YYYY", "Europe/Paris");
         let reason = |cell: Cell| dmy.read(&cell).unwrap_err().to_string();
-        assert_eq!(reason(text("31/02/2024")), "\"31/02/2024\" is not a real date or time");
-        assert_eq!(reason(text("2024-03-31")), "\"2024-03-31\" is not a date in the format DD/MM/YYYY");
-        assert_eq!(reason(text("31/03/24")), "\"31/03/24\" is not a date in the format DD/MM/YYYY");
-        assert_eq!(reason(text("31/03/2024 25:00")), "\"31/03/2024 25:00\" is not a real date or time");
-        assert_eq!(reason(text("31/03/2024 noon")), "\"31/03/2024 noon\" is not a date in the format DD/MM/YYYY");
+        assert_eq!(
+            reason(text("31/02/2024")),
+            "\"31/02/2024\" is not a real date or time"
+        );
+        assert_eq!(
+            reason(text("2024-03-31")),
+            "\"2024-03-31\" is not a date in the format DD/MM/YYYY"
+        );
+        assert_eq!(
+            reason(text("31/03/24")),
+            "\"31/03/24\" is not a date in the format DD/MM/YYYY"
+        );
+        assert_eq!(
+            reason(text("31/03/2024 25:00")),
+            "\"31/03/2024 25:00\" is not a real date or time"
+        );
+        assert_eq!(
+            reason(text("31/03/2024 noon")),
+            "\"31/03/2024 noon\" is not a date in the format DD/MM/YYYY"
+        );
         assert_eq!(reason(text("  ")), "the date is empty");
         assert_eq!(reason(Cell::Empty), "the date is empty");
-        assert!(reason(Cell::Int(45382)).starts_with("45382 is a number, not a date written as DD/MM/YYYY"));
-        assert_eq!(reason(text("01/01/1969")), "\"01/01/1969\" is before 1970 or after 9999");
+        assert!(reason(Cell::Int(45382))
+            .starts_with("45382 is a number, not a date written as DD/MM/YYYY"));
         assert_eq!(
-            reader("excel", "UTC").read(&Cell::ExcelDate(60.0)).unwrap_err().to_string(),
+            reason(text("01/01/1969")),
+            "\"01/01/1969\" is before 1970 or after 9999"
+        );
+        assert_eq!(
+            reader("excel", "UTC")
+                .read(&Cell::ExcelDate(60.0))
+                .unwrap_err()
+                .to_string(),
             "29 February 1900 does not exist (an error of Excel's 1900 date system)"
         );
     }
@@ -556,8 +635,13 @@ mod tests {
     fn future_rows_are_refused_against_the_given_now() {
         let ymd = reader("YYYY-MM-DD", "Europe/Paris");
         let cell = text("2024-03-31 01:30");
-        assert_eq!(ymd.occurred_at(&cell, PARIS_2024_03_31_0130), Ok(PARIS_2024_03_31_0130));
-        let e = ymd.occurred_at(&cell, PARIS_2024_03_31_0130 - 1).unwrap_err();
+        assert_eq!(
+            ymd.occurred_at(&cell, PARIS_2024_03_31_0130),
+            Ok(PARIS_2024_03_31_0130)
+        );
+        let e = ymd
+            .occurred_at(&cell, PARIS_2024_03_31_0130 - 1)
+            .unwrap_err();
         assert_eq!(e, DateError::Future(PARIS_2024_03_31_0130));
         assert_eq!(
             e.to_string(),

@@ -146,7 +146,11 @@ pub struct RowRefusal {
 impl fmt::Display for RowRefusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.column {
-            Some(column) => write!(f, "line {}, column \"{column}\": {}", self.line, self.reason),
+            Some(column) => write!(
+                f,
+                "line {}, column \"{column}\": {}",
+                self.line, self.reason
+            ),
             None => write!(f, "line {}: {}", self.line, self.reason),
         }
     }

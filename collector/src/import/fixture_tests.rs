@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use super::*;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/import").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/import")
+        .join(name)
 }
 
 fn open(name: &str) -> RowSource {
@@ -56,7 +58,14 @@ fn a_french_workbook_reads_its_first_sheet_with_real_dates() {
     assert_eq!(source.kind(), FileKind::Xlsx);
     assert_eq!(source.sheets(), ["Événements", "Notes"]);
     assert_eq!(source.sheet(), Some("Événements"));
-    let header = strings(&["Adresse e-mail", "Date", "Prénom", "Nom", "Montant", "Catégorie"]);
+    let header = strings(&[
+        "Adresse e-mail",
+        "Date",
+        "Prénom",
+        "Nom",
+        "Montant",
+        "Catégorie",
+    ]);
     assert_eq!(source.header(), header);
     assert_eq!(
         auto_map(source.header(), Language::Fr, &[("amount", "Montant")]),
@@ -79,7 +88,11 @@ fn a_french_workbook_reads_its_first_sheet_with_real_dates() {
     // Date cells: the wall-clock time in Paris, either side of the spring change.
     let paris = DateReader::new(DateFormat::Dmy, "Europe/Paris").unwrap();
     let occurred: Vec<_> = rows.iter().map(|r| paris.read(&r.cells[1])).collect();
-    assert!(matches!(rows[0].cells[1], Cell::ExcelDate(_)), "{:?}", rows[0].cells[1]);
+    assert!(
+        matches!(rows[0].cells[1], Cell::ExcelDate(_)),
+        "{:?}",
+        rows[0].cells[1]
+    );
     assert_eq!(
         occurred,
         [
@@ -97,8 +110,14 @@ fn a_french_workbook_reads_its_first_sheet_with_real_dates() {
 fn a_workbooks_other_sheet_is_read_by_name() {
     let source = RowSource::open_path(&fixture("fr_two_sheets.xlsx"), Some("notes")).unwrap();
     assert_eq!(source.sheet(), Some("Notes"));
-    assert_eq!(source.header(), strings(&["E-mail", "Survenu le", "Commentaire"]));
-    assert_eq!(auto_map(source.header(), Language::Fr, &[])[..2], [Target::Email, Target::OccurredAt]);
+    assert_eq!(
+        source.header(),
+        strings(&["E-mail", "Survenu le", "Commentaire"])
+    );
+    assert_eq!(
+        auto_map(source.header(), Language::Fr, &[])[..2],
+        [Target::Email, Target::OccurredAt]
+    );
     let rows = ok_rows(source);
     assert_eq!(lines(&rows), [2]);
     let paris = DateReader::new(DateFormat::Iso8601, "Europe/Paris").unwrap();
@@ -114,11 +133,24 @@ fn a_workbooks_other_sheet_is_read_by_name() {
 fn an_english_semicolon_csv_counts_lines_across_quoted_line_breaks() {
     let source = open("en_semicolon.csv");
     assert_eq!(source.kind(), FileKind::Csv);
-    assert_eq!(source.csv_format(), Some(CsvFormat { encoding: "UTF-8", delimiter: b';' }));
+    assert_eq!(
+        source.csv_format(),
+        Some(CsvFormat {
+            encoding: "UTF-8",
+            delimiter: b';'
+        })
+    );
     assert!(source.sheets().is_empty());
     assert_eq!(
         source.header(),
-        strings(&["Email", "Occurred at", "First name", "Last name", "Amount", "Comment"])
+        strings(&[
+            "Email",
+            "Occurred at",
+            "First name",
+            "Last name",
+            "Amount",
+            "Comment"
+        ])
     );
     let rows = ok_rows(source);
     // Bob's comment spans lines 3 and 4, so Cat's row starts on line 5.
@@ -134,7 +166,13 @@ fn an_english_semicolon_csv_counts_lines_across_quoted_line_breaks() {
 #[test]
 fn danish_unicode_text_is_utf16_with_tabs() {
     let source = open("da_unicode.txt");
-    assert_eq!(source.csv_format(), Some(CsvFormat { encoding: "UTF-16LE", delimiter: b'\t' }));
+    assert_eq!(
+        source.csv_format(),
+        Some(CsvFormat {
+            encoding: "UTF-16LE",
+            delimiter: b'\t'
+        })
+    );
     assert_eq!(
         source.header(),
         strings(&["E-mailadresse", "Dato", "Fornavn", "Efternavn", "Beløb"])
@@ -154,14 +192,26 @@ fn danish_unicode_text_is_utf16_with_tabs() {
     assert_eq!(rows[0].cells[0], text("søren@example.dk"));
     assert_eq!(rows[1].cells[3], text("Ærø"));
     let copenhagen = DateReader::new(DateFormat::Dmy, "Europe/Copenhagen").unwrap();
-    assert_eq!(copenhagen.read(&rows[0].cells[1]), Ok(PARIS_2024_03_31_0130));
-    assert_eq!(copenhagen.read(&rows[1].cells[1]), Ok(PARIS_2024_10_27_0230_FIRST));
+    assert_eq!(
+        copenhagen.read(&rows[0].cells[1]),
+        Ok(PARIS_2024_03_31_0130)
+    );
+    assert_eq!(
+        copenhagen.read(&rows[1].cells[1]),
+        Ok(PARIS_2024_10_27_0230_FIRST)
+    );
 }
 
 #[test]
 fn a_utf8_bom_is_not_part_of_the_first_header() {
     let source = open("utf8_bom.csv");
-    assert_eq!(source.csv_format(), Some(CsvFormat { encoding: "UTF-8", delimiter: b',' }));
+    assert_eq!(
+        source.csv_format(),
+        Some(CsvFormat {
+            encoding: "UTF-8",
+            delimiter: b','
+        })
+    );
     assert_eq!(source.header(), strings(&["Email", "Occurred at", "Note"]));
     let rows = ok_rows(source);
     assert_eq!(rows[0].cells[2], text("café crème"));
@@ -176,7 +226,10 @@ fn an_xls_workbook_reads_as_a_range() {
     let source = open("en.xls");
     assert_eq!(source.kind(), FileKind::Xls);
     assert_eq!(source.sheets(), ["Events", "Other"]);
-    assert_eq!(source.header(), strings(&["Email", "Occurred at", "First name", "Score"]));
+    assert_eq!(
+        source.header(),
+        strings(&["Email", "Occurred at", "First name", "Score"])
+    );
     let rows = ok_rows(source);
     assert_eq!(lines(&rows), [2, 3]);
     assert_eq!(rows[1].cells[3], Cell::Float(1.5));
@@ -190,7 +243,10 @@ fn a_1904_workbooks_dates_are_shifted_into_the_1900_system() {
     let rows = ok_rows(open("mac_1904.xlsx"));
     let utc = DateReader::new(DateFormat::Ymd, "UTC").unwrap();
     assert_eq!(rows[0].cells[1].as_text(), "2024-03-31T01:30:00");
-    assert_eq!(utc.read(&rows[0].cells[1]), Ok(PARIS_2024_03_31_0130 + 3_600_000));
+    assert_eq!(
+        utc.read(&rows[0].cells[1]),
+        Ok(PARIS_2024_03_31_0130 + 3_600_000)
+    );
 }
 
 #[test]
@@ -203,7 +259,9 @@ fn ragged_rows_are_refused_one_by_one() {
         Err(RowRefusal {
             line: 3,
             column: None,
-            reason: "has 2 cells where the header has 3: a \",\" is missing, or a quote is not closed".into()
+            reason:
+                "has 2 cells where the header has 3: a \",\" is missing, or a quote is not closed"
+                    .into()
         })
     );
     assert_eq!(
@@ -219,7 +277,10 @@ fn ragged_rows_are_refused_one_by_one() {
 
 #[test]
 fn bad_files_are_answered_with_what_is_wrong() {
-    assert_eq!(open_error("empty.csv"), "the file is empty: it has no header row");
+    assert_eq!(
+        open_error("empty.csv"),
+        "the file is empty: it has no header row"
+    );
     assert_eq!(
         open_error("duplicate_headers.csv"),
         "two columns are named \"Email\" (columns A and D): rename one of them"
@@ -259,7 +320,10 @@ fn the_reader_of_each_kind_refuses_the_others_bytes() {
         ("fr_two_sheets.xlsx", FileKind::Xls),
         ("en.xls", FileKind::Xlsx),
     ] {
-        assert!(RowSource::open(&fixture(name), kind, None).is_err(), "{name} as {kind:?}");
+        assert!(
+            RowSource::open(&fixture(name), kind, None).is_err(),
+            "{name} as {kind:?}"
+        );
     }
 }
 
@@ -270,7 +334,9 @@ fn a_mapping_without_an_email_column_is_refused_before_reading() {
     assert_eq!(targets[..2], [Target::Email, Target::OccurredAt]);
     targets[0] = Target::Skip;
     assert_eq!(
-        check_mapping(source.header(), &targets, &[]).unwrap_err().to_string(),
+        check_mapping(source.header(), &targets, &[])
+            .unwrap_err()
+            .to_string(),
         "no column is mapped to the email address, which is required"
     );
     assert_eq!(source.rows_read(), 0);

@@ -115,12 +115,15 @@ pub const CONTACT_PROPERTIES: &[(&str, &str)] = &[
     ("country", "Country/Region"),
 ];
 
+/// Header names of one language.
+type Names = &'static [&'static str];
+
 /// What a header may say, per language, for each target. Email and "occurred at" first: they
 /// are looked for before anything else.
 const EMAIL: &str = "email";
 const OCCURRED_AT: &str = "occurred_at";
 #[rustfmt::skip]
-const ALIASES: &[(&str, &[&str], &[&str], &[&str])] = &[
+const ALIASES: &[(&str, Names, Names, Names)] = &[
     // (target, English, French, Danish)
     (EMAIL,
         &["Email", "E-mail", "Email address", "E-mail address", "Mail"],
@@ -271,7 +274,9 @@ impl Mapping {
     /// The properties to add to the definition before importing: `(name, label, kind)`.
     pub fn new_event_properties(&self) -> impl Iterator<Item = (&str, &str, PropertyType)> {
         self.columns.iter().filter_map(|t| match t {
-            Target::NewEventProperty { name, label, kind } => Some((name.as_str(), label.as_str(), *kind)),
+            Target::NewEventProperty { name, label, kind } => {
+                Some((name.as_str(), label.as_str(), *kind))
+            }
             _ => None,
         })
     }
@@ -407,12 +412,16 @@ pub fn check_mapping(
         let column = || header.clone();
         match target {
             Target::EventProperty(name) if !has_event_property(name) => {
-                return Err(MappingError::UnknownEventProperty { column: column(), name: name.clone() })
+                return Err(MappingError::UnknownEventProperty {
+                    column: column(),
+                    name: name.clone(),
+                })
             }
-            Target::ContactProperty(name)
-                if !CONTACT_PROPERTIES.iter().any(|(n, _)| n == name) =>
-            {
-                return Err(MappingError::UnknownContactProperty { column: column(), name: name.clone() })
+            Target::ContactProperty(name) if !CONTACT_PROPERTIES.iter().any(|(n, _)| n == name) => {
+                return Err(MappingError::UnknownContactProperty {
+                    column: column(),
+                    name: name.clone(),
+                })
             }
             Target::NewEventProperty { name, .. } => {
                 if let Err(e) = check_name(name) {
@@ -423,7 +432,10 @@ pub fn check_mapping(
                     });
                 }
                 if has_event_property(name) {
-                    return Err(MappingError::NewPropertyExists { column: column(), name: name.clone() });
+                    return Err(MappingError::NewPropertyExists {
+                        column: column(),
+                        name: name.clone(),
+                    });
                 }
             }
             _ => {}
@@ -515,28 +527,94 @@ mod tests {
             Target::Skip,
         ];
         let cases = [
-            (Language::En, ["Email", "Occurred at", "First name", "Last name", "Phone", "Notes"]),
-            (Language::En, ["E-MAIL ", "occurred_at", "firstname", "Last-Name", "telephone", "?"]),
-            (Language::Fr, ["Adresse e-mail", "Date", "Prénom", "Nom", "Téléphone", "Remarques"]),
-            (Language::Fr, ["Courriel", "Survenu le", "prenom", "NOM", "Tél.", ""]),
-            (Language::Da, ["E-mailadresse", "Dato", "Fornavn", "Efternavn", "Telefon", "Noter"]),
-            (Language::Da, ["E-mail", "Opstået ved", "FORNAVN", "efternavn", "Tlf.", "x"]),
+            (
+                Language::En,
+                [
+                    "Email",
+                    "Occurred at",
+                    "First name",
+                    "Last name",
+                    "Phone",
+                    "Notes",
+                ],
+            ),
+            (
+                Language::En,
+                [
+                    "E-MAIL ",
+                    "occurred_at",
+                    "firstname",
+                    "Last-Name",
+                    "telephone",
+                    "?",
+                ],
+            ),
+            (
+                Language::Fr,
+                [
+                    "Adresse e-mail",
+                    "Date",
+                    "Prénom",
+                    "Nom",
+                    "Téléphone",
+                    "Remarques",
+                ],
+            ),
+            (
+                Language::Fr,
+                ["Courriel", "Survenu le", "prenom", "NOM", "Tél.", ""],
+            ),
+            (
+                Language::Da,
+                [
+                    "E-mailadresse",
+                    "Dato",
+                    "Fornavn",
+                    "Efternavn",
+                    "Telefon",
+                    "Noter",
+                ],
+            ),
+            (
+                Language::Da,
+                ["E-mail", "Opstået ved", "FORNAVN", "efternavn", "Tlf.", "x"],
+            ),
         ];
         for (language, headers) in cases {
-            assert_eq!(auto_map(&strings(&headers), language, &[]), expected, "{headers:?}");
+            assert_eq!(
+                auto_map(&strings(&headers), language, &[]),
+                expected,
+                "{headers:?}"
+            );
         }
     }
 
     #[test]
     fn the_language_decides_what_an_ambiguous_header_means() {
         // "Nom" is the last name in French and nothing in English; "By" is the city in Danish.
-        assert_eq!(auto_map(&strings(&["Nom"]), Language::Fr, &[]), [contact("lastname")]);
-        assert_eq!(auto_map(&strings(&["Nom"]), Language::En, &[]), [Target::Skip]);
-        assert_eq!(auto_map(&strings(&["By"]), Language::Da, &[]), [contact("city")]);
-        assert_eq!(auto_map(&strings(&["By"]), Language::En, &[]), [Target::Skip]);
+        assert_eq!(
+            auto_map(&strings(&["Nom"]), Language::Fr, &[]),
+            [contact("lastname")]
+        );
+        assert_eq!(
+            auto_map(&strings(&["Nom"]), Language::En, &[]),
+            [Target::Skip]
+        );
+        assert_eq!(
+            auto_map(&strings(&["By"]), Language::Da, &[]),
+            [contact("city")]
+        );
+        assert_eq!(
+            auto_map(&strings(&["By"]), Language::En, &[]),
+            [Target::Skip]
+        );
         // English headers are understood in a French or Danish file too.
         assert_eq!(
-            auto_map(&strings(&["Email", "Occurred at", "City"]), Language::Da, &[]),
+            auto_map(
+                &strings(&["Email", "Occurred at", "City"]),
+                Language::Da,
+                &[]
+            ),
             [Target::Email, Target::OccurredAt, contact("city")]
         );
     }
@@ -564,7 +642,15 @@ mod tests {
     fn only_the_first_of_two_matching_columns_is_mapped() {
         let headers = strings(&["Email", "E-mail", "Date", "Occurred at"]);
         let targets = auto_map(&headers, Language::En, &[]);
-        assert_eq!(targets, [Target::Email, Target::Skip, Target::OccurredAt, Target::Skip]);
+        assert_eq!(
+            targets,
+            [
+                Target::Email,
+                Target::Skip,
+                Target::OccurredAt,
+                Target::Skip
+            ]
+        );
         assert!(check_mapping(&headers, &targets, &[]).is_ok());
     }
 
@@ -578,15 +664,24 @@ mod tests {
                 kind: PropertyType::Number,
             })
         );
-        assert_eq!(Target::new_event_property("2024 promo", PropertyType::String).map(|t| t.describe()),
-            Some("the event property \"e_2024_promo\"".into()));
-        assert_eq!(Target::new_event_property("!!!", PropertyType::String), None);
+        assert_eq!(
+            Target::new_event_property("2024 promo", PropertyType::String).map(|t| t.describe()),
+            Some("the event property \"e_2024_promo\"".into())
+        );
+        assert_eq!(
+            Target::new_event_property("!!!", PropertyType::String),
+            None
+        );
     }
 
     #[test]
     fn a_mapping_without_the_required_columns_is_refused_naming_them() {
         let headers = strings(&["Email", "Date", "Name"]);
-        let refuse = |targets: &[Target]| check_mapping(&headers, targets, &[]).unwrap_err().to_string();
+        let refuse = |targets: &[Target]| {
+            check_mapping(&headers, targets, &[])
+                .unwrap_err()
+                .to_string()
+        };
         assert_eq!(
             refuse(&[Target::Skip, Target::Skip, Target::Skip]),
             "no column is mapped to the email address nor to \"occurred at\": both are required"
@@ -610,9 +705,13 @@ mod tests {
         let headers = strings(&["Email", "Date", "Total", "Sum"]);
         let props = [("total", "Total")];
         let refuse = |third: Target, fourth: Target| {
-            check_mapping(&headers, &[Target::Email, Target::OccurredAt, third, fourth], &props)
-                .unwrap_err()
-                .to_string()
+            check_mapping(
+                &headers,
+                &[Target::Email, Target::OccurredAt, third, fourth],
+                &props,
+            )
+            .unwrap_err()
+            .to_string()
         };
         assert_eq!(
             refuse(Target::EventProperty("sum".into()), Target::Skip),

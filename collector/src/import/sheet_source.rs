@@ -44,7 +44,11 @@ const DAYS_1900_TO_1904: f64 = 1462.0;
 type Item = Result<Row, RowRefusal>;
 
 enum Message {
-    Opened { header: Vec<String>, sheets: Vec<String>, sheet: String },
+    Opened {
+        header: Vec<String>,
+        sheets: Vec<String>,
+        sheet: String,
+    },
     Rows(Vec<Item>),
     Failed(ImportError),
 }
@@ -76,7 +80,10 @@ pub(super) fn open_xlsx(
     let thread = std::thread::Builder::new()
         .name("import-xlsx".into())
         .spawn(move || {
-            let tracked = Tracked { inner: file, position };
+            let tracked = Tracked {
+                inner: file,
+                position,
+            };
             if let Err(e) = stream_xlsx(tracked, sheet.as_deref(), &sender) {
                 let _ = sender.send(Message::Failed(e));
             }
@@ -87,7 +94,18 @@ pub(super) fn open_xlsx(
         pending: VecDeque::new(),
     };
     match rows.receiver.as_ref().and_then(|r| r.recv().ok()) {
-        Some(Message::Opened { header, sheets, sheet }) => Ok((rows, Opened { header, sheets, sheet })),
+        Some(Message::Opened {
+            header,
+            sheets,
+            sheet,
+        }) => Ok((
+            rows,
+            Opened {
+                header,
+                sheets,
+                sheet,
+            },
+        )),
         Some(Message::Failed(e)) => Err(e),
         Some(Message::Rows(_)) | None => Err(ImportError::Empty),
     }
@@ -127,7 +145,11 @@ fn stream_xlsx(
     let mut workbook: Xlsx<_> = Xlsx::new(BufReader::new(file)).map_err(xlsx_error)?;
     let sheets = workbook.sheet_names();
     let name = choose_sheet(&sheets, sheet)?;
-    let shift = if workbook.has_1904_epoch() { DAYS_1900_TO_1904 } else { 0.0 };
+    let shift = if workbook.has_1904_epoch() {
+        DAYS_1900_TO_1904
+    } else {
+        0.0
+    };
     let mut cells = workbook.worksheet_cells_reader(&name).map_err(xlsx_error)?;
     let mut table = Table::default();
     let mut batch = Vec::with_capacity(BATCH_ROWS);
@@ -135,7 +157,14 @@ fn stream_xlsx(
     let mut send = |table: &Table, item: Option<Item>, last: bool, batch: &mut Vec<Item>| {
         if let (Some(header), Some((sheets, sheet))) = (&table.header, opened.take()) {
             let header = header.names.clone();
-            if sender.send(Message::Opened { header, sheets, sheet }).is_err() {
+            if sender
+                .send(Message::Opened {
+                    header,
+                    sheets,
+                    sheet,
+                })
+                .is_err()
+            {
                 return false;
             }
         }
@@ -167,10 +196,11 @@ fn stream_xlsx(
 fn choose_sheet(sheets: &[String], wanted: Option<&str>) -> Result<String, ImportError> {
     let found = match wanted {
         None => sheets.first(),
-        Some(wanted) => sheets
-            .iter()
-            .find(|s| *s == wanted)
-            .or_else(|| sheets.iter().find(|s| s.to_lowercase() == wanted.to_lowercase())),
+        Some(wanted) => sheets.iter().find(|s| *s == wanted).or_else(|| {
+            sheets
+                .iter()
+                .find(|s| s.to_lowercase() == wanted.to_lowercase())
+        }),
     };
     found.cloned().ok_or_else(|| match wanted {
         Some(name) => ImportError::SheetNotFound {
@@ -185,7 +215,10 @@ fn xlsx_error(e: XlsxError) -> ImportError {
     match e {
         XlsxError::Password => ImportError::PasswordProtected,
         XlsxError::Io(e) => ImportError::Io(e),
-        other => ImportError::Corrupt { kind: "xlsx", detail: other.to_string() },
+        other => ImportError::Corrupt {
+            kind: "xlsx",
+            detail: other.to_string(),
+        },
     }
 }
 
@@ -193,7 +226,10 @@ fn xls_error(e: XlsError) -> ImportError {
     match e {
         XlsError::Password => ImportError::PasswordProtected,
         XlsError::Io(e) => ImportError::Io(e),
-        other => ImportError::Corrupt { kind: "xls", detail: other.to_string() },
+        other => ImportError::Corrupt {
+            kind: "xls",
+            detail: other.to_string(),
+        },
     }
 }
 
@@ -255,7 +291,11 @@ pub(super) fn open_xls(
     let mut workbook: Xls<_> = Xls::new(BufReader::new(file)).map_err(xls_error)?;
     let sheets = workbook.sheet_names();
     let name = choose_sheet(&sheets, sheet)?;
-    let shift = if workbook.has_1904_epoch() { DAYS_1900_TO_1904 } else { 0.0 };
+    let shift = if workbook.has_1904_epoch() {
+        DAYS_1900_TO_1904
+    } else {
+        0.0
+    };
     let range = workbook.worksheet_range(&name).map_err(xls_error)?;
     let mut rows = XlsRows {
         range,
@@ -279,7 +319,14 @@ pub(super) fn open_xls(
         None => return Err(ImportError::Empty),
     };
     rows.table.waiting = first;
-    Ok((rows, Opened { header, sheets, sheet: name }))
+    Ok((
+        rows,
+        Opened {
+            header,
+            sheets,
+            sheet: name,
+        },
+    ))
 }
 
 impl XlsRows {
@@ -300,10 +347,14 @@ impl XlsRows {
             self.position.store(done, Ordering::Relaxed);
             let mut item = None;
             for c in 0..width {
-                let Some(value) = self.range.get((r, c)) else { continue };
+                let Some(value) = self.range.get((r, c)) else {
+                    continue;
+                };
                 let cell = from_data(value, self.shift);
                 if cell != Cell::Empty {
-                    if let Some(finished) = self.table.push(top + r as u32, left + c as u32, cell)? {
+                    if let Some(finished) =
+                        self.table.push(top + r as u32, left + c as u32, cell)?
+                    {
                         item = Some(finished);
                     }
                 }
@@ -369,7 +420,10 @@ impl Table {
                 names[(column - first_column) as usize] = cell.as_text().into_owned();
             }
             let names = settle_headers(names, first_column as usize)?;
-            self.header = Some(Header { names, first_column });
+            self.header = Some(Header {
+                names,
+                first_column,
+            });
             return Ok(None);
         };
         let width = header.names.len();
@@ -390,7 +444,10 @@ impl Table {
                 }
             }
         }
-        Ok(Some(Ok(Row { line, cells: values })))
+        Ok(Some(Ok(Row {
+            line,
+            cells: values,
+        })))
     }
 }
 
@@ -433,11 +490,23 @@ mod tests {
         // Row 5: a value in C only.
         assert_eq!(table.push(4, 2, Cell::Float(1.0)).unwrap(), None);
         let row5 = table.push(5, 1, text_cell("a@b.c")).unwrap();
-        assert_eq!(row5, Some(Ok(Row { line: 5, cells: vec![Cell::Empty, Cell::Float(1.0)] })));
+        assert_eq!(
+            row5,
+            Some(Ok(Row {
+                line: 5,
+                cells: vec![Cell::Empty, Cell::Float(1.0)]
+            }))
+        );
         assert_eq!(table.header.as_ref().unwrap().names, ["Email", "Date"]);
         // Row 7: a value in D, which has no header.
         let row6 = table.push(6, 3, text_cell("stray")).unwrap();
-        assert_eq!(row6, Some(Ok(Row { line: 6, cells: vec![text_cell("a@b.c"), Cell::Empty] })));
+        assert_eq!(
+            row6,
+            Some(Ok(Row {
+                line: 6,
+                cells: vec![text_cell("a@b.c"), Cell::Empty]
+            }))
+        );
         assert_eq!(
             table.push(7, 1, Cell::Empty).unwrap(),
             Some(Err(RowRefusal {

@@ -56,10 +56,9 @@ pub fn sniff(path: &Path) -> Result<FileKind, ImportError> {
         .take(SNIFF_LEN as u64)
         .read_to_end(&mut prefix)?;
     let verdict = classify(&prefix, &extension);
-    if verdict == Err(Verdict::CfbNamedXlsx) || verdict == Ok(FileKind::Xls) {
-        if encrypted(path) {
-            return Err(ImportError::PasswordProtected);
-        }
+    let ole = verdict == Err(Verdict::CfbNamedXlsx) || verdict == Ok(FileKind::Xls);
+    if ole && encrypted(path) {
+        return Err(ImportError::PasswordProtected);
     }
     verdict.map_err(|v| v.into_error(extension))
 }
@@ -82,7 +81,10 @@ impl Verdict {
             Verdict::Unsupported => ImportError::UnsupportedExtension(extension),
             Verdict::Mismatch(actual) => ImportError::Mismatch { extension, actual },
             Verdict::NotASpreadsheet(actual) => ImportError::NotASpreadsheet { extension, actual },
-            Verdict::CfbNamedXlsx => ImportError::Mismatch { extension, actual: XLS },
+            Verdict::CfbNamedXlsx => ImportError::Mismatch {
+                extension,
+                actual: XLS,
+            },
         }
     }
 }
@@ -175,7 +177,10 @@ mod tests {
     #[test]
     fn content_and_extension_must_agree() {
         assert_eq!(classify(b"PK\x03\x04rest", "xlsx"), Ok(FileKind::Xlsx));
-        assert_eq!(classify(b"PK\x03\x04rest", "XLSM".to_lowercase().as_str()), Ok(FileKind::Xlsx));
+        assert_eq!(
+            classify(b"PK\x03\x04rest", "XLSM".to_lowercase().as_str()),
+            Ok(FileKind::Xlsx)
+        );
         assert_eq!(classify(CFB, "xls"), Ok(FileKind::Xls));
         assert_eq!(classify(b"Email;Date\r\n", "csv"), Ok(FileKind::Csv));
         assert_eq!(classify(b"\xFF\xFEE\x00", "txt"), Ok(FileKind::Csv));
@@ -187,7 +192,10 @@ mod tests {
     #[test]
     fn a_mismatch_names_the_content_and_the_extension() {
         let err = |prefix: &[u8], ext: &str| {
-            classify(prefix, ext).unwrap_err().into_error(ext.into()).to_string()
+            classify(prefix, ext)
+                .unwrap_err()
+                .into_error(ext.into())
+                .to_string()
         };
         assert_eq!(
             err(b"Email,Date\n", "xlsx"),

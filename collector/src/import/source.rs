@@ -62,7 +62,11 @@ impl RowSource {
     /// Opens `path` as `kind` and reads up to its header. `sheet` chooses a workbook's sheet by
     /// name (exact, else ignoring case); `None` reads the first. A CSV has no sheets and
     /// ignores it.
-    pub fn open(path: &Path, kind: FileKind, sheet: Option<&str>) -> Result<RowSource, ImportError> {
+    pub fn open(
+        path: &Path,
+        kind: FileKind,
+        sheet: Option<&str>,
+    ) -> Result<RowSource, ImportError> {
         let total_bytes = std::fs::metadata(path)?.len();
         if total_bytes == 0 {
             return Err(ImportError::Empty);
@@ -75,11 +79,23 @@ impl RowSource {
             }
             FileKind::Xlsx => {
                 let (rows, opened) = sheet_source::open_xlsx(path, sheet, progress.clone())?;
-                (Rows::Xlsx(rows), opened.header, opened.sheets, Some(opened.sheet), None)
+                (
+                    Rows::Xlsx(rows),
+                    opened.header,
+                    opened.sheets,
+                    Some(opened.sheet),
+                    None,
+                )
             }
             FileKind::Xls => {
                 let (rows, opened) = sheet_source::open_xls(path, sheet, progress.clone())?;
-                (Rows::Xls(rows), opened.header, opened.sheets, Some(opened.sheet), None)
+                (
+                    Rows::Xls(rows),
+                    opened.header,
+                    opened.sheets,
+                    Some(opened.sheet),
+                    None,
+                )
             }
         };
         Ok(RowSource {

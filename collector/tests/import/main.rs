@@ -78,7 +78,10 @@ fn write_xlsx(path: &Path) {
     let mut workbook = rust_xlsxwriter::Workbook::new();
     let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd hh:mm");
     let sheet = workbook.add_worksheet();
-    for (c, name) in ["Email", "Occurred at", "Amount", "Plan"].iter().enumerate() {
+    for (c, name) in ["Email", "Occurred at", "Amount", "Plan"]
+        .iter()
+        .enumerate()
+    {
         sheet.write_string(0, c as u16, *name).unwrap();
     }
     for i in 0..ROWS {
@@ -88,14 +91,21 @@ fn write_xlsx(path: &Path) {
             .write_number_with_format(r, 1, 45_000.0 + f64::from(i) / 1440.0, &date)
             .unwrap();
         sheet.write_number(r, 2, f64::from(i % 1000) / 4.0).unwrap();
-        sheet.write_string(r, 3, ["free", "pro", "team"][i as usize % 3]).unwrap();
+        sheet
+            .write_string(r, 3, ["free", "pro", "team"][i as usize % 3])
+            .unwrap();
     }
     workbook.save(path).unwrap();
 }
 
 fn write_csv(path: &Path) {
-    let mut writer = csv::WriterBuilder::new().delimiter(b';').from_path(path).unwrap();
-    writer.write_record(["Email", "Occurred at", "Amount", "Plan"]).unwrap();
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_path(path)
+        .unwrap();
+    writer
+        .write_record(["Email", "Occurred at", "Amount", "Plan"])
+        .unwrap();
     for i in 0..ROWS {
         let amount = (f64::from(i % 1000) / 4.0).to_string();
         writer
@@ -141,11 +151,17 @@ fn a_big_file_is_read_without_holding_its_rows() {
         std::fs::metadata(&xlsx).unwrap().len(),
         first_share * 100.0
     );
-    assert!(reading < STREAMING_BUDGET, "xlsx reading held {reading} bytes");
+    assert!(
+        reading < STREAMING_BUDGET,
+        "xlsx reading held {reading} bytes"
+    );
     // Opening holds the shared strings: here 200,000 distinct emails and 3 plans, ≈ 46 bytes
     // each. Reading the sheet on opening would add the rows' cells, over 25 MiB.
     assert!(opened < 16 << 20, "xlsx opening held {opened} bytes");
-    assert!(first_share < 0.1, "the first xlsx row came after {first_share} of the file");
+    assert!(
+        first_share < 0.1,
+        "the first xlsx row came after {first_share} of the file"
+    );
 
     let csv = dir.path().join("big.csv");
     write_csv(&csv);
@@ -155,6 +171,13 @@ fn a_big_file_is_read_without_holding_its_rows() {
          reading, first row after {:.2}% of the file",
         first_share * 100.0
     );
-    assert!(opened + reading < STREAMING_BUDGET, "csv reading held {}", opened + reading);
-    assert!(first_share < 0.1, "the first csv row came after {first_share} of the file");
+    assert!(
+        opened + reading < STREAMING_BUDGET,
+        "csv reading held {}",
+        opened + reading
+    );
+    assert!(
+        first_share < 0.1,
+        "the first csv row came after {first_share} of the file"
+    );
 }
