@@ -9,7 +9,8 @@
 //!   CSV through an encoding and delimiter guess (`csv_source.rs`), xlsx a cell at a time
 //!   and xls as a bounded range (`sheet_source.rs`);
 //! * [`auto_map`] / [`check_mapping`] — which property each column fills, proposed from the
-//!   headers in the user's language, then checked (`headers.rs`);
+//!   headers in the user's language (`header_names.rs` knows what headers say), then
+//!   checked (`headers.rs`);
 //! * [`DateReader`] — the "occurred at" column in the user's date format and time zone,
 //!   refusing the future (`dates.rs`);
 //! * [`ImportError`] for the file, [`RowRefusal`] for one row (`error.rs`).
@@ -21,6 +22,7 @@ mod cell;
 mod csv_source;
 mod dates;
 mod error;
+mod header_names;
 mod headers;
 mod sheet_source;
 mod sniff;
@@ -30,10 +32,8 @@ pub use cell::Cell;
 pub use csv_source::{detect_delimiter, detect_encoding, CsvFormat};
 pub use dates::{excel_civil, DateError, DateFormat, DateReader};
 pub use error::{column_letters, ImportError, RowRefusal};
-pub use headers::{
-    auto_map, check_mapping, normalize, settle_headers, Language, Mapping, MappingError, Target,
-    CONTACT_PROPERTIES,
-};
+pub use header_names::{normalize, Language, CONTACT_PROPERTIES};
+pub use headers::{auto_map, check_mapping, Mapping, MappingError, Target};
 pub use sniff::{sniff, FileKind};
 pub use source::{Row, RowSource, MAX_ROWS};
 

@@ -153,21 +153,15 @@ fn content(prefix: &[u8]) -> Content {
     }
 }
 
-/// Whether calamine finds an `EncryptedPackage` in the compound file (an encrypted `.xlsx`)
-/// or a FILEPASS record in the workbook stream (an encrypted `.xls`).
+/// Whether calamine finds an `EncryptedPackage` stream in the compound file: an encrypted
+/// `.xlsx`, whatever its name says. (An `.xls` encrypted inside its workbook stream is
+/// recognised when it is opened.)
 fn encrypted(path: &Path) -> bool {
     let Ok(file) = File::open(path) else {
         return false;
     };
     let as_xlsx = <calamine::Xlsx<_> as calamine::Reader<_>>::new(BufReader::new(file));
-    if matches!(as_xlsx, Err(calamine::XlsxError::Password)) {
-        return true;
-    }
-    let Ok(file) = File::open(path) else {
-        return false;
-    };
-    let as_xls = <calamine::Xls<_> as calamine::Reader<_>>::new(BufReader::new(file));
-    matches!(as_xls, Err(calamine::XlsError::Password))
+    matches!(as_xlsx, Err(calamine::XlsxError::Password))
 }
 
 #[cfg(test)]
