@@ -301,6 +301,11 @@ fn bad_files_are_answered_with_what_is_wrong() {
         open_error("password.xlsx"),
         "the workbook is password-protected: remove the password in Excel (File > Info > Protect Workbook) and import it again"
     );
+    assert_eq!(
+        open_error("huge_dimensions.xls"),
+        "the .xls file is damaged or incomplete (a sheet claims 2902458368 rows and 4 columns, \
+         more than an .xls can hold): open it in Excel and save it again"
+    );
     let truncated = open_error("truncated.xlsx");
     assert!(
         truncated.starts_with("the .xlsx file is damaged or incomplete (")
@@ -340,4 +345,48 @@ fn a_mapping_without_an_email_column_is_refused_before_reading() {
         "no column is mapped to the email address, which is required"
     );
     assert_eq!(source.rows_read(), 0);
+}
+
+#[test]
+fn damaged_copies_of_every_fixture_end_in_rows_or_errors_never_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        // xorshift: reproducible damage without a random crate.
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for name in [
+        "fr_two_sheets.xlsx",
+        "en.xls",
+        "en_semicolon.csv",
+        "da_unicode.txt",
+    ] {
+        let original = std::fs::read(fixture(name)).unwrap();
+        for round in 0..300 {
+            let mut bytes = original.clone();
+            // Keep the first bytes: the damage is to reach the readers, not the sniff.
+            for _ in 0..1 + round % 8 {
+                let at = 8 + (next() as usize) % (bytes.len() - 8);
+                bytes[at] = next() as u8;
+            }
+            if round % 5 == 0 {
+                bytes.truncate(8 + (next() as usize) % (bytes.len() - 8));
+            }
+            let path = dir.path().join(name);
+            std::fs::write(&path, &bytes).unwrap();
+            if let Ok(mut source) = RowSource::open_path(&path, None) {
+                source.by_ref().for_each(drop);
+                let _ = source.finish();
+            }
+        }
+    }
+}
+
+#[test]
+fn a_source_can_be_read_on_another_thread() {
+    fn send<T: Send>(_: &T) {}
+    send(&open("fr_two_sheets.xlsx"));
 }

@@ -121,9 +121,19 @@ impl XlsxRows {
                 Ok(Message::Rows(batch)) => self.pending.extend(batch),
                 Ok(Message::Failed(e)) => return Some(Err(e)),
                 Ok(Message::Opened { .. }) => {}
-                Err(_) => return None,
+                Err(_) => return self.stopped().map(Err),
             }
         }
+    }
+
+    /// Once the channel is closed: whether the thread ended by a panic (calamine meeting
+    /// bytes it did not expect), which must not pass for the end of the sheet.
+    fn stopped(&mut self) -> Option<ImportError> {
+        let thread = self.thread.take()?;
+        thread.join().is_err().then(|| ImportError::Corrupt {
+            kind: "xlsx",
+            detail: "the reader stopped on unexpected content".into(),
+        })
     }
 }
 
@@ -286,17 +296,29 @@ pub(super) fn open_xls(
     sheet: Option<&str>,
     position: Arc<AtomicU64>,
 ) -> Result<(XlsRows, Opened), ImportError> {
+    super::xls_guard::check(path)?;
     let file = File::open(path)?;
     let total_bytes = file.metadata()?.len();
-    let mut workbook: Xls<_> = Xls::new(BufReader::new(file)).map_err(xls_error)?;
-    let sheets = workbook.sheet_names();
-    let name = choose_sheet(&sheets, sheet)?;
-    let shift = if workbook.has_1904_epoch() {
-        DAYS_1900_TO_1904
-    } else {
-        0.0
-    };
-    let range = workbook.worksheet_range(&name).map_err(xls_error)?;
+    // All of calamine's xls parsing happens here; a panic on bytes it did not expect (found
+    // by `damaged_copies_of_every_fixture…`) is a damaged file, not a crash.
+    let read = std::panic::catch_unwind(move || {
+        let mut workbook: Xls<_> = Xls::new(BufReader::new(file)).map_err(xls_error)?;
+        let sheets = workbook.sheet_names();
+        let name = choose_sheet(&sheets, sheet)?;
+        let shift = if workbook.has_1904_epoch() {
+            DAYS_1900_TO_1904
+        } else {
+            0.0
+        };
+        let range = workbook.worksheet_range(&name).map_err(xls_error)?;
+        Ok((sheets, name, shift, range))
+    });
+    let (sheets, name, shift, range) = read.unwrap_or_else(|_| {
+        Err(ImportError::Corrupt {
+            kind: "xls",
+            detail: "the reader stopped on unexpected content".into(),
+        })
+    })?;
     let mut rows = XlsRows {
         range,
         shift,

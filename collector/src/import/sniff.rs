@@ -7,12 +7,12 @@
 //! extension; when they disagree the error names both, which tells the user what to do.
 //!
 //! An OLE compound file (CFB) named `.xlsx` is what Excel writes when a workbook is encrypted
-//! with a password: the real zip is inside, in an `EncryptedPackage` stream. calamine knows
-//! how to look into the container's directory, so its answer decides between "password" and
-//! "an old `.xls` named `.xlsx`".
+//! with a password: the real zip is inside, in an `EncryptedPackage` stream. Whether the
+//! container's directory has one decides between "password" and "an old `.xls` named
+//! `.xlsx`".
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 
 use super::error::ImportError;
@@ -57,7 +57,7 @@ pub fn sniff(path: &Path) -> Result<FileKind, ImportError> {
         .read_to_end(&mut prefix)?;
     let verdict = classify(&prefix, &extension);
     let ole = verdict == Err(Verdict::CfbNamedXlsx) || verdict == Ok(FileKind::Xls);
-    if ole && encrypted(path) {
+    if ole && super::xls_guard::encrypted_package(path) {
         return Err(ImportError::PasswordProtected);
     }
     verdict.map_err(|v| v.into_error(extension))
@@ -151,17 +151,6 @@ fn content(prefix: &[u8]) -> Content {
     } else {
         Content::Other("a binary file of an unknown kind")
     }
-}
-
-/// Whether calamine finds an `EncryptedPackage` stream in the compound file: an encrypted
-/// `.xlsx`, whatever its name says. (An `.xls` encrypted inside its workbook stream is
-/// recognised when it is opened.)
-fn encrypted(path: &Path) -> bool {
-    let Ok(file) = File::open(path) else {
-        return false;
-    };
-    let as_xlsx = <calamine::Xlsx<_> as calamine::Reader<_>>::new(BufReader::new(file));
-    matches!(as_xlsx, Err(calamine::XlsxError::Password))
 }
 
 #[cfg(test)]
