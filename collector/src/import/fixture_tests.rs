@@ -306,6 +306,11 @@ fn bad_files_are_answered_with_what_is_wrong() {
         "the .xls file is damaged or incomplete (a sheet claims 2902458368 rows and 4 columns, \
          more than an .xls can hold): open it in Excel and save it again"
     );
+    assert_eq!(
+        open_error("huge_shared_strings.xlsx"),
+        "the .xlsx file is damaged or incomplete (it declares 999999999999 distinct texts, more \
+         than an import can read): open it in Excel and save it again"
+    );
     let truncated = open_error("truncated.xlsx");
     assert!(
         truncated.starts_with("the .xlsx file is damaged or incomplete (")

@@ -27,7 +27,7 @@ mod headers;
 mod sheet_source;
 mod sniff;
 mod source;
-mod xls_guard;
+mod workbook_guard;
 
 pub use cell::Cell;
 pub use csv_source::{detect_delimiter, detect_encoding, CsvFormat};

@@ -74,6 +74,7 @@ pub(super) fn open_xlsx(
     sheet: Option<&str>,
     position: Arc<AtomicU64>,
 ) -> Result<(XlsxRows, Opened), ImportError> {
+    super::workbook_guard::check_xlsx(path)?;
     let file = File::open(path)?;
     let (sender, receiver) = sync_channel(CHANNEL_BATCHES);
     let sheet = sheet.map(str::to_owned);
@@ -296,7 +297,7 @@ pub(super) fn open_xls(
     sheet: Option<&str>,
     position: Arc<AtomicU64>,
 ) -> Result<(XlsRows, Opened), ImportError> {
-    super::xls_guard::check(path)?;
+    super::workbook_guard::check_xls(path)?;
     let file = File::open(path)?;
     let total_bytes = file.metadata()?.len();
     // All of calamine's xls parsing happens here; a panic on bytes it did not expect (found

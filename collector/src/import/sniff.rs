@@ -57,7 +57,7 @@ pub fn sniff(path: &Path) -> Result<FileKind, ImportError> {
         .read_to_end(&mut prefix)?;
     let verdict = classify(&prefix, &extension);
     let ole = verdict == Err(Verdict::CfbNamedXlsx) || verdict == Ok(FileKind::Xls);
-    if ole && super::xls_guard::encrypted_package(path) {
+    if ole && super::workbook_guard::encrypted_package(path) {
         return Err(ImportError::PasswordProtected);
     }
     verdict.map_err(|v| v.into_error(extension))

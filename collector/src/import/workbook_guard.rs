@@ -1,13 +1,21 @@
-//! What calamine's `.xls` reader would take on trust from the file, checked before it runs.
+//! What calamine would take on trust from a workbook, checked before it runs.
 //!
-//! An `.xls` is an OLE compound file (CFB) holding a BIFF8 `Workbook` stream. calamine sizes
+//! calamine sizes memory from numbers written in the file, and a Rust allocation that fails
+//! aborts the process: no `catch_unwind` can turn it into an error. An upload must not be able
+//! to stop the collector, so those numbers are read here first. Found by
+//! `fixture_tests::damaged_copies_of_every_fixture…`.
+//!
+//! **xlsx.** Opening reserves room for as many shared strings as `<sst uniqueCount="…">`
+//! says. A count past [`MAX_SHARED_STRINGS`] is refused.
+//!
+//! **xls.** An `.xls` is an OLE compound file (CFB) holding a BIFF8 `Workbook` stream. calamine sizes
 //! memory from numbers in that file: it reserves room for every cell a sheet's DIMENSIONS
 //! record claims (a damaged 5 KB file claimed 2.9 billion cells, 116 GB: an allocation failure
 //! aborts the process, no `catch_unwind` can stop it), and it follows a stream's sector chain
 //! until the size the directory declares, however that chain loops. So before calamine reads a
 //! byte: the container must parse with the `cfb` crate, no stream may declare more bytes than
 //! the file has, and no DIMENSIONS record may claim more than BIFF8's 65,536 rows × 256
-//! columns. Found by `fixture_tests::damaged_copies_of_every_fixture…`.
+//! columns.
 //!
 //! The same parser answers whether a compound file is an encrypted `.xlsx` (an
 //! `EncryptedPackage` stream), without calamine's own CFB parser, which panics on some damage.
@@ -17,6 +25,55 @@ use std::io::Read;
 use std::path::Path;
 
 use super::error::ImportError;
+
+/// Most distinct texts a workbook may declare: 20 for each row an import may read, far
+/// beyond real files (an import's columns are mostly numbers, dates, and emails repeated per
+/// contact), and a reservation of under half a GiB of address space.
+pub const MAX_SHARED_STRINGS: u64 = 20 * super::MAX_ROWS;
+
+/// Refuses an `.xlsx` whose shared-strings count would make calamine reserve beyond
+/// [`MAX_SHARED_STRINGS`]. What is not a readable zip is left to calamine, which reports it.
+pub(super) fn check_xlsx(path: &Path) -> Result<(), ImportError> {
+    let Ok(mut zip) = zip::ZipArchive::new(File::open(path)?) else {
+        return Ok(());
+    };
+    let names: Vec<String> = zip
+        .file_names()
+        .filter_map(Result::ok)
+        .filter(|n| n.to_ascii_lowercase().ends_with("sharedstrings.xml"))
+        .map(|n| n.into_owned())
+        .collect();
+    for name in names {
+        let mut start = Vec::with_capacity(4096);
+        if let Ok(entry) = zip.by_name(&name) {
+            // The <sst> element opens the part; its attributes are within the first KB.
+            let _ = entry.take(4096).read_to_end(&mut start);
+        }
+        if let Some(count) = unique_count(&start) {
+            if count > MAX_SHARED_STRINGS {
+                return Err(ImportError::Corrupt {
+                    kind: "xlsx",
+                    detail: format!(
+                        "it declares {count} distinct texts, more than an import can read"
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `uniqueCount` attribute of the `<sst …>` start tag in `xml`'s first bytes.
+fn unique_count(xml: &[u8]) -> Option<u64> {
+    let text = String::from_utf8_lossy(xml);
+    let tag = &text[text.find("<sst")?..];
+    let tag = &tag[..tag.find('>')?];
+    let value = tag.split("uniqueCount=").nth(1)?;
+    let value = value.trim_start_matches(['"', '\'']);
+    let digits: String = value.chars().take_while(char::is_ascii_digit).collect();
+    // More digits than u64 holds is more than any limit.
+    Some(digits.parse().unwrap_or(u64::MAX))
+}
 
 /// BIFF8's largest sheet.
 const MAX_ROWS: u64 = 65_536;
@@ -32,7 +89,7 @@ fn corrupt(detail: &str) -> ImportError {
 }
 
 /// Refuses an `.xls` whose numbers would make calamine allocate beyond the file's size.
-pub(super) fn check(path: &Path) -> Result<(), ImportError> {
+pub(super) fn check_xls(path: &Path) -> Result<(), ImportError> {
     let file_len = std::fs::metadata(path)?.len();
     let mut container = cfb::CompoundFile::open(File::open(path)?)
         .map_err(|e| corrupt(&format!("not a valid compound file: {e}")))?;
@@ -125,6 +182,18 @@ mod tests {
         d.extend(last_col.to_le_bytes());
         d.extend([0, 0]);
         record(DIMENSIONS, &d)
+    }
+
+    #[test]
+    fn shared_string_counts_are_read_from_the_sst_tag() {
+        let xml = br#"<?xml version="1.0"?><sst xmlns="x" count="9" uniqueCount="3"><si>"#;
+        assert_eq!(unique_count(xml), Some(3));
+        assert_eq!(
+            unique_count(b"<sst uniqueCount='99999999999999999999999'>"),
+            Some(u64::MAX)
+        );
+        assert_eq!(unique_count(b"<sst count=\"2\">"), None);
+        assert_eq!(unique_count(b"<other/>"), None);
     }
 
     #[test]
