@@ -14,6 +14,7 @@ mod auth;
 pub mod config;
 pub mod connections;
 pub mod error;
+pub mod import;
 pub mod layers;
 pub mod model;
 mod random;
