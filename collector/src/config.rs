@@ -24,7 +24,12 @@ pub struct Cli {
     #[arg(long, env = "WASMTRACK_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
     /// Directory of the database (`wasmtrack.db`) and the generated admin token (`admin-token`).
-    #[arg(long, env = "WASMTRACK_DATA_DIR", default_value = "./data")]
+    #[arg(
+        long,
+        env = "WASMTRACK_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
     pub data_dir: PathBuf,
     /// Static files to serve: `DIR` at `/`, or `PREFIX=DIR` (e.g. `/dist=dist`). Repeatable;
     /// in the environment, separate entries with `;`.
@@ -78,6 +83,21 @@ pub struct Cli {
     /// Seconds a shutdown waits for requests in flight before closing their connections.
     #[arg(long, env = "WASMTRACK_SHUTDOWN_GRACE", default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=600))]
     pub shutdown_grace: u64,
+    /// Largest spreadsheet an import may upload, in bytes (default 1 GiB).
+    #[arg(long, env = "WASMTRACK_IMPORT_MAX_BYTES", default_value_t = crate::import::DEFAULT_MAX_BYTES, value_parser = clap::value_parser!(u64).range(1..))]
+    pub import_max_bytes: u64,
+    /// Instead of serving: import a spreadsheet (see `import --help`).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What the binary does instead of serving.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Imports a spreadsheet's rows as completions of an event (CSV, XLSX or XLS), into the
+    /// data directory (`--data-dir`, the collector stopped) or through a running collector
+    /// (`--collector URL`, with `--token`), with a progress bar.
+    Import(crate::import::cli::ImportArgs),
 }
 
 /// A static directory served at a path prefix.
@@ -117,6 +137,8 @@ pub struct Config {
     pub api_limit: Limit,
     /// Bounds on connections.
     pub connections: ConnectionLimits,
+    /// Largest spreadsheet an import may upload, bytes.
+    pub import_max_bytes: u64,
 }
 
 impl Config {
@@ -131,6 +153,7 @@ impl Config {
             beacon_limit: Limit::NONE,
             api_limit: Limit::NONE,
             connections: ConnectionLimits::default(),
+            import_max_bytes: crate::import::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -175,6 +198,7 @@ impl Cli {
                 grace: std::time::Duration::from_secs(self.shutdown_grace),
                 ..ConnectionLimits::default()
             },
+            import_max_bytes: self.import_max_bytes,
         })
     }
 }

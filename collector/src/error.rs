@@ -87,6 +87,8 @@ pub enum ApiError {
     MethodNotAllowed,
     /// 413: the body is over [`MAX_BODY_BYTES`].
     PayloadTooLarge,
+    /// 413: an uploaded file is over the import's limit (bytes).
+    FileTooLarge(u64),
     /// 429: over a rate limit; retry after the given seconds.
     RateLimited {
         /// Seconds for `Retry-After`.
@@ -149,7 +151,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge | ApiError::FileTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Busy { .. } | ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -226,6 +228,14 @@ impl IntoResponse for ApiError {
                     "PAYLOAD_TOO_LARGE",
                     message.clone(),
                     vec![ErrorDetail::new("PAYLOAD_TOO_LARGE", message).at("body")],
+                )
+            }
+            ApiError::FileTooLarge(limit) => {
+                let message = format!("The file is larger than the import limit of {limit} bytes (--import-max-bytes); split it, or import it with the CLI on the collector's machine");
+                (
+                    "PAYLOAD_TOO_LARGE",
+                    message.clone(),
+                    vec![ErrorDetail::new("PAYLOAD_TOO_LARGE", message).at("file")],
                 )
             }
             ApiError::RateLimited {

@@ -43,7 +43,7 @@ pub fn wrap(routes: Router, max_in_flight: usize) -> Router {
             }))
             .load_shed()
             .layer(GlobalConcurrencyLimitLayer::new(max_in_flight))
-            .timeout(REQUEST_TIMEOUT),
+            .layer(middleware::from_fn(time_limit)),
     );
     // `/healthz` answers outside the cap on requests in flight: a server whose slots slow
     // clients hold is alive, and its supervisor must not restart it for that.
@@ -94,6 +94,25 @@ fn trim_trailing_slash(mut req: Request) -> Request {
     req
 }
 
+/// Whether a request uploads a whole file (a spreadsheet import): it may take longer than
+/// [`REQUEST_TIMEOUT`] and weigh more than [`MAX_BODY_BYTES`]; the import applies its own
+/// size limit as it reads.
+pub fn is_upload(req: &Request) -> bool {
+    req.method() == axum::http::Method::POST
+        && matches!(req.uri().path(), "/v1/imports" | "/app/imports")
+}
+
+/// Answers 503 when a request takes longer than [`REQUEST_TIMEOUT`], uploads excepted.
+async fn time_limit(req: Request, next: Next) -> Response {
+    if is_upload(&req) {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Overloaded("The request took too long; retry").into_response(),
+    }
+}
+
 /// A request that declares a body over the limit is answered 413 at once: reading it first
 /// would keep a slot for as long as the client takes to send it, and `Expect: 100-continue`
 /// would invite it to.
@@ -103,7 +122,7 @@ async fn refuse_oversized(req: Request, next: Next) -> Response {
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) && !is_upload(&req) {
         return ApiError::PayloadTooLarge.into_response();
     }
     next.run(req).await

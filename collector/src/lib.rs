@@ -13,6 +13,7 @@ mod app;
 mod auth;
 pub mod config;
 pub mod connections;
+pub mod csv_cell;
 pub mod error;
 pub mod import;
 pub mod layers;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub max_in_flight: usize,
     /// The analyst app's signed-in sessions.
     pub sessions: Arc<app::session::Sessions>,
+    /// Spreadsheet imports.
+    pub imports: Arc<import::Imports>,
 }
 
 impl AppState {
@@ -67,6 +70,11 @@ impl AppState {
             limits: Arc::new(RateLimits::none()),
             max_in_flight: layers::MAX_IN_FLIGHT,
             sessions: Arc::default(),
+            // Not under a data directory: a fresh temporary one, made on the first upload.
+            imports: Arc::new(import::Imports::empty(
+                std::env::temp_dir().join(format!("wasmtrack-imports-{}", random::hex(1))),
+                import::DEFAULT_MAX_BYTES,
+            )),
         }
     }
 }
@@ -131,6 +139,11 @@ pub async fn serve(
             .map_err(|e| anyhow::anyhow!("cannot declare site {}: {e:?}", site.id))?;
     }
     let token = auth::admin_token(config.admin_token.as_deref(), &config.data_dir)?;
+    let imports_dir = config.data_dir.join("imports");
+    let imports = Arc::new(
+        import::Imports::open(&imports_dir, config.import_max_bytes)
+            .with_context(|| format!("cannot read the imports in {}", imports_dir.display()))?,
+    );
     let state = AppState {
         store: store.clone(),
         admin_token: token.into(),
@@ -138,7 +151,10 @@ pub async fn serve(
         limits: Arc::new(RateLimits::new(config.beacon_limit, config.api_limit)),
         max_in_flight: layers::MAX_IN_FLIGHT,
         sessions: Arc::default(),
+        imports: imports.clone(),
     };
+    // Imports that were running when the collector stopped go on where they were.
+    imports.resume(store.clone());
     tracing::info!(address = %listener.local_addr()?, database = %db.display(), "wasmtrack collector listening");
     let mut limits = config.connections;
     limits.total = limits.total.min(connections::descriptor_budget());

@@ -3,6 +3,7 @@
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
+use wasmtrack_collector::config::Command;
 use wasmtrack_collector::Cli;
 
 #[tokio::main]
@@ -13,7 +14,10 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info")),
         )
         .init();
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    if let Some(Command::Import(args)) = cli.command.take() {
+        return wasmtrack_collector::import::cli::run(args, &cli.data_dir).await;
+    }
     let listen = cli.listen;
     let config = cli.into_config()?;
     let listener = tokio::net::TcpListener::bind(listen).await?;

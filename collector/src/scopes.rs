@@ -115,6 +115,12 @@ pub const ROUTES: &[(Method, &str, Scope)] = &[
     (Method::GET, "/v1/keys", Scope::Admin),
     (Method::POST, "/v1/keys", Scope::Admin),
     (Method::DELETE, "/v1/keys/{id}", Scope::Admin),
+    (Method::POST, "/v1/imports", Scope::Definitions),
+    (Method::GET, "/v1/imports", Scope::Read),
+    (Method::GET, "/v1/imports/{id}", Scope::Read),
+    (Method::POST, "/v1/imports/{id}/start", Scope::Definitions),
+    (Method::POST, "/v1/imports/{id}/cancel", Scope::Definitions),
+    (Method::GET, "/v1/imports/{id}/refused.csv", Scope::Read),
     (Method::GET, "/crm/v3/objects/contacts", Scope::Read),
     // A search only reads, though HubSpot made it a POST.
     (Method::POST, "/crm/v3/objects/contacts/search", Scope::Read),

@@ -14,6 +14,7 @@
 //! | `/v1/sites/{site}/rules…` | [`rules`] (CORS in [`visualizer`]) |
 //! | `/v1/visualizer/…` | [`visualizer`] |
 //! | `/crm/v3/objects/contacts…` | [`contacts`] |
+//! | `/v1/imports…` | [`imports`] |
 //! | `/healthz` | [`health`] |
 //! | `/openapi.json` | [`openapi`] (the description of all of these) |
 
@@ -24,6 +25,7 @@ pub(crate) mod definition_body;
 mod definitions;
 mod events;
 mod health;
+mod imports;
 pub(crate) use health::healthz;
 pub(crate) mod held;
 mod keys;
@@ -85,6 +87,18 @@ pub fn routes(state: AppState) -> Router {
         )
         .route("/v1/keys", get(keys::list).post(keys::create))
         .route("/v1/keys/{id}", delete(keys::revoke))
+        // An upload has no body limit here: the import applies its own as it reads, and
+        // `layers` lets it outlast the request timeout.
+        .route(
+            "/v1/imports",
+            get(imports::list)
+                .post(imports::create)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/v1/imports/{id}", get(imports::read))
+        .route("/v1/imports/{id}/start", post(imports::start))
+        .route("/v1/imports/{id}/cancel", post(imports::cancel))
+        .route("/v1/imports/{id}/refused.csv", get(imports::refused))
         .route("/crm/v3/objects/contacts", get(contacts::list))
         .route("/crm/v3/objects/contacts/search", post(contacts::search))
         .route("/crm/v3/objects/contacts/{contact}", get(contacts::read))
@@ -145,7 +159,7 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
 }
 
 /// Properties as a JSON object, in their order (the form the store keeps).
-fn props_json(props: &wasmtrack_core::properties::Props) -> String {
+pub(crate) fn props_json(props: &wasmtrack_core::properties::Props) -> String {
     use wasmtrack_core::payload::push_json_str;
     let mut out = String::with_capacity(
         2 + props

@@ -110,7 +110,7 @@ pub fn bars(caption: &str, from: i64, granularity: Granularity, counts: &[u64]) 
             svg viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img"
                 aria-label=(format!("{caption}: {total} in {} {}s", counts.len(), granularity.as_str())) {
                 // A middle line only where it is a whole number.
-                @for tick in [0, top / 2, top].into_iter().filter(|t| *t == 0 || *t == top || top % 2 == 0) {
+                @for tick in [0, top / 2, top].into_iter().filter(|t| *t == 0 || *t == top || top.is_multiple_of(2)) {
                     line.grid x1=(LEFT) x2=(WIDTH - RIGHT) y1=(y(tick)) y2=(y(tick)) {}
                     text.axis x=(LEFT - 6.0) y=(y(tick) + 4.0) text-anchor="end" { (tick) }
                 }
@@ -164,7 +164,7 @@ pub fn stacked(
         figure.chart {
             svg viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img"
                 aria-label=(format!("{caption}: {} series over {n} {}s", series.len(), granularity.as_str())) {
-                @for tick in [0, top / 2, top].into_iter().filter(|t| *t == 0 || *t == top || top % 2 == 0) {
+                @for tick in [0, top / 2, top].into_iter().filter(|t| *t == 0 || *t == top || top.is_multiple_of(2)) {
                     line.grid x1=(LEFT) x2=(WIDTH - RIGHT) y1=(TOP + plot_h - h(tick)) y2=(TOP + plot_h - h(tick)) {}
                     text.axis x=(LEFT - 6.0) y=(TOP + plot_h - h(tick) + 4.0) text-anchor="end" { (tick) }
                 }

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::chart::{self, Granularity};
 use super::{allowed, page};
+use crate::csv_cell::csv_cell;
 use crate::model::{EventDefinition, PrimaryObject};
 use crate::scopes::Scope;
 use crate::store::{CompletionQuery, EventQuery};
@@ -631,37 +632,9 @@ pub async fn csv(
     response
 }
 
-/// One CSV cell: quoted when it must be, and never a formula: a cell a spreadsheet would
-/// evaluate (`=`, `+`, `-`, `@`, tab, CR first) is prefixed with `'`.
-pub fn csv_cell(text: &str) -> String {
-    let guarded = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    };
-    if guarded.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_cells_are_quoted_and_never_formulas() {
-        assert_eq!(csv_cell("pro"), "pro");
-        assert_eq!(csv_cell("a,b"), "\"a,b\"");
-        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(
-            csv_cell("=HYPERLINK(\"http://x\")"),
-            "\"'=HYPERLINK(\"\"http://x\"\")\""
-        );
-        assert_eq!(csv_cell("+1"), "'+1");
-        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
-    }
 
     #[test]
     fn a_report_resolves_to_whole_buckets_ending_after_now() {

@@ -19,14 +19,19 @@
 //! arguments, so every answer is a function of the file and the choices.
 
 mod cell;
+pub mod cli;
 mod csv_source;
 mod dates;
+mod engine;
 mod error;
 mod header_names;
 mod headers;
+mod jobs;
+mod rows;
 mod sheet_source;
 mod sniff;
 mod source;
+mod target_text;
 mod workbook_guard;
 
 pub use cell::Cell;
@@ -35,8 +40,13 @@ pub use dates::{excel_civil, DateError, DateFormat, DateReader};
 pub use error::{column_letters, ImportError, RowRefusal};
 pub use header_names::{normalize, Language, CONTACT_PROPERTIES};
 pub use headers::{auto_map, check_mapping, Mapping, MappingError, Target};
+pub use jobs::{
+    ImportState, ImportStatus, Imports, Job, JobError, StartOptions, DEFAULT_MAX_BYTES,
+};
+pub use rows::{identity, RowPlan, MAX_CONTACT_VALUE};
 pub use sniff::{sniff, FileKind};
 pub use source::{Row, RowSource, MAX_ROWS};
+pub use target_text::{parse_target, target_text};
 
 #[cfg(test)]
 mod fixture_tests;

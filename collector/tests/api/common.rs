@@ -51,7 +51,12 @@ fn listen(router: Router) -> (SocketAddr, tokio::task::JoinHandle<()>) {
 pub fn test_state() -> (AppState, Arc<SqliteStore>, TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Arc::new(SqliteStore::open(&dir.path().join(DB_FILE)).expect("open store"));
-    (AppState::new(store.clone(), TOKEN), store, dir)
+    let mut state = AppState::new(store.clone(), TOKEN);
+    state.imports = Arc::new(wasmtrack_collector::import::Imports::empty(
+        dir.path().join("imports"),
+        wasmtrack_collector::import::DEFAULT_MAX_BYTES,
+    ));
+    (state, store, dir)
 }
 
 pub fn test_app() -> TestApp {

@@ -17,6 +17,8 @@ mod fixtures;
 mod held;
 mod hostile_input;
 mod http_errors;
+mod import_resume;
+mod imports;
 mod openapi;
 mod overload;
 mod queries;

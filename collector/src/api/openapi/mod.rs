@@ -12,8 +12,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    collect, contacts, definitions, events, health, held, keys, quality, rejected, rules, send,
-    sites, visualizer,
+    collect, contacts, definitions, events, health, held, imports, keys, quality, rejected, rules,
+    send, sites, visualizer,
 };
 
 #[derive(OpenApi)]
@@ -61,6 +61,12 @@ use super::{
         contacts::read,
         contacts::list,
         contacts::search,
+        imports::create,
+        imports::start,
+        imports::list,
+        imports::read,
+        imports::cancel,
+        imports::refused,
         serve,
     ),
     modifiers(&Bearer),
@@ -74,6 +80,7 @@ use super::{
         (name = "Health", description = "Liveness"),
         (name = "API keys", description = "Named credentials with scopes, revocable"),
         (name = "Contacts", description = "Contacts by id or email (HubSpot's CRM reads)"),
+        (name = "Imports", description = "Spreadsheets of offline events, imported with their contacts"),
     )
 )]
 struct ApiDoc;

@@ -700,3 +700,71 @@ pub struct ContactSearchPage {
     /// Present when there may be a next page.
     paging: Option<Paging>,
 }
+
+/// An import job.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Import {
+    /// Its id.
+    id: String,
+    /// `draft`, `running`, `done`, `failed` or `cancelled`.
+    state: String,
+    /// The event each row completes.
+    event: String,
+    /// The uploaded file's name.
+    file_name: String,
+    /// `csv`, `xlsx` or `xls`.
+    kind: String,
+    /// The sheet read (workbooks).
+    sheet: Option<String>,
+    /// Every sheet (workbooks).
+    sheets: Vec<String>,
+    /// The header row.
+    header: Vec<String>,
+    /// One target per column.
+    mapping: Vec<String>,
+    /// Header language.
+    language: String,
+    /// Date format of "occurred at".
+    date_format: String,
+    /// Zone of dates without one.
+    time_zone: String,
+    /// File size.
+    total_bytes: u64,
+    /// Bytes read so far.
+    bytes_read: u64,
+    /// Rows read so far.
+    rows_read: u64,
+    /// Rows stored.
+    stored: u64,
+    /// Rows already stored before.
+    duplicates: u64,
+    /// Rows refused (see refused.csv).
+    refused: u64,
+    /// Epoch ms.
+    created_at: i64,
+    /// Epoch ms.
+    started_at: Option<i64>,
+    /// Epoch ms.
+    finished_at: Option<i64>,
+    /// Why it failed.
+    error: Option<String>,
+    /// Rows per second.
+    rows_per_second: Option<f64>,
+    /// Seconds left.
+    eta_seconds: Option<f64>,
+    /// SHA-256 of the file.
+    file_hash: String,
+    /// Last line stored.
+    checkpoint_line: u64,
+    /// Length of refused.csv at the checkpoint.
+    refused_bytes: u64,
+}
+
+/// Every import.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportList {
+    /// Newest first.
+    results: Vec<Import>,
+}

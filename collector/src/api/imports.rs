@@ -1,0 +1,390 @@
+//! Spreadsheet imports over HTTP (SPEC §6, [`crate::import`]):
+//!
+//! * `POST /v1/imports` — a multipart upload: `file`, `event`, and optionally `sheet`,
+//!   `language` (`en`, `fr`, `da`), and to start at once `mapping` (a JSON array of column
+//!   targets), `dateFormat`, `timeZone` with `start=true`. The file is streamed to disk (never
+//!   held in memory), hashed as it goes, and refused past `--import-max-bytes`. Answers 201
+//!   with the job: its header and proposed mapping (a draft), or 202 when started.
+//! * `POST /v1/imports/{id}/start` — starts a draft with its mapping, date format and zone
+//!   (JSON); a mapping without the email or "occurred at" column is refused here, before any
+//!   row is read.
+//! * `GET /v1/imports[/{id}]` — status: bytes and rows read, stored, refused, rows per second,
+//!   time left, state.
+//! * `POST /v1/imports/{id}/cancel` — stops it; the rows stored so far stay.
+//! * `GET /v1/imports/{id}/refused.csv` — the refused rows with their line, column and
+//!   reason, to fix and import again.
+//!
+//! The upload is exempt from the 30-second request timeout and the 1 MiB body limit that
+//! every other request has (see [`crate::layers::is_upload`]); its own limit is
+//! `--import-max-bytes`.
+
+use std::io::Write;
+
+use axum::extract::{Multipart, Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::openapi::schemas;
+use crate::error::{ApiError, AppJson};
+use crate::import::{cli::hex, ImportStatus, Imports, JobError, StartOptions};
+use crate::timestamp::now_ms;
+use crate::AppState;
+
+impl From<JobError> for ApiError {
+    fn from(e: JobError) -> Self {
+        match e {
+            JobError::NotFound(m) => ApiError::NotFound(m),
+            JobError::Invalid(m) => ApiError::field("import", m),
+            JobError::Conflict(m) => ApiError::Conflict(m),
+            JobError::Io(m) => ApiError::Internal(m),
+        }
+    }
+}
+
+/// The fields of an upload besides the file.
+#[derive(Default)]
+struct Fields {
+    event: Option<String>,
+    sheet: Option<String>,
+    language: Option<String>,
+    mapping: Option<String>,
+    date_format: Option<String>,
+    time_zone: Option<String>,
+    start: bool,
+}
+
+/// The file part, once written.
+struct Uploaded {
+    id: String,
+    name: String,
+    hash: String,
+}
+
+/// Streams the `file` part to a new job's directory, refusing it past `imports.max_bytes`.
+async fn save_file(
+    imports: &Imports,
+    field: &mut axum::extract::multipart::Field<'_>,
+) -> Result<Uploaded, ApiError> {
+    let name = field
+        .file_name()
+        .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_owned())
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| ApiError::field("file", "the file part has no file name"))?;
+    let (id, path) = imports.new_upload(&name)?;
+    let mut out = std::fs::File::create(&path).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut hash = Sha256::new();
+    let mut size: u64 = 0;
+    loop {
+        let chunk = match field.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(e) => {
+                imports.discard(&id);
+                return Err(ApiError::field(
+                    "file",
+                    format!("the upload broke off: {e}"),
+                ));
+            }
+        };
+        size += chunk.len() as u64;
+        if size > imports.max_bytes {
+            imports.discard(&id);
+            return Err(ApiError::FileTooLarge(imports.max_bytes));
+        }
+        hash.update(&chunk);
+        if let Err(e) = out.write_all(&chunk) {
+            imports.discard(&id);
+            return Err(ApiError::Internal(format!("saving the upload: {e}")));
+        }
+    }
+    Ok(Uploaded {
+        id,
+        name,
+        hash: hex(&hash.finalize()),
+    })
+}
+
+/// `POST /v1/imports`.
+#[utoipa::path(
+    post, path = "/v1/imports", tag = "Imports",
+    operation_id = "createImport",
+    summary = "Upload a spreadsheet (multipart): a draft with its header and proposed mapping, or started at once",
+    request_body(content_type = "multipart/form-data", description = "`file`, `event`; optional `sheet`, `language`, `mapping` (JSON array), `dateFormat`, `timeZone`, `start=true`"),
+    responses(
+        (status = 201, description = "A draft: its header and proposed mapping", body = schemas::Import),
+        (status = 202, description = "Started", body = schemas::Import),
+        (status = 400, description = "The file or a choice is refused, with the reason; nothing is stored", body = schemas::Error),
+        (status = 401, description = "No or wrong credential", body = schemas::Error),
+        (status = 403, description = "The credential lacks the scope", body = schemas::Error),
+        (status = 413, description = "The file is over the import limit", body = schemas::Error),
+    ),
+    security(("bearer" = ["definitions"])),
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Result<Response, ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    // Refused before a byte of it is read.
+    if declared.is_some_and(|n| n > state.imports.max_bytes.saturating_add(64 * 1024)) {
+        return Err(ApiError::FileTooLarge(state.imports.max_bytes));
+    }
+    let mut fields = Fields::default();
+    let mut file: Option<Uploaded> = None;
+    let discard = |file: &Option<Uploaded>| {
+        if let Some(f) = file {
+            state.imports.discard(&f.id);
+        }
+    };
+    loop {
+        let mut field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => {
+                discard(&file);
+                return Err(ApiError::field(
+                    "body",
+                    format!("not a multipart form: {e}"),
+                ));
+            }
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            if file.is_some() {
+                discard(&file);
+                return Err(ApiError::field("file", "one file per import"));
+            }
+            file = Some(
+                save_file(&state.imports, &mut field)
+                    .await
+                    .inspect_err(|_| discard(&file))?,
+            );
+            continue;
+        }
+        let text = match field.text().await {
+            Ok(t) => t,
+            Err(e) => {
+                discard(&file);
+                return Err(ApiError::field(&name, format!("unreadable: {e}")));
+            }
+        };
+        let text = Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+        match name.as_str() {
+            "event" => fields.event = text,
+            "sheet" => fields.sheet = text,
+            "language" => fields.language = text,
+            "mapping" => fields.mapping = text,
+            "dateFormat" => fields.date_format = text,
+            "timeZone" => fields.time_zone = text,
+            "start" => fields.start = text.as_deref() == Some("true"),
+            _ => {}
+        }
+    }
+    let Some(file) = file else {
+        return Err(ApiError::field("file", "the form has no file part"));
+    };
+    let Some(event) = fields.event.clone() else {
+        state.imports.discard(&file.id);
+        return Err(ApiError::field(
+            "event",
+            "event is required: the event each row completes",
+        ));
+    };
+    let mapping = match fields
+        .mapping
+        .as_deref()
+        .map(serde_json::from_str::<Vec<String>>)
+    {
+        None => None,
+        Some(Ok(m)) => Some(m),
+        Some(Err(_)) => {
+            state.imports.discard(&file.id);
+            return Err(ApiError::field(
+                "mapping",
+                "mapping is a JSON array of column targets, one per column",
+            ));
+        }
+    };
+    let imports = state.imports.clone();
+    let store = state.store.clone();
+    let (id, name, hash) = (file.id.clone(), file.name.clone(), file.hash.clone());
+    let sheet = fields.sheet.clone();
+    let language = fields.language.clone();
+    // Reading the header opens the workbook: off the async threads.
+    let job = tokio::task::spawn_blocking(move || {
+        imports.create(
+            store.as_ref(),
+            &id,
+            &name,
+            hash,
+            &event,
+            sheet.as_deref(),
+            language.as_deref(),
+            now_ms(),
+        )
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))??;
+    if !fields.start {
+        return Ok((StatusCode::CREATED, AppJson(job.status())).into_response());
+    }
+    let started = state.imports.start(
+        state.store.clone(),
+        &file.id,
+        StartOptions {
+            mapping,
+            date_format: fields.date_format,
+            time_zone: fields.time_zone,
+        },
+    );
+    match started {
+        Ok(job) => Ok((StatusCode::ACCEPTED, AppJson(job.status())).into_response()),
+        Err(e) => {
+            state.imports.discard(&file.id);
+            Err(e.into())
+        }
+    }
+}
+
+/// The body of a start.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StartInput {
+    /// One target per column: `email`, `occurred_at`, `contact:NAME`, `event:NAME`,
+    /// `new:TYPE:LABEL` or `skip` (default: the proposed mapping).
+    mapping: Option<Vec<String>>,
+    /// `YYYY-MM-DD`, `DD/MM/YYYY`, `MM/DD/YYYY` (each with an optional time), `iso8601`,
+    /// `epoch-ms` or `excel`.
+    date_format: Option<String>,
+    /// The zone of dates without one, e.g. `Europe/Copenhagen` (default UTC).
+    time_zone: Option<String>,
+}
+
+/// `POST /v1/imports/{id}/start`.
+#[utoipa::path(
+    post, path = "/v1/imports/{id}/start", tag = "Imports",
+    operation_id = "startImport",
+    summary = "Start a draft import with its mapping, date format and time zone",
+    params(("id" = String, Path, description = "The import")),
+    request_body = StartInput,
+    responses(
+        (status = 202, description = "Started", body = schemas::Import),
+        (status = 400, description = "The mapping, format or zone is refused, with the reason", body = schemas::Error),
+        (status = 404, description = "No such import", body = schemas::Error),
+        (status = 409, description = "Already started", body = schemas::Error),
+    ),
+    security(("bearer" = ["definitions"])),
+)]
+pub async fn start(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    AppJson(input): AppJson<StartInput>,
+) -> Result<(StatusCode, AppJson<ImportStatus>), ApiError> {
+    let job = state.imports.start(
+        state.store.clone(),
+        &id,
+        StartOptions {
+            mapping: input.mapping,
+            date_format: input.date_format,
+            time_zone: input.time_zone,
+        },
+    )?;
+    Ok((StatusCode::ACCEPTED, AppJson(job.status())))
+}
+
+/// `GET /v1/imports`.
+#[utoipa::path(
+    get, path = "/v1/imports", tag = "Imports",
+    operation_id = "listImports",
+    summary = "Every import, newest first",
+    responses((status = 200, description = "The imports", body = schemas::ImportList)),
+    security(("bearer" = ["read"])),
+)]
+pub async fn list(State(state): State<AppState>) -> AppJson<serde_json::Value> {
+    AppJson(serde_json::json!({ "results": state.imports.list() }))
+}
+
+fn job_of(state: &AppState, id: &str) -> Result<std::sync::Arc<crate::import::Job>, ApiError> {
+    state
+        .imports
+        .get(id)
+        .ok_or_else(|| ApiError::NotFound(format!("no import \"{id}\" exists")))
+}
+
+/// `GET /v1/imports/{id}`.
+#[utoipa::path(
+    get, path = "/v1/imports/{id}", tag = "Imports",
+    operation_id = "getImport",
+    summary = "An import's progress: bytes and rows read, stored, refused, rate, time left",
+    params(("id" = String, Path, description = "The import")),
+    responses(
+        (status = 200, description = "Its status", body = schemas::Import),
+        (status = 404, description = "No such import", body = schemas::Error),
+    ),
+    security(("bearer" = ["read"])),
+)]
+pub async fn read(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<AppJson<ImportStatus>, ApiError> {
+    Ok(AppJson(job_of(&state, &id)?.status()))
+}
+
+/// `POST /v1/imports/{id}/cancel`.
+#[utoipa::path(
+    post, path = "/v1/imports/{id}/cancel", tag = "Imports",
+    operation_id = "cancelImport",
+    summary = "Stop an import (the rows stored so far stay; importing the file again continues)",
+    params(("id" = String, Path, description = "The import")),
+    responses(
+        (status = 200, description = "Stopping", body = schemas::Import),
+        (status = 404, description = "No such import", body = schemas::Error),
+        (status = 409, description = "It has already ended", body = schemas::Error),
+    ),
+    security(("bearer" = ["definitions"])),
+)]
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<AppJson<ImportStatus>, ApiError> {
+    Ok(AppJson(state.imports.cancel(&id)?))
+}
+
+/// `GET /v1/imports/{id}/refused.csv`.
+#[utoipa::path(
+    get, path = "/v1/imports/{id}/refused.csv", tag = "Imports",
+    operation_id = "getImportRefusedRows",
+    summary = "The refused rows as CSV: the file's columns, then Line, Column and Reason",
+    params(("id" = String, Path, description = "The import")),
+    responses(
+        (status = 200, description = "The CSV (cells a spreadsheet would run as formulas are neutralised)", content_type = "text/csv"),
+        (status = 404, description = "No such import, or nothing read yet", body = schemas::Error),
+    ),
+    security(("bearer" = ["read"])),
+)]
+pub async fn refused(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let job = job_of(&state, &id)?;
+    let body = tokio::fs::read(job.refused_path())
+        .await
+        .map_err(|_| ApiError::NotFound(format!("import \"{id}\" has read no rows yet")))?;
+    let mut response = body.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"refused-{id}.csv\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
