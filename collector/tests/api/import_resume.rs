@@ -130,17 +130,56 @@ async fn an_import_killed_midway_resumes_after_a_restart_and_stores_every_row_on
     }
     assert_eq!(done["state"], "done", "{done}");
     assert_eq!(done["refused"], 0, "{done}");
+    // The CLI through the running collector: a small file in Danish, uploaded and followed.
+    let small = dir.path().join("betalinger.csv");
+    std::fs::write(&small, "E-mailadresse;Dato;Beløb\nsøren@example.dk;31-03-2024 01:30;12\nikke-en-email;01-01-2024;3\n").unwrap();
+    let cli = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_wasmtrack-collector"))
+            .args([
+                "import",
+                "--collector",
+                &format!("http://{addr}"),
+                "--token",
+                TOKEN,
+            ])
+            .arg(&small)
+            .args([
+                "--event",
+                "paid",
+                "--language",
+                "da",
+                "--date-format",
+                "DD/MM/YYYY",
+                "--time-zone",
+                "Europe/Copenhagen",
+                "--map",
+                "Beløb=event:amount",
+            ])
+            .output()
+            .expect("the CLI runs")
+    })
+    .await
+    .unwrap();
+    let out = String::from_utf8_lossy(&cli.stdout);
+    assert!(
+        cli.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    assert!(
+        out.contains("2 rows read, 1 stored, 0 already stored, 1 refused"),
+        "{out}"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
-    assert_eq!(
-        count(dir.path(), "SELECT COUNT(*) FROM events"),
-        ROWS as i64
-    );
+    // The rows of the file, and the Danish file's one valid row.
+    let imported = ROWS as i64 + 1;
+    assert_eq!(count(dir.path(), "SELECT COUNT(*) FROM events"), imported);
     assert_eq!(
         count(dir.path(), "SELECT COUNT(DISTINCT id) FROM events"),
-        ROWS as i64
+        imported
     );
-    assert_eq!(count(dir.path(), "SELECT COUNT(*) FROM contacts"), 5000);
+    assert_eq!(count(dir.path(), "SELECT COUNT(*) FROM contacts"), 5001);
 
     // The CLI, into the same data directory (the collector stopped), with the same file:
     // every row is already there.
@@ -173,10 +212,7 @@ async fn an_import_killed_midway_resumes_after_a_restart_and_stores_every_row_on
         )),
         "{out}"
     );
-    assert_eq!(
-        count(dir.path(), "SELECT COUNT(*) FROM events"),
-        ROWS as i64
-    );
+    assert_eq!(count(dir.path(), "SELECT COUNT(*) FROM events"), imported);
 
     // A mapping the CLI cannot apply: the error names it, exit 1.
     let bad = Command::new(env!("CARGO_BIN_EXE_wasmtrack-collector"))
