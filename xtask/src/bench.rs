@@ -77,6 +77,10 @@ pub fn bench(flags: &[String]) -> Result {
     let figures = app_figures(&out, &app_events)?;
     std::fs::write(&app_json, figures).map_err(|e| format!("{}: {e}", app_json.display()))?;
 
+    let import_json = out.join("import.json");
+    let figures = import_figures(&out)?;
+    std::fs::write(&import_json, figures).map_err(|e| format!("{}: {e}", import_json.display()))?;
+
     let seconds = started.elapsed().as_secs();
     status(
         cmd("node")
@@ -86,6 +90,7 @@ pub fn bench(flags: &[String]) -> Result {
             .arg(&collector_json)
             .arg(root().join("bench/REPORT.md"))
             .arg(&app_json)
+            .arg(&import_json)
             .env("BENCH_SECONDS", seconds.to_string()),
     )?;
     let report =
@@ -142,6 +147,90 @@ fn app_figures(out: &Path, events: &str) -> Result<String> {
     let _ = status(cmd("kill").args(["-TERM", &collector.id().to_string()]));
     let _ = collector.wait();
     result
+}
+
+/// Rows of the import benchmark's files (issue 16: a million rows × 10 columns).
+const IMPORT_ROWS: &str = "1000000";
+
+/// The import benchmark: for a CSV and an XLSX of [`IMPORT_ROWS`] rows (written by
+/// `wasmtrack-loadgen importfile`, kept in `target/bench/import-files`), a fresh release
+/// collector imports the file while beacons arrive at 1,000 events/s (`wasmtrack-loadgen
+/// import`); first the same beacons alone, for their latency without an import. Returns JSON.
+fn import_figures(out: &Path) -> Result<String> {
+    let files = out.join("import-files");
+    std::fs::create_dir_all(&files).map_err(|e| format!("{}: {e}", files.display()))?;
+    let mut runs = Vec::new();
+    let mut baseline = String::from("null");
+    for (i, name) in ["baseline", "rows.csv", "rows.xlsx"]
+        .into_iter()
+        .enumerate()
+    {
+        let file = files.join(name);
+        if i > 0 && !file.exists() {
+            eprintln!(
+                "xtask bench: writing {} ({IMPORT_ROWS} rows)",
+                file.display()
+            );
+            loadgen(&["importfile", &file.to_string_lossy(), IMPORT_ROWS])?;
+        }
+        let data = out.join("import-data");
+        let _ = std::fs::remove_dir_all(&data);
+        std::fs::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
+        let addr = free_addr()?;
+        let log =
+            std::fs::File::create(out.join("import-collector.log")).map_err(|e| e.to_string())?;
+        let mut collector = cmd(root().join("target/release/wasmtrack-collector"))
+            .args([
+                "--listen",
+                &addr.to_string(),
+                "--site",
+                &format!("{SITE}=*"),
+            ])
+            .args(["--beacon-rate", "0", "--api-rate", "0", "--data-dir"])
+            .arg(&data)
+            .env("WASMTRACK_ADMIN_TOKEN", ADMIN_TOKEN)
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("could not start the collector: {e}"))?;
+        let result = (|| -> Result<String> {
+            if !http::wait_healthy(addr, 30) {
+                return Err("the import benchmark's collector did not become healthy".into());
+            }
+            let a = addr.to_string();
+            if i == 0 {
+                let definition = loadgen(&["definition"])?;
+                http::request(
+                    addr,
+                    "POST",
+                    "/events/v3/event-definitions",
+                    Some(ADMIN_TOKEN),
+                    &definition,
+                )
+                .map_err(|e| format!("defining the beacon event: {e}"))?;
+                return loadgen(&["load", &a, SITE, "4", "10", "20", "1000"]);
+            }
+            loadgen(&[
+                "import",
+                &a,
+                ADMIN_TOKEN,
+                &file.to_string_lossy(),
+                &collector.id().to_string(),
+            ])
+        })();
+        let _ = status(cmd("kill").args(["-TERM", &collector.id().to_string()]));
+        let _ = collector.wait();
+        let figures = result?;
+        if i == 0 {
+            baseline = figures.trim().to_owned();
+        } else {
+            runs.push(figures.trim().to_owned());
+        }
+    }
+    Ok(format!(
+        "{{\"rows\": {IMPORT_ROWS}, \"beacons_alone\": {baseline}, \"runs\": [{}]}}",
+        runs.join(",")
+    ))
 }
 
 /// `npm ci` of `bench/package.json` into `dir`, unless `dir` already holds that exact lock.

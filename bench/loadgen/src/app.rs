@@ -40,7 +40,7 @@ const PAGES: [(&str, &str); 8] = [
 ];
 
 /// One HTTP/1.1 request on its own connection: (status, headers, body length).
-fn request(
+pub(crate) fn request(
     addr: &str,
     method: &str,
     path: &str,

@@ -26,6 +26,9 @@ pub struct Load {
     pub seconds: f64,
     /// Total events per second to pace to; `None` sends as fast as answers come.
     pub rate: Option<f64>,
+    /// Stops the load before `seconds` when set (the import benchmark's beacons stop with the
+    /// import).
+    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// What one connection saw.
@@ -67,6 +70,11 @@ pub async fn run(load: Load) -> Result<serde_json::Value, String> {
             load.batch,
         );
         let mut ids = Ids::new(seed ^ ((worker as u64 + 1) << 40));
+        let stop = load.stop.clone();
+        let stopped = move || {
+            stop.as_ref()
+                .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+        };
         tasks.push(tokio::spawn(async move {
             let mut tally = Tally::default();
             let visitor = ids.uuid();
@@ -77,7 +85,7 @@ pub async fn run(load: Load) -> Result<serde_json::Value, String> {
                 t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 t
             });
-            while Instant::now() < deadline {
+            while Instant::now() < deadline && !stopped() {
                 if let Some(t) = ticker.as_mut() {
                     t.tick().await;
                     if Instant::now() >= deadline {

@@ -10,11 +10,17 @@
 //!   prints JSON.
 //! * `fill DB EVENTS` — a new database with `EVENTS` completions for the analyst app's
 //!   benchmark (`fill.rs`); prints JSON.
+//! * `importfile PATH ROWS` — a spreadsheet of `ROWS` rows × 10 columns, `.csv` or `.xlsx` by
+//!   its name (`import.rs`).
+//! * `import ADDR TOKEN FILE PID` — imports FILE through the collector (process PID) while
+//!   beacons are sent; prints the time, rows per second, memory above idle and the beacons'
+//!   latency as JSON (`import.rs`).
 #![forbid(unsafe_code)]
 
 mod app;
 mod beacon;
 mod fill;
+mod import;
 mod load;
 mod sqlite_ref;
 
@@ -39,14 +45,17 @@ fn main() {
                 batch: num(4)? as usize,
                 seconds: num(5)?,
                 rate: if arg(6).is_empty() { None } else { Some(num(6)?) },
+                stop: None,
             };
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
             runtime.block_on(load::run(load))
         })(),
         "app" => (|| app::run(arg(1), arg(2), num(3)? as usize))(),
         "fill" => (|| fill::run(arg(1).as_ref(), num(2)? as usize))(),
+        "importfile" => (|| import::write_file(arg(1).as_ref(), num(2)? as usize))(),
+        "import" => (|| import::run(arg(1), arg(2), arg(3).as_ref(), num(4)? as u32))(),
         "sqlite" => (|| sqlite_ref::run(arg(1).as_ref(), arg(2).as_ref(), num(3)? as usize, num(4)?, arg(5) == "plain"))(),
-        _ => Err("usage: wasmtrack-loadgen definition | load ADDR SITE CONNECTIONS BATCH SECONDS [EVENTS_PER_S] | sqlite SCHEMA_DB NEW_DB ROWS_PER_TX SECONDS [plain] | fill DB EVENTS | app ADDR TOKEN RUNS".into()),
+        _ => Err("usage: wasmtrack-loadgen definition | load ADDR SITE CONNECTIONS BATCH SECONDS [EVENTS_PER_S] | sqlite SCHEMA_DB NEW_DB ROWS_PER_TX SECONDS [plain] | fill DB EVENTS | app ADDR TOKEN RUNS | importfile PATH ROWS | import ADDR TOKEN FILE PID".into()),
     };
     match outcome {
         Ok(figures) => println!("{figures}"),
