@@ -18,6 +18,7 @@
 //! every other request has (see [`crate::layers::is_upload`]); its own limit is
 //! `--import-max-bytes`.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use axum::extract::{Multipart, Path, State};
@@ -44,67 +45,169 @@ impl From<JobError> for ApiError {
     }
 }
 
-/// The fields of an upload besides the file.
-#[derive(Default)]
-struct Fields {
-    event: Option<String>,
-    sheet: Option<String>,
-    language: Option<String>,
-    mapping: Option<String>,
-    date_format: Option<String>,
-    time_zone: Option<String>,
-    start: bool,
+/// An upload received: the file saved in a new job's directory, and the form's text fields.
+pub(crate) struct Upload {
+    /// The job's id (its directory holds the file).
+    pub id: String,
+    /// The file's name as the browser sent it (without any path).
+    pub name: String,
+    /// SHA-256 of its bytes, hex.
+    pub hash: String,
+    /// Every other field, trimmed; empty ones left out.
+    pub fields: BTreeMap<String, String>,
 }
 
-/// The file part, once written.
-struct Uploaded {
-    id: String,
-    name: String,
-    hash: String,
+/// Why an upload was not received; nothing of it is kept.
+#[derive(Debug)]
+pub(crate) enum Refused {
+    /// Past `--import-max-bytes`.
+    TooLarge(u64),
+    /// The form is not what an import needs: (field, what is wrong).
+    Bad(&'static str, String),
+    /// The data directory failed.
+    Internal(String),
 }
 
-/// Streams the `file` part to a new job's directory, refusing it past `imports.max_bytes`.
-async fn save_file(
-    imports: &Imports,
-    field: &mut axum::extract::multipart::Field<'_>,
-) -> Result<Uploaded, ApiError> {
-    let name = field
-        .file_name()
-        .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_owned())
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| ApiError::field("file", "the file part has no file name"))?;
-    let (id, path) = imports.new_upload(&name)?;
-    let mut out = std::fs::File::create(&path).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut hash = Sha256::new();
-    let mut size: u64 = 0;
-    loop {
-        let chunk = match field.chunk().await {
-            Ok(Some(chunk)) => chunk,
-            Ok(None) => break,
-            Err(e) => {
-                imports.discard(&id);
-                return Err(ApiError::field(
-                    "file",
-                    format!("the upload broke off: {e}"),
-                ));
+impl Refused {
+    /// For a person.
+    pub fn message(&self) -> String {
+        match self {
+            Refused::TooLarge(limit) => {
+                format!("The file is larger than the import limit of {limit} bytes.")
             }
-        };
-        size += chunk.len() as u64;
-        if size > imports.max_bytes {
-            imports.discard(&id);
-            return Err(ApiError::FileTooLarge(imports.max_bytes));
-        }
-        hash.update(&chunk);
-        if let Err(e) = out.write_all(&chunk) {
-            imports.discard(&id);
-            return Err(ApiError::Internal(format!("saving the upload: {e}")));
+            Refused::Bad(_, m) | Refused::Internal(m) => m.clone(),
         }
     }
-    Ok(Uploaded {
-        id,
-        name,
-        hash: hex(&hash.finalize()),
+}
+
+impl From<Refused> for ApiError {
+    fn from(r: Refused) -> Self {
+        match r {
+            Refused::TooLarge(limit) => ApiError::FileTooLarge(limit),
+            Refused::Bad(field, m) => ApiError::field(field, m),
+            Refused::Internal(m) => ApiError::Internal(m),
+        }
+    }
+}
+
+/// Reads a multipart form: the `file` part streamed to a new job's directory (hashed as it
+/// goes, refused past `imports.max_bytes`), the other parts as text. Used by the API and by
+/// the app's import page.
+pub(crate) async fn receive(
+    imports: &Imports,
+    mut multipart: Multipart,
+) -> Result<Upload, Refused> {
+    let mut fields = BTreeMap::new();
+    let mut file: Option<(String, String, String)> = None;
+    let outcome = async {
+        loop {
+            let mut field = match multipart.next_field().await {
+                Ok(Some(field)) => field,
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(Refused::Bad("body", format!("not a multipart form: {e}"))),
+            };
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == "file" {
+                if file.is_some() {
+                    return Err(Refused::Bad("file", "one file per import".into()));
+                }
+                let file_name = field
+                    .file_name()
+                    .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).to_owned())
+                    .filter(|n| !n.is_empty())
+                    .ok_or_else(|| Refused::Bad("file", "choose a file to import".into()))?;
+                let (id, path) = imports
+                    .new_upload(&file_name)
+                    .map_err(|e| Refused::Internal(e.to_string()))?;
+                // Known from here on, so that a failure below removes it.
+                file = Some((id, file_name, String::new()));
+                let hash = save(&path, &mut field, imports.max_bytes).await?;
+                if let Some(f) = file.as_mut() {
+                    f.2 = hash;
+                }
+                continue;
+            }
+            let text = field.text().await.map_err(|e| {
+                Refused::Bad("body", format!("the field {name} is unreadable: {e}"))
+            })?;
+            if !text.trim().is_empty() {
+                fields.insert(name, text.trim().to_owned());
+            }
+        }
+    }
+    .await;
+    match (outcome, file) {
+        (Ok(()), Some((id, name, hash))) => Ok(Upload {
+            id,
+            name,
+            hash,
+            fields,
+        }),
+        (Ok(()), None) => Err(Refused::Bad("file", "choose a file to import".into())),
+        (Err(e), file) => {
+            if let Some((id, _, _)) = file {
+                imports.discard(&id);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Streams a file part to `path`; its SHA-256 (hex).
+async fn save(
+    path: &std::path::Path,
+    field: &mut axum::extract::multipart::Field<'_>,
+    max_bytes: u64,
+) -> Result<String, Refused> {
+    let mut out = std::fs::File::create(path).map_err(|e| Refused::Internal(e.to_string()))?;
+    let mut hash = Sha256::new();
+    let mut size: u64 = 0;
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| Refused::Bad("file", format!("the upload broke off: {e}")))?
+    {
+        size += chunk.len() as u64;
+        if size > max_bytes {
+            return Err(Refused::TooLarge(max_bytes));
+        }
+        hash.update(&chunk);
+        out.write_all(&chunk)
+            .map_err(|e| Refused::Internal(format!("saving the upload: {e}")))?;
+    }
+    Ok(hex(&hash.finalize()))
+}
+
+/// Makes the draft of an upload (its header read, a mapping proposed), off the async threads;
+/// the upload is removed when refused.
+pub(crate) async fn draft(
+    state: &AppState,
+    upload: &Upload,
+) -> Result<std::sync::Arc<crate::import::Job>, JobError> {
+    let Some(event) = upload.fields.get("event").cloned() else {
+        state.imports.discard(&upload.id);
+        return Err(JobError::Invalid(
+            "choose the event each row completes".into(),
+        ));
+    };
+    let (imports, store) = (state.imports.clone(), state.store.clone());
+    let (id, name, hash) = (upload.id.clone(), upload.name.clone(), upload.hash.clone());
+    let sheet = upload.fields.get("sheet").cloned();
+    let language = upload.fields.get("language").cloned();
+    tokio::task::spawn_blocking(move || {
+        imports.create(
+            store.as_ref(),
+            &id,
+            &name,
+            hash,
+            &event,
+            sheet.as_deref(),
+            language.as_deref(),
+            now_ms(),
+        )
     })
+    .await
+    .map_err(|e| JobError::Io(e.to_string()))?
 }
 
 /// `POST /v1/imports`.
@@ -126,7 +229,7 @@ async fn save_file(
 pub async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<Response, ApiError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -136,118 +239,39 @@ pub async fn create(
     if declared.is_some_and(|n| n > state.imports.max_bytes.saturating_add(64 * 1024)) {
         return Err(ApiError::FileTooLarge(state.imports.max_bytes));
     }
-    let mut fields = Fields::default();
-    let mut file: Option<Uploaded> = None;
-    let discard = |file: &Option<Uploaded>| {
-        if let Some(f) = file {
-            state.imports.discard(&f.id);
-        }
-    };
-    loop {
-        let mut field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(e) => {
-                discard(&file);
-                return Err(ApiError::field(
-                    "body",
-                    format!("not a multipart form: {e}"),
-                ));
-            }
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "file" {
-            if file.is_some() {
-                discard(&file);
-                return Err(ApiError::field("file", "one file per import"));
-            }
-            file = Some(
-                save_file(&state.imports, &mut field)
-                    .await
-                    .inspect_err(|_| discard(&file))?,
-            );
-            continue;
-        }
-        let text = match field.text().await {
-            Ok(t) => t,
-            Err(e) => {
-                discard(&file);
-                return Err(ApiError::field(&name, format!("unreadable: {e}")));
-            }
-        };
-        let text = Some(text.trim().to_owned()).filter(|t| !t.is_empty());
-        match name.as_str() {
-            "event" => fields.event = text,
-            "sheet" => fields.sheet = text,
-            "language" => fields.language = text,
-            "mapping" => fields.mapping = text,
-            "dateFormat" => fields.date_format = text,
-            "timeZone" => fields.time_zone = text,
-            "start" => fields.start = text.as_deref() == Some("true"),
-            _ => {}
-        }
-    }
-    let Some(file) = file else {
-        return Err(ApiError::field("file", "the form has no file part"));
-    };
-    let Some(event) = fields.event.clone() else {
-        state.imports.discard(&file.id);
-        return Err(ApiError::field(
-            "event",
-            "event is required: the event each row completes",
-        ));
-    };
-    let mapping = match fields
-        .mapping
-        .as_deref()
-        .map(serde_json::from_str::<Vec<String>>)
+    let upload = receive(&state.imports, multipart).await?;
+    let mapping = match upload
+        .fields
+        .get("mapping")
+        .map(|m| serde_json::from_str::<Vec<String>>(m))
     {
         None => None,
         Some(Ok(m)) => Some(m),
         Some(Err(_)) => {
-            state.imports.discard(&file.id);
+            state.imports.discard(&upload.id);
             return Err(ApiError::field(
                 "mapping",
                 "mapping is a JSON array of column targets, one per column",
             ));
         }
     };
-    let imports = state.imports.clone();
-    let store = state.store.clone();
-    let (id, name, hash) = (file.id.clone(), file.name.clone(), file.hash.clone());
-    let sheet = fields.sheet.clone();
-    let language = fields.language.clone();
-    // Reading the header opens the workbook: off the async threads.
-    let job = tokio::task::spawn_blocking(move || {
-        imports.create(
-            store.as_ref(),
-            &id,
-            &name,
-            hash,
-            &event,
-            sheet.as_deref(),
-            language.as_deref(),
-            now_ms(),
-        )
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))??;
-    if !fields.start {
+    let job = draft(&state, &upload).await?;
+    if upload.fields.get("start").map(String::as_str) != Some("true") {
         return Ok((StatusCode::CREATED, AppJson(job.status())).into_response());
     }
     let started = state.imports.start(
         state.store.clone(),
-        &file.id,
+        &upload.id,
         StartOptions {
             mapping,
-            date_format: fields.date_format,
-            time_zone: fields.time_zone,
+            date_format: upload.fields.get("dateFormat").cloned(),
+            time_zone: upload.fields.get("timeZone").cloned(),
         },
     );
     match started {
         Ok(job) => Ok((StatusCode::ACCEPTED, AppJson(job.status())).into_response()),
         Err(e) => {
-            state.imports.discard(&file.id);
+            state.imports.discard(&upload.id);
             Err(e.into())
         }
     }

@@ -25,7 +25,7 @@ pub(crate) mod definition_body;
 mod definitions;
 mod events;
 mod health;
-mod imports;
+pub(crate) mod imports;
 pub(crate) use health::healthz;
 pub(crate) mod held;
 mod keys;

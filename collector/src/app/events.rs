@@ -453,9 +453,9 @@ fn created_panel(
                     }
                 },
                 "import" => {
-                    p { "Spreadsheet import is not available in this version of the collector yet. Until it is, send "
-                        "recorded completions through the HTTP API (below) with their " code { "occurredAt" } "." }
-                    pre { code { (curl) } }
+                    p { "Upload a spreadsheet of completions recorded elsewhere (CSV, XLSX or XLS): one row per completion, "
+                        "with the contact's email and when it happened; you map its columns to the event's properties next." }
+                    p { a.button.primary href=(format!("/app/imports?event={}", def.name)) { "Import a spreadsheet into " (def.label) } }
                 },
                 "api" => {
                     p { "Send completions from your servers with an API key that has the " code { "send" } " scope:" }

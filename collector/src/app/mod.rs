@@ -22,6 +22,7 @@ mod chart;
 mod contacts;
 mod event_edit;
 mod events;
+mod imports;
 mod page;
 mod quality;
 pub mod session;
@@ -85,6 +86,17 @@ pub fn routes() -> Router<AppState> {
         .route("/app/quality/define", post(quality::define))
         .route("/app/quality/replay", post(quality::replay))
         .route("/app/quality/add-property", post(quality::add_property))
+        .route(
+            "/app/imports",
+            get(imports::list)
+                .post(imports::upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/app/imports/{id}", get(imports::show))
+        .route("/app/imports/{id}/start", post(imports::start))
+        .route("/app/imports/{id}/cancel", post(imports::cancel))
+        .route("/app/imports/{id}/status", get(imports::status))
+        .route("/app/imports/{id}/refused.csv", get(imports::refused))
         .route("/app/contacts", get(contacts::list))
         .route("/app/contacts/{id}", get(contacts::show))
         .route("/app/assets/app.css", get(css))

@@ -17,6 +17,7 @@ use super::session::Session;
 pub const SECTIONS: &[(&str, &str)] = &[
     ("/app/events", "Events"),
     ("/app/contacts", "Contacts"),
+    ("/app/imports", "Imports"),
     ("/app/sites", "Sites"),
     ("/app/quality", "Data quality"),
 ];

@@ -6,6 +6,7 @@
 
 mod app;
 mod app_contacts;
+mod app_imports;
 mod app_sites;
 mod collect;
 mod common;

@@ -103,3 +103,31 @@ document.addEventListener('DOMContentLoaded', () => {
     });
   }
 });
+
+// An import's page while it runs: the progress bar and counts follow the import (the page
+// without this shows them as they were when loaded); when it ends, the page is loaded again
+// for its outcome.
+document.addEventListener('DOMContentLoaded', () => {
+  const box = document.querySelector('[data-status]');
+  if (!box) return;
+  const url = box.getAttribute('data-status');
+  const bar = box.querySelector('progress');
+  const tick = async () => {
+    try {
+      const s = await (await fetch(url, { credentials: 'same-origin' })).json();
+      bar.value = s.percent;
+      bar.textContent = s.percent + ' %';
+      for (const el of box.querySelectorAll('[data-field]')) {
+        const key = el.getAttribute('data-field');
+        const value = key === 'state' ? s.stateLabel : s[key];
+        el.textContent = value === null || value === undefined ? '–' : value;
+      }
+      if (s.state !== 'running') {
+        window.location.reload();
+        return;
+      }
+    } catch (e) { /* try again at the next tick */ }
+    setTimeout(tick, 500);
+  };
+  setTimeout(tick, 500);
+});
