@@ -7,13 +7,11 @@
 // accessibility check and is photographed for the docs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { launch, watchErrors } from './support/browser.mjs';
 import { startCollector, TOKEN } from './support/collector.mjs';
-import { seriousViolations } from './support/axe.mjs';
+import { accessible, shoot } from './support/app-pages.mjs';
 
-const SHOTS = new URL('../../target/e2e/app/', import.meta.url).pathname;
-const DOCS = new URL('../../docs/app/', import.meta.url).pathname;
 const FIXTURES = new URL('../fixtures/import/', import.meta.url).pathname;
 
 let browser;
@@ -22,7 +20,6 @@ let collector;
 before(async () => {
   browser = await launch();
   collector = await startCollector();
-  await mkdir(SHOTS, { recursive: true });
   const created = await collector.api('POST', '/events/v3/event-definitions', {
     label: 'Attended', name: 'attended', description: 'Came to an event in person.',
     propertyDefinitions: [
@@ -35,15 +32,6 @@ after(async () => {
   await browser?.close();
   await collector?.stop();
 });
-
-async function shoot(page, name) {
-  await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
-  if (process.env.WASMTRACK_UPDATE_DOCS) await copyFile(`${SHOTS}${name}.png`, `${DOCS}${name}.png`);
-}
-
-async function accessible(page, name) {
-  assert.deepEqual(await seriousViolations(page), [], `${name}: no serious or critical accessibility violation`);
-}
 
 test('an analyst imports a French spreadsheet of offline attendance with its contacts', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });

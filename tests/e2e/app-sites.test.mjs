@@ -7,13 +7,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir } from 'node:fs/promises';
 import { launch, watchErrors } from './support/browser.mjs';
 import { startCollector, TOKEN } from './support/collector.mjs';
-import { seriousViolations } from './support/axe.mjs';
+import { accessible, shoot } from './support/app-pages.mjs';
 
-const SHOTS = new URL('../../target/e2e/app/', import.meta.url).pathname;
-const DOCS = new URL('../../docs/app/', import.meta.url).pathname;
 
 let browser;
 let collector;
@@ -21,7 +18,6 @@ let collector;
 before(async () => {
   browser = await launch();
   collector = await startCollector();
-  await mkdir(SHOTS, { recursive: true });
   const rule = await collector.api('POST', '/v1/sites/demo/rules', {
     label: 'Pricing CTA clicked', kind: 'click', selector: '#buy-pro',
     properties: [{ name: 'plan', source: 'attr:data-plan' }],
@@ -53,15 +49,6 @@ after(async () => {
   await browser?.close();
   await collector?.stop();
 });
-
-async function shoot(page, name) {
-  await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
-  if (process.env.WASMTRACK_UPDATE_DOCS) await copyFile(`${SHOTS}${name}.png`, `${DOCS}${name}.png`);
-}
-
-async function accessible(page, name) {
-  assert.deepEqual(await seriousViolations(page), [], `${name}: no serious or critical accessibility violation`);
-}
 
 test('an analyst adds an origin, copies the snippet and defines a held event from data quality', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
