@@ -95,7 +95,11 @@ pub fn run(addr: &str, token: &str, runs: usize) -> Result<serde_json::Value, St
         let (status, _, _) = request(addr, "GET", path, &headers, "")?;
         // A page that takes seconds (a filter that reads the completions) is measured 3 times,
         // not `runs`: its median is as clear, and the run minutes shorter.
-        let runs = if warm.elapsed().as_secs_f64() > 2.0 { runs.min(3) } else { runs };
+        let runs = if warm.elapsed().as_secs_f64() > 2.0 {
+            runs.min(3)
+        } else {
+            runs
+        };
         if status == 404 {
             continue;
         }
