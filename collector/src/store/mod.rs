@@ -391,6 +391,18 @@ pub struct CompletionQuery {
     pub property: Option<(String, String)>,
 }
 
+/// A stored completion with its place in the order of storage, for those who follow the
+/// events as they are stored (the workflows' enrollment).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeqEvent {
+    /// Storage sequence number: increasing in commit order.
+    pub seq: i64,
+    /// The completion (its contact resolved through its visitor when anonymous).
+    pub event: StoredEvent,
+    /// Its visitor id, if it had one.
+    pub vid: Option<String>,
+}
+
 /// A stored rejected event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredRejection {
@@ -568,6 +580,11 @@ pub trait EventStore: Send + Sync {
 
     /// A page of contacts, most recently active first (see [`ContactQuery`]).
     async fn contacts(&self, query: ContactQuery) -> Result<ContactPage, StoreError>;
+    /// Completions stored after `after` (a `seq`), oldest first, at most `limit`.
+    async fn events_since(&self, after: i64, limit: usize) -> Result<Vec<SeqEvent>, StoreError>;
+    /// The `seq` of the newest committed completion, updated after each commit that stores
+    /// some: a follower waits on it instead of polling.
+    fn commits(&self) -> tokio::sync::watch::Receiver<i64>;
     /// One contact as the CRM API shows it, or `None`.
     async fn contact_record(&self, key: ContactKey) -> Result<Option<ContactRecord>, StoreError>;
     /// A page of contacts by id, and how many match in all.

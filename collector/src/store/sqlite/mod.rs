@@ -68,6 +68,7 @@ pub struct SqliteStore {
     sites: Sites,
     rules: RuleSets,
     keys: Keys,
+    commits: tokio::sync::watch::Receiver<i64>,
 }
 
 impl SqliteStore {
@@ -99,9 +100,13 @@ impl SqliteStore {
         let ids = EventIds::load_tuned(&conn, tuning)?;
         let checkpoints = checkpoint::Checkpointer::start(path)?;
         let (jobs, rx) = mpsc::sync_channel(WRITE_QUEUE_JOBS);
+        let newest: Option<i64> =
+            conn.query_row("SELECT MAX(seq) FROM events", [], |r| r.get(0))?;
+        let (commits_tx, commits) = tokio::sync::watch::channel(newest.unwrap_or(0));
         let context = writer::Context {
             retention,
             enumerations: values::Enumerations(definitions.clone()),
+            commits: commits_tx,
         };
         std::thread::Builder::new()
             .name("wasmtrack-writer".into())
@@ -114,6 +119,7 @@ impl SqliteStore {
             sites,
             rules,
             keys,
+            commits,
         })
     }
 
@@ -356,6 +362,19 @@ impl EventStore for SqliteStore {
         query: crate::store::ContactQuery,
     ) -> Result<crate::store::ContactPage, StoreError> {
         self.contacts(query).await
+    }
+
+    async fn events_since(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<crate::store::SeqEvent>, StoreError> {
+        self.read(move |conn| reads::events_since(conn, after, limit))
+            .await
+    }
+
+    fn commits(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.commits.clone()
     }
 
     async fn contact_record(

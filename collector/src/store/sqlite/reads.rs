@@ -430,6 +430,37 @@ pub(super) fn completions(
     Ok(out)
 }
 
+/// Completions stored after `after`, in storage order (`seq`, its primary key).
+pub(super) fn events_since(
+    conn: &Connection,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<crate::store::SeqEvent>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.seq, e.id, e.name, e.occurred_at, e.object_type,
+                COALESCE(e.object_id, (SELECT v.contact_id FROM visitors v WHERE v.vid = e.vid AND e.object_type = 'CONTACT')),
+                e.props, e.defaults, e.vid
+         FROM events e WHERE e.seq > ?1 ORDER BY e.seq LIMIT ?2",
+    )?;
+    let rows = stmt.query_map((after, i64::try_from(limit).unwrap_or(i64::MAX)), |r| {
+        let object_type: String = r.get(4)?;
+        Ok(crate::store::SeqEvent {
+            seq: r.get(0)?,
+            event: StoredEvent {
+                id: r.get(1)?,
+                name: r.get(2)?,
+                occurred_at: r.get(3)?,
+                object_type: PrimaryObject::parse(&object_type).unwrap_or(PrimaryObject::Contact),
+                object_id: r.get(5)?,
+                props: r.get(6)?,
+                defaults: r.get(7)?,
+            },
+            vid: r.get(8)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Rejected events, newest first.
 pub(super) fn rejected(
     conn: &Connection,

@@ -447,3 +447,55 @@ async fn reports_from_the_hourly_counts_equal_counting_every_completion() {
     );
     store.close().await;
 }
+
+#[tokio::test]
+async fn a_follower_reads_every_stored_event_once_in_order_up_to_the_last_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let store = Arc::new(SqliteStore::open(&path).unwrap());
+    let mut commits = store.commits();
+    assert_eq!(*commits.borrow_and_update(), 0, "an empty file");
+    let mut tasks = Vec::new();
+    for r in 0..10 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .ingest(request(&id_list(r * 30, 30), "signup"))
+                .await
+                .unwrap()
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    // Told after the commits, so everything up to the value is readable.
+    assert!(commits.has_changed().unwrap());
+    let last = *commits.borrow_and_update();
+    let (mut seen, mut after) = (Vec::new(), 0);
+    loop {
+        let page = store.events_since(after, 47).await.unwrap();
+        let Some(tail) = page.last() else { break };
+        after = tail.seq;
+        assert!(page.windows(2).all(|w| w[0].seq < w[1].seq));
+        seen.extend(page.into_iter().map(|e| e.event.id));
+    }
+    assert_eq!(after, last);
+    let mut ids = seen.clone();
+    ids.sort();
+    ids.dedup();
+    assert_eq!((seen.len(), ids.len()), (300, 300));
+    // A duplicate stores nothing and tells nothing.
+    store
+        .ingest(request(&id_list(0, 5), "signup"))
+        .await
+        .unwrap();
+    assert!(!commits.has_changed().unwrap());
+    store.close().await;
+    let again = SqliteStore::open(&path).unwrap();
+    assert_eq!(
+        *again.commits().borrow(),
+        last,
+        "a restart starts from the newest"
+    );
+    again.close().await;
+}

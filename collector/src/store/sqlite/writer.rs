@@ -28,13 +28,24 @@ const MAX_GROUP_EVENTS: usize = 20_000;
 /// Work on the writer's connection; work that deletes events also updates their ids.
 pub(super) type AdminWork = Box<dyn FnOnce(&mut Connection, &mut EventIds) + Send>;
 
-/// What the writer reads besides its jobs.
-#[derive(Default)]
+/// What the writer reads besides its jobs, and what it tells.
 pub(super) struct Context {
     /// How long refused and held events are kept.
     pub retention: Retention,
     /// The events' enumeration properties, whose options are counted per hour.
     pub enumerations: Enumerations,
+    /// The `seq` of the newest committed event, sent after each commit that stored some.
+    pub commits: tokio::sync::watch::Sender<i64>,
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Context {
+            retention: Retention::default(),
+            enumerations: Enumerations::default(),
+            commits: tokio::sync::watch::Sender::new(0),
+        }
+    }
 }
 
 /// A unit of work for the writer thread.
@@ -151,6 +162,18 @@ pub(super) fn write_group(
     };
     match outcomes {
         Ok(outcomes) => {
+            let stored = outcomes
+                .iter()
+                .any(|o| o.as_ref().is_ok_and(|o| o.stored > 0));
+            if stored {
+                // Whoever follows the stored events (the workflows' enrollment) learns how far
+                // they go, after the commit: never before the events can be read.
+                if let Ok(seq) = conn.query_row("SELECT MAX(seq) FROM events", [], |r| {
+                    r.get::<_, Option<i64>>(0)
+                }) {
+                    context.commits.send_replace(seq.unwrap_or(0));
+                }
+            }
             for ((_, reply), outcome) in group.into_iter().zip(outcomes) {
                 let _ = reply.send(outcome.map_err(StoreError::Internal));
             }
