@@ -101,3 +101,46 @@ test('an analyst imports a French spreadsheet of offline attendance with its con
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('a long import shows its progress live until it ends', async () => {
+  // 150,000 rows: long enough that the page is seen while the import runs.
+  const { writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const lines = ['Email,Occurred at,Catégorie'];
+  for (let i = 0; i < 150_000; i++) lines.push(`p${i % 3000}@example.com,2024-02-${String(1 + (i % 28)).padStart(2, '0')},web`);
+  const file = `${tmpdir()}/wasmtrack-long-${process.pid}.csv`;
+  await writeFile(file, lines.join('\n') + '\n');
+
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(`${collector.origin}/app/imports`);
+  await page.getByLabel('Admin token or API key').fill(TOKEN);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/app\/imports$/);
+  await page.getByLabel('File').setInputFiles(file);
+  await page.getByRole('button', { name: 'Upload and map the columns' }).click();
+  await page.waitForURL(/\/app\/imports\/[0-9a-f]+$/);
+  assert.equal(await page.getByLabel('Occurred at').inputValue(), 'occurred_at');
+  await page.getByRole('button', { name: 'Start the import' }).click();
+  await page.waitForURL(/\/app\/imports\/[0-9a-f]+$/);
+  const url = page.url();
+
+  // The counts move while the page stays where it is.
+  const rows = page.locator('[data-field="rowsRead"]');
+  const read = async () => Number((await rows.textContent()).replace(/,/g, '')) || 0;
+  const first = await read();
+  let later = first;
+  for (let i = 0; i < 100 && later <= first; i++) {
+    await page.waitForTimeout(100);
+    later = await read();
+  }
+  assert.ok(later > first, `rows read moved from ${first} to ${later} without a reload`);
+  await page.getByText('done', { exact: true }).waitFor({ timeout: 120_000 });
+  assert.equal(page.url(), url);
+  assert.equal(await page.locator('[data-field="stored"]').textContent(), '150,000');
+  assert.equal(await page.locator('progress').getAttribute('value'), '100');
+  await accessible(page, 'import running');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
