@@ -227,10 +227,7 @@ mod tests {
         let f = filter(json!({"property":"plan","operator":"EQ","value":"pro"}));
         assert_eq!(f, Filter::new("plan", Op::Equals("pro".into())));
         let f = filter(json!({"property":"plan","operator":"IN","values":["pro","team"]}));
-        assert_eq!(
-            f.op,
-            Op::IsAnyOf(vec!["pro".to_owned(), "team".to_owned()])
-        );
+        assert_eq!(f.op, Op::IsAnyOf(vec!["pro".to_owned(), "team".to_owned()]));
         assert_eq!(
             filter(json!({"property":"seats","operator":"GT","value":"3"})).op,
             Op::GreaterThan(3.0)
@@ -248,14 +245,31 @@ mod tests {
     #[test]
     fn refuses_malformed_filters_with_a_reason() {
         for (bad, says) in [
-            (json!({"property":"p","operator":"LIKE","value":"x"}), "unknown operator"),
+            (
+                json!({"property":"p","operator":"LIKE","value":"x"}),
+                "unknown operator",
+            ),
             (json!({"property":"p","operator":"EQ"}), "needs a text"),
-            (json!({"property":"p","operator":"GT","value":"many"}), "needs a number"),
-            (json!({"property":"p","operator":"GT","value":"NaN"}), "needs a number"),
-            (json!({"property":"p","operator":"IN","values":[]}), "non-empty"),
-            (json!({"property":"p","operator":"IN","value":"x"}), "non-empty"),
+            (
+                json!({"property":"p","operator":"GT","value":"many"}),
+                "needs a number",
+            ),
+            (
+                json!({"property":"p","operator":"GT","value":"NaN"}),
+                "needs a number",
+            ),
+            (
+                json!({"property":"p","operator":"IN","values":[]}),
+                "non-empty",
+            ),
+            (
+                json!({"property":"p","operator":"IN","value":"x"}),
+                "non-empty",
+            ),
         ] {
-            let err = serde_json::from_value::<Filter>(bad).unwrap_err().to_string();
+            let err = serde_json::from_value::<Filter>(bad)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(says), "{err}");
         }
     }

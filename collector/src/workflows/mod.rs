@@ -30,12 +30,14 @@
 
 pub mod clock;
 pub mod filter;
+pub mod model;
 pub mod retry;
 pub mod signature;
 pub mod url_policy;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use filter::{Filter, Op};
+pub use model::{Action, FieldError, Trigger, Workflow};
 pub use retry::{classify, next_delay_ms, parse_retry_after, Outcome, MAX_ATTEMPTS};
 pub use signature::{idempotency_key, sign, verify, VerifyError};
 pub use url_policy::{CheckedUrl, Host, UrlPolicy};

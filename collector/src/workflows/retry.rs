@@ -99,12 +99,19 @@ pub fn next_delay_ms(attempt: u32, jitter: f64, retry_after_ms: Option<u64>) -> 
 pub fn parse_retry_after(value: &str, now_ms: i64) -> Option<u64> {
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(value.parse::<u64>().unwrap_or(u64::MAX).saturating_mul(1_000));
+        return Some(
+            value
+                .parse::<u64>()
+                .unwrap_or(u64::MAX)
+                .saturating_mul(1_000),
+        );
     }
     let format = time::macros::format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
     );
-    let at = time::PrimitiveDateTime::parse(value, format).ok()?.assume_utc();
+    let at = time::PrimitiveDateTime::parse(value, format)
+        .ok()?
+        .assume_utc();
     let at_ms = i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()?;
     Some(u64::try_from(at_ms.saturating_sub(now_ms)).unwrap_or(0))
 }

@@ -66,13 +66,18 @@ impl UrlPolicy {
         if text.len() > MAX_URL_LEN {
             return Err(format!("the URL is longer than {MAX_URL_LEN} characters"));
         }
-        let uri: Uri = text
-            .parse()
-            .map_err(|_| "not a valid URL (an absolute http or https URL, e.g. https://example.com/hook)".to_owned())?;
+        let uri: Uri = text.parse().map_err(|_| {
+            "not a valid URL (an absolute http or https URL, e.g. https://example.com/hook)"
+                .to_owned()
+        })?;
         let port = match uri.scheme_str().map(str::to_ascii_lowercase).as_deref() {
             Some("https") => 443,
             Some("http") => 80,
-            Some(other) => return Err(format!("the URL's scheme must be http or https, not {other}")),
+            Some(other) => {
+                return Err(format!(
+                    "the URL's scheme must be http or https, not {other}"
+                ))
+            }
             None => return Err("the URL must be absolute, starting with https://".into()),
         };
         let authority = uri.authority().ok_or("the URL has no host")?;
@@ -99,7 +104,9 @@ impl UrlPolicy {
         }
         match refusal(ip) {
             None => Ok(()),
-            Some(why) => Err(format!("{ip} is {why}; webhooks may only call public addresses")),
+            Some(why) => Err(format!(
+                "{ip} is {why}; webhooks may only call public addresses"
+            )),
         }
     }
 
@@ -115,7 +122,9 @@ impl UrlPolicy {
     fn check_name(&self, name: &str) -> Result<(), String> {
         // RFC 6761: `localhost` and its subdomains are loopback, whatever DNS says.
         if !self.allow_private && (name == "localhost" || name.ends_with(".localhost")) {
-            return Err(format!("{name} is a loopback name; webhooks may only call public addresses"));
+            return Err(format!(
+                "{name} is a loopback name; webhooks may only call public addresses"
+            ));
         }
         Ok(())
     }
@@ -138,7 +147,9 @@ fn parse_host(host: &str) -> Result<Host, String> {
     let labels_ok = name.len() <= 253
         && name.split('.').all(|label| {
             (1..=63).contains(&label.len())
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
                 && !label.starts_with('-')
                 && !label.ends_with('-')
         });
@@ -181,7 +192,11 @@ fn refusal_v4(ip: Ipv4Addr) -> Option<&'static str> {
         ([10, 0, 0, 0], 8, "a private address"),
         ([100, 64, 0, 0], 10, "a carrier-grade NAT (shared) address"),
         ([127, 0, 0, 0], 8, "a loopback address"),
-        ([169, 254, 0, 0], 16, "a link-local address (the cloud metadata service lives there)"),
+        (
+            [169, 254, 0, 0],
+            16,
+            "a link-local address (the cloud metadata service lives there)",
+        ),
         ([172, 16, 0, 0], 12, "a private address"),
         ([192, 0, 0, 0], 24, "an IETF protocol assignment"),
         ([192, 0, 2, 0], 24, "a documentation address"),
@@ -253,7 +268,9 @@ mod tests {
 
     #[test]
     fn accepts_public_https_and_http_urls() {
-        let url = STRICT.check_url("https://hooks.example.com/in?x=1").unwrap();
+        let url = STRICT
+            .check_url("https://hooks.example.com/in?x=1")
+            .unwrap();
         assert_eq!(url.host, Host::Name("hooks.example.com".into()));
         assert_eq!(url.port, 443);
         let url = STRICT.check_url("http://Example.COM.:8080/").unwrap();
@@ -270,7 +287,10 @@ mod tests {
         assert!(refused("").contains("required"));
         assert!(refused("ftp://example.com/").contains("http or https"));
         assert!(refused("/relative/path").contains("absolute"));
-        assert!(refused("example.com/hook").contains("absolute") || refused("example.com/hook").contains("valid"));
+        assert!(
+            refused("example.com/hook").contains("absolute")
+                || refused("example.com/hook").contains("valid")
+        );
         assert!(refused("https://user:pw@example.com/").contains("password"));
         assert!(refused("https://token@example.com/").contains("user name"));
         assert!(refused("https://exa mple.com/").contains("valid"));
