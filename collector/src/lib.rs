@@ -24,6 +24,7 @@ pub mod scopes;
 pub mod store;
 pub mod timestamp;
 pub mod validate;
+pub mod workflows;
 mod www;
 
 use std::future::Future;
