@@ -86,6 +86,10 @@ pub struct Cli {
     /// Largest spreadsheet an import may upload, in bytes (default 1 GiB).
     #[arg(long, env = "WASMTRACK_IMPORT_MAX_BYTES", default_value_t = crate::import::DEFAULT_MAX_BYTES, value_parser = clap::value_parser!(u64).range(1..))]
     pub import_max_bytes: u64,
+    /// Let workflow webhooks reach loopback, private and link-local addresses (development,
+    /// intranets); off by default, so a workflow cannot be pointed at the collector's network.
+    #[arg(long, env = "WASMTRACK_ALLOW_PRIVATE_WEBHOOKS")]
+    pub allow_private_webhooks: bool,
     /// Instead of serving: import a spreadsheet (see `import --help`).
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -139,6 +143,8 @@ pub struct Config {
     pub connections: ConnectionLimits,
     /// Largest spreadsheet an import may upload, bytes.
     pub import_max_bytes: u64,
+    /// Whether webhooks may reach non-public addresses.
+    pub allow_private_webhooks: bool,
 }
 
 impl Config {
@@ -154,6 +160,7 @@ impl Config {
             api_limit: Limit::NONE,
             connections: ConnectionLimits::default(),
             import_max_bytes: crate::import::DEFAULT_MAX_BYTES,
+            allow_private_webhooks: false,
         }
     }
 }
@@ -199,6 +206,7 @@ impl Cli {
                 ..ConnectionLimits::default()
             },
             import_max_bytes: self.import_max_bytes,
+            allow_private_webhooks: self.allow_private_webhooks,
         })
     }
 }

@@ -59,6 +59,8 @@ pub struct AppState {
     pub sessions: Arc<app::session::Sessions>,
     /// Spreadsheet imports.
     pub imports: Arc<import::Imports>,
+    /// Which destinations workflow webhooks may reach.
+    pub webhooks: workflows::UrlPolicy,
 }
 
 impl AppState {
@@ -76,6 +78,7 @@ impl AppState {
                 std::env::temp_dir().join(format!("wasmtrack-imports-{}", random::hex(1))),
                 import::DEFAULT_MAX_BYTES,
             )),
+            webhooks: workflows::UrlPolicy::default(),
         }
     }
 }
@@ -153,6 +156,9 @@ pub async fn serve(
         max_in_flight: layers::MAX_IN_FLIGHT,
         sessions: Arc::default(),
         imports: imports.clone(),
+        webhooks: workflows::UrlPolicy {
+            allow_private: config.allow_private_webhooks,
+        },
     };
     // Imports that were running when the collector stopped go on where they were.
     imports.resume(store.clone());

@@ -121,6 +121,11 @@ pub const ROUTES: &[(Method, &str, Scope)] = &[
     (Method::POST, "/v1/imports/{id}/start", Scope::Definitions),
     (Method::POST, "/v1/imports/{id}/cancel", Scope::Definitions),
     (Method::GET, "/v1/imports/{id}/refused.csv", Scope::Read),
+    (Method::GET, "/v1/workflows", Scope::Admin),
+    (Method::POST, "/v1/workflows", Scope::Admin),
+    (Method::GET, "/v1/workflows/{id}", Scope::Admin),
+    (Method::PUT, "/v1/workflows/{id}", Scope::Admin),
+    (Method::DELETE, "/v1/workflows/{id}", Scope::Admin),
     (Method::GET, "/crm/v3/objects/contacts", Scope::Read),
     // A search only reads, though HubSpot made it a POST.
     (Method::POST, "/crm/v3/objects/contacts/search", Scope::Read),

@@ -15,6 +15,7 @@
 //! | `/v1/visualizer/…` | [`visualizer`] |
 //! | `/crm/v3/objects/contacts…` | [`contacts`] |
 //! | `/v1/imports…` | [`imports`] |
+//! | `/v1/workflows…` | [`workflows`] |
 //! | `/healthz` | [`health`] |
 //! | `/openapi.json` | [`openapi`] (the description of all of these) |
 
@@ -36,6 +37,7 @@ mod rules;
 mod send;
 mod sites;
 pub(crate) mod visualizer;
+mod workflows;
 
 use axum::middleware;
 use axum::routing::{delete, get, patch, post};
@@ -99,6 +101,16 @@ pub fn routes(state: AppState) -> Router {
         .route("/v1/imports/{id}/start", post(imports::start))
         .route("/v1/imports/{id}/cancel", post(imports::cancel))
         .route("/v1/imports/{id}/refused.csv", get(imports::refused))
+        .route(
+            "/v1/workflows",
+            get(workflows::list).post(workflows::create),
+        )
+        .route(
+            "/v1/workflows/{id}",
+            get(workflows::read)
+                .put(workflows::replace)
+                .delete(workflows::delete),
+        )
         .route("/crm/v3/objects/contacts", get(contacts::list))
         .route("/crm/v3/objects/contacts/search", post(contacts::search))
         .route("/crm/v3/objects/contacts/{contact}", get(contacts::read))

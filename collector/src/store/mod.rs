@@ -580,6 +580,17 @@ pub trait EventStore: Send + Sync {
 
     /// A page of contacts, most recently active first (see [`ContactQuery`]).
     async fn contacts(&self, query: ContactQuery) -> Result<ContactPage, StoreError>;
+    /// Every workflow (from memory).
+    fn workflows(&self) -> Vec<Arc<crate::workflows::Workflow>>;
+    /// The workflow `id` (from memory).
+    fn workflow(&self, id: u64) -> Option<Arc<crate::workflows::Workflow>>;
+    /// Stores a workflow: new when its id is 0 (assigned), else replaced (NotFound if absent).
+    async fn save_workflow(
+        &self,
+        workflow: crate::workflows::Workflow,
+    ) -> Result<Arc<crate::workflows::Workflow>, StoreError>;
+    /// Deletes the workflow `id` (NotFound if absent).
+    async fn delete_workflow(&self, id: u64) -> Result<(), StoreError>;
     /// Completions stored after `after` (a `seq`), oldest first, at most `limit`.
     async fn events_since(&self, after: i64, limit: usize) -> Result<Vec<SeqEvent>, StoreError>;
     /// The `seq` of the newest committed completion, updated after each commit that stores

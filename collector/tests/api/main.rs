@@ -30,3 +30,4 @@ mod server;
 mod static_files;
 mod visualizer;
 mod visualizer_tokens;
+mod workflows;

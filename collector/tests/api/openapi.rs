@@ -425,3 +425,56 @@ async fn contact_answers_match_the_description() {
         &app.post(&search, json!({"limit": 0})).await,
     );
 }
+
+#[tokio::test]
+async fn workflow_answers_match_the_description() {
+    let app = test_app();
+    let spec = description(&app).await;
+    app.post("/events/v3/event-definitions", signup_definition())
+        .await;
+    let body = json!({"name": "w", "triggers": [{"event": "signup"}], "actions": [{"type": "webhook", "url": "https://hooks.example.com/"}]});
+    let created = app.post("/v1/workflows", body.clone()).await;
+    conforms(&spec, "post", "/v1/workflows", &created);
+    conforms(
+        &spec,
+        "post",
+        "/v1/workflows",
+        &app.post(
+            "/v1/workflows",
+            json!({"name": "", "triggers": [], "actions": []}),
+        )
+        .await,
+    );
+    conforms(
+        &spec,
+        "get",
+        "/v1/workflows",
+        &app.get("/v1/workflows").await,
+    );
+    let one = "/v1/workflows/{id}";
+    let id = created.body["id"].as_u64().unwrap();
+    conforms(
+        &spec,
+        "get",
+        one,
+        &app.get(&format!("/v1/workflows/{id}")).await,
+    );
+    conforms(
+        &spec,
+        "put",
+        one,
+        &app.put(&format!("/v1/workflows/{id}"), body).await,
+    );
+    conforms(
+        &spec,
+        "delete",
+        one,
+        &app.delete(&format!("/v1/workflows/{id}")).await,
+    );
+    conforms(
+        &spec,
+        "get",
+        one,
+        &app.get(&format!("/v1/workflows/{id}")).await,
+    );
+}

@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     collect, contacts, definitions, events, health, held, imports, keys, quality, rejected, rules,
-    send, sites, visualizer,
+    send, sites, visualizer, workflows,
 };
 
 #[derive(OpenApi)]
@@ -67,6 +67,11 @@ use super::{
         imports::read,
         imports::cancel,
         imports::refused,
+        workflows::list,
+        workflows::create,
+        workflows::read,
+        workflows::replace,
+        workflows::delete,
         serve,
     ),
     modifiers(&Bearer),
@@ -81,6 +86,7 @@ use super::{
         (name = "API keys", description = "Named credentials with scopes, revocable"),
         (name = "Contacts", description = "Contacts by id or email (HubSpot's CRM reads)"),
         (name = "Imports", description = "Spreadsheets of offline events, imported with their contacts"),
+        (name = "Workflows", description = "When an event happens, signed webhooks (definitions; enrollment and delivery to come)"),
     )
 )]
 struct ApiDoc;

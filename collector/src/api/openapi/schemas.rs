@@ -768,3 +768,35 @@ pub struct ImportList {
     /// Newest first.
     results: Vec<Import>,
 }
+
+/// A workflow (its full JSON form is in `collector/README.md`).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Workflow {
+    /// Its id (assigned).
+    id: Option<u64>,
+    /// Shown to people.
+    name: String,
+    /// Whether it enrolls contacts (default false).
+    enabled: Option<bool>,
+    /// Whether a contact may enroll again (default false).
+    reenroll: Option<bool>,
+    /// Enroll when any matches: `{"event", "filters": [{"property", "operator", "value" | "values"}]}`.
+    triggers: Vec<serde_json::Value>,
+    /// In order: `{"type": "webhook", "url"}`, `{"type": "delayUntil", "event", "filters", "maxWaitMs"}`, `{"type": "delay", "ms"}`.
+    actions: Vec<serde_json::Value>,
+    /// The signing secret (made by the collector).
+    secret: Option<String>,
+    /// Epoch ms.
+    created_at: Option<i64>,
+    /// Epoch ms.
+    updated_at: Option<i64>,
+}
+
+/// Every workflow.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowList {
+    /// By id.
+    results: Vec<Workflow>,
+}

@@ -36,6 +36,7 @@ mod sites;
 #[cfg(test)]
 mod tests;
 mod values;
+mod workflows;
 mod writer;
 
 use std::path::Path;
@@ -68,6 +69,7 @@ pub struct SqliteStore {
     sites: Sites,
     rules: RuleSets,
     keys: Keys,
+    workflows: Arc<RwLock<std::collections::BTreeMap<u64, Arc<crate::workflows::Workflow>>>>,
     commits: tokio::sync::watch::Receiver<i64>,
 }
 
@@ -97,6 +99,7 @@ impl SqliteStore {
         let sites = Arc::new(RwLock::new(sites::load(&conn)?));
         let rules = Arc::new(RwLock::new(rules::load(&conn)?));
         let keys = Arc::new(RwLock::new(keys::load(&conn)?));
+        let workflows = Arc::new(RwLock::new(workflows::load(&conn)?));
         let ids = EventIds::load_tuned(&conn, tuning)?;
         let checkpoints = checkpoint::Checkpointer::start(path)?;
         let (jobs, rx) = mpsc::sync_channel(WRITE_QUEUE_JOBS);
@@ -119,6 +122,7 @@ impl SqliteStore {
             sites,
             rules,
             keys,
+            workflows,
             commits,
         })
     }
@@ -362,6 +366,25 @@ impl EventStore for SqliteStore {
         query: crate::store::ContactQuery,
     ) -> Result<crate::store::ContactPage, StoreError> {
         self.contacts(query).await
+    }
+
+    fn workflows(&self) -> Vec<Arc<crate::workflows::Workflow>> {
+        self.workflows()
+    }
+
+    fn workflow(&self, id: u64) -> Option<Arc<crate::workflows::Workflow>> {
+        self.workflow(id)
+    }
+
+    async fn save_workflow(
+        &self,
+        workflow: crate::workflows::Workflow,
+    ) -> Result<Arc<crate::workflows::Workflow>, StoreError> {
+        self.save_workflow(workflow).await
+    }
+
+    async fn delete_workflow(&self, id: u64) -> Result<(), StoreError> {
+        self.delete_workflow(id).await
     }
 
     async fn events_since(

@@ -253,6 +253,14 @@ CREATE TABLE value_counts (
 ALTER TABLE contacts ADD COLUMN properties TEXT;    -- JSON object of strings, or NULL
 ALTER TABLE contacts ADD COLUMN updated_at INTEGER; -- last change of its properties; NULL: created_at
 "#,
+    // 8: workflow definitions (issue 17), as JSON bodies (`workflows::Workflow`), loaded at open
+    // and kept in memory (`workflows.rs`): every stored event will be matched against them.
+    r#"
+CREATE TABLE workflows (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,   -- never reused: deliveries name it
+    body TEXT NOT NULL
+) STRICT;
+"#,
 ];
 
 /// Opens the writer's connection: WAL, and syncs at checkpoints rather than every commit

@@ -1,0 +1,179 @@
+//! Workflow definitions over HTTP (issue 17, point 1): created with a signing secret made by
+//! the collector, off until enabled, listed, read, replaced (the secret and creation time
+//! stay) and deleted by the admin only; a bad definition is one 400 naming every field at
+//! fault, and webhook URLs to private addresses are refused unless the collector allows them.
+
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+fn welcome(url: &str) -> Value {
+    json!({
+        "name": "Welcome pro sign-ups",
+        "triggers": [{"event": "signup", "filters": [{"property": "plan", "operator": "EQ", "value": "pro"}]}],
+        "actions": [
+            {"type": "webhook", "url": url},
+            {"type": "delayUntil", "event": "signup", "filters": [{"property": "seats", "operator": "GT", "value": 5}], "maxWaitMs": 604800000},
+            {"type": "delay", "ms": 3600000},
+            {"type": "webhook", "url": url}
+        ]
+    })
+}
+
+#[tokio::test]
+async fn a_workflow_is_created_off_with_its_secret_then_enabled_read_and_deleted() {
+    let app = test_app();
+    assert_eq!(
+        app.post("/events/v3/event-definitions", signup_definition())
+            .await
+            .status,
+        201
+    );
+    let created = app
+        .post(
+            "/v1/workflows",
+            welcome("https://hooks.example.com/welcome"),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let w = &created.body;
+    let id = w["id"].as_u64().unwrap();
+    assert!(id > 0);
+    assert_eq!(w["enabled"], false, "off until switched on");
+    let secret = w["secret"].as_str().unwrap().to_owned();
+    assert_eq!(secret.len(), 64);
+    assert!(secret.chars().all(|c| c.is_ascii_hexdigit()));
+
+    let mut enabled = welcome("https://hooks.example.com/welcome");
+    enabled["enabled"] = json!(true);
+    enabled["secret"] = json!("an attempt to choose the secret, which is ignored");
+    let replaced = app.put(&format!("/v1/workflows/{id}"), enabled).await;
+    assert_eq!(replaced.status, 200, "{}", replaced.text);
+    assert_eq!(replaced.body["enabled"], true);
+    assert_eq!(replaced.body["secret"], secret.as_str());
+    assert_eq!(replaced.body["createdAt"], w["createdAt"]);
+
+    let list = app.get("/v1/workflows").await;
+    assert_eq!(list.body["results"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get(&format!("/v1/workflows/{id}")).await.body["name"],
+        "Welcome pro sign-ups"
+    );
+    assert_eq!(app.delete(&format!("/v1/workflows/{id}")).await.status, 204);
+    assert_eq!(app.get(&format!("/v1/workflows/{id}")).await.status, 404);
+    assert_eq!(app.delete(&format!("/v1/workflows/{id}")).await.status, 404);
+    assert_eq!(
+        app.put("/v1/workflows/77", welcome("https://a.example/"))
+            .await
+            .status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn a_bad_definition_is_one_400_naming_every_field_at_fault() {
+    let app = test_app();
+    app.post("/events/v3/event-definitions", signup_definition())
+        .await;
+    let bad = app
+        .post(
+            "/v1/workflows",
+            json!({
+                "name": "",
+                "triggers": [{"event": "nope"}, {"event": "signup", "filters": [{"property": "colour", "operator": "EQ", "value": "red"}]}],
+                "actions": [{"type": "webhook", "url": "ftp://hooks.example.com/"}, {"type": "delay", "ms": 0}]
+            }),
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.text);
+    let fields: Vec<&str> = bad.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["in"].as_str().unwrap_or(""))
+        .collect();
+    for field in [
+        "name",
+        "triggers[0].event",
+        "triggers[1].filters[0].property",
+        "actions[0].url",
+        "actions[1].ms",
+    ] {
+        assert!(
+            fields.contains(&field),
+            "{field} in {fields:?}: {}",
+            bad.text
+        );
+    }
+    let no_triggers = app
+        .post(
+            "/v1/workflows",
+            json!({"name": "x", "triggers": [], "actions": [{"type": "delay", "ms": 1000}]}),
+        )
+        .await;
+    assert_eq!(no_triggers.status, 400);
+    assert!(
+        no_triggers.text.contains("triggers"),
+        "{}",
+        no_triggers.text
+    );
+    let not_json = app.post("/v1/workflows", json!({"name": 3})).await;
+    assert_eq!(not_json.status, 400);
+    assert!(app.get("/v1/workflows").await.body["results"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn webhooks_to_private_addresses_need_the_collector_to_allow_them() {
+    let app = test_app();
+    app.post("/events/v3/event-definitions", signup_definition())
+        .await;
+    for url in [
+        "http://127.0.0.1:9000/hook",
+        "http://169.254.169.254/latest",
+        "http://[::ffff:10.0.0.1]/",
+        "http://localhost/hook",
+    ] {
+        let refused = app.post("/v1/workflows", welcome(url)).await;
+        assert_eq!(refused.status, 400, "{url}: {}", refused.text);
+        assert!(
+            refused.text.contains("actions[0].url"),
+            "{url}: {}",
+            refused.text
+        );
+    }
+    let (mut state, _store, dir) = test_state();
+    state.webhooks.allow_private = true;
+    let allowed = test_app_with_state(state, dir);
+    allowed
+        .post("/events/v3/event-definitions", signup_definition())
+        .await;
+    let created = allowed
+        .post("/v1/workflows", welcome("http://127.0.0.1:9000/hook"))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+}
+
+#[tokio::test]
+async fn workflows_are_the_admins_only() {
+    let app = test_app();
+    let key = app
+        .post(
+            "/v1/keys",
+            json!({"name": "editor", "scopes": ["read", "send", "definitions"]}),
+        )
+        .await;
+    let secret = key.body["key"].as_str().unwrap();
+    let answer = app
+        .call(
+            axum::http::Request::builder()
+                .uri("/v1/workflows")
+                .header("authorization", format!("Bearer {secret}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(answer.status, 403);
+}
