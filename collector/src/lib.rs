@@ -162,6 +162,11 @@ pub async fn serve(
     };
     // Imports that were running when the collector stopped go on where they were.
     imports.resume(store.clone());
+    // Workflows enroll contacts from the stored completions, after their commits.
+    tokio::spawn(workflows::enroller::run(
+        store.clone(),
+        Arc::new(workflows::SystemClock),
+    ));
     tracing::info!(address = %listener.local_addr()?, database = %db.display(), "wasmtrack collector listening");
     let mut limits = config.connections;
     limits.total = limits.total.min(connections::descriptor_budget());

@@ -111,6 +111,10 @@ pub fn routes(state: AppState) -> Router {
                 .put(workflows::replace)
                 .delete(workflows::delete),
         )
+        .route(
+            "/v1/workflows/{id}/enrollments",
+            get(workflows::enrollments),
+        )
         .route("/crm/v3/objects/contacts", get(contacts::list))
         .route("/crm/v3/objects/contacts/search", post(contacts::search))
         .route("/crm/v3/objects/contacts/{contact}", get(contacts::read))

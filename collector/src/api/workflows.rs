@@ -5,8 +5,9 @@
 //!
 //! The signing secret is made here, 32 random bytes as hex, when a workflow is created, and
 //! kept when it is replaced; receivers verify signatures with it, so it is part of the answer
-//! (the routes need the admin scope). Enrollment and delivery are not built yet: a workflow
-//! is stored and validated, nothing runs it.
+//! (the routes need the admin scope). Contacts are enrolled by [`crate::workflows::enroller`]
+//! and listed at `/v1/workflows/{id}/enrollments`; running their steps (webhooks, delays) is
+//! not built yet.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -168,4 +169,40 @@ pub async fn delete(
 ) -> Result<StatusCode, ApiError> {
     state.store.delete_workflow(read_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /v1/workflows/{id}/enrollments`: who enrolled, newest first (the last 100).
+#[utoipa::path(
+    get, path = "/v1/workflows/{id}/enrollments", tag = "Workflows",
+    operation_id = "listWorkflowEnrollments",
+    summary = "A workflow's enrollments, newest first (the last 100)",
+    params(("id" = u64, Path, description = "The workflow")),
+    responses(
+        (status = 200, description = "The enrollments", body = schemas::EnrollmentList),
+        (status = 404, description = "No such workflow", body = schemas::Error),
+    ),
+    security(("bearer" = ["admin"])),
+)]
+pub async fn enrollments(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<AppJson<Value>, ApiError> {
+    let id = read_id(&id)?;
+    if state.store.workflow(id).is_none() {
+        return Err(ApiError::NotFound(format!("no workflow {id} exists")));
+    }
+    let results: Vec<Value> = state
+        .store
+        .enrollments(id, 100)
+        .await?
+        .into_iter()
+        .map(|e| {
+            json!({
+                "id": e.id, "contactId": e.contact, "eventType": e.event_name,
+                "step": e.step, "state": e.state,
+                "createdAt": crate::timestamp::format(e.created_at),
+            })
+        })
+        .collect();
+    Ok(AppJson(json!({ "results": results })))
 }

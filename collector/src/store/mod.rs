@@ -403,6 +403,45 @@ pub struct SeqEvent {
     pub vid: Option<String>,
 }
 
+/// What the enrollment follower decided for a run of stored completions, applied in one
+/// transaction with its cursor (see [`crate::workflows::enroller`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EnrollmentBatch {
+    /// The `seq` of the last completion decided: the cursor's new place.
+    pub through: i64,
+    /// Contacts to enroll: (workflow, contact, completion seq, event name).
+    pub enroll: Vec<(u64, i64, i64, String)>,
+    /// Anonymous visitors' qualifying completions: (workflow, vid, seq, event name).
+    pub remember: Vec<(u64, String, i64, String)>,
+    /// Visitors now known as a contact: their remembered completions enroll it.
+    pub identified: Vec<(String, i64)>,
+    /// The workflows whose contacts may enroll again.
+    pub reenroll: Vec<u64>,
+    /// Now, epoch ms.
+    pub now: i64,
+}
+
+/// A stored enrollment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrollment {
+    /// Its id.
+    pub id: i64,
+    /// The workflow.
+    pub workflow: u64,
+    /// The enrolled contact.
+    pub contact: i64,
+    /// The completion that enrolled it (its `seq`) and its event's name.
+    pub event_seq: i64,
+    /// The event's name.
+    pub event_name: String,
+    /// The next action to run.
+    pub step: i64,
+    /// `active` while steps are to run.
+    pub state: String,
+    /// Epoch ms.
+    pub created_at: i64,
+}
+
 /// A stored rejected event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredRejection {
@@ -591,6 +630,14 @@ pub trait EventStore: Send + Sync {
     ) -> Result<Arc<crate::workflows::Workflow>, StoreError>;
     /// Deletes the workflow `id` (NotFound if absent).
     async fn delete_workflow(&self, id: u64) -> Result<(), StoreError>;
+    /// Where the enrollment follower is: the `seq` of the last completion it decided.
+    async fn enrollment_cursor(&self) -> Result<i64, StoreError>;
+    /// Applies a follower's decisions and moves its cursor, in one transaction; returns the
+    /// enrollments made (a contact already enrolled is enrolled again only where allowed).
+    async fn enroll(&self, batch: EnrollmentBatch) -> Result<u64, StoreError>;
+    /// A workflow's enrollments, newest first.
+    async fn enrollments(&self, workflow: u64, limit: usize)
+        -> Result<Vec<Enrollment>, StoreError>;
     /// Completions stored after `after` (a `seq`), oldest first, at most `limit`.
     async fn events_since(&self, after: i64, limit: usize) -> Result<Vec<SeqEvent>, StoreError>;
     /// The `seq` of the newest committed completion, updated after each commit that stores

@@ -29,6 +29,7 @@
 //! [`FieldError`] list as a 400) and the analyst app's pages.
 
 pub mod clock;
+pub mod enroller;
 pub mod filter;
 pub mod model;
 pub mod retry;

@@ -15,7 +15,7 @@ use crate::common::*;
 
 const ROWS: usize = 60_000;
 
-fn start(dir: &std::path::Path) -> (Child, SocketAddr) {
+pub(crate) fn start(dir: &std::path::Path) -> (Child, SocketAddr) {
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port");
@@ -31,11 +31,11 @@ fn start(dir: &std::path::Path) -> (Child, SocketAddr) {
     (child, addr)
 }
 
-async fn get(addr: SocketAddr, path: &str) -> Answer {
+pub(crate) async fn get(addr: SocketAddr, path: &str) -> Answer {
     call_at(addr, admin(Method::GET, path, None)).await
 }
 
-async fn healthy(addr: SocketAddr) {
+pub(crate) async fn healthy(addr: SocketAddr) {
     for _ in 0..200 {
         let up = tokio::time::timeout(Duration::from_millis(200), async {
             tokio::net::TcpStream::connect(addr).await

@@ -177,3 +177,56 @@ async fn workflows_are_the_admins_only() {
         .await;
     assert_eq!(answer.status, 403);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_running_collector_enrolls_a_contact_once_its_completion_is_stored() {
+    use super::import_resume::{get, healthy, start};
+    use axum::http::Method;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, addr) = start(dir.path());
+    healthy(addr).await;
+    let post = |path: &'static str, body: Value| async move {
+        call_at(addr, admin(Method::POST, path, Some(body.to_string()))).await
+    };
+    assert_eq!(
+        post("/events/v3/event-definitions", signup_definition())
+            .await
+            .status,
+        201
+    );
+    let mut body = welcome("https://hooks.example.com/welcome");
+    body["enabled"] = json!(true);
+    let created = post("/v1/workflows", body).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.body["id"].as_u64().unwrap();
+    let path = format!("/v1/workflows/{id}/enrollments");
+    assert_eq!(get(addr, &path).await.body["results"], json!([]));
+    for plan in ["free", "pro", "pro"] {
+        let sent = post(
+            "/events/v3/send",
+            json!({"eventName": "signup", "email": "ada@example.com", "properties": {"plan": plan}}),
+        )
+        .await;
+        assert_eq!(sent.status, 204, "{}", sent.text);
+    }
+    for _ in 0..200 {
+        let results = get(addr, &path).await.body["results"].clone();
+        if results.as_array().is_some_and(|a| !a.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // A moment more: a second enrollment, were there one, would have come by now.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let enrolled = get(addr, &path).await.body["results"].clone();
+    assert_eq!(
+        enrolled.as_array().map(Vec::len),
+        Some(1),
+        "once, for the first pro sign-up: {enrolled}"
+    );
+    assert_eq!(enrolled[0]["eventType"], "signup");
+    assert_eq!(enrolled[0]["state"], "active");
+    assert_eq!(get(addr, "/v1/workflows/99/enrollments").await.status, 404);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -72,6 +72,7 @@ use super::{
         workflows::read,
         workflows::replace,
         workflows::delete,
+        workflows::enrollments,
         serve,
     ),
     modifiers(&Bearer),

@@ -800,3 +800,11 @@ pub struct WorkflowList {
     /// By id.
     results: Vec<Workflow>,
 }
+
+/// A workflow's enrollments.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollmentList {
+    /// Newest first: `{"id", "contactId", "eventType", "step", "state", "createdAt"}`.
+    results: Vec<serde_json::Value>,
+}

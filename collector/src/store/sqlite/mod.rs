@@ -19,6 +19,7 @@ pub mod checkpoint;
 mod contacts;
 mod crm;
 mod definitions;
+mod enrollments;
 pub mod event_ids;
 mod events;
 mod held;
@@ -385,6 +386,22 @@ impl EventStore for SqliteStore {
 
     async fn delete_workflow(&self, id: u64) -> Result<(), StoreError> {
         self.delete_workflow(id).await
+    }
+
+    async fn enrollment_cursor(&self) -> Result<i64, StoreError> {
+        self.enrollment_cursor().await
+    }
+
+    async fn enroll(&self, batch: crate::store::EnrollmentBatch) -> Result<u64, StoreError> {
+        self.enroll(batch).await
+    }
+
+    async fn enrollments(
+        &self,
+        workflow: u64,
+        limit: usize,
+    ) -> Result<Vec<crate::store::Enrollment>, StoreError> {
+        self.enrollments(workflow, limit).await
     }
 
     async fn events_since(

@@ -261,6 +261,37 @@ CREATE TABLE workflows (
     body TEXT NOT NULL
 ) STRICT;
 "#,
+    // 9: enrollments (issue 17), made after the commit by a follower of the stored events
+    // (`workflows::enroller`) from a durable cursor (`enrolled_through`): a collector stopped
+    // between a commit and the enrollment picks up where it was. Existing completions do not
+    // enroll: a workflow enrolls from when it is on, as in HubSpot.
+    r#"
+CREATE TABLE enrollments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    workflow INTEGER NOT NULL,
+    contact INTEGER NOT NULL,
+    event_seq INTEGER NOT NULL,     -- the completion that enrolled it
+    event_name TEXT NOT NULL,
+    step INTEGER NOT NULL DEFAULT 0,-- the next action to run
+    state TEXT NOT NULL,            -- 'active': its steps are to run
+    wake_at INTEGER,                -- when its next step is due, epoch ms
+    created_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX enrollments_by_workflow ON enrollments (workflow, contact);
+CREATE INDEX enrollments_due ON enrollments (wake_at) WHERE state = 'active';
+
+-- A completion of an anonymous visitor that matched a trigger: the visitor's contact is
+-- enrolled with it once the visitor is identified (the first such completion is kept).
+CREATE TABLE enrollment_candidates (
+    workflow INTEGER NOT NULL,
+    vid TEXT NOT NULL,
+    event_seq INTEGER NOT NULL,
+    event_name TEXT NOT NULL,
+    PRIMARY KEY (workflow, vid)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO counters (name, value) SELECT 'enrolled_through', COALESCE(MAX(seq), 0) FROM events;
+"#,
 ];
 
 /// Opens the writer's connection: WAL, and syncs at checkpoints rather than every commit

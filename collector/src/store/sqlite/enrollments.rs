@@ -1,0 +1,126 @@
+//! Enrollments (schema 9): the follower's decisions applied with its cursor in one
+//! transaction, so a crash between them can neither lose an enrollment nor make one twice.
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use super::SqliteStore;
+use crate::store::{Enrollment, EnrollmentBatch, StoreError};
+
+impl SqliteStore {
+    pub(super) async fn enrollment_cursor(&self) -> Result<i64, StoreError> {
+        self.read(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT value FROM counters WHERE name = 'enrolled_through'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .unwrap_or(0))
+        })
+        .await
+    }
+
+    pub(super) async fn enroll(&self, batch: EnrollmentBatch) -> Result<u64, StoreError> {
+        self.admin(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let made = apply(&tx, &batch)?;
+            tx.commit()?;
+            Ok(made)
+        })
+        .await
+    }
+
+    pub(super) async fn enrollments(
+        &self,
+        workflow: u64,
+        limit: usize,
+    ) -> Result<Vec<Enrollment>, StoreError> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, workflow, contact, event_seq, event_name, step, state, created_at
+                 FROM enrollments WHERE workflow = ?1 ORDER BY id DESC LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(
+                (
+                    i64::try_from(workflow).unwrap_or(i64::MAX),
+                    i64::try_from(limit).unwrap_or(i64::MAX),
+                ),
+                |r| {
+                    Ok(Enrollment {
+                        id: r.get(0)?,
+                        workflow: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+                        contact: r.get(2)?,
+                        event_seq: r.get(3)?,
+                        event_name: r.get(4)?,
+                        step: r.get(5)?,
+                        state: r.get(6)?,
+                        created_at: r.get(7)?,
+                    })
+                },
+            )?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+}
+
+/// The batch's enrollments (its own, then those of visitors now identified), its remembered
+/// completions, and the cursor.
+fn apply(tx: &Connection, batch: &EnrollmentBatch) -> rusqlite::Result<u64> {
+    let mut made = 0;
+    let enroll = |workflow: u64, contact: i64, seq: i64, name: &str| -> rusqlite::Result<u64> {
+        let w = i64::try_from(workflow).unwrap_or(i64::MAX);
+        if !batch.reenroll.contains(&workflow) {
+            let before: Option<i64> = tx
+                .prepare_cached(
+                    "SELECT 1 FROM enrollments WHERE workflow = ?1 AND contact = ?2 LIMIT 1",
+                )?
+                .query_row((w, contact), |r| r.get(0))
+                .optional()?;
+            if before.is_some() {
+                return Ok(0);
+            }
+        }
+        tx.prepare_cached(
+            "INSERT INTO enrollments (workflow, contact, event_seq, event_name, state, wake_at, created_at)
+             VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?5)",
+        )?
+        .execute(params![w, contact, seq, name, batch.now])?;
+        Ok(1)
+    };
+    for (workflow, contact, seq, name) in &batch.enroll {
+        made += enroll(*workflow, *contact, *seq, name)?;
+    }
+    for (vid, contact) in &batch.identified {
+        let waiting: Vec<(i64, i64, String)> = tx
+            .prepare_cached(
+                "SELECT workflow, event_seq, event_name FROM enrollment_candidates WHERE vid = ?1",
+            )?
+            .query_map([vid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        for (workflow, seq, name) in waiting {
+            made += enroll(u64::try_from(workflow).unwrap_or(0), *contact, seq, &name)?;
+        }
+        tx.prepare_cached("DELETE FROM enrollment_candidates WHERE vid = ?1")?
+            .execute([vid])?;
+    }
+    for (workflow, vid, seq, name) in &batch.remember {
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO enrollment_candidates (workflow, vid, event_seq, event_name)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![
+            i64::try_from(*workflow).unwrap_or(i64::MAX),
+            vid,
+            seq,
+            name
+        ])?;
+    }
+    tx.execute(
+        "INSERT INTO counters (name, value) VALUES ('enrolled_through', ?1)
+         ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)",
+        [batch.through],
+    )?;
+    Ok(made)
+}
