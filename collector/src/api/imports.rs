@@ -2,7 +2,7 @@
 //!
 //! * `POST /v1/imports` — a multipart upload: `file`, `event`, and optionally `sheet`,
 //!   `language` (`en`, `fr`, `da`), and to start at once `mapping` (a JSON array of column
-//!   targets), `dateFormat`, `timeZone` with `start=true`. The file is streamed to disk (never
+//!   targets), `dateFormat`, `timeZone`, `enrollInWorkflows=false` with `start=true`. The file is streamed to disk (never
 //!   held in memory), hashed as it goes, and refused past `--import-max-bytes`. Answers 201
 //!   with the job: its header and proposed mapping (a draft), or 202 when started.
 //! * `POST /v1/imports/{id}/start` — starts a draft with its mapping, date format and zone
@@ -266,6 +266,7 @@ pub async fn create(
             mapping,
             date_format: upload.fields.get("dateFormat").cloned(),
             time_zone: upload.fields.get("timeZone").cloned(),
+            workflows: upload.fields.get("enrollInWorkflows").map(|v| v != "false"),
         },
     );
     match started {
@@ -289,6 +290,8 @@ pub struct StartInput {
     date_format: Option<String>,
     /// The zone of dates without one, e.g. `Europe/Copenhagen` (default UTC).
     time_zone: Option<String>,
+    /// `false`: the rows enroll nobody in workflows (default true).
+    enroll_in_workflows: Option<bool>,
 }
 
 /// `POST /v1/imports/{id}/start`.
@@ -318,6 +321,7 @@ pub async fn start(
             mapping: input.mapping,
             date_format: input.date_format,
             time_zone: input.time_zone,
+            workflows: input.enroll_in_workflows,
         },
     )?;
     Ok((StatusCode::ACCEPTED, AppJson(job.status())))

@@ -317,6 +317,11 @@ fn mapping_page(
                     }
                 }
             }
+            p {
+                input #workflows type="checkbox" name="workflows" checked[chosen.and_then(|c| c.workflows).unwrap_or(status.workflows)];
+                " "
+                label for="workflows" { "Enroll these contacts in workflows whose triggers the rows match" }
+            }
             p.muted { "Dates in the future are refused, as is any row that breaks a rule of the HTTP API; refused rows are listed with their reason, and never stop the import." }
             p { button.primary type="submit" { "Start the import" } }
         }
@@ -387,6 +392,8 @@ pub async fn start(
         mapping: Some(mapping.clone()),
         date_format: Some(field(&form, "date_format").to_owned()).filter(|f| !f.is_empty()),
         time_zone: Some(field(&form, "time_zone").trim().to_owned()).filter(|z| !z.is_empty()),
+        // The form always shows the box: absent means unticked.
+        workflows: Some(field(&form, "workflows") == "on"),
     };
     // Every target must read before the engine sees them (a value edited in the page).
     if let Some(bad) = mapping.iter().find_map(|t| parse_target(t).err()) {

@@ -47,6 +47,9 @@ pub struct ImportArgs {
     /// The workbook's sheet (default: the first).
     #[arg(long)]
     pub sheet: Option<String>,
+    /// The rows enroll nobody in workflows.
+    #[arg(long)]
+    pub no_workflows: bool,
     /// A running collector to import through, e.g. http://127.0.0.1:8080 (plain HTTP).
     #[arg(long)]
     pub collector: Option<String>,
@@ -151,6 +154,7 @@ async fn into_data_dir(args: &ImportArgs, data_dir: &Path) -> anyhow::Result<Imp
         mapping: Some(mapping(&draft.status(), &args.map)?),
         date_format: Some(args.date_format.clone()),
         time_zone: Some(args.time_zone.clone()),
+        workflows: Some(!args.no_workflows),
     };
     let job = imports
         .start(store.clone(), &id, options)
@@ -220,6 +224,7 @@ async fn through_collector(args: &ImportArgs, url: &str) -> anyhow::Result<Impor
         "mapping": mapping(&draft, &args.map)?,
         "dateFormat": args.date_format,
         "timeZone": args.time_zone,
+        "enrollInWorkflows": !args.no_workflows,
     });
     let mut status: ImportStatus = client.json(
         "POST",

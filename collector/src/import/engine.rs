@@ -114,6 +114,13 @@ async fn drive(job: &Arc<Job>, store: Arc<dyn EventStore>) -> Result<(), String>
         identity: identity(&status.file_hash, &status.event),
         now_ms: now_ms(),
     };
+    if !status.workflows {
+        // Before any row is stored, so that none enrolls anyone.
+        store
+            .opt_out_of_enrollment(format!("imp-{}-", plan.identity))
+            .await
+            .map_err(|e| format!("opting out of workflows failed: {e:?}"))?;
+    }
     let mut refused_file = open_refused(job, &status.header, status.refused_bytes)
         .map_err(|e| format!("refused.csv: {e}"))?;
 

@@ -68,6 +68,9 @@ pub struct ImportStatus {
     pub date_format: String,
     /// The zone of dates without one.
     pub time_zone: String,
+    /// Whether the rows may enroll their contacts in workflows (an import may opt out).
+    #[serde(default = "enroll_by_default")]
+    pub workflows: bool,
     /// The file's size.
     pub total_bytes: u64,
     /// How far reading has got, in bytes of the file.
@@ -101,6 +104,10 @@ pub struct ImportStatus {
     pub refused_bytes: u64,
 }
 
+fn enroll_by_default() -> bool {
+    true
+}
+
 /// How a draft should be read and started: everything optional keeps the draft's value.
 #[derive(Debug, Clone, Default)]
 pub struct StartOptions {
@@ -110,6 +117,8 @@ pub struct StartOptions {
     pub date_format: Option<String>,
     /// An IANA zone.
     pub time_zone: Option<String>,
+    /// `false`: the rows enroll nobody in workflows.
+    pub workflows: Option<bool>,
 }
 
 /// A problem with a request about an import, for the person who made it.
@@ -383,6 +392,7 @@ impl Imports {
             language: format!("{language:?}").to_ascii_lowercase(),
             date_format: DateFormat::Ymd.as_str().to_owned(),
             time_zone: "UTC".into(),
+            workflows: true,
             total_bytes,
             bytes_read: 0,
             rows_read: 0,
@@ -457,6 +467,9 @@ impl Imports {
             s.mapping = targets.iter().map(target_text).collect();
             s.date_format = format.as_str().to_owned();
             s.time_zone = time_zone;
+            if let Some(workflows) = options.workflows {
+                s.workflows = workflows;
+            }
             s.state = ImportState::Running;
             s.started_at = Some(crate::timestamp::now_ms());
         })?;

@@ -635,6 +635,11 @@ pub trait EventStore: Send + Sync {
     /// Applies a follower's decisions and moves its cursor, in one transaction; returns the
     /// enrollments made (a contact already enrolled is enrolled again only where allowed).
     async fn enroll(&self, batch: EnrollmentBatch) -> Result<u64, StoreError>;
+    /// From now on, completions whose id starts with `prefix` enroll nobody (an import that
+    /// opted out of workflows).
+    async fn opt_out_of_enrollment(&self, prefix: String) -> Result<(), StoreError>;
+    /// Every prefix [`EventStore::opt_out_of_enrollment`] was given.
+    async fn enrollment_opt_outs(&self) -> Result<Vec<String>, StoreError>;
     /// A workflow's enrollments, newest first.
     async fn enrollments(&self, workflow: u64, limit: usize)
         -> Result<Vec<Enrollment>, StoreError>;

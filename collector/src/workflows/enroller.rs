@@ -7,7 +7,8 @@
 //! A completion of a contact enrolls that contact (once per workflow, unless re-enrollment is
 //! on). A completion of an anonymous visitor that matches is remembered; when the visitor is
 //! later known as a contact (any completion carrying both), the contact is enrolled with it.
-//! Filters see the completion's custom properties and, under them, its page properties.
+//! Filters see the completion's custom properties and, under them, its page properties. The
+//! rows of an import that opted out of workflows enroll nobody.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,8 +33,14 @@ fn properties(event: &SeqEvent) -> Map<String, Value> {
     props
 }
 
-/// What `events` (in storage order) do to `workflows`.
-pub fn decide(workflows: &[Arc<Workflow>], events: &[SeqEvent], now: i64) -> EnrollmentBatch {
+/// What `events` (in storage order) do to `workflows`; a completion whose id starts with one
+/// of `opted_out` (an import that opted out) enrolls nobody.
+pub fn decide(
+    workflows: &[Arc<Workflow>],
+    events: &[SeqEvent],
+    opted_out: &[String],
+    now: i64,
+) -> EnrollmentBatch {
     let mut batch = EnrollmentBatch {
         now,
         reenroll: workflows
@@ -50,6 +57,9 @@ pub fn decide(workflows: &[Arc<Workflow>], events: &[SeqEvent], now: i64) -> Enr
         }
         if let (Some(contact), Some(vid)) = (e.event.object_id, &e.vid) {
             batch.identified.push((vid.clone(), contact));
+        }
+        if opted_out.iter().any(|p| e.event.id.starts_with(p.as_str())) {
+            continue;
         }
         let props = properties(e);
         for w in workflows
@@ -89,8 +99,9 @@ pub async fn run(store: Arc<dyn EventStore>, clock: Arc<dyn Clock>) {
                 .into_iter()
                 .filter(|w| w.enabled)
                 .collect();
+            let opted_out = store.enrollment_opt_outs().await?;
             store
-                .enroll(decide(&workflows, &events, clock.now_ms()))
+                .enroll(decide(&workflows, &events, &opted_out, clock.now_ms()))
                 .await?;
             Ok(true)
         };
@@ -290,10 +301,29 @@ mod tests {
             },
             vid: None,
         };
-        let batch = decide(&[Arc::new(w.clone())], std::slice::from_ref(&event), 1);
+        let batch = decide(&[Arc::new(w.clone())], std::slice::from_ref(&event), &[], 1);
         assert_eq!((batch.through, batch.enroll.len()), (9, 0));
         let on = Workflow { enabled: true, ..w };
-        let batch = decide(&[Arc::new(on)], &[event], 1);
+        let on = Arc::new(on);
+        let batch = decide(
+            std::slice::from_ref(&on),
+            std::slice::from_ref(&event),
+            &[],
+            1,
+        );
         assert_eq!(batch.enroll, vec![(4, 3, 9, "signup".to_owned())]);
+        let imported = SeqEvent {
+            event: crate::store::StoredEvent {
+                id: "imp-abc-7".into(),
+                ..event.event.clone()
+            },
+            ..event.clone()
+        };
+        let batch = decide(&[on], &[imported], &["imp-abc-".to_owned()], 1);
+        assert_eq!(
+            (batch.through, batch.enroll.len()),
+            (9, 0),
+            "an import that opted out"
+        );
     }
 }

@@ -227,6 +227,50 @@ async fn the_running_collector_enrolls_a_contact_once_its_completion_is_stored()
     assert_eq!(enrolled[0]["eventType"], "signup");
     assert_eq!(enrolled[0]["state"], "active");
     assert_eq!(get(addr, "/v1/workflows/99/enrollments").await.status, 404);
+
+    // An import may opt out: its matching rows enroll nobody; the same rows imported again
+    // without opting out are already stored, so a new file is used for the second.
+    let import = |name: &'static str, email: &'static str, opt_out: bool| async move {
+        let csv = format!("Email,Date,Plan\n{email},2024-01-02,pro\n");
+        let mut fields = vec![
+            ("event", "signup"),
+            ("start", "true"),
+            ("mapping", r#"["email","occurred_at","event:plan"]"#),
+        ];
+        if opt_out {
+            fields.push(("enrollInWorkflows", "false"));
+        }
+        let started = call_at(addr, super::imports::upload(name, csv.as_bytes(), &fields)).await;
+        assert_eq!(started.status, 202, "{}", started.text);
+        assert_eq!(started.body["workflows"], !opt_out);
+        let id = started.body["id"].as_str().unwrap().to_owned();
+        for _ in 0..200 {
+            if get(addr, &format!("/v1/imports/{id}")).await.body["state"] == "done" {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("import {id} did not end");
+    };
+    import("quiet.csv", "quiet@example.com", true).await;
+    import("loud.csv", "loud@example.com", false).await;
+    let mut count = 0;
+    for _ in 0..200 {
+        count = get(addr, &path).await.body["results"]
+            .as_array()
+            .map_or(0, Vec::len);
+        if count >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let enrolled = get(addr, &path).await.body["results"].clone();
+    assert_eq!(
+        (count, enrolled.as_array().map(Vec::len)),
+        (2, Some(2)),
+        "Ada and the loud import's contact: {enrolled}"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 }

@@ -729,6 +729,8 @@ pub struct Import {
     date_format: String,
     /// Zone of dates without one.
     time_zone: String,
+    /// Whether the rows may enroll their contacts in workflows.
+    workflows: bool,
     /// File size.
     total_bytes: u64,
     /// Bytes read so far.

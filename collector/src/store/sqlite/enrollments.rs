@@ -31,6 +31,26 @@ impl SqliteStore {
         .await
     }
 
+    pub(super) async fn opt_out_of_enrollment(&self, prefix: String) -> Result<(), StoreError> {
+        self.admin(move |conn| {
+            conn.execute(
+                "INSERT OR IGNORE INTO enrollment_opt_outs (prefix) VALUES (?1)",
+                [prefix],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn enrollment_opt_outs(&self) -> Result<Vec<String>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached("SELECT prefix FROM enrollment_opt_outs")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
     pub(super) async fn enrollments(
         &self,
         workflow: u64,

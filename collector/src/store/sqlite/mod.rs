@@ -396,6 +396,14 @@ impl EventStore for SqliteStore {
         self.enroll(batch).await
     }
 
+    async fn opt_out_of_enrollment(&self, prefix: String) -> Result<(), StoreError> {
+        self.opt_out_of_enrollment(prefix).await
+    }
+
+    async fn enrollment_opt_outs(&self) -> Result<Vec<String>, StoreError> {
+        self.enrollment_opt_outs().await
+    }
+
     async fn enrollments(
         &self,
         workflow: u64,

@@ -292,6 +292,13 @@ CREATE TABLE enrollment_candidates (
 
 INSERT INTO counters (name, value) SELECT 'enrolled_through', COALESCE(MAX(seq), 0) FROM events;
 "#,
+    // 10: completions that enroll nobody: an import may opt out of workflows, and its rows'
+    // ids all start with the import's prefix (`imp-<identity>-`, see `import::rows`).
+    r#"
+CREATE TABLE enrollment_opt_outs (
+    prefix TEXT PRIMARY KEY
+) STRICT, WITHOUT ROWID;
+"#,
 ];
 
 /// Opens the writer's connection: WAL, and syncs at checkpoints rather than every commit
