@@ -50,13 +50,21 @@ pub fn decide(
             .collect(),
         ..EnrollmentBatch::default()
     };
+    // A visitor's first qualifying completion is the one kept, and a contact enrolls once per
+    // workflow (re-enrollment aside): later ones of the same batch would be refused by the
+    // store anyway, so they are not sent to the writer, which all ingestion shares.
+    let mut remembered = std::collections::HashSet::new();
+    let mut enrolled = std::collections::HashSet::new();
+    let mut identified = std::collections::HashSet::new();
     for e in events {
         batch.through = batch.through.max(e.seq);
         if e.event.object_type != PrimaryObject::Contact {
             continue;
         }
         if let (Some(contact), Some(vid)) = (e.event.object_id, &e.vid) {
-            batch.identified.push((vid.clone(), contact));
+            if identified.insert((vid.clone(), contact)) {
+                batch.identified.push((vid.clone(), contact));
+            }
         }
         if opted_out.iter().any(|p| e.event.id.starts_with(p.as_str())) {
             continue;
@@ -68,14 +76,18 @@ pub fn decide(
         {
             match (e.event.object_id, &e.vid) {
                 (Some(contact), _) => {
-                    batch
-                        .enroll
-                        .push((w.id, contact, e.seq, e.event.name.clone()));
+                    if w.reenroll || enrolled.insert((w.id, contact)) {
+                        batch
+                            .enroll
+                            .push((w.id, contact, e.seq, e.event.name.clone()));
+                    }
                 }
                 (None, Some(vid)) => {
-                    batch
-                        .remember
-                        .push((w.id, vid.clone(), e.seq, e.event.name.clone()));
+                    if remembered.insert((w.id, vid.clone())) {
+                        batch
+                            .remember
+                            .push((w.id, vid.clone(), e.seq, e.event.name.clone()));
+                    }
                 }
                 (None, None) => {}
             }
