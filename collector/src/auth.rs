@@ -91,10 +91,12 @@ pub const KEY_PREFIX: &str = "wtk_";
 /// opens nothing.
 pub fn hash_secret(secret: &str) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+/// Bytes as lowercase hex (hashes, ids made from hashes).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Middleware of the authenticated routes: 401 without a valid credential, 403 naming the

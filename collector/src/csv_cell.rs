@@ -17,6 +17,25 @@ pub fn csv_cell(text: &str) -> String {
     }
 }
 
+/// A CSV file as a download named `file_name`: never cached (it holds what people sent).
+pub fn download(
+    body: impl axum::response::IntoResponse,
+    file_name: &str,
+) -> axum::response::Response {
+    use axum::http::header::{self, HeaderValue};
+    let mut response = body.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,15 +22,16 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use axum::extract::{Multipart, Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::openapi::schemas;
+use crate::auth::hex;
 use crate::error::{ApiError, AppJson};
-use crate::import::{cli::hex, ImportStatus, Imports, JobError, StartOptions};
+use crate::import::{ImportStatus, Imports, JobError, StartOptions};
 use crate::timestamp::now_ms;
 use crate::AppState;
 
@@ -405,14 +406,8 @@ pub async fn refused(
     let body = tokio::fs::read(job.refused_path())
         .await
         .map_err(|_| ApiError::NotFound(format!("import \"{id}\" has read no rows yet")))?;
-    let mut response = body.into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"refused-{id}.csv\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(response)
+    Ok(crate::csv_cell::download(
+        body,
+        &format!("refused-{id}.csv"),
+    ))
 }

@@ -4,9 +4,9 @@
 use std::fmt::Write as _;
 
 use axum::extract::{Path, Query, State};
-use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::header::HeaderMap;
 use axum::http::Uri;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -616,20 +616,7 @@ pub async fn csv(
             _ => break,
         }
     }
-    let mut response = out.into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{}-{}.csv\"",
-        def.name, r.range
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    crate::csv_cell::download(out, &format!("{}-{}.csv", def.name, r.range))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! The engine is the API's ([`crate::import`]); only the pages are here.
 
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
 use maud::html;
@@ -483,15 +483,5 @@ pub async fn refused(
     let Ok(body) = tokio::fs::read(job.refused_path()).await else {
         return page::error(StatusCode::NOT_FOUND, "This import has read no rows yet.");
     };
-    let mut response = body.into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"refused-{id}.csv\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    crate::csv_cell::download(body, &format!("refused-{id}.csv"))
 }

@@ -194,11 +194,7 @@ fn copy_hashing(from: &Path, to: &Path) -> anyhow::Result<String> {
         hash.update(&buf[..n]);
         output.write_all(&buf[..n])?;
     }
-    Ok(hex(&hash.finalize()))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    Ok(crate::auth::hex(&hash.finalize()))
 }
 
 async fn through_collector(args: &ImportArgs, url: &str) -> anyhow::Result<ImportStatus> {

@@ -29,7 +29,7 @@ pub fn identity(file_hash: &str, event: &str) -> String {
     h.update([0]);
     h.update(event.as_bytes());
     let digest = h.finalize();
-    digest[..12].iter().map(|b| format!("{b:02x}")).collect()
+    crate::auth::hex(&digest[..12])
 }
 
 /// Everything decided once per import that turns its rows into completions.
