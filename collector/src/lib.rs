@@ -162,11 +162,16 @@ pub async fn serve(
     };
     // Imports that were running when the collector stopped go on where they were.
     imports.resume(store.clone());
-    // Workflows enroll contacts from the stored completions, after their commits.
+    // Workflows enroll contacts from the stored completions, after their commits, and the
+    // runner runs their steps.
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let clock: Arc<dyn workflows::Clock> = Arc::new(workflows::SystemClock);
     tokio::spawn(workflows::enroller::run(
         store.clone(),
-        Arc::new(workflows::SystemClock),
+        clock.clone(),
+        wake.clone(),
     ));
+    tokio::spawn(workflows::runner::Runner::new(store.clone(), clock, state.webhooks, wake).run());
     tracing::info!(address = %listener.local_addr()?, database = %db.display(), "wasmtrack collector listening");
     let mut limits = config.connections;
     limits.total = limits.total.min(connections::descriptor_budget());

@@ -127,6 +127,16 @@ pub const ROUTES: &[(Method, &str, Scope)] = &[
     (Method::PUT, "/v1/workflows/{id}", Scope::Admin),
     (Method::DELETE, "/v1/workflows/{id}", Scope::Admin),
     (Method::GET, "/v1/workflows/{id}/enrollments", Scope::Admin),
+    (
+        Method::GET,
+        "/v1/workflows/{id}/enrollments/{enrollment}",
+        Scope::Admin,
+    ),
+    (
+        Method::POST,
+        "/v1/workflows/{id}/enrollments/{enrollment}/replay",
+        Scope::Admin,
+    ),
     (Method::GET, "/crm/v3/objects/contacts", Scope::Read),
     // A search only reads, though HubSpot made it a POST.
     (Method::POST, "/crm/v3/objects/contacts/search", Scope::Read),

@@ -115,6 +115,14 @@ pub fn routes(state: AppState) -> Router {
             "/v1/workflows/{id}/enrollments",
             get(workflows::enrollments),
         )
+        .route(
+            "/v1/workflows/{id}/enrollments/{enrollment}",
+            get(workflows::enrollment),
+        )
+        .route(
+            "/v1/workflows/{id}/enrollments/{enrollment}/replay",
+            post(workflows::replay),
+        )
         .route("/crm/v3/objects/contacts", get(contacts::list))
         .route("/crm/v3/objects/contacts/search", post(contacts::search))
         .route("/crm/v3/objects/contacts/{contact}", get(contacts::read))

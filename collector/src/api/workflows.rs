@@ -6,8 +6,8 @@
 //! The signing secret is made here, 32 random bytes as hex, when a workflow is created, and
 //! kept when it is replaced; receivers verify signatures with it, so it is part of the answer
 //! (the routes need the admin scope). Contacts are enrolled by [`crate::workflows::enroller`]
-//! and listed at `/v1/workflows/{id}/enrollments`; running their steps (webhooks, delays) is
-//! not built yet.
+//! and listed at `/v1/workflows/{id}/enrollments`; [`crate::workflows::runner`] runs their
+//! steps, and `/v1/workflows/{id}/enrollments/{enrollment}` shows one with its history.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 
 use super::openapi::schemas;
 use crate::error::{ApiError, AppJson, ErrorDetail};
+use crate::store::{Enrollment, HistoryEntry};
 use crate::timestamp::now_ms;
 use crate::workflows::{FieldError, Workflow};
 use crate::AppState;
@@ -89,6 +90,7 @@ pub async fn create(
     workflow.secret = crate::random::hex(2);
     workflow.created_at = now;
     workflow.updated_at = now;
+    workflow.paused_reason = None;
     check(&state, &workflow)?;
     let saved = state.store.save_workflow(workflow).await?;
     Ok((StatusCode::CREATED, AppJson(json!(saved.as_ref()))))
@@ -146,6 +148,12 @@ pub async fn replace(
     workflow.secret = old.secret.clone();
     workflow.created_at = old.created_at;
     workflow.updated_at = now_ms();
+    // Said by the collector, not by clients: switching the workflow on again clears it.
+    workflow.paused_reason = if workflow.enabled {
+        None
+    } else {
+        old.paused_reason.clone()
+    };
     check(&state, &workflow)?;
     let saved = state.store.save_workflow(workflow).await?;
     Ok(AppJson(json!(saved.as_ref())))
@@ -195,14 +203,159 @@ pub async fn enrollments(
         .store
         .enrollments(id, 100)
         .await?
-        .into_iter()
-        .map(|e| {
-            json!({
-                "id": e.id, "contactId": e.contact, "eventType": e.event_name,
-                "step": e.step, "state": e.state,
-                "createdAt": crate::timestamp::format(e.created_at),
-            })
-        })
+        .iter()
+        .map(enrollment_json)
         .collect();
     Ok(AppJson(json!({ "results": results })))
+}
+
+/// An enrollment as the API shows it.
+pub fn enrollment_json(e: &Enrollment) -> Value {
+    let at = |ms: Option<i64>| ms.map(crate::timestamp::format);
+    let mut out = json!({
+        "id": e.id, "contactId": e.contact, "eventType": e.event_name,
+        "step": e.step, "state": e.state, "attempts": e.attempts,
+        "createdAt": crate::timestamp::format(e.created_at),
+    });
+    if let Some(next) = at(e.wake_at).filter(|_| matches!(e.state.as_str(), "active" | "waiting")) {
+        out["nextAt"] = json!(next);
+    }
+    if let Some(done) = at(e.finished_at) {
+        out["finishedAt"] = json!(done);
+    }
+    if let Some(wait) = e
+        .last_wait
+        .as_deref()
+        .and_then(|w| serde_json::from_str::<Value>(w).ok())
+    {
+        out["lastWait"] = wait;
+    }
+    out
+}
+
+/// A history line as the API shows it.
+pub fn history_json(h: &HistoryEntry) -> Value {
+    let mut out = json!({"step": h.step, "at": crate::timestamp::format(h.at), "kind": h.kind});
+    if let Some(status) = h.status {
+        out["status"] = json!(status);
+    }
+    if let Some(latency) = h.latency_ms {
+        out["latencyMs"] = json!(latency);
+    }
+    if let Some(detail) = &h.detail {
+        out["detail"] = json!(detail);
+    }
+    out
+}
+
+/// Workflow `id`'s enrollment `enrollment`, or a 404 naming which is missing.
+async fn find_enrollment(
+    state: &AppState,
+    id: &str,
+    enrollment: &str,
+) -> Result<Enrollment, ApiError> {
+    let id = read_id(id)?;
+    let missing =
+        || ApiError::NotFound(format!("workflow {id} has no enrollment \"{enrollment}\""));
+    let number = enrollment.parse::<i64>().map_err(|_| missing())?;
+    state
+        .store
+        .enrollment(number)
+        .await?
+        .filter(|e| e.workflow == id)
+        .ok_or_else(missing)
+}
+
+/// `GET /v1/workflows/{id}/enrollments/{enrollment}`: one enrollment with its history.
+#[utoipa::path(
+    get, path = "/v1/workflows/{id}/enrollments/{enrollment}", tag = "Workflows",
+    operation_id = "getWorkflowEnrollment",
+    summary = "One enrollment with its history: each step, each webhook attempt's status and latency, the outcome",
+    params(
+        ("id" = u64, Path, description = "The workflow"),
+        ("enrollment" = i64, Path, description = "The enrollment"),
+    ),
+    responses(
+        (status = 200, description = "The enrollment", body = schemas::Enrollment),
+        (status = 404, description = "No such workflow or enrollment", body = schemas::Error),
+    ),
+    security(("bearer" = ["admin"])),
+)]
+pub async fn enrollment(
+    State(state): State<AppState>,
+    Path((id, enrollment)): Path<(String, String)>,
+) -> Result<AppJson<Value>, ApiError> {
+    let e = find_enrollment(&state, &id, &enrollment).await?;
+    let history: Vec<Value> = state
+        .store
+        .enrollment_history(e.id)
+        .await?
+        .iter()
+        .map(history_json)
+        .collect();
+    let mut out = enrollment_json(&e);
+    out["history"] = json!(history);
+    Ok(AppJson(out))
+}
+
+/// `POST /v1/workflows/{id}/enrollments/{enrollment}/replay`: a failed enrollment tries its
+/// failed step again from its first attempt (a webhook is sent with the same idempotency key,
+/// so a receiver that did handle it knows).
+#[utoipa::path(
+    post, path = "/v1/workflows/{id}/enrollments/{enrollment}/replay", tag = "Workflows",
+    operation_id = "replayWorkflowEnrollment",
+    summary = "Run a failed enrollment's failed step again",
+    params(
+        ("id" = u64, Path, description = "The workflow"),
+        ("enrollment" = i64, Path, description = "The enrollment"),
+    ),
+    responses(
+        (status = 200, description = "Scheduled now", body = schemas::Enrollment),
+        (status = 404, description = "No such workflow or enrollment", body = schemas::Error),
+        (status = 409, description = "The enrollment has not failed", body = schemas::Error),
+    ),
+    security(("bearer" = ["admin"])),
+)]
+pub async fn replay(
+    State(state): State<AppState>,
+    Path((id, enrollment)): Path<(String, String)>,
+) -> Result<AppJson<Value>, ApiError> {
+    let e = find_enrollment(&state, &id, &enrollment).await?;
+    let refused = || {
+        ApiError::Conflict(format!(
+            "enrollment {} is {}; only a failed enrollment can be replayed",
+            e.id, e.state
+        ))
+    };
+    if e.state != "failed" {
+        return Err(refused());
+    }
+    let now = now_ms();
+    let change = crate::store::StepChange {
+        id: e.id,
+        from_step: e.step,
+        from_attempts: e.attempts,
+        from_state: e.state.clone(),
+        step: e.step,
+        attempts: 0,
+        state: "active".into(),
+        wake_at: Some(now),
+        step_started_at: None,
+        begins_wait: false,
+        last_wait: e.last_wait.clone(),
+        finished_at: None,
+        history: vec![HistoryEntry {
+            step: e.step,
+            at: now,
+            kind: "replayed".into(),
+            status: None,
+            latency_ms: None,
+            detail: Some("run again by hand".into()),
+        }],
+    };
+    if !state.store.change_step(change).await? {
+        return Err(refused());
+    }
+    let e = state.store.enrollment(e.id).await?.ok_or_else(refused)?;
+    Ok(AppJson(enrollment_json(&e)))
 }

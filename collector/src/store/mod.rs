@@ -417,6 +417,8 @@ pub struct EnrollmentBatch {
     pub identified: Vec<(String, i64)>,
     /// The workflows whose contacts may enroll again.
     pub reenroll: Vec<u64>,
+    /// Completions that end waits.
+    pub resume: Vec<Resume>,
     /// Now, epoch ms.
     pub now: i64,
 }
@@ -436,10 +438,95 @@ pub struct Enrollment {
     pub event_name: String,
     /// The next action to run.
     pub step: i64,
-    /// `active` while steps are to run.
+    /// `active` (its step runs at `wake_at`), `waiting` (a "delay until event happens":
+    /// until a matching completion or `wake_at`), `completed` or `failed`.
     pub state: String,
     /// Epoch ms.
     pub created_at: i64,
+    /// Failed attempts of the current step's webhook.
+    pub attempts: i64,
+    /// When its current step is due (or its wait ends), epoch ms; `None`: not scheduled.
+    pub wake_at: Option<i64>,
+    /// When the current step began, epoch ms; `None` until it does.
+    pub step_started_at: Option<i64>,
+    /// How the last "delay until event happens" ended (JSON), told to the next webhook.
+    pub last_wait: Option<String>,
+    /// When it completed or failed, epoch ms.
+    pub finished_at: Option<i64>,
+}
+
+/// One line of an enrollment's history.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    /// The step it concerns.
+    pub step: i64,
+    /// When, epoch ms.
+    pub at: i64,
+    /// What happened: `enrolled`, `delivered`, `retrying`, `failed`, `paused`, `delayed`,
+    /// `waiting`, `resumed`, `timedOut`, `completed` (see `workflows::runner`).
+    pub kind: String,
+    /// A webhook attempt's HTTP status; `None` when no answer came.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// A webhook attempt's time until the answer (or the failure), ms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<i64>,
+    /// A sentence, or the start of the receiver's answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// What running a step did to an enrollment: its new place, and the history lines to add.
+/// Applied only if the enrollment is still where the change was decided from
+/// (`from_step`, `from_attempts`, `from_state`), so a decision taken on a stale read (a wait
+/// that a completion ended meanwhile) changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepChange {
+    /// The enrollment.
+    pub id: i64,
+    /// Its step when read.
+    pub from_step: i64,
+    /// Its attempts when read.
+    pub from_attempts: i64,
+    /// Its state when read.
+    pub from_state: String,
+    /// The new step.
+    pub step: i64,
+    /// The new attempts.
+    pub attempts: i64,
+    /// The new state.
+    pub state: String,
+    /// The new wake time.
+    pub wake_at: Option<i64>,
+    /// The new step start.
+    pub step_started_at: Option<i64>,
+    /// A wait begins: completions stored after the enrollment follower's cursor end it.
+    pub begins_wait: bool,
+    /// The new `last_wait`.
+    pub last_wait: Option<String>,
+    /// The new finish time.
+    pub finished_at: Option<i64>,
+    /// Lines to add to its history.
+    pub history: Vec<HistoryEntry>,
+}
+
+/// A completion that ends the waits of its contact at a workflow's "delay until event
+/// happens" step (if the contact's enrollment is waiting there, since before it was stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resume {
+    /// The workflow.
+    pub workflow: u64,
+    /// The waiting step.
+    pub step: i64,
+    /// The contact.
+    pub contact: i64,
+    /// The completion's `seq`.
+    pub seq: i64,
+    /// Its event name.
+    pub event: String,
+    /// Its id.
+    pub event_id: String,
 }
 
 /// A stored rejected event.
@@ -645,6 +732,23 @@ pub trait EventStore: Send + Sync {
         -> Result<Vec<Enrollment>, StoreError>;
     /// Completions stored after `after` (a `seq`), oldest first, at most `limit`.
     async fn events_since(&self, after: i64, limit: usize) -> Result<Vec<SeqEvent>, StoreError>;
+    /// Enrollments of `workflows` in `active` or `waiting` state due by `now` (soonest
+    /// first), leaving out `except`.
+    async fn due_enrollments(
+        &self,
+        workflows: Vec<u64>,
+        now: i64,
+        except: Vec<i64>,
+        limit: usize,
+    ) -> Result<Vec<Enrollment>, StoreError>;
+    /// The soonest wake time of `workflows`' scheduled enrollments.
+    async fn next_wake(&self, workflows: Vec<u64>) -> Result<Option<i64>, StoreError>;
+    /// One enrollment.
+    async fn enrollment(&self, id: i64) -> Result<Option<Enrollment>, StoreError>;
+    /// An enrollment's history, oldest first.
+    async fn enrollment_history(&self, id: i64) -> Result<Vec<HistoryEntry>, StoreError>;
+    /// Applies a step's outcome; `false` when the enrollment had moved meanwhile.
+    async fn change_step(&self, change: StepChange) -> Result<bool, StoreError>;
     /// The `seq` of the newest committed completion, updated after each commit that stores
     /// some: a follower waits on it instead of polling.
     fn commits(&self) -> tokio::sync::watch::Receiver<i64>;

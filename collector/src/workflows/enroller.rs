@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 use super::{Clock, Workflow};
 use crate::model::PrimaryObject;
-use crate::store::{EnrollmentBatch, EventStore, SeqEvent};
+use crate::store::{EnrollmentBatch, EventStore, Resume, SeqEvent};
 
 /// Completions decided per transaction.
 const BATCH: usize = 500;
@@ -70,6 +70,24 @@ pub fn decide(
             continue;
         }
         let props = properties(e);
+        if let Some(contact) = e.event.object_id {
+            // Waits this completion may end; the store ends those of the contact's
+            // enrollments that are waiting there since before it was stored.
+            for w in workflows {
+                for (step, action) in w.actions.iter().enumerate() {
+                    if action.resumed_by(&e.event.name, &props) {
+                        batch.resume.push(Resume {
+                            workflow: w.id,
+                            step: i64::try_from(step).unwrap_or(i64::MAX),
+                            contact,
+                            seq: e.seq,
+                            event: e.event.name.clone(),
+                            event_id: e.event.id.clone(),
+                        });
+                    }
+                }
+            }
+        }
         for w in workflows
             .iter()
             .filter(|w| w.triggered_by(&e.event.name, &props))
@@ -96,8 +114,13 @@ pub fn decide(
     batch
 }
 
-/// Follows the stored completions until the store closes.
-pub async fn run(store: Arc<dyn EventStore>, clock: Arc<dyn Clock>) {
+/// Follows the stored completions until the store closes, waking the runner through `wake`
+/// when contacts enroll or waits end.
+pub async fn run(
+    store: Arc<dyn EventStore>,
+    clock: Arc<dyn Clock>,
+    wake: Arc<tokio::sync::Notify>,
+) {
     let mut commits = store.commits();
     loop {
         let step = async {
@@ -106,15 +129,16 @@ pub async fn run(store: Arc<dyn EventStore>, clock: Arc<dyn Clock>) {
             if events.is_empty() {
                 return Ok::<bool, crate::store::StoreError>(false);
             }
-            let workflows: Vec<Arc<Workflow>> = store
-                .workflows()
-                .into_iter()
-                .filter(|w| w.enabled)
-                .collect();
+            // Switched-off workflows too: they enroll nobody (`triggered_by`), but a
+            // completion still ends their waits, whose next steps run once they are on again.
+            let workflows: Vec<Arc<Workflow>> = store.workflows();
             let opted_out = store.enrollment_opt_outs().await?;
-            store
+            let moved = store
                 .enroll(decide(&workflows, &events, &opted_out, clock.now_ms()))
                 .await?;
+            if moved > 0 {
+                wake.notify_one();
+            }
             Ok(true)
         };
         match step.await {
@@ -210,7 +234,7 @@ mod tests {
             .await
             .unwrap();
         let clock = Arc::new(ManualClock::at(5_000));
-        let follower = tokio::spawn(run(store.clone(), clock.clone()));
+        let follower = tokio::spawn(run(store.clone(), clock.clone(), Arc::default()));
         // An event decided before the workflow exists does not enroll (as in HubSpot).
         send(
             &store,
@@ -271,7 +295,7 @@ mod tests {
 
         // A restart resumes from the cursor: nothing is enrolled twice.
         let store = Arc::new(SqliteStore::open(&path).unwrap());
-        let follower = tokio::spawn(run(store.clone(), clock));
+        let follower = tokio::spawn(run(store.clone(), clock, Arc::default()));
         send(
             &store,
             vec![signup("e6", Some("ada@example.com"), "v1", "pro")],

@@ -19,21 +19,27 @@
 //!   again;
 //! * `clock.rs`: the injected time, so waits of days are tested in milliseconds.
 //!
-//! # Still to be built
+//! Around it:
 //!
-//! The store (workflows, enrollments, pending steps and deliveries in SQLite, written by the
-//! writer thread), the scheduler (a task that wakes at the next due step by a [`Clock`],
-//! enrolls from stored completions, resolves and pins webhook hosts through
-//! [`UrlPolicy::check_resolved`], delivers with [`sign`] and [`idempotency_key`] and follows
-//! [`classify`] and [`next_delay_ms`]), the HTTP API (`/v1/workflows`, answering a
-//! [`FieldError`] list as a 400) and the analyst app's pages.
+//! * `enroller.rs`: the follower of stored completions that enrolls contacts and ends waits;
+//! * `steps.rs`: what running an enrollment's current step does (pure);
+//! * `payload.rs`: the JSON a webhook posts;
+//! * `delivery.rs`: one webhook attempt over HTTP, with every guard on that traffic;
+//! * `runner.rs`: the task that runs due steps by the [`Clock`] and stores their outcomes.
+//!
+//! The store keeps workflows, enrollments, their places and histories (`store/sqlite/
+//! workflows.rs`, `enrollments.rs`, `enrollment_steps.rs`); the API is `api/workflows.rs`.
 
 pub mod clock;
+pub mod delivery;
 pub mod enroller;
 pub mod filter;
 pub mod model;
+pub mod payload;
 pub mod retry;
+pub mod runner;
 pub mod signature;
+pub mod steps;
 pub mod url_policy;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -76,6 +76,10 @@ pub struct Workflow {
     /// Last change, epoch ms.
     #[serde(default)]
     pub updated_at: i64,
+    /// Why the collector switched it off, when it did (a receiver answered 410 Gone); cleared
+    /// when someone switches it on again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_reason: Option<String>,
 }
 
 /// "When this event occurs, with these properties."

@@ -16,12 +16,18 @@ use crate::common::*;
 const ROWS: usize = 60_000;
 
 pub(crate) fn start(dir: &std::path::Path) -> (Child, SocketAddr) {
+    start_with(dir, &[])
+}
+
+/// [`start`], with more flags.
+pub(crate) fn start_with(dir: &std::path::Path, flags: &[&str]) -> (Child, SocketAddr) {
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port");
     let child = Command::new(env!("CARGO_BIN_EXE_wasmtrack-collector"))
         .args(["--listen", &addr.to_string(), "--data-dir"])
         .arg(dir)
+        .args(flags)
         .env("WASMTRACK_ADMIN_TOKEN", TOKEN)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())

@@ -274,3 +274,140 @@ async fn the_running_collector_enrolls_a_contact_once_its_completion_is_stored()
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_running_collector_delivers_after_a_kill_shows_the_history_and_replays_a_failure() {
+    use super::import_resume::{get, healthy, start_with};
+    use crate::receiver::{Receiver, Reply};
+    use axum::http::Method;
+    let dir = tempfile::tempdir().unwrap();
+    let flags = ["--allow-private-webhooks"];
+    let (mut child, addr) = start_with(dir.path(), &flags);
+    healthy(addr).await;
+    let post = |addr, path: String, body: Value| async move {
+        call_at(addr, admin(Method::POST, &path, Some(body.to_string()))).await
+    };
+    let receiver = Receiver::start().await;
+    receiver.answer([Reply::Status(404, vec![])]);
+    assert_eq!(
+        post(
+            addr,
+            "/events/v3/event-definitions".into(),
+            signup_definition()
+        )
+        .await
+        .status,
+        201
+    );
+    let created = post(
+        addr,
+        "/v1/workflows".into(),
+        json!({
+            "name": "Kill me", "enabled": true,
+            "triggers": [{"event": "signup"}],
+            "actions": [{"type": "delay", "ms": 1500}, {"type": "webhook", "url": receiver.url("/hook")}]
+        }),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.body["id"].as_u64().unwrap();
+    let sent = post(
+        addr,
+        "/events/v3/send".into(),
+        json!({"eventName": "signup", "email": "ada@example.com", "properties": {"plan": "pro"}}),
+    )
+    .await;
+    assert_eq!(sent.status, 204, "{}", sent.text);
+    let list = format!("/v1/workflows/{id}/enrollments");
+    let mut enrollment = Value::Null;
+    for _ in 0..200 {
+        enrollment = get(addr, &list).await.body["results"][0].clone();
+        if enrollment["nextAt"].is_string() && enrollment["step"] == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let eid = enrollment["id"].as_i64().expect("enrolled");
+    let one = format!("/v1/workflows/{id}/enrollments/{eid}");
+    let history = get(addr, &one).await.body["history"].clone();
+    assert_eq!(history[1]["kind"], "delayed", "{history}");
+    // Killed during the delay, restarted on the same directory.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (mut child, addr) = start_with(dir.path(), &flags);
+    healthy(addr).await;
+    receiver.wait_for(1).await;
+    let mut failed = Value::Null;
+    for _ in 0..200 {
+        failed = get(addr, &one).await.body;
+        if failed["state"] == "failed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(failed["state"], "failed", "{failed}");
+    assert!(failed["finishedAt"].is_string());
+    let last = &failed["history"][2];
+    assert_eq!(last["kind"], "failed", "{failed}");
+    assert_eq!(last["status"], 404);
+    assert!(last["latencyMs"].is_i64());
+    assert!(last["detail"]
+        .as_str()
+        .unwrap()
+        .contains("receiver says no"));
+
+    // Replayed by hand: the same delivery again, now accepted.
+    let replayed = post(addr, format!("{one}/replay"), json!({})).await;
+    assert_eq!(replayed.status, 200, "{}", replayed.text);
+    let got = receiver.wait_for(2).await;
+    assert_eq!(
+        got[1].header("idempotency-key"),
+        got[0].header("idempotency-key")
+    );
+    let mut done = Value::Null;
+    for _ in 0..200 {
+        done = get(addr, &one).await.body;
+        if done["state"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let kinds: Vec<&str> = done["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "enrolled",
+            "delayed",
+            "failed",
+            "replayed",
+            "delivered",
+            "completed"
+        ]
+    );
+    let again = post(addr, format!("{one}/replay"), json!({})).await;
+    assert_eq!(again.status, 409, "{}", again.text);
+    assert_eq!(
+        get(addr, &format!("/v1/workflows/{id}/enrollments/999"))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        get(addr, &format!("/v1/workflows/{id}/enrollments/x"))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        receiver.got().len(),
+        2,
+        "the delay's webhook once, and its replay"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -73,6 +73,8 @@ use super::{
         workflows::replace,
         workflows::delete,
         workflows::enrollments,
+        workflows::enrollment,
+        workflows::replay,
         serve,
     ),
     modifiers(&Bearer),
@@ -87,7 +89,7 @@ use super::{
         (name = "API keys", description = "Named credentials with scopes, revocable"),
         (name = "Contacts", description = "Contacts by id or email (HubSpot's CRM reads)"),
         (name = "Imports", description = "Spreadsheets of offline events, imported with their contacts"),
-        (name = "Workflows", description = "When an event happens, signed webhooks (definitions; enrollment and delivery to come)"),
+        (name = "Workflows", description = "When an event happens: enrollment, delays, waits for events, signed webhooks, and each enrollment's history"),
     )
 )]
 struct ApiDoc;

@@ -793,6 +793,9 @@ pub struct Workflow {
     created_at: Option<i64>,
     /// Epoch ms.
     updated_at: Option<i64>,
+    /// Why the collector switched it off (a receiver answered 410 Gone); cleared when it is
+    /// switched on again.
+    paused_reason: Option<String>,
 }
 
 /// Every workflow.
@@ -807,6 +810,54 @@ pub struct WorkflowList {
 #[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnrollmentList {
-    /// Newest first: `{"id", "contactId", "eventType", "step", "state", "createdAt"}`.
-    results: Vec<serde_json::Value>,
+    /// Newest first.
+    results: Vec<Enrollment>,
+}
+
+/// A contact's way through a workflow.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Enrollment {
+    /// Its id (in webhook bodies: `enrollment.id`).
+    id: i64,
+    /// The contact.
+    contact_id: i64,
+    /// The event whose completion enrolled it.
+    event_type: String,
+    /// The action it is at (0-based).
+    step: i64,
+    /// `active`, `waiting` (a "delay until event happens"), `completed` or `failed`.
+    state: String,
+    /// Failed attempts of the current webhook.
+    attempts: i64,
+    /// When its step is next due, if it is scheduled.
+    next_at: Option<Instant>,
+    /// Enrolled.
+    created_at: Instant,
+    /// Completed or failed.
+    finished_at: Option<Instant>,
+    /// How the last "delay until event happens" ended: `{"step", "event", "outcome":
+    /// "eventHappened" | "maxWaitPassed", "eventId"?, "at"}`.
+    last_wait: Option<serde_json::Value>,
+    /// Only when one enrollment is read: what happened, oldest first.
+    history: Option<Vec<HistoryEntry>>,
+}
+
+/// One line of an enrollment's history.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    /// The action (0-based).
+    step: i64,
+    /// When.
+    at: Instant,
+    /// `enrolled`, `delivered`, `retrying`, `failed`, `paused`, `delayed`, `waiting`,
+    /// `resumed`, `timedOut`, `completed` or `replayed`.
+    kind: String,
+    /// A webhook attempt's HTTP status (absent when no answer came).
+    status: Option<u16>,
+    /// A webhook attempt's time until the answer, ms.
+    latency_ms: Option<i64>,
+    /// A sentence, or the start of the receiver's answer.
+    detail: Option<String>,
 }

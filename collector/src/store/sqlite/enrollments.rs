@@ -4,7 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::SqliteStore;
-use crate::store::{Enrollment, EnrollmentBatch, StoreError};
+use crate::store::{Enrollment, EnrollmentBatch, HistoryEntry, StoreError};
 
 impl SqliteStore {
     pub(super) async fn enrollment_cursor(&self) -> Result<i64, StoreError> {
@@ -57,32 +57,62 @@ impl SqliteStore {
         limit: usize,
     ) -> Result<Vec<Enrollment>, StoreError> {
         self.read(move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT id, workflow, contact, event_seq, event_name, step, state, created_at
-                 FROM enrollments WHERE workflow = ?1 ORDER BY id DESC LIMIT ?2",
-            )?;
+            let sql = format!(
+                "SELECT {COLUMNS} FROM enrollments WHERE workflow = ?1 ORDER BY id DESC LIMIT ?2"
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
             let rows = stmt.query_map(
                 (
                     i64::try_from(workflow).unwrap_or(i64::MAX),
                     i64::try_from(limit).unwrap_or(i64::MAX),
                 ),
-                |r| {
-                    Ok(Enrollment {
-                        id: r.get(0)?,
-                        workflow: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
-                        contact: r.get(2)?,
-                        event_seq: r.get(3)?,
-                        event_name: r.get(4)?,
-                        step: r.get(5)?,
-                        state: r.get(6)?,
-                        created_at: r.get(7)?,
-                    })
-                },
+                row,
             )?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
         .await
     }
+}
+
+/// The columns [`row`] reads, in its order.
+pub(super) const COLUMNS: &str = "id, workflow, contact, event_seq, event_name, step, state, \
+    created_at, attempts, wake_at, step_started_at, last_wait, finished_at";
+
+/// An enrollment from a row of [`COLUMNS`].
+pub(super) fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Enrollment> {
+    Ok(Enrollment {
+        id: r.get(0)?,
+        workflow: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+        contact: r.get(2)?,
+        event_seq: r.get(3)?,
+        event_name: r.get(4)?,
+        step: r.get(5)?,
+        state: r.get(6)?,
+        created_at: r.get(7)?,
+        attempts: r.get(8)?,
+        wake_at: r.get(9)?,
+        step_started_at: r.get(10)?,
+        last_wait: r.get(11)?,
+        finished_at: r.get(12)?,
+    })
+}
+
+/// Adds a line to enrollment `id`'s history.
+pub(super) fn log(tx: &Connection, id: i64, entry: &HistoryEntry) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO enrollment_history (enrollment, step, at, kind, status, latency_ms, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        id,
+        entry.step,
+        entry.at,
+        entry.kind,
+        entry.status,
+        entry.latency_ms,
+        entry.detail
+    ])?;
+    Ok(())
 }
 
 /// The batch's enrollments (its own, then those of visitors now identified), its remembered
@@ -107,6 +137,15 @@ fn apply(tx: &Connection, batch: &EnrollmentBatch) -> rusqlite::Result<u64> {
              VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?5)",
         )?
         .execute(params![w, contact, seq, name, batch.now])?;
+        let entry = HistoryEntry {
+            step: 0,
+            at: batch.now,
+            kind: "enrolled".into(),
+            status: None,
+            latency_ms: None,
+            detail: Some(format!("by a completion of {name}")),
+        };
+        log(tx, tx.last_insert_rowid(), &entry)?;
         Ok(1)
     };
     for (workflow, contact, seq, name) in &batch.enroll {
@@ -137,10 +176,58 @@ fn apply(tx: &Connection, batch: &EnrollmentBatch) -> rusqlite::Result<u64> {
             name
         ])?;
     }
+    for r in &batch.resume {
+        made += resume(tx, r, batch.now)?;
+    }
     tx.execute(
         "INSERT INTO counters (name, value) VALUES ('enrolled_through', ?1)
          ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)",
         [batch.through],
     )?;
     Ok(made)
+}
+
+/// Ends the waits `r` ends: its contact's enrollments in its workflow waiting at its step
+/// since before it was stored go on to the next step, told that the event happened.
+fn resume(tx: &Connection, r: &crate::store::Resume, now: i64) -> rusqlite::Result<u64> {
+    let last_wait = serde_json::json!({
+        "step": r.step,
+        "event": r.event,
+        "outcome": "eventHappened",
+        "eventId": r.event_id,
+        "at": now,
+    })
+    .to_string();
+    let ids: Vec<i64> = tx
+        .prepare_cached(
+            "UPDATE enrollments SET step = step + 1, state = 'active', attempts = 0,
+                 step_started_at = NULL, wait_after_seq = NULL, wake_at = ?1, last_wait = ?2
+             WHERE workflow = ?3 AND contact = ?4 AND step = ?5 AND state = 'waiting'
+                 AND wait_after_seq < ?6
+             RETURNING id",
+        )?
+        .query_map(
+            params![
+                now,
+                last_wait,
+                i64::try_from(r.workflow).unwrap_or(i64::MAX),
+                r.contact,
+                r.step,
+                r.seq
+            ],
+            |row| row.get(0),
+        )?
+        .collect::<Result<_, _>>()?;
+    for id in &ids {
+        let entry = HistoryEntry {
+            step: r.step,
+            at: now,
+            kind: "resumed".into(),
+            status: None,
+            latency_ms: None,
+            detail: Some(format!("{} happened ({})", r.event, r.event_id)),
+        };
+        log(tx, *id, &entry)?;
+    }
+    Ok(ids.len() as u64)
 }

@@ -19,6 +19,7 @@ pub mod checkpoint;
 mod contacts;
 mod crm;
 mod definitions;
+mod enrollment_steps;
 mod enrollments;
 pub mod event_ids;
 mod events;
@@ -423,6 +424,35 @@ impl EventStore for SqliteStore {
 
     fn commits(&self) -> tokio::sync::watch::Receiver<i64> {
         self.commits.clone()
+    }
+
+    async fn due_enrollments(
+        &self,
+        workflows: Vec<u64>,
+        now: i64,
+        except: Vec<i64>,
+        limit: usize,
+    ) -> Result<Vec<crate::store::Enrollment>, StoreError> {
+        self.due_enrollments(workflows, now, except, limit).await
+    }
+
+    async fn next_wake(&self, workflows: Vec<u64>) -> Result<Option<i64>, StoreError> {
+        self.next_wake(workflows).await
+    }
+
+    async fn enrollment(&self, id: i64) -> Result<Option<crate::store::Enrollment>, StoreError> {
+        self.enrollment(id).await
+    }
+
+    async fn enrollment_history(
+        &self,
+        id: i64,
+    ) -> Result<Vec<crate::store::HistoryEntry>, StoreError> {
+        self.enrollment_history(id).await
+    }
+
+    async fn change_step(&self, change: crate::store::StepChange) -> Result<bool, StoreError> {
+        self.change_step(change).await
     }
 
     async fn contact_record(

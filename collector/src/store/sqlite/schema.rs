@@ -299,6 +299,32 @@ CREATE TABLE enrollment_opt_outs (
     prefix TEXT PRIMARY KEY
 ) STRICT, WITHOUT ROWID;
 "#,
+    // 11: running the steps (issue 17, `workflows::runner`). An enrollment keeps where it is
+    // (its step, the failed attempts of that step's webhook, when the step began, what a
+    // "delay until event" waits after) so that a collector killed and restarted resumes it;
+    // its history is the trail the analyst reads: every attempt with its status and latency.
+    r#"
+ALTER TABLE enrollments ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE enrollments ADD COLUMN step_started_at INTEGER;  -- NULL: the step has not begun
+ALTER TABLE enrollments ADD COLUMN wait_after_seq INTEGER;   -- 'waiting': completions after this seq end it
+ALTER TABLE enrollments ADD COLUMN last_wait TEXT;           -- JSON: how the last "delay until" ended
+ALTER TABLE enrollments ADD COLUMN finished_at INTEGER;
+DROP INDEX enrollments_due;
+CREATE INDEX enrollments_due ON enrollments (workflow, wake_at) WHERE state IN ('active', 'waiting');
+CREATE INDEX enrollments_waiting ON enrollments (workflow, contact, step) WHERE state = 'waiting';
+
+CREATE TABLE enrollment_history (
+    id INTEGER PRIMARY KEY,
+    enrollment INTEGER NOT NULL,
+    step INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    status INTEGER,        -- an attempt's HTTP status; NULL when no answer came
+    latency_ms INTEGER,
+    detail TEXT
+) STRICT;
+CREATE INDEX enrollment_history_by_enrollment ON enrollment_history (enrollment, id);
+"#,
 ];
 
 /// Opens the writer's connection: WAL, and syncs at checkpoints rather than every commit
