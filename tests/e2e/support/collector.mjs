@@ -18,14 +18,15 @@ export async function freePort() {
 }
 
 // `port` and `dataDir` let a test stop the collector and start it again where it was;
-// `siteOrigins` are the origins allowed to send beacons for the site `demo` (default: its own).
-export async function startCollector({ dataDir, port: fixedPort, siteOrigins } = {}) {
+// `siteOrigins` are the origins allowed to send beacons for the site `demo` (default: its own);
+// `flags` are more command-line flags (e.g. `--allow-private-webhooks`).
+export async function startCollector({ dataDir, port: fixedPort, siteOrigins, flags = [] } = {}) {
   const port = fixedPort || (await freePort());
   const origin = `http://127.0.0.1:${port}`;
   const data = dataDir || (await mkdtemp(join(tmpdir(), 'wasmtrack-collector-')));
   const origins = (siteOrigins || [origin]).join(',');
   const bin = process.env.WASMTRACK_COLLECTOR || join(ROOT, 'target/debug/wasmtrack-collector');
-  const child = spawn(bin, ['--listen', `127.0.0.1:${port}`, '--data-dir', data, '--www', join(ROOT, 'www'), '--www', `/dist=${join(ROOT, 'dist')}`, '--site', `demo=${origins}`], {
+  const child = spawn(bin, ['--listen', `127.0.0.1:${port}`, '--data-dir', data, '--www', join(ROOT, 'www'), '--www', `/dist=${join(ROOT, 'dist')}`, '--site', `demo=${origins}`, ...flags], {
     env: { ...process.env, WASMTRACK_ADMIN_TOKEN: TOKEN },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
