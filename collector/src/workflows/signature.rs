@@ -55,15 +55,8 @@ fn mac(secret: &str, body: &[u8], t: i64) -> HmacSha256 {
 /// The header value signing `body` at `t` (unix seconds) with `secret`.
 pub fn sign(secret: &str, body: &[u8], t: i64) -> String {
     let digest = mac(secret, body, t).finalize().into_bytes();
-    let mut hex = String::with_capacity(64);
-    for b in digest {
-        hex.push(char::from(HEX[usize::from(b >> 4)]));
-        hex.push(char::from(HEX[usize::from(b & 15)]));
-    }
-    format!("t={t},v1={hex}")
+    format!("t={t},v1={}", crate::auth::hex(&digest))
 }
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Checks `header` against `body` and `secret` at time `now` (unix seconds): one of its `v1`
 /// signatures must match (compared in constant time) and its `t` be within `tolerance_s` of
