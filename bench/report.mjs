@@ -169,6 +169,34 @@ p();
 p(`Goals: ≥ 50,000 events/s: ${full.stored_per_s >= 50000 ? 'met' : `missed by ${n0(50000 - full.stored_per_s)} events/s`}; ≥ 50 % of the raw SQLite insert rate (plain inserts, ${n0(best)}): ${full.stored_per_s >= best / 2 ? 'met' : `missed (${((100 * full.stored_per_s) / best).toFixed(0)} %)`}; of the same storage work (${n0(same)}): ${((100 * full.stored_per_s) / same).toFixed(0)} %.`);
 p();
 
+// Issue 17 point 2: the same full load on fresh collectors without and with twenty enabled
+// workflows, measured in this run (xtask's `workflow_figures`, which also takes the medians).
+if (collector.workflows) {
+  const wf = collector.workflows, s = wf.summary;
+  const kinds = [wf.runs.filter((r) => r.workflows === 0), wf.runs.filter((r) => r.workflows > 0)];
+  const visits = wf.runs[0]?.load.visits || {};
+  const enrolling = Math.max(0, ...kinds[1].map((r) => r.enrolled.enrolling_workflows));
+  const perRun = (runs, f) => runs.map((r) => n0(f(r))).join(' / ');
+  const order = wf.runs.map((r) => (r.workflows ? wf.workflows : 'none')).join(', ');
+  const behind = (r) => (r.enrolled.caught_up ? `caught up in ${n1(r.enrolled.wait_s)} s` : `${n0(r.enrolled.behind)} events behind after ${n1(r.enrolled.wait_s)} s`);
+  p(`With workflows (issue 17 point 2): the full load above, for ${n0(wf.seconds)} s a run, except that each connection's visitors follow one another, ${visits.beacons} beacons each, and ${visits.identified_percent} % of them identify with an email from their second beacon on (as a tracker does after \`identify\`), so the workflows enroll contacts and remember anonymous visitors. Each run is a fresh collector on a fresh data directory (\`--allow-private-webhooks\` in both kinds), with no workflow or with ${wf.workflows} enabled ones on the benchmark event (\`wasmtrack-loadgen workflows\`: every filter operator, on the event's properties and the page's, one filter or several, one trigger or two; ${enrolling} of them match its completions), each sending its webhooks to a local receiver that answers 204. Runs in the order ${order}, so that a drift over the minutes weighs on both kinds alike; events/s is the median of each kind (the range of its runs in parentheses). This load is heavier than the one above (new visitors all along, contacts made), so the two kinds compare with each other, not with the figure above. After the load the enroller is given up to ${n0(wf.enroller_wait_s)} s to catch up before its enrollments are counted (from the database: the API lists the last 100 per workflow).`);
+  p();
+  p(`| figure | no workflow | ${wf.workflows} enabled workflows | with / without |`);
+  p('|---|---:|---:|---:|');
+  const range = (r) => `${n0(r[0])}–${n0(r[1])}`;
+  p(`| events stored per second (median of ${s.none_runs} and ${s.with_runs} runs) | ${n0(s.none_per_s)} (${range(s.none_range)}) | ${n0(s.with_per_s)} (${range(s.with_range)}) | ${n2(s.ratio)}× |`);
+  const visitors = (runs) => runs.map((r) => `${n0(r.load.visitors)} (${n0(r.load.identified_visitors)} identified)`).join('; ');
+  p(`| visitors, per run | ${visitors(kinds[0])} | ${visitors(kinds[1])} | |`);
+  p(`| requests failed, per run | ${perRun(kinds[0], (r) => r.load.failed)} | ${perRun(kinds[1], (r) => r.load.failed)} | |`);
+  p(`| enrollments made, per run (contacts enrolled) | ${perRun(kinds[0], (r) => r.enrolled.enrollments)} | ${kinds[1].map((r) => `${n0(r.enrolled.enrollments)} (${n0(r.enrolled.enrolled_contacts)})`).join('; ')} | |`);
+  p(`| anonymous visitors remembered (one row per workflow and visitor), per run | ${perRun(kinds[0], (r) => r.enrolled.candidates)} | ${perRun(kinds[1], (r) => r.enrolled.candidates)} | |`);
+  p(`| the enroller after the load | ${kinds[0].map(behind).join('; ')} | ${kinds[1].map(behind).join('; ')} | |`);
+  p(`| webhook requests received, per run | ${perRun(kinds[0], (r) => r.webhooks.requests)} | ${perRun(kinds[1], (r) => r.webhooks.requests)} | |`);
+  p();
+  p(`Goal: with ${wf.workflows} enabled workflows ≥ 90 % of the throughput with none: ${s.ratio === null ? 'not measured' : s.ratio >= 0.9 ? `met (${(100 * s.ratio).toFixed(0)} %)` : `missed (${(100 * s.ratio).toFixed(0)} %)`}.`);
+  p();
+}
+
 if (app) {
   p(`## 5. The analyst app on ${n0(app.events)} stored completions`);
   p();

@@ -7,8 +7,12 @@
 //! 3. `bench/browser/run.mjs`: script-tag installs in headless Chromium (time to ready, track
 //!    cost, long tasks, wire bytes) against a local stand-in for every tracker's servers;
 //! 4. the collector under `wasmtrack-loadgen` (a second process on 127.0.0.1): full load for
-//!    30 s, latency at half that load, peak memory (`VmHWM`), then the raw-SQLite reference;
+//!    30 s, latency at half that load, peak memory (`VmHWM`), then the raw-SQLite reference,
+//!    then full load with no workflow and with twenty enabled ones (issue 17 point 2);
 //! 5. `bench/report.mjs`: sizes (script tag and esbuild bundles) and the report's tables.
+//!
+//! `--only collector` runs step 4 alone (no tracker build, browser or report) and prints its
+//! JSON; `--only workflows` the workflows comparison alone.
 //!
 //! Absolute figures on shared machines are noise; the report's ratios, from one run, are not.
 
@@ -16,8 +20,10 @@ use crate::build::{self, Profile};
 use crate::http;
 use crate::run::{cmd, output, root, status, Result};
 use crate::tools;
+use serde_json::{json, Value};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 /// Seconds of full load on the collector (the issue's figure).
@@ -33,9 +39,28 @@ const BATCH: &str = "20";
 /// Site id of the load (its origins: `*`, so beacons without `Origin` are accepted).
 const SITE: &str = "bench";
 const ADMIN_TOKEN: &str = "bench-admin-token-0123456789abcdef0123";
+/// Enabled workflows of the throughput-with-workflows figure (issue 17 point 2: twenty).
+const WORKFLOWS: usize = 20;
+/// Pairs of runs (one without workflows, one with) of that figure: three, so that the median
+/// of each kind leaves out a run another tenant of the machine disturbed (runs of the same
+/// kind were seen 1.7× apart on 2 shared cores).
+const WORKFLOW_PAIRS: usize = 3;
+/// Seconds of each of those runs: shorter than [`LOAD_SECONDS`] so that three pairs stay
+/// under 3 minutes; still ~1 million events, 4,000 visitors and 800 contacts per run, as the
+/// half-load figure's 20 s. (A cost that grows with the tables shows less in 20 s than in 30.)
+const WORKFLOW_SECONDS: &str = "20";
+/// Beacons each visitor sends in that figure's load (a visit of a few pages).
+const VISIT_BEACONS: &str = "5";
+/// Percent of those visitors who identify with an email on the way, so contacts enroll.
+const IDENTIFIED_PERCENT: &str = "20";
+/// Seconds the enroller has after the load to catch up before its enrollments are counted.
+const ENROLLER_WAIT_SECONDS: &str = "10";
 
 /// Runs the whole suite; `--browser-runs N` changes the number of browser runs (default 5).
 pub fn bench(flags: &[String]) -> Result {
+    if let Some(part) = crate::flag_value(flags, "--only") {
+        return only(part);
+    }
     let started = Instant::now();
     let runs = crate::flag_value(flags, "--browser-runs")
         .unwrap_or("5")
@@ -46,14 +71,7 @@ pub fn bench(flags: &[String]) -> Result {
     tools::ensure_build_tools()?;
     tools::ensure_browser()?;
     build::build(Profile::Release)?;
-    status(cmd("cargo").args([
-        "build",
-        "--release",
-        "-p",
-        "wasmtrack-collector",
-        "-p",
-        "wasmtrack-loadgen",
-    ]))?;
+    build_collector_and_loadgen()?;
     install_peers(&out.join("peers"))?;
 
     let browser_json = out.join("browser.json");
@@ -103,6 +121,53 @@ pub fn bench(flags: &[String]) -> Result {
     Ok(())
 }
 
+/// `--only collector` (step 4, into `target/bench/collector.json`) or `--only workflows` (its
+/// workflows comparison), printed; nothing else is built or run, and the report is not
+/// written (it needs every step).
+fn only(part: &str) -> Result {
+    let out = root().join("target/bench");
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    build_collector_and_loadgen()?;
+    let figures = match part {
+        "collector" => {
+            let figures = collector_figures(&out)?;
+            let path = out.join("collector.json");
+            std::fs::write(&path, &figures).map_err(|e| format!("{}: {e}", path.display()))?;
+            figures
+        }
+        "workflows" => workflow_figures(&out)?,
+        other => return Err(format!("--only {other}: one of collector, workflows")),
+    };
+    println!("{figures}");
+    Ok(())
+}
+
+fn build_collector_and_loadgen() -> Result {
+    status(cmd("cargo").args([
+        "build",
+        "--release",
+        "-p",
+        "wasmtrack-collector",
+        "-p",
+        "wasmtrack-loadgen",
+    ]))
+}
+
+/// A release binary of this workspace, where cargo put it (`CARGO_TARGET_DIR` when set).
+fn release_bin(name: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|dir| {
+            if dir.is_relative() {
+                std::env::current_dir().unwrap_or_else(|_| root()).join(dir)
+            } else {
+                dir
+            }
+        })
+        .unwrap_or_else(|| root().join("target"));
+    target.join("release").join(name)
+}
+
 /// The analyst app's pages on a database of `events` completions (`wasmtrack-loadgen fill`,
 /// kept in `target/bench/app-data` between runs: filling 10 million takes minutes), timed by
 /// `wasmtrack-loadgen app` against the release collector serving it. Returns the JSON.
@@ -121,7 +186,7 @@ fn app_figures(out: &Path, events: &str) -> Result<String> {
     }
     let addr = free_addr()?;
     let log = std::fs::File::create(out.join("app-collector.log")).map_err(|e| e.to_string())?;
-    let mut collector = cmd(root().join("target/release/wasmtrack-collector"))
+    let mut collector = cmd(release_bin("wasmtrack-collector"))
         .args(["--listen", &addr.to_string(), "--data-dir"])
         .arg(&data)
         .env("WASMTRACK_ADMIN_TOKEN", ADMIN_TOKEN)
@@ -179,7 +244,7 @@ fn import_figures(out: &Path) -> Result<String> {
         let addr = free_addr()?;
         let log =
             std::fs::File::create(out.join("import-collector.log")).map_err(|e| e.to_string())?;
-        let mut collector = cmd(root().join("target/release/wasmtrack-collector"))
+        let mut collector = cmd(release_bin("wasmtrack-collector"))
             .args([
                 "--listen",
                 &addr.to_string(),
@@ -273,51 +338,11 @@ fn install_peers(dir: &Path) -> Result {
 /// Runs the collector figures and returns them as one JSON object.
 fn collector_figures(out: &Path) -> Result<String> {
     let data = out.join("collector-data");
-    let _ = std::fs::remove_dir_all(&data);
-    std::fs::create_dir_all(&data).map_err(|e| format!("{}: {e}", data.display()))?;
     let addr = free_addr()?;
-    let log = std::fs::File::create(out.join("collector.log")).map_err(|e| e.to_string())?;
-    let log2 = log.try_clone().map_err(|e| e.to_string())?;
-    let mut collector = cmd(root().join("target/release/wasmtrack-collector"))
-        .args([
-            "--listen",
-            &addr.to_string(),
-            "--site",
-            &format!("{SITE}=*"),
-            "--data-dir",
-        ])
-        .arg(&data)
-        // The load generator is one site sending as fast as it is answered: the rate limits,
-        // which protect sites from each other, would measure themselves instead.
-        .args(["--beacon-rate", "0", "--api-rate", "0"])
-        .env("WASMTRACK_ADMIN_TOKEN", ADMIN_TOKEN)
-        .stdout(log)
-        .stderr(log2)
-        .spawn()
-        .map_err(|e| format!("could not start the collector: {e}"))?;
+    let mut collector = start_collector(out, &data, addr, "collector.log", &[])?;
     let pid = collector.id();
     let result = (|| -> Result<String> {
-        if !http::wait_healthy(addr, 30) {
-            return Err(format!(
-                "the collector did not become healthy on {addr} (see target/bench/collector.log)"
-            ));
-        }
-        let definition = loadgen(&["definition"])?;
-        match http::request(
-            addr,
-            "POST",
-            "/events/v3/event-definitions",
-            Some(ADMIN_TOKEN),
-            definition.trim(),
-        ) {
-            Ok((201 | 200 | 409, _)) => {}
-            Ok((code, body)) => {
-                return Err(format!(
-                    "creating the benchmark definition answered {code}: {body}"
-                ))
-            }
-            Err(e) => return Err(format!("creating the benchmark definition: {e}")),
-        }
+        define_bench_event(addr)?;
         let a = addr.to_string();
         eprintln!("xtask bench: collector under full load for {LOAD_SECONDS} s");
         let full = loadgen(&["load", &a, SITE, CONNECTIONS, BATCH, LOAD_SECONDS])?;
@@ -346,17 +371,7 @@ fn collector_figures(out: &Path) -> Result<String> {
             half.trim()
         ))
     })();
-    // SIGTERM: the collector commits what it accepted and exits.
-    let _ = status(cmd("kill").args(["-TERM", &pid.to_string()]));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = collector.try_wait() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let _ = collector.kill();
-    let _ = collector.wait();
+    stop_collector(&mut collector);
     let head = result?;
 
     let db = data.join("wasmtrack.db");
@@ -386,11 +401,234 @@ fn collector_figures(out: &Path) -> Result<String> {
         let _ = std::fs::remove_file(format!("{}{suffix}", reference.display()));
     }
     let _ = std::fs::remove_dir_all(&data);
-    Ok(format!(r#"{head},"sqlite":[{}]}}"#, refs.join(",")))
+    let workflows = workflow_figures(out)?;
+    Ok(format!(
+        r#"{head},"sqlite":[{}],"workflows":{workflows}}}"#,
+        refs.join(",")
+    ))
+}
+
+/// Issue 17 point 2, "ingestion throughput with 20 enabled workflows stays ≥ 90 % of that with
+/// none": full load ([`WORKFLOW_SECONDS`], the throughput figure's connections and batches) on
+/// a fresh collector with no workflow and on one with [`WORKFLOWS`] enabled ones, in
+/// [`WORKFLOW_PAIRS`] pairs ordered none, twenty, twenty, none, none, twenty so that a drift
+/// over the minutes (the disk, the machine's other tenants) weighs on both kinds alike; the
+/// figure is the median of each kind. Both kinds get the same load: visits of [`VISIT_BEACONS`] beacons,
+/// [`IDENTIFIED_PERCENT`] % of the visitors identifying, so the workflows really enroll
+/// contacts and remember anonymous visitors, and the same webhook receiver. Returns JSON.
+fn workflow_figures(out: &Path) -> Result<String> {
+    let mut runs = Vec::new();
+    let (mut none, mut twenty) = (Vec::new(), Vec::new());
+    for i in 0..2 * WORKFLOW_PAIRS {
+        let count = if with_workflows(i) { WORKFLOWS } else { 0 };
+        eprintln!(
+            "xtask bench: collector under full load with {count} workflows for {WORKFLOW_SECONDS} s (run {} of {})",
+            i + 1,
+            2 * WORKFLOW_PAIRS
+        );
+        let run = workflow_run(out, count)?;
+        let rate = run["load"]["stored_per_s"]
+            .as_f64()
+            .ok_or_else(|| format!("the load generator printed no rate: {run}"))?;
+        if count == 0 { &mut none } else { &mut twenty }.push(rate);
+        runs.push(run);
+    }
+    Ok(json!({
+        "workflows": WORKFLOWS,
+        "seconds": WORKFLOW_SECONDS.parse::<f64>().unwrap_or(0.0),
+        "enroller_wait_s": ENROLLER_WAIT_SECONDS.parse::<f64>().unwrap_or(0.0),
+        "summary": summary(&none, &twenty),
+        "runs": runs,
+    })
+    .to_string())
+}
+
+/// Whether run `i` of the comparison has the workflows: none, twenty, twenty, none, none, ….
+fn with_workflows(i: usize) -> bool {
+    matches!(i % 4, 1 | 2)
+}
+
+/// The comparison's figures from the events/s of the runs without and with workflows: the
+/// median of each kind, their ratio, and each kind's range.
+fn summary(none: &[f64], with: &[f64]) -> Value {
+    let median = |xs: &[f64]| {
+        let mut xs = xs.to_vec();
+        xs.sort_by(f64::total_cmp);
+        let mid = xs.len() / 2;
+        match xs.len() {
+            0 => None,
+            n if n % 2 == 1 => Some(xs[mid]),
+            _ => Some((xs[mid - 1] + xs[mid]) / 2.0),
+        }
+    };
+    let range = |xs: &[f64]| {
+        json!([
+            xs.iter().copied().fold(f64::INFINITY, f64::min),
+            xs.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+        ])
+    };
+    let (n, w) = (median(none), median(with));
+    let ratio = n.zip(w).filter(|(n, _)| *n > 0.0).map(|(n, w)| w / n);
+    json!({
+        "none_per_s": n, "with_per_s": w, "ratio": ratio,
+        "none_range": range(none), "with_range": range(with),
+        "none_runs": none.len(), "with_runs": with.len(),
+    })
+}
+
+/// One run of the comparison: a fresh collector (and data directory) with `count` workflows
+/// sending their webhooks to a fresh receiver, under full load; then what the enroller made of
+/// it and what the receiver got.
+fn workflow_run(out: &Path, count: usize) -> Result<Value> {
+    let data = out.join("workflows-data");
+    let hooks = free_addr()?;
+    let log = std::fs::File::create(out.join("receiver.log")).map_err(|e| e.to_string())?;
+    let mut receiver = cmd(release_bin("wasmtrack-loadgen"))
+        .args(["receive", &hooks.to_string()])
+        .stdout(log.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("could not start the webhook receiver: {e}"))?;
+    let addr = free_addr()?;
+    // Both kinds may send webhooks to 127.0.0.1, so they differ by the workflows alone.
+    let collector = start_collector(
+        out,
+        &data,
+        addr,
+        "workflows-collector.log",
+        &["--allow-private-webhooks"],
+    );
+    let result = collector.and_then(|mut collector| {
+        let result = (|| -> Result<Value> {
+            if !http::wait_healthy(hooks, 10) {
+                return Err(format!("the webhook receiver on {hooks} did not answer"));
+            }
+            define_bench_event(addr)?;
+            let bodies = loadgen(&[
+                "workflows",
+                &count.to_string(),
+                &format!("http://{hooks}/hook"),
+            ])?;
+            for body in bodies.lines().filter(|l| !l.trim().is_empty()) {
+                match http::request(addr, "POST", "/v1/workflows", Some(ADMIN_TOKEN), body) {
+                    Ok((201, _)) => {}
+                    Ok((code, answer)) => {
+                        return Err(format!("creating a workflow answered {code}: {answer}"))
+                    }
+                    Err(e) => return Err(format!("creating a workflow: {e}")),
+                }
+            }
+            let a = addr.to_string();
+            let load = loadgen(&[
+                "load",
+                &a,
+                SITE,
+                CONNECTIONS,
+                BATCH,
+                WORKFLOW_SECONDS,
+                "--visits",
+                VISIT_BEACONS,
+                IDENTIFIED_PERCENT,
+            ])?;
+            let db = data.join("wasmtrack.db");
+            let enrolled = loadgen(&["enrolled", &db.to_string_lossy(), ENROLLER_WAIT_SECONDS])?;
+            let webhooks = match http::request(hooks, "GET", "/count", None, "") {
+                Ok((200, body)) => body,
+                Ok((code, body)) => return Err(format!("the receiver answered {code}: {body}")),
+                Err(e) => return Err(format!("asking the receiver: {e}")),
+            };
+            let parse = |text: &str| {
+                serde_json::from_str::<Value>(text.trim()).map_err(|e| format!("{e}: {text}"))
+            };
+            Ok(json!({
+                "workflows": count,
+                "load": parse(&load)?,
+                "enrolled": parse(&enrolled)?,
+                "webhooks": parse(&webhooks)?,
+            }))
+        })();
+        stop_collector(&mut collector);
+        result
+    });
+    let _ = receiver.kill();
+    let _ = receiver.wait();
+    let _ = std::fs::remove_dir_all(&data);
+    result
+}
+
+/// Starts the release collector on a fresh `data` directory, its output in `out/<log>`, with
+/// the benchmark site and no rate limits, and waits until it is healthy.
+fn start_collector(
+    out: &Path,
+    data: &Path,
+    addr: SocketAddr,
+    log: &str,
+    extra: &[&str],
+) -> Result<Child> {
+    let _ = std::fs::remove_dir_all(data);
+    std::fs::create_dir_all(data).map_err(|e| format!("{}: {e}", data.display()))?;
+    let log_file = std::fs::File::create(out.join(log)).map_err(|e| e.to_string())?;
+    let mut collector = cmd(release_bin("wasmtrack-collector"))
+        .args([
+            "--listen",
+            &addr.to_string(),
+            "--site",
+            &format!("{SITE}=*"),
+            "--data-dir",
+        ])
+        .arg(data)
+        // The load generator is one site sending as fast as it is answered: the rate limits,
+        // which protect sites from each other, would measure themselves instead.
+        .args(["--beacon-rate", "0", "--api-rate", "0"])
+        .args(extra)
+        .env("WASMTRACK_ADMIN_TOKEN", ADMIN_TOKEN)
+        .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log_file)
+        .spawn()
+        .map_err(|e| format!("could not start the collector: {e}"))?;
+    if !http::wait_healthy(addr, 30) {
+        stop_collector(&mut collector);
+        return Err(format!(
+            "the collector did not become healthy on {addr} (see target/bench/{log})"
+        ));
+    }
+    Ok(collector)
+}
+
+/// SIGTERM: the collector commits what it accepted and exits (killed after 30 s).
+fn stop_collector(collector: &mut Child) {
+    let _ = status(cmd("kill").args(["-TERM", &collector.id().to_string()]));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = collector.try_wait() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = collector.kill();
+    let _ = collector.wait();
+}
+
+/// Creates the benchmark event's definition (`wasmtrack-loadgen definition`).
+fn define_bench_event(addr: SocketAddr) -> Result {
+    let definition = loadgen(&["definition"])?;
+    match http::request(
+        addr,
+        "POST",
+        "/events/v3/event-definitions",
+        Some(ADMIN_TOKEN),
+        definition.trim(),
+    ) {
+        Ok((201 | 200 | 409, _)) => Ok(()),
+        Ok((code, body)) => Err(format!(
+            "creating the benchmark definition answered {code}: {body}"
+        )),
+        Err(e) => Err(format!("creating the benchmark definition: {e}")),
+    }
 }
 
 fn loadgen(args: &[&str]) -> Result<String> {
-    let bin = root().join("target/release/wasmtrack-loadgen");
+    let bin = release_bin("wasmtrack-loadgen");
     let mut c = cmd(&bin);
     c.args(args);
     output(&mut c).ok_or_else(|| format!("`wasmtrack-loadgen {}` failed", args.join(" ")))
@@ -418,7 +656,24 @@ fn json_number(json: &str, key: &str) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    use super::json_number;
+    use super::{json_number, summary, with_workflows};
+
+    #[test]
+    fn the_comparison_alternates_none_twenty_twenty_none() {
+        let order: Vec<bool> = (0..8).map(with_workflows).collect();
+        assert_eq!(order, [false, true, true, false, false, true, true, false]);
+    }
+
+    #[test]
+    fn the_comparison_is_the_ratio_of_the_medians() {
+        let s = summary(&[100.0, 40.0, 90.0], &[45.0, 90.0, 99.0]);
+        assert_eq!(s["none_per_s"], 90.0);
+        assert_eq!(s["with_per_s"], 90.0);
+        assert_eq!(s["ratio"], 1.0);
+        assert_eq!(s["none_range"], serde_json::json!([40.0, 100.0]));
+        assert_eq!(summary(&[80.0, 100.0], &[45.0])["none_per_s"], 90.0);
+        assert!(summary(&[], &[1.0])["ratio"].is_null());
+    }
 
     #[test]
     fn reads_a_number_from_the_load_generators_output() {

@@ -76,19 +76,34 @@ impl Ids {
     }
 }
 
+/// Who sends a beacon: the visitor, and the email it identified with, if it did (the tracker
+/// puts it in the context after `identify`, and the collector then links visitor and contact).
+#[derive(Clone, Copy)]
+pub struct Sender<'a> {
+    /// The visitor id (`vid`); its session is `{vid}-s1`.
+    pub visitor: &'a str,
+    /// The contact's email, once identified.
+    pub email: Option<&'a str>,
+}
+
 /// One beacon body of `events` events of one visitor and session.
 pub fn body(
     site: &str,
     name: &str,
     props: &str,
     now_ms: u64,
-    visitor: &str,
+    sender: Sender,
     events: usize,
     ids: &mut Ids,
 ) -> String {
     let mut out = String::with_capacity(400 + events * (120 + props.len()));
+    let visitor = sender.visitor;
+    let email = sender
+        .email
+        .map(|e| format!(r#""email":"{e}","#))
+        .unwrap_or_default();
     out.push_str(&format!(
-        r#"{{"site":"{site}","sent":{now_ms},"ctx":[{{"vid":"{visitor}","sid":"{visitor}-s1","d":{DEFAULTS}}}],"events":["#
+        r#"{{"site":"{site}","sent":{now_ms},"ctx":[{{"vid":"{visitor}","sid":"{visitor}-s1",{email}"d":{DEFAULTS}}}],"events":["#
     ));
     for i in 0..events {
         if i > 0 {
@@ -126,7 +141,10 @@ mod tests {
             &name,
             &props,
             1_700_000_000_000,
-            "v1",
+            Sender {
+                visitor: "v1",
+                email: None,
+            },
             20,
             &mut Ids::new(1),
         );
@@ -136,6 +154,20 @@ mod tests {
             value["events"][0]["p"].as_object().map(|p| p.len()),
             Some(10)
         );
+        assert_eq!(value["ctx"][0]["vid"], "v1");
+        assert!(value["ctx"][0].get("email").is_none());
+    }
+
+    #[test]
+    fn an_identified_senders_beacon_carries_its_email_in_the_context() {
+        let (name, props) = event();
+        let sender = Sender {
+            visitor: "v1",
+            email: Some("v1@bench.example.com"),
+        };
+        let text = body("bench", &name, &props, 1, sender, 2, &mut Ids::new(1));
+        let value: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(value["ctx"][0]["email"], "v1@bench.example.com");
         assert_eq!(value["ctx"][0]["vid"], "v1");
     }
 

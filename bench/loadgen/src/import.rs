@@ -208,6 +208,7 @@ pub fn run(addr: &str, token: &str, file: &Path, pid: u32) -> Result<Value, Stri
         seconds: 3600.0,
         rate: Some(1000.0),
         stop: Some(stop.clone()),
+        visits: None,
     };
     let beacons = std::thread::spawn(move || {
         tokio::runtime::Builder::new_current_thread()

@@ -1,7 +1,8 @@
 //! The load: `connections` keep-alive HTTP/1.1 connections, each sending one beacon of
 //! `batch` events at a time to `POST /v1/collect` and waiting for its answer (closed loop), or
 //! paced to a total of `rate` events per second. Counts what the collector says it stored and
-//! records each request's latency (request written → response body read).
+//! records each request's latency (request written → response body read). Each connection is
+//! one anonymous visitor, or a series of visitors of which some identify (`visits.rs`).
 
 use std::time::{Duration, Instant};
 
@@ -10,7 +11,8 @@ use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use crate::beacon::{self, Ids};
+use crate::beacon::{self, Ids, Sender};
+use crate::visits::{Turn, Visits};
 
 /// What to send.
 pub struct Load {
@@ -29,6 +31,9 @@ pub struct Load {
     /// Stops the load before `seconds` when set (the import benchmark's beacons stop with the
     /// import).
     pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Visitors following one another on each connection, some identifying; `None`: one
+    /// anonymous visitor per connection.
+    pub visits: Option<Visits>,
 }
 
 /// What one connection saw.
@@ -37,6 +42,8 @@ struct Tally {
     requests: u64,
     stored: u64,
     failed: u64,
+    visitors: u64,
+    identified: u64,
     latencies_us: Vec<u32>,
 }
 
@@ -71,13 +78,17 @@ pub async fn run(load: Load) -> Result<serde_json::Value, String> {
         );
         let mut ids = Ids::new(seed ^ ((worker as u64 + 1) << 40));
         let stop = load.stop.clone();
+        let visits = load.visits;
         let stopped = move || {
             stop.as_ref()
                 .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
         };
         tasks.push(tokio::spawn(async move {
             let mut tally = Tally::default();
-            let visitor = ids.uuid();
+            let (mut visitor, mut email) = (String::new(), String::new());
+            // The visitor number of the current visitor, and whether it has sent its email.
+            let (mut current, mut sent_email) = (None, false);
+            let mut beacon_no = 0;
             let mut ticker = interval.map(|i| {
                 // Spread the connections' sends over one interval.
                 let offset = i.mul_f64(worker as f64 / 64.0_f64.max(worker as f64 + 1.0));
@@ -96,7 +107,26 @@ pub async fn run(load: Load) -> Result<serde_json::Value, String> {
                     .duration_since(std::time::UNIX_EPOCH)
                     .map(|d| d.as_millis() as u64)
                     .unwrap_or(0);
-                let body = beacon::body(&site, &name, &props, now_ms, &visitor, batch, &mut ids);
+                let turn = visits.map(|v| v.turn(beacon_no)).unwrap_or(Turn {
+                    visitor: 0,
+                    identified: false,
+                });
+                beacon_no += 1;
+                if current != Some(turn.visitor) {
+                    visitor = ids.uuid();
+                    email = format!("{visitor}@bench.example.com");
+                    (current, sent_email) = (Some(turn.visitor), false);
+                    tally.visitors += 1;
+                }
+                if turn.identified && !sent_email {
+                    sent_email = true;
+                    tally.identified += 1;
+                }
+                let from = Sender {
+                    visitor: &visitor,
+                    email: turn.identified.then_some(email.as_str()),
+                };
+                let body = beacon::body(&site, &name, &props, now_ms, from, batch, &mut ids);
                 let request = hyper::Request::post("/v1/collect")
                     .header("host", &addr)
                     .header("content-type", "text/plain;charset=UTF-8")
@@ -140,6 +170,8 @@ pub async fn run(load: Load) -> Result<serde_json::Value, String> {
         all.requests += t.requests;
         all.stored += t.stored;
         all.failed += t.failed;
+        all.visitors += t.visitors;
+        all.identified += t.identified;
         all.latencies_us.extend(t.latencies_us);
     }
     let elapsed = started.elapsed().as_secs_f64();
@@ -162,5 +194,10 @@ pub async fn run(load: Load) -> Result<serde_json::Value, String> {
         "stored_per_s": all.stored as f64 / elapsed,
         "p50_ms": pct(0.50),
         "p99_ms": pct(0.99),
+        "visits": load.visits.map(|v| serde_json::json!({
+            "beacons": v.beacons, "identified_percent": v.identified_percent,
+        })),
+        "visitors": all.visitors,
+        "identified_visitors": all.identified,
     }))
 }
