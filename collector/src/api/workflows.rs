@@ -353,7 +353,7 @@ pub async fn replay(
             detail: Some("run again by hand".into()),
         }],
     };
-    if !state.store.change_step(change).await? {
+    if state.store.change_steps(vec![change]).await? != [true] {
         return Err(refused());
     }
     let e = state.store.enrollment(e.id).await?.ok_or_else(refused)?;

@@ -747,8 +747,9 @@ pub trait EventStore: Send + Sync {
     async fn enrollment(&self, id: i64) -> Result<Option<Enrollment>, StoreError>;
     /// An enrollment's history, oldest first.
     async fn enrollment_history(&self, id: i64) -> Result<Vec<HistoryEntry>, StoreError>;
-    /// Applies a step's outcome; `false` when the enrollment had moved meanwhile.
-    async fn change_step(&self, change: StepChange) -> Result<bool, StoreError>;
+    /// Applies steps' outcomes in one transaction; for each, `false` when its enrollment had
+    /// moved meanwhile.
+    async fn change_steps(&self, changes: Vec<StepChange>) -> Result<Vec<bool>, StoreError>;
     /// The `seq` of the newest committed completion, updated after each commit that stores
     /// some: a follower waits on it instead of polling.
     fn commits(&self) -> tokio::sync::watch::Receiver<i64>;

@@ -51,6 +51,14 @@ struct Shared {
     /// Enrollments due while their receiver had no free slot: left out until a delivery
     /// ends, so they do not hide the ones behind them.
     deferred: Mutex<HashSet<i64>>,
+    /// Outcomes of deliveries that ended, to be stored.
+    finished: Mutex<Vec<Finished>>,
+}
+
+/// A delivery's outcome, waiting to be stored.
+struct Finished {
+    workflow: u64,
+    after: steps::AfterAttempt,
 }
 
 fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -104,6 +112,7 @@ impl Runner {
             wake: self.wake,
             sending: Mutex::default(),
             deferred: Mutex::default(),
+            finished: Mutex::default(),
         });
         loop {
             match round(&shared).await {
@@ -136,9 +145,10 @@ fn enabled(store: &dyn EventStore) -> Vec<u64> {
 
 /// Runs what is due; whether anything moved (then another round follows at once).
 async fn round(shared: &Arc<Shared>) -> Result<bool, StoreError> {
+    let mut moved = store_finished(shared).await?;
     let workflows = enabled(shared.store.as_ref());
     if workflows.is_empty() {
-        return Ok(false);
+        return Ok(moved);
     }
     let now = shared.clock.now_ms();
     let except: Vec<i64> = {
@@ -150,17 +160,15 @@ async fn round(shared: &Arc<Shared>) -> Result<bool, StoreError> {
         .store
         .due_enrollments(workflows, now, except, BATCH)
         .await?;
-    let mut moved = false;
+    // Delays and waits that begin or end are stored together, after the loop.
+    let mut changes = Vec::new();
     for e in due {
         // Deleted or switched off since the read: its steps wait.
         let Some(workflow) = shared.store.workflow(e.workflow).filter(|w| w.enabled) else {
             continue;
         };
         match steps::next(&workflow, &e, now) {
-            Next::Change(change) => {
-                shared.store.change_step(change).await?;
-                moved = true;
-            }
+            Next::Change(change) => changes.push(change),
             Next::Deliver(url) => match shared.deliverer.slot(&url) {
                 Some(slot) => {
                     locked(&shared.sending).insert(e.id);
@@ -172,6 +180,10 @@ async fn round(shared: &Arc<Shared>) -> Result<bool, StoreError> {
                 }
             },
         }
+    }
+    if !changes.is_empty() {
+        shared.store.change_steps(changes).await?;
+        moved = true;
     }
     Ok(moved)
 }
@@ -240,17 +252,44 @@ async fn deliver(
     let attempt = shared.deliverer.post(&slot, &url, &headers, body).await;
     drop(slot);
     let after = steps::after_attempt(&e, &attempt, shared.clock.now_ms(), jitter());
-    let stored = store.change_step(after.change).await;
-    if let (Ok(true), Some(reason)) = (&stored, after.pause) {
-        pause(store.as_ref(), workflow.id, reason).await;
-    }
-    if let Err(err) = stored {
-        // The attempt is sent again after a restart, with the same idempotency key.
-        tracing::warn!(error = ?err, enrollment = e.id, "a webhook attempt's outcome was not stored");
-    }
-    locked(&shared.sending).remove(&e.id);
-    locked(&shared.deferred).clear();
+    // Stored by the runner with the other outcomes of its round, in one transaction; until
+    // then the enrollment stays in `sending`, so it is not read as due and sent again.
+    locked(&shared.finished).push(Finished {
+        workflow: workflow.id,
+        after,
+    });
     shared.wake.notify_one();
+}
+
+/// Stores the outcomes of the deliveries that ended, then lets their enrollments be read again.
+async fn store_finished(shared: &Shared) -> Result<bool, StoreError> {
+    let finished = std::mem::take(&mut *locked(&shared.finished));
+    if finished.is_empty() {
+        return Ok(false);
+    }
+    let ids: Vec<i64> = finished.iter().map(|f| f.after.change.id).collect();
+    let stored = shared
+        .store
+        .change_steps(finished.iter().map(|f| f.after.change.clone()).collect())
+        .await;
+    match &stored {
+        Ok(applied) => {
+            for (f, applied) in finished.into_iter().zip(applied) {
+                if let (true, Some(reason)) = (applied, f.after.pause) {
+                    pause(shared.store.as_ref(), f.workflow, reason).await;
+                }
+            }
+        }
+        // The attempts are sent again (after a restart, with the same idempotency keys).
+        Err(err) => tracing::warn!(error = ?err, "webhook attempts' outcomes were not stored"),
+    }
+    let mut sending = locked(&shared.sending);
+    for id in ids {
+        sending.remove(&id);
+    }
+    drop(sending);
+    locked(&shared.deferred).clear();
+    stored.map(|_| true)
 }
 
 /// Switches workflow `id` off, saying why (a receiver answered 410).

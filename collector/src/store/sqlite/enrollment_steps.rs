@@ -89,44 +89,59 @@ impl SqliteStore {
         .await
     }
 
-    pub(super) async fn change_step(&self, change: StepChange) -> Result<bool, StoreError> {
+    pub(super) async fn change_steps(
+        &self,
+        changes: Vec<StepChange>,
+    ) -> Result<Vec<bool>, StoreError> {
+        if changes.is_empty() {
+            return Ok(Vec::new());
+        }
         self.admin(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            // A wait counts completions the enrollment follower has not decided yet: those it
-            // has were stored before the wait began. Read in this transaction, which the
-            // follower's cannot interleave with, so none is counted twice or missed.
-            let changed = tx
-                .prepare_cached(
-                    "UPDATE enrollments SET step = ?1, attempts = ?2, state = ?3, wake_at = ?4,
-                     step_started_at = ?5, last_wait = ?6, finished_at = ?7,
-                     wait_after_seq = CASE WHEN ?8 THEN
-                         (SELECT value FROM counters WHERE name = 'enrolled_through')
-                         ELSE NULL END
-                 WHERE id = ?9 AND step = ?10 AND attempts = ?11 AND state = ?12",
-                )?
-                .execute(params![
-                    change.step,
-                    change.attempts,
-                    change.state,
-                    change.wake_at,
-                    change.step_started_at,
-                    change.last_wait,
-                    change.finished_at,
-                    change.begins_wait,
-                    change.id,
-                    change.from_step,
-                    change.from_attempts,
-                    change.from_state,
-                ])?;
-            if changed == 0 {
-                return Ok(false);
-            }
-            for entry in &change.history {
-                log(&tx, change.id, entry)?;
-            }
+            let applied = changes
+                .iter()
+                .map(|change| apply(&tx, change))
+                .collect::<rusqlite::Result<Vec<bool>>>()?;
             tx.commit()?;
-            Ok(true)
+            Ok(applied)
         })
         .await
     }
+}
+
+/// Applies one change, if its enrollment is still where it was decided from.
+fn apply(tx: &rusqlite::Connection, change: &StepChange) -> rusqlite::Result<bool> {
+    // A wait counts completions the enrollment follower has not decided yet: those it has were
+    // stored before the wait began. Read in this transaction, which the follower's cannot
+    // interleave with, so none is counted twice or missed.
+    let changed = tx
+        .prepare_cached(
+            "UPDATE enrollments SET step = ?1, attempts = ?2, state = ?3, wake_at = ?4,
+                 step_started_at = ?5, last_wait = ?6, finished_at = ?7,
+                 wait_after_seq = CASE WHEN ?8 THEN
+                     (SELECT value FROM counters WHERE name = 'enrolled_through')
+                     ELSE NULL END
+             WHERE id = ?9 AND step = ?10 AND attempts = ?11 AND state = ?12",
+        )?
+        .execute(params![
+            change.step,
+            change.attempts,
+            change.state,
+            change.wake_at,
+            change.step_started_at,
+            change.last_wait,
+            change.finished_at,
+            change.begins_wait,
+            change.id,
+            change.from_step,
+            change.from_attempts,
+            change.from_state,
+        ])?;
+    if changed == 0 {
+        return Ok(false);
+    }
+    for entry in &change.history {
+        log(tx, change.id, entry)?;
+    }
+    Ok(true)
 }

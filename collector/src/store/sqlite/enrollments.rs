@@ -115,6 +115,11 @@ pub(super) fn log(tx: &Connection, id: i64, entry: &HistoryEntry) -> rusqlite::R
     Ok(())
 }
 
+/// How long an anonymous visitor's qualifying completion is remembered, in days: identified
+/// later than that, the visitor enrolls only by what it does next. As long as the longest
+/// wait a workflow may have (`workflows::model::MAX_WAIT_MS`).
+pub const CANDIDATE_DAYS: i64 = 90;
+
 /// The batch's enrollments (its own, then those of visitors now identified), its remembered
 /// completions, and the cursor.
 fn apply(tx: &Connection, batch: &EnrollmentBatch) -> rusqlite::Result<u64> {
@@ -166,16 +171,21 @@ fn apply(tx: &Connection, batch: &EnrollmentBatch) -> rusqlite::Result<u64> {
     }
     for (workflow, vid, seq, name) in &batch.remember {
         tx.prepare_cached(
-            "INSERT OR IGNORE INTO enrollment_candidates (workflow, vid, event_seq, event_name)
-             VALUES (?1, ?2, ?3, ?4)",
+            "INSERT OR IGNORE INTO enrollment_candidates
+                 (workflow, vid, event_seq, event_name, remembered_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
         .execute(params![
             i64::try_from(*workflow).unwrap_or(i64::MAX),
             vid,
             seq,
-            name
+            name,
+            batch.now
         ])?;
     }
+    // Most anonymous visitors are never identified: what they did is not kept for ever.
+    tx.prepare_cached("DELETE FROM enrollment_candidates WHERE remembered_at < ?1")?
+        .execute([batch.now.saturating_sub(CANDIDATE_DAYS * 86_400_000)])?;
     for r in &batch.resume {
         made += resume(tx, r, batch.now)?;
     }
@@ -230,4 +240,58 @@ fn resume(tx: &Connection, r: &crate::store::Resume, now: i64) -> rusqlite::Resu
         log(tx, *id, &entry)?;
     }
     Ok(ids.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::EnrollmentBatch;
+
+    const DAY: i64 = 86_400_000;
+
+    #[tokio::test]
+    async fn remembered_visitors_are_found_by_index_and_forgotten_after_90_days() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("db")).unwrap();
+        let remember = |now: i64, vid: &str| EnrollmentBatch {
+            now,
+            remember: vec![(1, vid.into(), 1, "signup".into())],
+            ..EnrollmentBatch::default()
+        };
+        store.enroll(remember(DAY, "old")).await.unwrap();
+        store.enroll(remember(80 * DAY, "recent")).await.unwrap();
+        let (plan, vids) = store
+            .read(|conn| {
+                let plan: Vec<String> = conn
+                    .prepare(
+                        "EXPLAIN QUERY PLAN SELECT workflow FROM enrollment_candidates WHERE vid = 'x'",
+                    )?
+                    .query_map([], |r| r.get(3))?
+                    .collect::<Result<_, _>>()?;
+                let vids: Vec<String> = conn
+                    .prepare("SELECT vid FROM enrollment_candidates ORDER BY vid")?
+                    .query_map([], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?;
+                Ok((plan, vids))
+            })
+            .await
+            .unwrap();
+        assert!(
+            plan.iter()
+                .any(|p| p.contains("enrollment_candidates_by_vid")),
+            "{plan:?}"
+        );
+        assert_eq!(vids, ["old", "recent"]);
+        store.enroll(remember(92 * DAY, "new")).await.unwrap();
+        let vids: Vec<String> = store
+            .read(|conn| {
+                Ok(conn
+                    .prepare("SELECT vid FROM enrollment_candidates ORDER BY vid")?
+                    .query_map([], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(vids, ["new", "recent"], "the 91-day-old one is forgotten");
+    }
 }

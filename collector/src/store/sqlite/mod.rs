@@ -451,8 +451,11 @@ impl EventStore for SqliteStore {
         self.enrollment_history(id).await
     }
 
-    async fn change_step(&self, change: crate::store::StepChange) -> Result<bool, StoreError> {
-        self.change_step(change).await
+    async fn change_steps(
+        &self,
+        changes: Vec<crate::store::StepChange>,
+    ) -> Result<Vec<bool>, StoreError> {
+        self.change_steps(changes).await
     }
 
     async fn contact_record(

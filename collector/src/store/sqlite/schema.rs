@@ -325,6 +325,14 @@ CREATE TABLE enrollment_history (
 ) STRICT;
 CREATE INDEX enrollment_history_by_enrollment ON enrollment_history (enrollment, id);
 "#,
+    // 12: an anonymous visitor's remembered completions are found by the visitor when it is
+    // identified (the key leads with the workflow, so that lookup scanned the table, on the
+    // writer ingestion shares), and forgotten after `enrollments::CANDIDATE_DAYS`.
+    r#"
+ALTER TABLE enrollment_candidates ADD COLUMN remembered_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX enrollment_candidates_by_vid ON enrollment_candidates (vid);
+CREATE INDEX enrollment_candidates_by_age ON enrollment_candidates (remembered_at);
+"#,
 ];
 
 /// Opens the writer's connection: WAL, and syncs at checkpoints rather than every commit
