@@ -2,7 +2,8 @@
 // It loads `wasmtrack.wasm` from beside itself, starts the tracker from the data attributes,
 // replays what the page pushed to the stub queue (`window._wtq`, or the name in `data-queue`)
 // and from then on runs each push at once. Calls an earlier page's stub kept because that page
-// was left before the script loaded (see stub.js) run first, as that page's.
+// was left before the script loaded (see stub.js) run first, as that page's. A page whose CSP
+// refuses WebAssembly gets the same tracker as JavaScript instead (see below).
 import { __wbg_get_imports, __wbg_finalize_init, init, trackCustomBehavioralEvent, identify, setPath, trackPageView, flush, optOut, optIn, openVisualizer, __replayPage, __trapped } from '../target/wasm-bindgen/wasmtrack.js';
 import { drain, run } from './commands.js';
 import { instantiate } from './instantiate.js';
@@ -48,8 +49,27 @@ function savedCalls() {
   const queue = (window[name] = window[name] || []);
   if (queue.wasmtrack) return; // the script was included twice
   queue.wasmtrack = true;
+  const imports = __wbg_get_imports();
   const wasm = new URL(data.wasm || 'wasmtrack.wasm', script.src);
-  instantiate(wasm, __wbg_get_imports(), __wbg_finalize_init).then(
+  const started = instantiate(wasm, imports, __wbg_finalize_init)
+    // A page whose Content-Security-Policy refuses to compile WebAssembly (no 'wasm-unsafe-eval')
+    // still tracks: it imports `wasmtrack.asm.js`, binaryen's wasm2js translation of the very
+    // wasm (xtask/src/wasm2js.rs), an ES module whose default export does what instantiating
+    // the wasm does. Only that refusal leads there, in each engine's words: Chromium "Compiling
+    // or instantiating WebAssembly module violates … because 'unsafe-eval' is not an allowed
+    // source of script", Firefox "call to WebAssembly.instantiate() blocked by CSP", Safari
+    // "Refused to create a WebAssembly object because 'unsafe-eval' or 'wasm-unsafe-eval' is
+    // not…". A missing file or a network error stays a warning, without a 77 KB download.
+    // `import()` rather than an inserted <script nonce>, which would cost every page ~30 B gzip
+    // more, as a strict CSP allows it as it allowed the loader: a host allowlist checks its URL
+    // as a <script src>'s, the browser gives the module the nonce of the script that imports
+    // it, and 'strict-dynamic' allows what a trusted script loads. Like the wasm's `fetch`, it
+    // needs CORS headers when the files are served from another origin.
+    .catch((error) => {
+      if (!/CSP|-eval/.test(error)) throw error;
+      return import(new URL('wasmtrack.asm.js', script.src)).then((module) => __wbg_finalize_init({ exports: module.default(imports) }));
+    });
+  started.then(
     () => {
       const start = data.collector
         ? [['init', {

@@ -3,7 +3,8 @@
 //! cargo (wasm32, profile `wasm-release`: opt-level z, LTO, one codegen unit, panic=abort)
 //! → wasm-bindgen (`--target web`) → wasm-opt -Oz → short import and export names in the wasm
 //! and its glue (`minify.rs`) → esbuild, which bundles the generated glue with `js/loader.js`
-//! (an IIFE for `<script async>`) and with `js/npm.js` (ESM, wasm inlined).
+//! (an IIFE for `<script async>`) and with `js/npm.js` (ESM, wasm inlined). Release builds also
+//! translate the wasm to JavaScript for pages whose CSP refuses WebAssembly (`wasm2js.rs`).
 
 use crate::run::{cmd, root, status, Result};
 use crate::tools::npm_bin;
@@ -25,9 +26,19 @@ fn glue_dir() -> PathBuf {
     root().join("target/wasm-bindgen")
 }
 
-/// Builds `dist/` and `pkg/`; returns the files a script-tag install downloads (the
-/// visualizer's files, loaded only on demand, are not among them).
-pub fn build(profile: Profile) -> Result<Vec<PathBuf>> {
+/// The files of `dist/` that pages download to track (the visualizer's, loaded only on demand,
+/// are not among them).
+pub struct Downloads {
+    /// What every script-tag page downloads: the loader and the wasm (held to the budget).
+    pub script_tag: Vec<PathBuf>,
+    /// The tracker as JavaScript, which a page whose CSP refuses WebAssembly downloads instead
+    /// of the wasm (`wasm2js.rs`). Release builds only: a debug wasm keeps reference types (a
+    /// second table), which wasm2js refuses, and its imports' long module names.
+    pub strict_csp: Option<PathBuf>,
+}
+
+/// Builds `dist/` and `pkg/`.
+pub fn build(profile: Profile) -> Result<Downloads> {
     let dist = root().join("dist");
     let _ = fs::remove_dir_all(&dist);
     fs::create_dir_all(&dist).map_err(|e| format!("dist/: {e}"))?;
@@ -58,8 +69,20 @@ pub fn build(profile: Profile) -> Result<Vec<PathBuf>> {
     // The stub snippet, for pages that load it rather than inline it (the demo site does).
     copy(&root().join("js/stub.js"), &dist.join("stub.js"))?;
 
+    let strict_csp = match profile {
+        Profile::Release => {
+            let asm = dist.join("wasmtrack.asm.js");
+            crate::wasm2js::build(&wasm, &asm)?;
+            Some(asm)
+        }
+        Profile::Debug => None,
+    };
+
     build_npm_package(&wasm)?;
-    Ok(vec![dist.join("wasmtrack.js"), dist.join("wasmtrack.wasm")])
+    Ok(Downloads {
+        script_tag: vec![dist.join("wasmtrack.js"), dist.join("wasmtrack.wasm")],
+        strict_csp,
+    })
 }
 
 /// Where the release build of the tracker (with its own build of `core` and `alloc`) goes.

@@ -17,8 +17,8 @@ const DEFINITIONS: [&str; 2] = [
 /// Runs the demo until the collector stops (Ctrl-C).
 pub fn demo(listen: Option<&str>) -> Result {
     tools::ensure_build_tools()?;
-    let files = build::build(Profile::Release)?;
-    crate::size::report(&files)?;
+    let downloads = build::build(Profile::Release)?;
+    crate::size::report(&downloads)?;
     status(cmd("cargo").args(["build", "--release", "-p", "wasmtrack-collector"]))?;
 
     let listen = listen.unwrap_or("127.0.0.1:8080");

@@ -17,6 +17,7 @@ mod minify;
 mod run;
 mod size;
 mod tools;
+mod wasm2js;
 
 use build::Profile;
 use run::{cmd, status, Result};
@@ -48,8 +49,8 @@ fn build_task(flags: &[String]) -> Result {
     } else {
         Profile::Release
     };
-    let files = build::build(profile)?;
-    size::report(&files)?;
+    let downloads = build::build(profile)?;
+    size::report(&downloads)?;
     Ok(())
 }
 
@@ -58,8 +59,8 @@ fn test_task() -> Result {
     tools::ensure_browser()?;
     lint()?;
     status(cmd("cargo").args(["test", "--workspace"]))?;
-    let files = build::build(Profile::Release)?;
-    let gzip = size::report(&files)?;
+    let downloads = build::build(Profile::Release)?;
+    let gzip = size::report(&downloads)?;
     size::check_budget(gzip)?;
     browser_tests()?;
     status(cmd("cargo").args(["build", "-p", "wasmtrack-collector"]))?;

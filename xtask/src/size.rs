@@ -1,6 +1,8 @@
 //! What a script-tag install costs a page: raw, gzip and brotli bytes of every file it
-//! downloads, and the budget CI holds it to.
+//! downloads, and the budget CI holds it to; and, apart, what the JS build costs the pages
+//! whose CSP refuses WebAssembly.
 
+use crate::build::Downloads;
 use crate::run::Result;
 use std::io::Write;
 use std::path::PathBuf;
@@ -39,28 +41,42 @@ pub fn measure(path: &PathBuf) -> Result<Sizes> {
     })
 }
 
-/// Prints a table of `files` and their total; returns the total gzip bytes.
-pub fn report(files: &[PathBuf]) -> Result<usize> {
+/// Prints a table of the script-tag download and its total, then the JS build on a line of its
+/// own; returns the script tag's total gzip bytes.
+pub fn report(downloads: &Downloads) -> Result<usize> {
     println!("\nScript-tag download (what a page fetches before its first event):");
     println!(
         "  {:<24} {:>9} {:>9} {:>9}",
         "file", "raw", "gzip -9", "brotli"
     );
     let (mut raw, mut gzip, mut brotli) = (0, 0, 0);
-    for file in files {
-        let s = measure(file)?;
-        let name = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        println!("  {:<24} {:>9} {:>9} {:>9}", name, s.raw, s.gzip, s.brotli);
+    for file in &downloads.script_tag {
+        let s = row(file)?;
         raw += s.raw;
         gzip += s.gzip;
         brotli += s.brotli;
     }
     println!("  {:<24} {:>9} {:>9} {:>9}", "total", raw, gzip, brotli);
     println!("  budget: {gzip} of {GZIP_BUDGET} bytes gzip\n");
+    if let Some(asm) = &downloads.strict_csp {
+        println!(
+            "Instead of the wasm, on pages whose CSP refuses WebAssembly (not in the budget):"
+        );
+        row(asm)?;
+        println!();
+    }
     Ok(gzip)
+}
+
+/// Prints one file's line of the table.
+fn row(file: &PathBuf) -> Result<Sizes> {
+    let s = measure(file)?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    println!("  {:<24} {:>9} {:>9} {:>9}", name, s.raw, s.gzip, s.brotli);
+    Ok(s)
 }
 
 /// Fails when the download is over [`GZIP_BUDGET`].

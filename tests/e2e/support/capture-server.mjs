@@ -1,7 +1,8 @@
 // A stand-in collector for tracker tests: serves static files and records every batch posted
 // to /v1/collect, answering as a collector would (CORS for the page's origin, 200 + JSON).
 // `delays` holds back chosen files, so a test can push calls before the script has loaded;
-// `types` overrides the content type of chosen extensions (a server that misnames wasm).
+// `types` overrides the content type of chosen extensions (a server that misnames wasm);
+// `headers` adds response headers to chosen paths (a page's Content-Security-Policy).
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
@@ -24,7 +25,7 @@ function rulesText(rules) {
 
 // `rules` (the collector's JSON shape) is the auto-tracking rule list it answers
 // `GET /v1/sites/{site}/rules` with.
-export async function startCaptureServer({ roots, delays = {}, rules = [], types = {} }) {
+export async function startCaptureServer({ roots, delays = {}, rules = [], types = {}, headers = {} }) {
   const batches = [];
   const waiters = [];
   const server = createServer(async (req, res) => {
@@ -45,7 +46,7 @@ export async function startCaptureServer({ roots, delays = {}, rules = [], types
         const body = await readFile(join(dir, rel));
         const delay = delays[req.url] ?? delays[url.pathname];
         if (delay) await new Promise((r) => setTimeout(r, delay));
-        res.writeHead(200, { 'content-type': { ...TYPES, ...types }[extname(rel)] || 'application/octet-stream', 'cache-control': 'no-store' });
+        res.writeHead(200, { 'content-type': { ...TYPES, ...types }[extname(rel)] || 'application/octet-stream', 'cache-control': 'no-store', ...headers[url.pathname] });
         return res.end(body);
       } catch {
         // try the next root
