@@ -225,7 +225,7 @@ pub fn step_text(w: &Workflow, e: &Enrollment) -> String {
         .and_then(|s| w.actions.get(s).map(|a| (s, a)))
     {
         Some((s, a)) => format!("{} of {count} \u{2014} {}", s + 1, action_name(a)),
-        None => format!("all {count} done"),
+        None => "All steps done".to_owned(),
     }
 }
 
