@@ -180,7 +180,12 @@ pub async fn replay(
     let Some(change) = edit::replay(&e, now_ms()) else {
         return refused();
     };
-    match state.store.change_steps(vec![change]).await.map(|done| done == [true]) {
+    match state
+        .store
+        .change_steps(vec![change])
+        .await
+        .map(|done| done == [true])
+    {
         Ok(true) => {
             // The runner sleeps until the next due step; it learns of this one at its next
             // look (the API's replay does the same).

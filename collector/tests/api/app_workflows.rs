@@ -350,7 +350,7 @@ async fn failed_enrollment(app: &TestApp, store: &SqliteStore, id: u64, detail: 
             detail: Some(detail.into()),
         }],
     };
-    assert!(store.change_step(failed).await.unwrap());
+    assert_eq!(store.change_steps(vec![failed]).await.unwrap(), [true]);
     e.id
 }
 
