@@ -17,6 +17,7 @@ use super::openapi::schemas;
 use crate::error::{ApiError, AppJson, ErrorDetail};
 use crate::store::{Enrollment, HistoryEntry};
 use crate::timestamp::now_ms;
+use crate::workflows::edit;
 use crate::workflows::{FieldError, Workflow};
 use crate::AppState;
 
@@ -83,14 +84,9 @@ pub async fn list(State(state): State<AppState>) -> AppJson<Value> {
 )]
 pub async fn create(
     State(state): State<AppState>,
-    AppJson(mut workflow): AppJson<Workflow>,
+    AppJson(workflow): AppJson<Workflow>,
 ) -> Result<(StatusCode, AppJson<Value>), ApiError> {
-    let now = now_ms();
-    workflow.id = 0;
-    workflow.secret = crate::random::hex(2);
-    workflow.created_at = now;
-    workflow.updated_at = now;
-    workflow.paused_reason = None;
+    let workflow = edit::created(workflow, crate::random::hex(2), now_ms());
     check(&state, &workflow)?;
     let saved = state.store.save_workflow(workflow).await?;
     Ok((StatusCode::CREATED, AppJson(json!(saved.as_ref()))))
@@ -137,23 +133,14 @@ pub async fn read(
 pub async fn replace(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    AppJson(mut workflow): AppJson<Workflow>,
+    AppJson(workflow): AppJson<Workflow>,
 ) -> Result<AppJson<Value>, ApiError> {
     let id = read_id(&id)?;
     let old = state
         .store
         .workflow(id)
         .ok_or_else(|| ApiError::NotFound(format!("no workflow {id} exists")))?;
-    workflow.id = id;
-    workflow.secret = old.secret.clone();
-    workflow.created_at = old.created_at;
-    workflow.updated_at = now_ms();
-    // Said by the collector, not by clients: switching the workflow on again clears it.
-    workflow.paused_reason = if workflow.enabled {
-        None
-    } else {
-        old.paused_reason.clone()
-    };
+    let workflow = edit::replacing(workflow, &old, now_ms());
     check(&state, &workflow)?;
     let saved = state.store.save_workflow(workflow).await?;
     Ok(AppJson(json!(saved.as_ref())))
@@ -327,32 +314,7 @@ pub async fn replay(
             e.id, e.state
         ))
     };
-    if e.state != "failed" {
-        return Err(refused());
-    }
-    let now = now_ms();
-    let change = crate::store::StepChange {
-        id: e.id,
-        from_step: e.step,
-        from_attempts: e.attempts,
-        from_state: e.state.clone(),
-        step: e.step,
-        attempts: 0,
-        state: "active".into(),
-        wake_at: Some(now),
-        step_started_at: None,
-        begins_wait: false,
-        last_wait: e.last_wait.clone(),
-        finished_at: None,
-        history: vec![HistoryEntry {
-            step: e.step,
-            at: now,
-            kind: "replayed".into(),
-            status: None,
-            latency_ms: None,
-            detail: Some("run again by hand".into()),
-        }],
-    };
+    let change = edit::replay(&e, now_ms()).ok_or_else(refused)?;
     if state.store.change_steps(vec![change]).await? != [true] {
         return Err(refused());
     }

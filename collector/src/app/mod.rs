@@ -1,4 +1,4 @@
-//! The analyst app at `/app/`: events, reports, contacts' timelines and sites, as pages served
+//! The analyst app at `/app/`: events, reports, contacts' timelines, sites and workflows, as pages served
 //! by the collector itself (no second server, nothing to install).
 //!
 //! # Why server-rendered pages
@@ -20,6 +20,7 @@
 
 mod chart;
 mod contacts;
+mod enrollment;
 mod event_edit;
 mod events;
 mod imports;
@@ -29,6 +30,9 @@ pub mod session;
 mod sign_in;
 mod sites;
 mod wizard;
+mod workflow_draft;
+mod workflow_form;
+mod workflows;
 
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{StatusCode, Uri};
@@ -99,6 +103,29 @@ pub fn routes() -> Router<AppState> {
         .route("/app/imports/{id}/refused.csv", get(imports::refused))
         .route("/app/contacts", get(contacts::list))
         .route("/app/contacts/{id}", get(contacts::show))
+        .route("/app/workflows", get(workflows::list))
+        .route(
+            "/app/workflows/new",
+            get(workflow_form::new).post(workflow_form::post_new),
+        )
+        .route("/app/workflows/{id}", get(workflows::show))
+        .route(
+            "/app/workflows/{id}/edit",
+            get(workflow_form::edit_page).post(workflow_form::post_edit),
+        )
+        .route("/app/workflows/{id}/enabled", post(workflows::switch_post))
+        .route(
+            "/app/workflows/{id}/delete",
+            get(workflows::confirm_delete).post(workflows::delete),
+        )
+        .route(
+            "/app/workflows/{id}/enrollments/{eid}",
+            get(enrollment::show),
+        )
+        .route(
+            "/app/workflows/{id}/enrollments/{eid}/replay",
+            post(enrollment::replay),
+        )
         .route("/app/assets/app.css", get(css))
         .route("/app/assets/app.js", get(js))
         // Any other address under /app is a page that does not exist: said as a page, never
@@ -187,13 +214,14 @@ pub fn signed_in(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Result<Sig
     let Some(id) = cookie(headers, session::COOKIE) else {
         return Err(back());
     };
-    let Some(session) = state.sessions.find(id, now_ms()) else {
+    let Some(mut session) = state.sessions.find(id, now_ms()) else {
         return Err(back());
     };
     let Some(credential) = session::credential(state, &session.holder) else {
         state.sessions.close(id);
         return Err(back());
     };
+    session.admin = credential.grants(Scope::Admin);
     Ok(Signed {
         session,
         credential,

@@ -12,14 +12,15 @@ use maud::{html, Markup, DOCTYPE};
 
 use super::session::Session;
 
-/// The sections of the app, in the navigation's order: (path, label). A section is listed
-/// once its pages exist.
-pub const SECTIONS: &[(&str, &str)] = &[
-    ("/app/events", "Events"),
-    ("/app/contacts", "Contacts"),
-    ("/app/imports", "Imports"),
-    ("/app/sites", "Sites"),
-    ("/app/quality", "Data quality"),
+/// The sections of the app, in the navigation's order: (path, label, whether only the admin
+/// scope may open it). A section is listed once its pages exist.
+pub const SECTIONS: &[(&str, &str, bool)] = &[
+    ("/app/events", "Events", false),
+    ("/app/contacts", "Contacts", false),
+    ("/app/imports", "Imports", false),
+    ("/app/sites", "Sites", false),
+    ("/app/quality", "Data quality", false),
+    ("/app/workflows", "Workflows", true),
 ];
 
 /// Scripts only from the app itself, styles only from it, images inline SVG; nothing framed.
@@ -58,7 +59,7 @@ pub fn framed(
                     a.brand href="/app/events" { "wasmtrack" }
                     nav aria-label="Sections" {
                         ul {
-                            @for &(path, label) in SECTIONS {
+                            @for &(path, label, _) in SECTIONS.iter().filter(|s| session.admin || !s.2) {
                                 li {
                                     @if path == current {
                                         a href=(path) aria-current="page" { (label) }

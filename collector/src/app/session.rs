@@ -39,6 +39,10 @@ pub struct Session {
     /// The token the app's forms carry (double-submit is not needed: it is checked against
     /// the server's copy).
     pub csrf: String,
+    /// Whether its credential holds the admin scope, as of this request: set by
+    /// [`super::signed_in`] (a key's scopes are read anew each time), so the navigation
+    /// lists the admin's sections only to those who may open them.
+    pub admin: bool,
     /// Last request, epoch ms.
     last_seen: i64,
 }
@@ -56,6 +60,7 @@ impl Sessions {
         let session = Session {
             holder,
             csrf: random::hex(2),
+            admin: false,
             last_seen: now,
         };
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());

@@ -17,7 +17,8 @@
 //! * `signature.rs`: the `Wasmtrack-Signature` header and idempotency keys;
 //! * `retry.rs`: what an answer means (delivered, retry, pause on 410, fail) and when to try
 //!   again;
-//! * `clock.rs`: the injected time, so waits of days are tested in milliseconds.
+//! * `clock.rs`: the injected time, so waits of days are tested in milliseconds;
+//! * `edit.rs`: what creating, replacing and replaying a workflow change (API and app alike).
 //!
 //! Around it:
 //!
@@ -32,6 +33,7 @@
 
 pub mod clock;
 pub mod delivery;
+pub mod edit;
 pub mod enroller;
 pub mod filter;
 pub mod model;

@@ -8,6 +8,7 @@ mod app;
 mod app_contacts;
 mod app_imports;
 mod app_sites;
+mod app_workflows;
 mod collect;
 mod common;
 mod connections;

@@ -131,3 +131,17 @@ document.addEventListener('DOMContentLoaded', () => {
   };
   setTimeout(tick, 500);
 });
+
+// The workflow editor's problem summary: a link to a field also puts the cursor in it (a
+// fragment link alone only scrolls there).
+document.addEventListener('DOMContentLoaded', () => {
+  for (const link of document.querySelectorAll('.error-summary a[href^="#"]')) {
+    link.addEventListener('click', (event) => {
+      const target = document.getElementById(link.getAttribute('href').slice(1));
+      if (!target) return;
+      event.preventDefault();
+      target.scrollIntoView({ block: 'center' });
+      target.focus();
+    });
+  }
+});
