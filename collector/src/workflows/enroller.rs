@@ -22,12 +22,6 @@ use crate::store::{EnrollmentBatch, EventStore, Resume, SeqEvent};
 /// Completions decided per transaction.
 const BATCH: usize = 1_000;
 
-/// While completions keep being stored, the follower rests this many times as long as its
-/// last batch took before taking the next: it then uses at most a fifth of one core, and
-/// ingestion the rest. Under a load it cannot keep up with that way it falls behind, and
-/// catches up at full speed once the load eases (`cargo xtask bench` measures both).
-const YIELD_FACTOR: u32 = 4;
-
 /// The properties filters see: the page's, overlaid with the completion's own.
 fn properties(event: &SeqEvent) -> Map<String, Value> {
     let read = |json: Option<&str>| -> Map<String, Value> {
@@ -168,7 +162,7 @@ pub async fn run(
                 // Ingestion first: while completions keep coming, rest between batches.
                 if commits.has_changed().unwrap_or(false) {
                     commits.borrow_and_update();
-                    tokio::time::sleep(started.elapsed() * YIELD_FACTOR).await;
+                    tokio::time::sleep(started.elapsed() * super::YIELD_FACTOR).await;
                 }
             }
             Ok(false) => {

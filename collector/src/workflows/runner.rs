@@ -114,9 +114,18 @@ impl Runner {
             deferred: Mutex::default(),
             finished: Mutex::default(),
         });
+        let mut commits = shared.store.commits();
         loop {
+            let started = std::time::Instant::now();
             match round(&shared).await {
-                Ok(true) => continue,
+                Ok(true) => {
+                    // Ingestion first: while completions keep coming, rest between rounds.
+                    if commits.has_changed().unwrap_or(false) {
+                        commits.borrow_and_update();
+                        tokio::time::sleep(started.elapsed() * super::YIELD_FACTOR).await;
+                    }
+                    continue;
+                }
                 Ok(false) => {}
                 Err(StoreError::Closed) => return,
                 Err(e) => tracing::error!(error = ?e, "running workflow steps failed; retrying"),
