@@ -31,12 +31,17 @@ fn setup() {
         if (!globalThis.__sent) {
             globalThis.__sent = [];
             globalThis.__warnings = [];
-            globalThis.fetch = (url, init) => {
+            globalThis.fetch = async (url, init) => {
                 if (init.method !== 'POST') {
-                    return Promise.resolve(new Response('wr2', { status: 200 }));
+                    return new Response('wr2', { status: 200 });
                 }
-                __sent.push({ url, body: JSON.parse(init.body), keepalive: init.keepalive });
-                return Promise.resolve(new Response(null, { status: 200 }));
+                // Batches come gzipped (a Blob) where the browser has CompressionStream.
+                const gzip = typeof init.body !== 'string';
+                const text = gzip
+                    ? await new Response(init.body.stream().pipeThrough(new DecompressionStream('gzip'))).text()
+                    : init.body;
+                __sent.push({ url, body: JSON.parse(text), keepalive: init.keepalive, gzip });
+                return new Response(null, { status: 200 });
             };
         }
     "#);
@@ -218,6 +223,11 @@ async fn every_event_carries_ids_and_default_properties() {
     );
     assert_eq!(text(&get(&sent, "body"), "site").as_deref(), Some("site-1"));
     assert_eq!(get(&sent, "keepalive").as_bool(), Some(true));
+    assert_eq!(
+        get(&sent, "gzip").as_bool(),
+        Some(true),
+        "Chromium has CompressionStream"
+    );
 
     setup();
     let second = track("({ name: 'ids' })").await;
