@@ -8,7 +8,8 @@ let pending;
 // `why` once with status (0: no answer), `Retry-After` and the body; `why` < 0: no answer wanted.
 // A POST body is gzipped first where the browser has CompressionStream (the collector knows gzip
 // by its first bytes: no header, which would cost a preflight), except with `why` < 0, the
-// pagehide path, which cannot wait for it.
+// pagehide path, which cannot wait for it, and under 1,000 characters (a quiet page's few
+// events: a few hundred bytes saved would cost their request the compression's detour).
 export function send(url, body, keepalive, why) {
   const done = (status, retry, text) => { if (why >= 0) wake(why, status, retry, text); };
   const go = (b) => {
@@ -21,15 +22,19 @@ export function send(url, body, keepalive, why) {
       done(0, null, '');
     }
   };
-  if (body === undefined || why < 0 || typeof CompressionStream != 'function') return go(body);
-  const own = (pending = () => {
-    pending = 0;
-    go(body);
+  if (body === undefined || why < 0 || body.length < 1e3 || !self.CompressionStream) return go(body);
+  // Sends once: compressed when the compression is done, or as it is if `leaving` or a
+  // failure comes first.
+  const own = (pending = (b) => {
+    if (pending == own) {
+      pending = 0;
+      go(b || body);
+    }
   });
   try {
-    new Response(new Blob([body]).stream().pipeThrough(new CompressionStream('gzip'))).blob().then(
-      (z) => { if (pending == own) { pending = 0; go(new Blob([z], { type: 'text/plain' })); } },
-      () => { if (pending == own) own(); },
+    new Response(new Response(body).body.pipeThrough(new CompressionStream('gzip'))).blob().then(
+      (z) => own(new Blob([z], { type: 'text/plain' })),
+      () => own(),
     );
   } catch (e) {
     own();
