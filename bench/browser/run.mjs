@@ -8,6 +8,7 @@
 //   tasks (PerformanceObserver `longtask`) from the first call to 2 s after the last;
 // * wire cost: request bytes (URL + body) at the endpoint for 1,000 events.
 // Usage: node bench/browser/run.mjs <repo root> <out.json> [runs]
+// (BENCH_ONLY=wasmtrack,posthog measures only those trackers; BENCH_CALLS the track calls.)
 import { createServer } from 'node:http';
 import { readFile, writeFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
@@ -82,10 +83,14 @@ async function answer(req, res, body) {
   return res.writeHead(200, { ...cors, 'content-type': 'application/json' }).end('{}');
 }
 
+// A body as its text: gzip (magic bytes 1f 8b) decompressed, as wasmtrack's collector and
+// PostHog's read it.
+const text = (body) => (body[0] === 0x1f && body[1] === 0x8b ? gunzipSync(body) : body).toString();
+
 function reply(name, body) {
   if (name === 'wasmtrack') {
     try {
-      return JSON.stringify({ stored: JSON.parse(body.toString()).events.length, duplicates: 0, rejected: [] });
+      return JSON.stringify({ stored: JSON.parse(text(body)).events.length, duplicates: 0, rejected: [] });
     } catch {
       return '{"stored":0,"duplicates":0,"rejected":[]}';
     }
@@ -99,26 +104,23 @@ function reply(name, body) {
 // How many events one request carried, where the format can be read (else null).
 function countEvents(name, url, body, headers) {
   try {
-    const text = body.toString();
     switch (name) {
       case 'wasmtrack':
-        return JSON.parse(text).events.length;
+        return JSON.parse(text(body)).events.length;
       case 'segment':
         return 1;
       case 'rudderstack':
-        return url.pathname.includes('batch') ? JSON.parse(text).batch.length : 1;
+        return url.pathname.includes('batch') ? JSON.parse(text(body)).batch.length : 1;
       case 'snowplow':
-        return url.pathname.startsWith('/i') ? 1 : JSON.parse(text).data.length;
+        return url.pathname.startsWith('/i') ? 1 : JSON.parse(text(body)).data.length;
       case 'posthog': {
-        let raw = body;
-        if (body[0] === 0x1f && body[1] === 0x8b) raw = gunzipSync(body);
-        let t = raw.toString();
+        let t = text(body);
         if (t.startsWith('data=')) t = Buffer.from(decodeURIComponent(t.slice(5)), 'base64').toString();
         const parsed = JSON.parse(t);
         return Array.isArray(parsed) ? parsed.length : Array.isArray(parsed.batch) ? parsed.batch.length : 1;
       }
       case 'mixpanel': {
-        const data = new URLSearchParams(text).get('data') ?? url.searchParams.get('data');
+        const data = new URLSearchParams(text(body)).get('data') ?? url.searchParams.get('data');
         let parsed;
         try {
           parsed = JSON.parse(data);

@@ -19,6 +19,11 @@ use crate::store::StoreError;
 /// The request body limit, for every endpoint.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// The most a compressed beacon may decompress to: what an uncompressed one may weigh, so a
+/// beacon carries as much either way, and a small body that inflates without end (a "zip
+/// bomb") costs at most this much memory.
+pub const MAX_INFLATED_BYTES: usize = MAX_BODY_BYTES;
+
 /// One problem in a request, as HubSpot lists it under `errors`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ErrorDetail {
@@ -87,6 +92,8 @@ pub enum ApiError {
     MethodNotAllowed,
     /// 413: the body is over [`MAX_BODY_BYTES`].
     PayloadTooLarge,
+    /// 413: a compressed body decompresses to more than [`MAX_INFLATED_BYTES`].
+    InflatedTooLarge,
     /// 413: an uploaded file is over the import's limit (bytes).
     FileTooLarge(u64),
     /// 429: over a rate limit; retry after the given seconds.
@@ -151,7 +158,9 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::PayloadTooLarge | ApiError::FileTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge | ApiError::InflatedTooLarge | ApiError::FileTooLarge(_) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Busy { .. } | ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -224,6 +233,14 @@ impl IntoResponse for ApiError {
             }
             ApiError::PayloadTooLarge => {
                 let message = format!("Request body is larger than the limit of {MAX_BODY_BYTES} bytes (1 MiB); send smaller batches");
+                (
+                    "PAYLOAD_TOO_LARGE",
+                    message.clone(),
+                    vec![ErrorDetail::new("PAYLOAD_TOO_LARGE", message).at("body")],
+                )
+            }
+            ApiError::InflatedTooLarge => {
+                let message = format!("The gzip body decompresses to more than the limit of {MAX_INFLATED_BYTES} bytes (1 MiB); send smaller batches");
                 (
                     "PAYLOAD_TOO_LARGE",
                     message.clone(),

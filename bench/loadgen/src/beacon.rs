@@ -118,6 +118,14 @@ pub fn body(
     out
 }
 
+/// `body` gzip-compressed at zlib's default level, as browsers' `CompressionStream('gzip')`.
+pub fn gzip(body: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(body).expect("writing to memory cannot fail");
+    gz.finish().expect("writing to memory cannot fail")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

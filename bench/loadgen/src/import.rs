@@ -209,6 +209,7 @@ pub fn run(addr: &str, token: &str, file: &Path, pid: u32) -> Result<Value, Stri
         rate: Some(1000.0),
         stop: Some(stop.clone()),
         visits: None,
+        gzip: false,
     };
     let beacons = std::thread::spawn(move || {
         tokio::runtime::Builder::new_current_thread()

@@ -34,6 +34,8 @@ pub struct Load {
     /// Visitors following one another on each connection, some identifying; `None`: one
     /// anonymous visitor per connection.
     pub visits: Option<Visits>,
+    /// Sends each beacon gzip-compressed (compressed here, before the request's clock starts).
+    pub gzip: bool,
 }
 
 /// What one connection saw.
@@ -69,12 +71,13 @@ pub async fn run(load: Load) -> Result<serde_json::Value, String> {
             .await
             .map_err(|e| format!("handshake: {e}"))?;
         tokio::spawn(conn);
-        let (addr, site, name, props, batch) = (
+        let (addr, site, name, props, batch, gzip) = (
             load.addr.clone(),
             load.site.clone(),
             name.clone(),
             props.clone(),
             load.batch,
+            load.gzip,
         );
         let mut ids = Ids::new(seed ^ ((worker as u64 + 1) << 40));
         let stop = load.stop.clone();
@@ -127,6 +130,11 @@ pub async fn run(load: Load) -> Result<serde_json::Value, String> {
                     email: turn.identified.then_some(email.as_str()),
                 };
                 let body = beacon::body(&site, &name, &props, now_ms, from, batch, &mut ids);
+                let body = if gzip {
+                    beacon::gzip(body.as_bytes())
+                } else {
+                    body.into_bytes()
+                };
                 let request = hyper::Request::post("/v1/collect")
                     .header("host", &addr)
                     .header("content-type", "text/plain;charset=UTF-8")

@@ -6,6 +6,7 @@
 //!   beacons to `POST /v1/collect` on one thread (the other core is the collector's); prints
 //!   the figures as JSON. `--visits`: each connection's visitors send `BEACONS` beacons each,
 //!   and `PERCENT` of them identify (`visits.rs`); without it, one anonymous visitor each.
+//!   With `LOADGEN_GZIP=1` each beacon is gzip-compressed, as the tracker sends them with `fetch`.
 //! * `workflows COUNT HOOK_URL` — `COUNT` workflow definitions on the benchmark event, one
 //!   JSON body per line (`workflows.rs`).
 //! * `receive ADDR` — a webhook receiver counting what it is sent, until stopped
@@ -86,6 +87,7 @@ fn main() {
                 rate: if arg(6).is_empty() || visits_at == Some(6) { None } else { Some(num(6)?) },
                 stop: None,
                 visits,
+                gzip: std::env::var("LOADGEN_GZIP").is_ok_and(|v| v == "1"),
             };
             current_thread()?.block_on(load::run(load))
         })(),

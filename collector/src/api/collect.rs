@@ -1,5 +1,6 @@
 //! `POST /v1/collect`: the tracker's beacons (`WireBatch` of SPEC §4, sent as `text/plain`
-//! or by `sendBeacon`, so any content type is read).
+//! or by `sendBeacon`, so any content type is read), plain JSON or gzip-compressed JSON, told
+//! apart by the body's first bytes ([`super::compressed`]).
 //!
 //! The beacon semantics of SPEC §3: what the tracker sends is kept. A property its definition
 //! lacks, or whose value does not fit its type or options, is dropped from that event (and a
@@ -55,13 +56,13 @@ const MAX_ID_LEN: usize = 128;
     post, path = "/v1/collect", tag = "Beacons",
     operation_id = "collectBeacon",
     summary = "The tracker's beacons",
-    description = "Sent as `text/plain` (or by `sendBeacon`), so any content type is read. The site must list the request's `Origin` (or `*`, which also admits requests without one). What the tracker sends is kept: a property that is not defined or does not fit its type is dropped, a value over its limit cut, an event whose name is not defined held for replay; all listed in the answer. Public: no credential.",
+    description = "Sent as `text/plain` (or by `sendBeacon`), so any content type is read. The body is the JSON beacon, or that JSON gzip-compressed: a body starting with gzip's magic bytes `1f 8b` is decompressed (no `Content-Encoding` header is needed or read: it would cost browsers a CORS preflight), up to 1 MiB decompressed. The tracker compresses its batches where the browser has `CompressionStream`, and sends plain JSON by `sendBeacon` when the page is left. The site must list the request's `Origin` (or `*`, which also admits requests without one). What the tracker sends is kept: a property that is not defined or does not fit its type is dropped, a value over its limit cut, an event whose name is not defined held for replay; all listed in the answer. Public: no credential.",
     request_body(content = schemas::Beacon, content_type = "text/plain"),
     responses(
         (status = 200, description = "What became of each event", body = schemas::Collected),
-        (status = 400, description = "The body is not a beacon", body = schemas::Error),
+        (status = 400, description = "The body is not a beacon, or starts like gzip and does not decompress (`MALFORMED_GZIP`)", body = schemas::Error),
         (status = 403, description = "Unknown site, or an origin the site does not list", body = schemas::Error),
-        (status = 413, description = "Over 1 MiB", body = schemas::Error),
+        (status = 413, description = "Over 1 MiB, or a gzip body that decompresses to over 1 MiB", body = schemas::Error),
         (status = 429, description = "The site sends more events a second than its limit: retry after `Retry-After`", body = schemas::Error),
         (status = 503, description = "Busy: retry after `Retry-After`", body = schemas::Error),
     ),
@@ -123,7 +124,7 @@ fn with_cors(mut response: Response, origin: Option<&HeaderValue>) -> Response {
 }
 
 /// Most entries the answer's `dropped` list and the refused-events table take from one
-/// beacon (the tracker sends at most 100 events of at most 50 properties); past them the
+/// beacon (the tracker sends at most 60 KiB of events of at most 50 properties); past them the
 /// answer says how many more there were, and data quality still counts them all.
 const MAX_LISTED: usize = 1000;
 
@@ -133,6 +134,7 @@ async fn ingest(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Value, ApiError> {
     let body = body?;
+    let body = super::compressed::inflate(&body)?;
     let body = crate::error::json_text(&body)?;
     // A beacon is charged to its site's rate limit once, whichever pass reads it.
     let mut charged = false;

@@ -5,7 +5,7 @@
 //! |---|---|
 //! | `/events/v3/event-definitions…` | [`definitions`] (bodies in [`definition_body`]) |
 //! | `/events/v3/send`, `/events/v3/send/batch` | [`send`] |
-//! | `/v1/collect` | [`collect`] |
+//! | `/v1/collect` | [`collect`] (gzip bodies in [`compressed`]) |
 //! | `/events/v3/events…`, `/v1/events/{name}/completions` | [`events`] |
 //! | `/v1/rejected` | [`rejected`] |
 //! | `/v1/held…` | [`held`] |
@@ -20,6 +20,7 @@
 //! | `/openapi.json` | [`openapi`] (the description of all of these) |
 
 mod collect;
+mod compressed;
 mod contacts;
 mod cursor;
 pub(crate) mod definition_body;

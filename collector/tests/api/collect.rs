@@ -437,3 +437,103 @@ async fn a_cross_origin_page_may_read_retry_after() {
         Some("Retry-After")
     );
 }
+
+/// A beacon as the tracker sends it where the browser has `CompressionStream`: gzip bytes, with
+/// no header that says so (`Content-Encoding` would cost a preflight).
+fn gzip_beacon(body: &[u8]) -> Request<Body> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(body).expect("in memory");
+    gzip_request(gz.finish().expect("in memory"))
+}
+
+fn gzip_request(bytes: Vec<u8>) -> Request<Body> {
+    Request::builder()
+        .method(Method::POST)
+        .uri("/v1/collect")
+        .header("content-type", "text/plain")
+        .header("origin", ORIGIN)
+        .body(Body::from(bytes))
+        .expect("request")
+}
+
+#[tokio::test]
+async fn a_gzip_beacon_is_stored_as_the_same_beacon_sent_plain() {
+    let app = test_app().with_fixtures().await;
+    let now = now_ms();
+    let events = |from: u32| {
+        (from..from + 200)
+            .map(|n| wire_event(n, "signup", now, "v1", json!({"plan": "pro", "seats": n})))
+            .collect::<Vec<_>>()
+    };
+    let plain = app.beacon(batch(events(1))).await;
+    let compressed = app
+        .call(gzip_beacon(batch(events(1001)).to_string().as_bytes()))
+        .await;
+    assert_eq!(compressed.status, StatusCode::OK, "{}", compressed.text);
+    assert_eq!(compressed.body, plain.body, "the same answer either way");
+    assert_eq!(compressed.body["stored"], 200);
+    assert_eq!(
+        compressed.header("access-control-allow-origin"),
+        Some(ORIGIN)
+    );
+    let stored = app.all_events().await;
+    assert_eq!(stored.len(), 400);
+    let of = |n: u32| stored.iter().find(|e| e["id"] == uuid(n)).expect("stored");
+    assert_eq!(
+        of(1001)["properties"],
+        json!({"plan": "pro", "seats": "1001"})
+    );
+    assert_eq!(of(1001)["defaultProperties"], of(1)["defaultProperties"]);
+    let again = app
+        .call(gzip_beacon(batch(events(1001)).to_string().as_bytes()))
+        .await;
+    assert_eq!(
+        (
+            again.body["stored"].clone(),
+            again.body["duplicates"].clone()
+        ),
+        (json!(0), json!(200)),
+        "a retried compressed beacon is stored once"
+    );
+}
+
+#[tokio::test]
+async fn a_gzip_beacon_that_decompresses_past_one_mebibyte_is_a_413_naming_the_limit() {
+    let app = test_app().with_fixtures().await;
+    // 64 MiB of spaces after a beacon's start: ~64 KiB on the wire.
+    let mut bomb = b"{\"site\":\"shop\",\"events\":[]".to_vec();
+    bomb.resize(64 * 1024 * 1024, b' ');
+    let answer = app.call(gzip_beacon(&bomb)).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        answer.text
+    );
+    assert_eq!(answer.error_category(), "PAYLOAD_TOO_LARGE");
+    let message = answer.body["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("decompresses to more than the limit of 1048576 bytes"),
+        "{message}"
+    );
+    assert_eq!(answer.header("access-control-allow-origin"), Some(ORIGIN));
+    assert!(app.all_events().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_body_that_starts_like_gzip_and_does_not_decompress_is_a_400_saying_so() {
+    let app = test_app().with_fixtures().await;
+    let mut garbage = vec![0x1f, 0x8b];
+    garbage.extend(b"not really gzip at all");
+    let answer = app.call(gzip_request(garbage)).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+    assert_eq!(answer.error_category(), "VALIDATION_ERROR");
+    assert_eq!(answer.body["errors"][0]["code"], "MALFORMED_GZIP");
+    let message = answer.body["message"].as_str().unwrap_or("");
+    assert!(
+        message.starts_with("The body starts like gzip (bytes 1f 8b) but does not decompress"),
+        "{message}"
+    );
+    assert_eq!(answer.header("access-control-allow-origin"), Some(ORIGIN));
+}

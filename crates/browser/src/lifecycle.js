@@ -5,6 +5,7 @@
 // the originals do, and stay, because one removed later would break a library that wrapped
 // ours in turn.
 import { wake } from './wake.js';
+import { leaving } from './transport.js';
 
 // `Wake` in protocol.rs.
 const WAKE_LEFT = 4;
@@ -15,7 +16,8 @@ const WAKE_CLICK = 8;
 const WAKE_NAVIGATED = 9;
 
 export function listen() {
-  addEventListener('pagehide', () => wake(WAKE_LEFT));
+  // A batch still being compressed goes first, uncompressed: the page may not live to finish.
+  addEventListener('pagehide', () => { leaving(); wake(WAKE_LEFT); });
   addEventListener('pageshow', (e) => { if (e.persisted) wake(WAKE_BACK); });
   addEventListener('online', () => wake(WAKE_ONLINE));
   document.addEventListener('visibilitychange', () => { if (document.hidden) wake(WAKE_HIDDEN); });

@@ -1,6 +1,10 @@
 //! Getting a batch to the collector: `fetch` with `keepalive` while the page lives, and a
 //! synchronous `sendBeacon` when it is being hidden or left (an awaited promise would be cut
 //! off). Bodies are `text/plain`, a CORS "simple" request, so no preflight is needed.
+//! `fetch` bodies are gzipped on the way where the browser has `CompressionStream` (about a
+//! tenth of the bytes of a large batch); that is asynchronous, so a batch still being
+//! compressed when the page is left goes at once, uncompressed, and beacons are never
+//! compressed. The collector tells gzip from JSON by the first bytes.
 //!
 //! The request is made by a few lines of JS (`send` in `transport.js`) that wake the tracker
 //! with status, `Retry-After` and body: one import instead of fetch, RequestInit, Response,

@@ -6,6 +6,7 @@
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
+import { beaconText } from './beacon-body.mjs';
 
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
 
@@ -58,12 +59,12 @@ export async function startCaptureServer({ roots, delays = {}, rules = [], types
   function collect(req, res) {
     const cors = { 'access-control-allow-origin': req.headers.origin || '*', vary: 'Origin' };
     if (req.method === 'OPTIONS') return res.writeHead(204, cors).end();
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk) => (text += chunk));
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
     req.on('end', () => {
+      const { text, gzip } = beaconText(Buffer.concat(chunks));
       const batch = JSON.parse(text);
-      batches.push({ contentType: req.headers['content-type'], batch });
+      batches.push({ contentType: req.headers['content-type'], gzip, batch });
       res.writeHead(200, { ...cors, 'content-type': 'application/json' });
       res.end(JSON.stringify({ stored: batch.events.length, duplicates: 0, rejected: [] }));
       for (const w of waiters.splice(0)) w();

@@ -1,17 +1,21 @@
 // A proxy in front of the real collector that answers /v1/collect from a script of faults
 // (`[503, 503, 503, { status: 429, retryAfter: 1 }]`) before it forwards, and records every
-// request: when it came, which event ids it carried, and what it was answered.
+// request: when it came, which event ids it carried, its size on the wire, whether it was
+// gzipped, and what it was answered. The body is forwarded as it came (gzip included).
 import { createServer } from 'node:http';
+import { beaconText } from './beacon-body.mjs';
 
 export async function startFaultProxy({ target, faults = [] }) {
   const script = [...faults];
   const requests = [];
+  let preflights = 0;
   const server = createServer((req, res) => {
     const cors = {
       'access-control-allow-origin': req.headers.origin || '*',
       'access-control-expose-headers': 'Retry-After',
       vary: 'Origin',
     };
+    if (req.method === 'OPTIONS') preflights++;
     if (req.method === 'OPTIONS') return res.writeHead(204, { ...cors, 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'content-type' }).end();
     if (req.method !== 'POST') {
       // Not a beacon (the tracker's rule list): passed through, not recorded.
@@ -19,20 +23,22 @@ export async function startFaultProxy({ target, faults = [] }) {
         res.writeHead(answer.status, { ...cors, 'content-type': answer.headers.get('content-type') || 'application/json' }).end(await answer.text());
       }, () => res.writeHead(502, cors).end());
     }
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c) => (body += c));
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
     req.on('end', async () => {
-      const ids = JSON.parse(body).events.map((e) => e.id);
+      const body = Buffer.concat(chunks);
+      const { text, gzip } = beaconText(body);
+      const ids = JSON.parse(text).events.map((e) => e.id);
+      const seen = { at: Date.now(), ids, bytes: req.url.length + body.length, gzip, contentType: req.headers['content-type'] };
       const fault = script.shift();
       if (fault !== undefined) {
         const { status, retryAfter } = typeof fault === 'number' ? { status: fault } : fault;
-        requests.push({ at: Date.now(), ids, status });
+        requests.push({ ...seen, status });
         const headers = retryAfter === undefined ? cors : { ...cors, 'retry-after': String(retryAfter) };
         return res.writeHead(status, headers).end('{"status":"error"}');
       }
       const answer = await fetch(target + req.url, { method: 'POST', body, headers: { 'content-type': 'text/plain', origin: req.headers.origin || '' } });
-      requests.push({ at: Date.now(), ids, status: answer.status });
+      requests.push({ ...seen, status: answer.status });
       res.writeHead(answer.status, { ...cors, 'content-type': 'application/json' }).end(await answer.text());
     });
   });
@@ -40,6 +46,10 @@ export async function startFaultProxy({ target, faults = [] }) {
   return {
     origin: `http://127.0.0.1:${server.address().port}`,
     requests,
+    // CORS preflights seen (a simple request needs none).
+    get preflights() {
+      return preflights;
+    },
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }
