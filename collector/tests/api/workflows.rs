@@ -319,17 +319,24 @@ async fn the_running_collector_delivers_after_a_kill_shows_the_history_and_repla
     .await;
     assert_eq!(sent.status, 204, "{}", sent.text);
     let list = format!("/v1/workflows/{id}/enrollments");
-    let mut enrollment = Value::Null;
+    let mut eid = None;
     for _ in 0..200 {
-        enrollment = get(addr, &list).await.body["results"][0].clone();
-        if enrollment["nextAt"].is_string() && enrollment["step"] == 0 {
+        eid = get(addr, &list).await.body["results"][0]["id"].as_i64();
+        if eid.is_some() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    let eid = enrollment["id"].as_i64().expect("enrolled");
-    let one = format!("/v1/workflows/{id}/enrollments/{eid}");
-    let history = get(addr, &one).await.body["history"].clone();
+    let one = format!("/v1/workflows/{id}/enrollments/{}", eid.expect("enrolled"));
+    // Once its delay has begun (well within its 1.5 s).
+    let mut history = Value::Null;
+    for _ in 0..100 {
+        history = get(addr, &one).await.body["history"].clone();
+        if history[1]["kind"] == "delayed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     assert_eq!(history[1]["kind"], "delayed", "{history}");
     // Killed during the delay, restarted on the same directory.
     child.kill().unwrap();
