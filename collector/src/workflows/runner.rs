@@ -208,8 +208,8 @@ async fn nap(shared: &Shared) -> Result<Duration, StoreError> {
     let now = shared.clock.now_ms();
     Ok(match next {
         Some(at) if at > now => Duration::from_millis(u64::try_from(at - now).unwrap_or(0)),
-        Some(_) => Duration::MAX,
-        None => Duration::MAX,
+        // Past (those due are being sent or deferred) or nothing scheduled: until woken.
+        _ => Duration::MAX,
     })
 }
 
