@@ -5,12 +5,13 @@
 // was left before the script loaded (see stub.js) run first, as that page's. A page whose CSP
 // refuses WebAssembly gets the same tracker as JavaScript instead (see below).
 import { __wbg_get_imports, __wbg_finalize_init, init, trackCustomBehavioralEvent, identify, setPath, trackPageView, flush, optOut, optIn, openVisualizer, __replayPage, __trapped } from '../target/wasm-bindgen/wasmtrack.js';
-import { drain, run } from './commands.js';
+import { deferred, drain, run } from './commands.js';
 import { instantiate } from './instantiate.js';
 
 // Named, not `* as`: a namespace object would keep every export of the glue in the bundle.
-// These are also the only commands a queue may call (`commands.js`).
-const api = { init, trackCustomBehavioralEvent, identify, setPath, trackPageView, flush, optOut, optIn, openVisualizer, __replayPage, __trapped };
+// These are also the only commands a queue may call (`commands.js`); track calls are taken
+// at the end of the task (`deferred`).
+const api = deferred({ init, trackCustomBehavioralEvent, identify, setPath, trackPageView, flush, optOut, optIn, openVisualizer, __replayPage, __trapped });
 
 const STUB_KEY = 'wasmtrack:v1:stub';
 

@@ -9,15 +9,16 @@ import {
   openVisualizer as wasmOpenVisualizer, __trapped,
 } from '../target/wasm-bindgen/wasmtrack.js';
 import wasmBase64 from '../target/wasm-bindgen/wasm-inline.js';
-import { drain } from './commands.js';
+import { copy, deferred, drain } from './commands.js';
 import { instantiate } from './instantiate.js';
 
-// The only commands a queue may call (`commands.js`).
-const api = {
+// The only commands a queue may call (`commands.js`); track calls are taken at the end of the
+// task (`deferred`).
+const api = deferred({
   init: wasmInit, trackCustomBehavioralEvent: wasmTrack, identify: wasmIdentify, setPath: wasmSetPath,
   trackPageView: wasmTrackPageView, flush: wasmFlush, optOut: wasmOptOut, optIn: wasmOptIn, openVisualizer: wasmOpenVisualizer,
   __trapped,
-};
+});
 
 const held = [];
 let loading = null;
@@ -57,7 +58,8 @@ export function init(options) {
   return Promise.resolve(call(['init', options])).then(() => undefined);
 }
 export function trackCustomBehavioralEvent(event) {
-  call(['trackCustomBehavioralEvent', event]);
+  // Copied now: a call held until the wasm is ready keeps what the page passed at the time.
+  call(['trackCustomBehavioralEvent', copy(event)]);
 }
 export function identify(who) {
   call(['identify', who]);

@@ -15,7 +15,9 @@ use wasmtrack_browser::timer::Timer;
 use wasmtrack_browser::transport::{self, Outcome};
 use wasmtrack_browser::wake::Wake;
 use wasmtrack_browser::{flush, page};
-use wasmtrack_core::batch::{batch_overhead, encode_batch, BatchPolicy, SendQueue};
+use wasmtrack_core::batch::{
+    batch_overhead, encode_batch, BatchPolicy, SendQueue, FETCH_MAX_BYTES,
+};
 use wasmtrack_core::retry::{classify, next_delay, Verdict};
 use wasmtrack_core::warning::Warning;
 
@@ -103,12 +105,17 @@ impl Tracker {
         self.delivery.flush_timer.cancel();
         self.delivery.retry_timer.cancel();
         let now = wasmtrack_browser::js::now();
+        // A living page's request may be larger than a beacon (`FETCH_MAX_BYTES`).
+        let policy = BatchPolicy {
+            max_bytes: FETCH_MAX_BYTES,
+            ..self.delivery.policy
+        };
         let body = encode_batch(
             &self.opts.site,
             now,
             self.delivery
                 .queue
-                .start_batch(&self.delivery.policy, self.delivery.overhead),
+                .start_batch(&policy, self.delivery.overhead),
         );
         self.delivery.state = State::Sending { failures };
         transport::post(&self.opts.collect_url(), &body, Some(Wake::Sent));

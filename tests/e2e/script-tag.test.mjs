@@ -72,6 +72,43 @@ for (const queue of ['_wtq', '_hsq']) {
   });
 }
 
+// Track calls are copied when made and handed to the tracker at the end of the task
+// (js/commands.js): a page that reuses one properties object in a loop, changes a date or an
+// array afterwards, or calls `identify` between events gets exactly what it passed, in order.
+test('track calls keep what the page passed at the call, in order with the other commands', async () => {
+  const server = await startCaptureServer({ roots: { '/dist/': DIST, '/': pages } });
+  try {
+    await writeFile(join(pages, 'copies.html'), stubPage('_wtq', server.origin));
+    const page = await browser.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${server.origin}/copies.html`);
+    await page.waitForFunction(() => window._wtq.wasmtrack && window._wtq.length === 0);
+    await page.evaluate(() => {
+      const props = { step: 0, when: new Date(1700000000000), tags: ['x'] };
+      for (let i = 1; i <= 3; i++) {
+        props.step = i;
+        _wtq.push(['trackCustomBehavioralEvent', { name: 'looped', properties: props }]);
+      }
+      props.when.setTime(1800000000000);
+      props.tags.push('changed');
+      _wtq.push(['identify', { email: 'grace@example.com' }]);
+      _wtq.push(['trackCustomBehavioralEvent', { name: 'after_identify', properties: { get boom() { throw new Error('no'); }, fine: 1 } }]);
+      _wtq.push(['flush']);
+    });
+    const events = await server.waitFor((e) => e.some((x) => x.name === 'after_identify'));
+    const later = events.slice(events.findIndex((e) => e.name === 'looped'));
+    assert.deepEqual(later.map((e) => e.name), ['looped', 'looped', 'looped', '$identify', 'after_identify']);
+    assert.deepEqual(later.slice(0, 3).map((e) => e.p), [1, 2, 3].map((step) => ({ step: String(step), when: '1700000000000', tags: 'x' })));
+    assert.notEqual(later[0].email, 'grace@example.com', 'the events before identify were tracked before it');
+    assert.deepEqual(later[4].p, { fine: '1' }, 'a throwing getter drops that property only');
+    assert.equal(later[4].email, 'grace@example.com');
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    await server.close();
+  }
+});
+
 test('events still queued when the page is left go out by beacon', async () => {
   const server = await startCaptureServer({ roots: { '/dist/': DIST, '/': pages } });
   try {
@@ -150,14 +187,20 @@ test('a tracker a page script broke says tracker_unavailable, not not_initialize
     await page.waitForFunction(() => window._wtq.wasmtrack && window._wtq.length === 0);
     await page.evaluate(() => _wtq.push(['flush']));
     await server.waitFor((e) => e.some((x) => x.name === 'video_played'));
-    await page.evaluate(() => {
+    await page.evaluate(async () => {
       const now = Date.now;
       Date.now = () => { throw new Error('hostile page'); };
       _wtq.push(['trackCustomBehavioralEvent', { name: 'while_broken' }]);
+      // The tracker takes a task's track calls at its end (js/commands.js), in a microtask
+      // queued by the first call: this one runs after it, while `Date.now` still throws.
+      await Promise.resolve();
       Date.now = now;
       _wtq.push(['trackCustomBehavioralEvent', { name: 'after_broken' }]);
+      await Promise.resolve();
     });
-    const unavailable = warnings.filter((w) => w.includes('tracker stopped after an internal error'));
+    const unavailableNow = () => warnings.filter((w) => w.includes('tracker stopped after an internal error'));
+    for (let i = 0; i < 40 && unavailableNow().length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    const unavailable = unavailableNow();
     assert.equal(unavailable.length, 2, `once when it broke, once for the next call: ${warnings.join(' | ')}`);
     assert.ok(!warnings.some((w) => w.includes('call made before init')), warnings.join(' | '));
     assert.deepEqual(thrown, []);

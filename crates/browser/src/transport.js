@@ -10,11 +10,13 @@ let pending;
 // by its first bytes: no header, which would cost a preflight), except with `why` < 0, the
 // pagehide path, which cannot wait for it, and under 1,000 characters (a quiet page's few
 // events: a few hundred bytes saved would cost their request the compression's detour).
+// `keepalive` (the request outlives the page) is refused by browsers over 64 KiB: the caller
+// allows it for a small body, and a compressed body (a Blob) gets it when it is small enough.
 export function send(url, body, keepalive, why) {
   const done = (status, retry, text) => { if (why >= 0) wake(why, status, retry, text); };
   const go = (b) => {
     try {
-      fetch(url, b === undefined ? { cache: 'no-cache' } : { method: 'POST', body: b, keepalive }).then(
+      fetch(url, b === undefined ? { cache: 'no-cache' } : { method: 'POST', body: b, keepalive: keepalive || b.size < 65536 }).then(
         (r) => r.text().then((t) => t, () => '').then((t) => done(r.status, r.headers.get('retry-after'), t)),
         () => done(0, null, ''),
       );

@@ -21,6 +21,15 @@ use alloc::vec::Vec;
 /// Browsers refuse a `sendBeacon` or `keepalive` body over 64 KiB (in flight, per page).
 pub const BEACON_LIMIT: usize = 64 * 1024;
 
+/// Largest body of a `fetch` from a living page, before compression. A backlog (a burst, or
+/// what a collector outage left) leaves in requests this large: at ~300 bytes an event, one
+/// carries 1,700 events, more than the default queue holds, so a burst is sent as fast as the
+/// collector answers instead of overflowing the queue while 60 KiB requests take turns. Its
+/// gzip (a tenth of it) still fits `keepalive`; without `CompressionStream` it goes without
+/// `keepalive`, which costs nothing: its events stay stored until answered. Half the
+/// collector's 1 MiB body limit, so that one event's worth of growth never reaches it.
+pub const FETCH_MAX_BYTES: usize = 512 * 1024;
+
 /// When a batch is sent and how big it may be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchPolicy {
