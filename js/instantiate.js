@@ -15,3 +15,28 @@ export function instantiate(source, imports, finish) {
       });
   return started.then((result) => finish(result.instance, result.module));
 }
+
+// The bytes of a base64 text (the npm package inlines its wasm modules as base64, which every
+// bundler resolves without a plugin or an asset rule).
+export function decode(base64) {
+  const text = atob(base64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+// Starts the auto-tracking module: `module` is its import, `start` calls its default export
+// with the clicks made while it loads (their targets), which it replays once it has applied
+// the first rule list. Without them, a visitor's click between the rules being known and the
+// module being ready (a few round trips on a first visit) would go untracked.
+export function load(module, start) {
+  const early = [];
+  const keep = (e) => early.push(e.target);
+  addEventListener('click', keep, true);
+  const started = module.then((m) => start(m, early));
+  started.then(stop, stop);
+  function stop() {
+    removeEventListener('click', keep, true);
+  }
+  return started;
+}

@@ -6,12 +6,28 @@
 // refuses WebAssembly gets the same tracker as JavaScript instead (see below).
 import { __wbg_get_imports, __wbg_finalize_init, init, trackCustomBehavioralEvent, identify, setPath, trackPageView, flush, optOut, optIn, openVisualizer, __replayPage, __trapped } from '../target/wasm-bindgen/wasmtrack.js';
 import { deferred, drain, run } from './commands.js';
-import { instantiate } from './instantiate.js';
+import { instantiate, load } from './instantiate.js';
 
 // Named, not `* as`: a namespace object would keep every export of the glue in the bundle.
 // These are also the only commands a queue may call (`commands.js`); track calls are taken
-// at the end of the task (`deferred`).
-const api = deferred({ init, trackCustomBehavioralEvent, identify, setPath, trackPageView, flush, optOut, optIn, openVisualizer, __replayPage, __trapped });
+// at the end of the task (`deferred`). `init` gets the function the tracker hands the site's
+// rule lists to (`src/tracker/autotrack.rs`).
+const api = deferred({ init: (options) => init(Object.assign({}, options, { __autotrack: rulesTo })), trackCustomBehavioralEvent, identify, setPath, trackPageView, flush, optOut, optIn, openVisualizer, __replayPage, __trapped });
+
+// The auto-tracking module (`js/autotrack.js`, beside this file): imported the first time a
+// rule list has a rule (a line after its header), then handed every list. `asm`: the tracker
+// runs as JavaScript (see below), so the module must too.
+let script;
+let asm;
+let autotrack;
+function rulesTo(text) {
+  if (autotrack || text.indexOf('\n') > 0) {
+    (autotrack = autotrack || load(import(new URL('autotrack.js', script.src)), (m, early) => m.default(asm, api.trackCustomBehavioralEvent, early))).then(
+      (apply) => apply(text),
+      (error) => console.warn('[wasmtrack] auto-tracking could not load', error),
+    );
+  }
+}
 
 const STUB_KEY = 'wasmtrack:v1:stub';
 
@@ -43,13 +59,16 @@ function savedCalls() {
 }
 
 (function () {
-  const script = document.currentScript;
+  script = document.currentScript;
   if (!script) return;
   const data = script.dataset;
   const name = data.queue || '_wtq';
   const queue = (window[name] = window[name] || []);
-  if (queue.wasmtrack) return; // the script was included twice
-  queue.wasmtrack = true;
+  // The script included twice: the second one does nothing. (`wasmtrack` itself is set only
+  // once the tracker runs the queue: until then the stub keeps the queue for the next page if
+  // this one is left, which it must not do once the tracker has the calls.)
+  if (queue.wasmtrack || queue.loading) return;
+  queue.loading = 1;
   const imports = __wbg_get_imports();
   const wasm = new URL(data.wasm || 'wasmtrack.wasm', script.src);
   const started = instantiate(wasm, imports, __wbg_finalize_init)
@@ -68,6 +87,7 @@ function savedCalls() {
     // needs CORS headers when the files are served from another origin.
     .catch((error) => {
       if (!/CSP|-eval/.test(error)) throw error;
+      asm = 1;
       return import(new URL('wasmtrack.asm.js', script.src)).then((module) => __wbg_finalize_init({ exports: module.default(imports) }));
     });
   started.then(
@@ -89,6 +109,7 @@ function savedCalls() {
         for (let i = 0; i < arguments.length; i++) run(api, arguments[i]);
         return 0;
       };
+      queue.wasmtrack = true;
     },
     (error) => console.warn('[wasmtrack] could not load', error),
   );

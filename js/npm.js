@@ -10,27 +10,34 @@ import {
 } from '../target/wasm-bindgen/wasmtrack.js';
 import wasmBase64 from '../target/wasm-bindgen/wasm-inline.js';
 import { copy, deferred, drain } from './commands.js';
-import { instantiate } from './instantiate.js';
+import { decode, instantiate, load } from './instantiate.js';
 
 // The only commands a queue may call (`commands.js`); track calls are taken at the end of the
 // task (`deferred`).
 const api = deferred({
-  init: wasmInit, trackCustomBehavioralEvent: wasmTrack, identify: wasmIdentify, setPath: wasmSetPath,
+  // With the function the tracker hands the site's rule lists to (`src/tracker/autotrack.rs`).
+  init: (options) => wasmInit(Object.assign({}, options, { __autotrack: rulesTo })), trackCustomBehavioralEvent: wasmTrack, identify: wasmIdentify, setPath: wasmSetPath,
   trackPageView: wasmTrackPageView, flush: wasmFlush, optOut: wasmOptOut, optIn: wasmOptIn, openVisualizer: wasmOpenVisualizer,
   __trapped,
 });
+
+// The auto-tracking module (`js/autotrack-npm.js`, its wasm inlined): a chunk of its own,
+// imported the first time a rule list has a rule (a line after its header), then handed every
+// list. An application's bundler splits it off, so a site without rules never loads it.
+let autotrack;
+function rulesTo(text) {
+  if (autotrack || text.indexOf('\n') > 0) {
+    (autotrack = autotrack || load(import('./autotrack.js'), (m, early) => m.default(api.trackCustomBehavioralEvent, early))).then(
+      (apply) => apply(text),
+      (error) => console.warn('[wasmtrack] auto-tracking could not load', error),
+    );
+  }
+}
 
 const held = [];
 let loading = null;
 let ready = false;
 let initRequested = false;
-
-function decode(base64) {
-  const text = atob(base64);
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
-}
 
 function start() {
   if (!loading) {

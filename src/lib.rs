@@ -125,16 +125,13 @@ export type Identity = { email: string; id?: string } | { id: string; email?: st
             Ok(opts) => {
                 let page_view = opts.auto_page_view;
                 let visualizer = tracker::Tracker::take_visualizer_token();
-                tracker::start(opts, sink);
+                tracker::start(opts, sink, get(&options, "__autotrack"));
                 if page_view {
                     track_page_view();
                 }
-                tracker::with(|t| {
-                    t.track_rule_page_views();
-                    if let Some(token) = &visualizer {
-                        t.open_visualizer(token);
-                    }
-                });
+                if let Some(token) = &visualizer {
+                    tracker::with(|t| t.open_visualizer(token));
+                }
             }
             Err(w) => sink.emit_one(w, None, None),
         }

@@ -100,8 +100,10 @@ impl Tracker {
             self.resolve_flush();
             return;
         }
-        // Written before it is sent: if the page dies mid-request, the next page has it.
-        self.persist_now();
+        // Stored before any answer can come, at the end of this task (with what else the task
+        // queued: one write, not one here and another there): if the page dies mid-request,
+        // the next page has it.
+        self.persist_soon();
         self.delivery.flush_timer.cancel();
         self.delivery.retry_timer.cancel();
         let now = wasmtrack_browser::js::now();

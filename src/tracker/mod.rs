@@ -20,6 +20,7 @@ mod persist;
 pub mod warnings;
 
 use alloc::string::String;
+use wasm_bindgen::JsValue;
 
 use wasmtrack_browser::global::Global;
 use wasmtrack_browser::random;
@@ -34,7 +35,6 @@ use wasmtrack_core::payload::encode_event_body;
 use wasmtrack_core::properties::Props;
 use wasmtrack_core::warning::Warning;
 
-use autotrack::AutoTrack;
 use delivery::Delivery;
 use identity::{Identity, KEY_SESSION, KEY_VISITOR};
 use page::Page;
@@ -84,10 +84,11 @@ pub fn note_trap() {
     }
 }
 
-/// Starts the tracker, then picks up what earlier pages of the site left unsent.
-pub fn start(opts: ResolvedOptions, sink: Sink) {
+/// Starts the tracker, then picks up what earlier pages of the site left unsent. `autotrack`
+/// is the loader's function that takes the site's rule list (`autotrack.rs`).
+pub fn start(opts: ResolvedOptions, sink: Sink, autotrack: JsValue) {
     sink.install();
-    let tracker = Tracker::new(opts);
+    let tracker = Tracker::new(opts, autotrack);
     if let Ok(mut slot) = TRACKER.cell().try_borrow_mut() {
         *slot = Some(tracker);
     }
@@ -126,8 +127,6 @@ fn woke(w: Woken) {
         Wake::Back => t.come_back(),
         Wake::Online => t.back_online(),
         Wake::Hidden => t.send_next(true),
-        Wake::Click => t.clicked(w.target),
-        Wake::Navigated => t.navigated(),
         Wake::Sent => t.answered(Outcome::from_wake(w.status, w.retry_after, w.body)),
         Wake::Rules => {
             if let (200, Some(body)) = (w.status, w.body) {
@@ -150,11 +149,12 @@ pub struct Tracker {
     page: Page,
     persist: Persistence,
     delivery: Delivery,
-    autotrack: AutoTrack,
+    /// The loader's function that takes the site's rule list (`autotrack.rs`).
+    autotrack: JsValue,
 }
 
 impl Tracker {
-    fn new(opts: ResolvedOptions) -> Tracker {
+    fn new(opts: ResolvedOptions, autotrack: JsValue) -> Tracker {
         let store = Store::probe();
         let consent = match store.get(KEY_CONSENT).as_deref() {
             Some("out") => Consent::Refused,
@@ -171,7 +171,7 @@ impl Tracker {
             identity,
             page: Page::default(),
             delivery,
-            autotrack: AutoTrack::default(),
+            autotrack,
         };
         if tracker.persist.consent == Consent::Granted {
             tracker.persist.set(KEY_VISITOR, &tracker.identity.visitor);

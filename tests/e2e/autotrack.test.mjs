@@ -64,6 +64,46 @@ test('a click rule and page-view rules fire on load, on click and on pushState n
   await page.close();
 });
 
+// Auto-tracking is a module of its own (crates/autotrack), loaded only for a site whose rule
+// list has a rule: other sites never download it, and a click made while it loads (here the
+// server holds its wasm back) is tracked once it is ready, after the page view it followed.
+test('only a site with rules downloads the auto-tracking module, and clicks made while it loads count', async () => {
+  const bare = await startCaptureServer({ roots: { '/dist/': DIST, '/': pages }, rules: [] });
+  const slow = await startCaptureServer({ roots: { '/dist/': DIST, '/': pages }, rules: RULES, delays: { '/dist/autotrack.wasm': 1_000 } });
+  try {
+    for (const [site, hasRules] of [[bare, false], [slow, true]]) {
+      await writeFile(join(pages, 'plain.html'), (await readFile(join(pages, 'app.html'), 'utf8')).replaceAll(server.origin, site.origin));
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const errors = watchErrors(page);
+      const fetched = [];
+      page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+      await page.goto(`${site.origin}/plain.html`);
+      await page.waitForFunction(() => localStorage.getItem('wasmtrack:v1:rules'));
+      await page.evaluate(() => history.pushState({}, '', '/app/pricing'));
+      await page.click('#buy-pro');
+      if (hasRules) {
+        assert.ok(!(await page.evaluate(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/autotrack.wasm') && e.responseEnd > 0))), 'the click came before the module was ready');
+        const events = await site.waitFor((e) => e.some((x) => x.name === 'pro_cta_clicked'), 5_000);
+        assert.deepEqual(events.filter((e) => e.name !== '$pageview').map((e) => e.name), ['viewed_pricing', 'pro_cta_clicked']);
+        assert.deepEqual(events.find((e) => e.name === 'pro_cta_clicked').p, { element_text: 'Buy Pro now', selector: '#buy-pro', plan: 'pro' });
+        assert.ok(fetched.includes('/dist/autotrack.js') && fetched.includes('/dist/autotrack.wasm'), fetched.join(' '));
+      } else {
+        await page.evaluate(() => new Promise((resolve) => window._wtq.push(['trackCustomBehavioralEvent', 'own_event'], ['flush'], resolve)));
+        await site.waitFor((e) => e.some((x) => x.name === 'own_event'));
+        await page.waitForTimeout(300);
+        assert.deepEqual(fetched.filter((f) => f.includes('autotrack')), [], 'no rules, no module');
+        assert.deepEqual(site.events().map((e) => e.name), ['own_event']);
+      }
+      assert.deepEqual(errors, []);
+      await context.close();
+    }
+  } finally {
+    await bare.close();
+    await slow.close();
+  }
+});
+
 test('rules kept from an earlier page fire before the collector has answered', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();

@@ -22,6 +22,7 @@ let browser;
 let collector; // the real collector, which stores the events
 let site; // serves the pages (with their policies) and dist/
 let pages;
+let headers; // each page's response headers (its policy), served by `site`
 
 // Each story's page and its policy; `name` is also the event the story tracks.
 const POLICIES = {
@@ -35,7 +36,7 @@ before(async () => {
   browser = await launch();
   pages = await mkdtemp(join(tmpdir(), 'wasmtrack-csp-'));
   // Filled in below: a policy names the collector, which must know the pages' origin first.
-  const headers = {};
+  headers = {};
   site = await startCaptureServer({ roots: { '/dist/': DIST, '/': pages }, headers });
   collector = await startCollector({ siteOrigins: [site.origin] });
   for (const [name, scripts] of Object.entries(POLICIES)) {
@@ -181,5 +182,26 @@ test('a wasm file that cannot be fetched is a warning and does not download the 
   await page.goto(url);
   assert.match(await warned, /404 .*nowhere\.wasm/);
   assert.ok(!requested.includes('/dist/wasmtrack.asm.js'), requested.join(' '));
+  await page.close();
+});
+
+// Auto-tracking is a module of its own (crates/autotrack), which the tracker's loader imports
+// once the site has rules: under the same policy it must come as JavaScript too
+// (dist/autotrack.asm.js), and a click rule must still fire. Last: the rule is the site's.
+test("a page whose CSP refuses WebAssembly still applies the site's click rules, with the JS build of the auto-tracking module", async () => {
+  const rule = await collector.api('POST', '/v1/sites/demo/rules', { label: 'Strict heading clicked', kind: 'click', selector: 'h1', properties: [] });
+  assert.equal(rule.status, 201, JSON.stringify(rule.body));
+  const name = 'rules_strict';
+  headers[`/${name}.html`] = headers['/nonce_only.html'];
+  const { page, errors, requested } = await open(await sitePage(name));
+  await page.waitForFunction(() => localStorage.getItem('wasmtrack:v1:rules')?.includes('h1'));
+  await page.click('h1');
+  await page.evaluate(() => window._wtq.push(['flush']));
+  const events = await waitForStored(rule.body.eventName, 1, 15_000);
+  assert.equal(events.length, 1, 'the click rule fired once');
+  assert.equal(events[0].properties.element_text, name);
+  for (const file of ['/dist/wasmtrack.asm.js', '/dist/autotrack.js', '/dist/autotrack.asm.js']) assert.ok(requested.includes(file), `${file}: ${requested.join(' ')}`);
+  assert.ok(!requested.includes('/dist/autotrack.wasm'), requested.join(' '));
+  assert.deepEqual(errors, []);
   await page.close();
 });

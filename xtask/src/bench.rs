@@ -30,6 +30,8 @@ use std::time::{Duration, Instant};
 const LOAD_SECONDS: &str = "30";
 /// Seconds of half load, for the latency percentiles.
 const HALF_LOAD_SECONDS: &str = "20";
+/// Each of the four runs that compare gzipped beacons with plain ones.
+const GZIP_SECONDS: &str = "10";
 /// Seconds of each raw-SQLite reference run.
 const SQLITE_SECONDS: &str = "10";
 /// Keep-alive connections of the load generator, one request in flight on each.
@@ -365,10 +367,25 @@ fn collector_figures(out: &Path) -> Result<String> {
             &half_rate,
         ])?;
         let hwm_kb = peak_rss_kb(pid).unwrap_or(0);
+        // Issue 18: the tracker gzips its `fetch` batches; what does reading gzip cost the
+        // collector? Full load with plain and with gzipped beacons, alternated plain, gzip,
+        // gzip, plain so that the growing database weighs on both alike.
+        let mut compared = Vec::new();
+        for gzip in [false, true, true, false] {
+            eprintln!(
+                "xtask bench: collector under full load, {} beacons, for {GZIP_SECONDS} s",
+                if gzip { "gzipped" } else { "plain" }
+            );
+            let run = loadgen_with(&["load", &a, SITE, CONNECTIONS, BATCH, GZIP_SECONDS], gzip)?;
+            let rate = json_number(&run, "stored_per_s")
+                .ok_or_else(|| format!("the load generator printed no rate: {run}"))?;
+            compared.push(format!(r#"{{"gzip":{gzip},"stored_per_s":{rate:.0}}}"#));
+        }
         Ok(format!(
-            r#"{{"full":{},"half":{},"vmhwm_kb":{hwm_kb}"#,
+            r#"{{"full":{},"half":{},"gzip":[{}],"vmhwm_kb":{hwm_kb}"#,
             full.trim(),
-            half.trim()
+            half.trim(),
+            compared.join(",")
         ))
     })();
     stop_collector(&mut collector);
@@ -628,9 +645,17 @@ fn define_bench_event(addr: SocketAddr) -> Result {
 }
 
 fn loadgen(args: &[&str]) -> Result<String> {
+    loadgen_with(args, false)
+}
+
+/// [`loadgen`], its beacons gzip-compressed when `gzip` (`LOADGEN_GZIP=1`).
+fn loadgen_with(args: &[&str], gzip: bool) -> Result<String> {
     let bin = release_bin("wasmtrack-loadgen");
     let mut c = cmd(&bin);
     c.args(args);
+    if gzip {
+        c.env("LOADGEN_GZIP", "1");
+    }
     output(&mut c).ok_or_else(|| format!("`wasmtrack-loadgen {}` failed", args.join(" ")))
 }
 

@@ -35,6 +35,9 @@ pub struct Downloads {
     /// of the wasm (`wasm2js.rs`). Release builds only: a debug wasm keeps reference types (a
     /// second table), which wasm2js refuses, and its imports' long module names.
     pub strict_csp: Option<PathBuf>,
+    /// The auto-tracking module (its loader and wasm), which pages of a site with rules
+    /// download once the rule list is known (`crates/autotrack`).
+    pub autotrack: Vec<PathBuf>,
 }
 
 /// Builds `dist/` and `pkg/`.
@@ -55,8 +58,25 @@ pub fn build(profile: Profile) -> Result<Downloads> {
         &["--format=iife", "--minify", "--target=es2020"],
         &dist.join("visualizer.js"),
     )?;
-    terser(&dist.join("visualizer.js"))?;
+    terser(&dist.join("visualizer.js"), false)?;
     copy(&visualizer, &dist.join("visualizer.wasm"))?;
+
+    // Auto-tracking is a module of its own too (`crates/autotrack`), loaded by the tracker's
+    // loaders only for a site whose rule list has a rule: an ES module (it finds its wasm
+    // beside itself by `import.meta.url`).
+    let autotrack = compile(
+        profile,
+        Module::Autotrack,
+        &autotrack_glue_dir(),
+        "autotrack",
+    )?;
+    esbuild(
+        "js/autotrack.js",
+        &["--format=esm", "--minify", "--target=es2020"],
+        &dist.join("autotrack.js"),
+    )?;
+    terser(&dist.join("autotrack.js"), true)?;
+    copy(&autotrack, &dist.join("autotrack.wasm"))?;
 
     let wasm = compile(profile, Module::Tracker, &glue_dir(), "wasmtrack")?;
     esbuild(
@@ -64,7 +84,7 @@ pub fn build(profile: Profile) -> Result<Downloads> {
         &["--format=iife", "--minify", "--target=es2020"],
         &dist.join("wasmtrack.js"),
     )?;
-    terser(&dist.join("wasmtrack.js"))?;
+    terser(&dist.join("wasmtrack.js"), false)?;
     copy(&wasm, &dist.join("wasmtrack.wasm"))?;
     // The stub snippet, for pages that load it rather than inline it (the demo site does).
     copy(&root().join("js/stub.js"), &dist.join("stub.js"))?;
@@ -73,16 +93,23 @@ pub fn build(profile: Profile) -> Result<Downloads> {
         Profile::Release => {
             let asm = dist.join("wasmtrack.asm.js");
             crate::wasm2js::build(&wasm, &asm)?;
+            crate::wasm2js::build(&autotrack, &dist.join("autotrack.asm.js"))?;
             Some(asm)
         }
         Profile::Debug => None,
     };
 
-    build_npm_package(&wasm)?;
+    build_npm_package(&wasm, &autotrack)?;
     Ok(Downloads {
         script_tag: vec![dist.join("wasmtrack.js"), dist.join("wasmtrack.wasm")],
         strict_csp,
+        autotrack: vec![dist.join("autotrack.js"), dist.join("autotrack.wasm")],
     })
+}
+
+/// Where wasm-bindgen writes the auto-tracking module's glue.
+fn autotrack_glue_dir() -> PathBuf {
+    root().join("target/wasm-bindgen-autotrack")
 }
 
 /// Where the release build of the tracker (with its own build of `core` and `alloc`) goes.
@@ -95,6 +122,8 @@ fn wasm_target_dir() -> PathBuf {
 enum Module {
     /// The tracking script (the root crate): `no_std`, every byte counted.
     Tracker,
+    /// Auto-tracking (`crates/autotrack`): built as the tracker is, loaded for sites with rules.
+    Autotrack,
     /// The visualizer overlay (`crates/visualizer`): std, loaded only with a visualizer token.
     Visualizer,
 }
@@ -108,6 +137,7 @@ fn compile(profile: Profile, module: Module, glue: &PathBuf, name: &str) -> Resu
     };
     let (package, artifact) = match module {
         Module::Tracker => ("wasmtrack", "wasmtrack.wasm"),
+        Module::Autotrack => ("wasmtrack-autotrack", "wasmtrack_autotrack.wasm"),
         Module::Visualizer => ("wasmtrack-visualizer", "wasmtrack_visualizer.wasm"),
     };
     let mut cargo = cmd("cargo");
@@ -121,13 +151,13 @@ fn compile(profile: Profile, module: Module, glue: &PathBuf, name: &str) -> Resu
         "--profile",
         cargo_profile,
     ]);
-    let rebuilt_std = profile == Profile::Release && module == Module::Tracker;
+    let rebuilt_std = profile == Profile::Release && module != Module::Visualizer;
     match profile {
         Profile::Debug if module == Module::Tracker => {
             cargo.args(["--no-default-features", "--features", "debug-panic"]);
         }
+        Profile::Debug | Profile::Release if module == Module::Visualizer => {}
         Profile::Debug => {}
-        Profile::Release if module == Module::Visualizer => {}
         Profile::Release => {
             // The precompiled `core`/`alloc` carry panic messages, their `Location`s and the
             // formatting code behind them (and its Unicode tables), ~7 KB of wasm the tracker
@@ -234,21 +264,29 @@ pub const WASM_FEATURES: &[&str] = &[
     "--enable-multivalue",
 ];
 
-fn build_npm_package(wasm: &PathBuf) -> Result {
+fn build_npm_package(wasm: &PathBuf, autotrack: &PathBuf) -> Result {
     let pkg = root().join("pkg");
     let _ = fs::remove_dir_all(&pkg);
     fs::create_dir_all(&pkg).map_err(|e| format!("pkg/: {e}"))?;
-    let bytes = fs::read(wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
-    let inline = format!(
-        "export default \"{}\";\n",
-        base64::engine::general_purpose::STANDARD.encode(bytes)
-    );
-    write(&glue_dir().join("wasm-inline.js"), &inline)?;
+    write_inline(wasm, &glue_dir().join("wasm-inline.js"))?;
+    write_inline(autotrack, &autotrack_glue_dir().join("wasm-inline.js"))?;
     // Not minified: the application's bundler minifies, and readable code in node_modules helps.
+    // `autotrack.js` stays a file of its own, imported by `index.js` only for a site with
+    // rules: the application's bundler makes it a chunk of its own.
     esbuild(
         "js/npm.js",
-        &["--format=esm", "--target=es2020", "--platform=neutral"],
+        &[
+            "--format=esm",
+            "--target=es2020",
+            "--platform=neutral",
+            "--external:./autotrack.js",
+        ],
         &pkg.join("index.js"),
+    )?;
+    esbuild(
+        "js/autotrack-npm.js",
+        &["--format=esm", "--target=es2020", "--platform=neutral"],
+        &pkg.join("autotrack.js"),
     )?;
     write(&pkg.join("index.d.ts"), &npm_types()?)?;
     let version = crate_version()?;
@@ -259,6 +297,16 @@ fn build_npm_package(wasm: &PathBuf) -> Result {
         &root().join("pkg-template/README.md"),
         &pkg.join("README.md"),
     )
+}
+
+/// Writes `wasm` as a JS module whose default export is its base64.
+fn write_inline(wasm: &PathBuf, out: &PathBuf) -> Result {
+    let bytes = fs::read(wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
+    let inline = format!(
+        "export default \"{}\";\n",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    );
+    write(out, &inline)
 }
 
 /// The npm package's types: wasm-bindgen's generated declarations without its loader API
@@ -279,11 +327,12 @@ fn npm_types() -> Result<String> {
 
 /// Minifies a bundle again, in place: terser's three compression passes and mangling take
 /// ~0.2 KB gzip more off the script tag than esbuild's single-pass minifier (which still
-/// bundles: terser does not).
-fn terser(file: &PathBuf) -> Result {
+/// bundles: terser does not). `module`: an ES module (`import.meta`, top-level names its own).
+fn terser(file: &PathBuf, module: bool) -> Result {
     status(
         cmd(npm_bin("terser"))
             .arg(file)
+            .args(if module { &["--module"][..] } else { &[] })
             .args([
                 "--compress",
                 "passes=3,ecma=2020",

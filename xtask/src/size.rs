@@ -8,9 +8,9 @@ use std::io::Write;
 use std::path::PathBuf;
 
 /// Most gzip bytes the script-tag download may take; CI fails above it. The one place this
-/// number lives: the benchmarks issue's milestone, 25 KB (decimal kilobytes, as the peers'
-/// sizes are given). Lower it as the tracker shrinks; the goal is 15 KB.
-pub const GZIP_BUDGET: usize = 25_000;
+/// number lives: issue 18's milestone, 20 KB (decimal kilobytes, as the peers' sizes are
+/// given; 25 KB before it). Lower it as the tracker shrinks; the next goal is 15 KB.
+pub const GZIP_BUDGET: usize = 20_000;
 
 /// Sizes of one file.
 pub struct Sizes {
@@ -58,6 +58,12 @@ pub fn report(downloads: &Downloads) -> Result<usize> {
     }
     println!("  {:<24} {:>9} {:>9} {:>9}", "total", raw, gzip, brotli);
     println!("  budget: {gzip} of {GZIP_BUDGET} bytes gzip\n");
+    println!("Auto-tracking, which pages of a site with rules add once the rule list is known (not in the budget):");
+    let mut autotrack = 0;
+    for file in &downloads.autotrack {
+        autotrack += row(file)?.gzip;
+    }
+    println!("  {:<24} {:>9} {:>9}\n", "total", "", autotrack);
     if let Some(asm) = &downloads.strict_csp {
         println!(
             "Instead of the wasm, on pages whose CSP refuses WebAssembly (not in the budget):"

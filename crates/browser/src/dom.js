@@ -1,4 +1,4 @@
-// Click matching and script loading (dom.rs).
+// Click matching, script loading and handing text to a loader's function (dom.rs).
 export function click_match(target, selector, names) {
   try {
     let el = target instanceof Element ? target : target && target.parentElement;
@@ -25,4 +25,8 @@ export function add_script(src, token, collector, site) {
   } catch (e) {
     return false;
   }
+}
+
+export function hand(to, text) {
+  try { to(text); } catch (e) {}
 }

@@ -1,4 +1,5 @@
-//! The DOM reads auto-tracking needs, in one JS function: which element a click rule's
+//! The DOM reads auto-tracking needs (and two calls out of the tracker: adding the visualizer's
+//! script, handing the rule list to the loader), in one JS function: which element a click rule's
 //! selector picks for a click, its text and the attributes the rule captures. One import
 //! instead of `instanceof`, `parentElement`, `closest`, `textContent` and `getAttribute`
 //! bound one by one, each with its shim in the glue and its marshalling in the wasm.
@@ -12,6 +13,13 @@ extern "C" {
     #[wasm_bindgen(js_name = click_match)]
     fn click_match_js(target: &JsValue, selector: &str, names: &str) -> Option<Array>;
     fn add_script(src: &str, token: &str, collector: &str, site: &str) -> bool;
+    #[wasm_bindgen(js_name = hand)]
+    fn hand_js(to: &JsValue, text: &str);
+}
+
+/// Calls the page-side function `to` with `text`; nothing it throws reaches the caller.
+pub fn hand(to: &JsValue, text: &str) {
+    hand_js(to, text);
 }
 
 /// What [`click_match`] read of the element a click rule's selector picked.

@@ -1,6 +1,6 @@
 //! The page events the tracker follows for the page's life (`listen` in `lifecycle.js`):
-//! leaving, coming back from the back/forward cache, going online, being hidden, clicks, and
-//! single-page-app navigation (`pushState`, `replaceState`, `popstate`). Each wakes the tracker
+//! leaving, coming back from the back/forward cache, going online and being hidden (clicks and
+//! single-page-app navigation are the auto-tracking module's, `crates/autotrack`). Each wakes the tracker
 //! with its own [`Wake`](crate::protocol::Wake) code, named in the JS file.
 
 use wasm_bindgen::prelude::*;

@@ -31,26 +31,22 @@ pub enum Wake {
     Online = 6,
     /// `visibilitychange` to hidden.
     Hidden = 7,
-    /// A click anywhere; comes with its target.
-    Click = 8,
-    /// `pushState`, `replaceState` or `popstate`.
-    Navigated = 9,
     /// The collector answered a batch; comes with status, `Retry-After` and the refused events.
-    Sent = 10,
+    Sent = 8,
     /// The collector answered the rules request; comes with status and body.
-    Rules = 11,
+    Rules = 9,
     /// The adoption lock is held.
-    Adopt = 12,
+    Adopt = 10,
     /// The end of the task in which events were queued: store them.
-    Persist = 13,
+    Persist = 11,
     /// A call into the tracker threw (a trap, or a page's JS throwing through it): its state
     /// may be left mid-change, so from now on it answers `tracker_unavailable`.
-    Trapped = 14,
+    Trapped = 12,
 }
 
 impl Wake {
     /// Every code, in order: `ALL[n]` is the code `n`.
-    pub const ALL: [Wake; 15] = [
+    pub const ALL: [Wake; 13] = [
         Wake::FlushTimer,
         Wake::RetryTimer,
         Wake::Heartbeat,
@@ -59,8 +55,6 @@ impl Wake {
         Wake::Back,
         Wake::Online,
         Wake::Hidden,
-        Wake::Click,
-        Wake::Navigated,
         Wake::Sent,
         Wake::Rules,
         Wake::Adopt,
@@ -127,8 +121,6 @@ pub const JS_NAMES: &[(&str, u32)] = &[
     ("WAKE_BACK", Wake::Back as u32),
     ("WAKE_ONLINE", Wake::Online as u32),
     ("WAKE_HIDDEN", Wake::Hidden as u32),
-    ("WAKE_CLICK", Wake::Click as u32),
-    ("WAKE_NAVIGATED", Wake::Navigated as u32),
     ("WAKE_SENT", Wake::Sent as u32),
     ("WAKE_RULES", Wake::Rules as u32),
     ("WAKE_ADOPT", Wake::Adopt as u32),
@@ -221,8 +213,6 @@ mod tests {
             "WAKE_BACK",
             "WAKE_ONLINE",
             "WAKE_HIDDEN",
-            "WAKE_CLICK",
-            "WAKE_NAVIGATED",
             "WAKE_TRAPPED",
         ] {
             assert!(

@@ -10,10 +10,10 @@ const CARRIED_RETRY_AFTER = 0;
 const CARRIED_BODY = 1;
 const CARRIED_REFUSED = 2;
 // A call into the tracker threw: it may be stuck mid-change (`Wake::Trapped`).
-const WAKE_TRAPPED = 14;
+const WAKE_TRAPPED = 12;
 
 export let wake = () => {};
-// What the current wake-up carries beyond its numbers: [Retry-After, body, click target].
+// What the current wake-up carries beyond its numbers: [Retry-After, body].
 let carried = [];
 
 // `table.get(index)` is the tracker's `wake(why, status)`, called with plain numbers; the rest
@@ -22,8 +22,8 @@ let carried = [];
 // tracker hears of it, to say so rather than fail silently ever after.
 export function set_waker(table, index) {
   const f = table.get(index);
-  wake = function (why, status, retry, body, target) {
-    carried = [retry, body, target];
+  wake = function (why, status, retry, body) {
+    carried = [retry, body];
     try {
       f(why, status || 0);
     } catch (e) {
@@ -43,8 +43,4 @@ export function woken_text(which) {
   } catch (e) {
     return '';
   }
-}
-
-export function woken_target() {
-  return carried[2];
 }

@@ -1,7 +1,7 @@
 //! How the browser calls the tracker back. Every callback (timers, page events, request
 //! answers, locks, microtasks; `wake.js` and its neighbours) calls one plain wasm function,
-//! [`wake`], with a [`Wake`] code and a status; what else came with it (a body, a header, a
-//! click's target) waits in the shell until the tracker asks. No wasm-bindgen closure at all:
+//! [`wake`], with a [`Wake`] code and a status; what else came with it (a body, a header)
+//! waits in the shell until the tracker asks. No wasm-bindgen closure at all:
 //! a closure costs its invoke and destroy shims, a `FinalizationRegistry` and their glue in
 //! every page load, while a function pointer is just an index into the function table the
 //! shell calls through. The codes are named in `protocol.rs`.
@@ -17,14 +17,13 @@ extern "C" {
     fn set_waker(table: &JsValue, index: u32);
     /// What the current wake-up carries ([`Carried`]).
     fn woken_text(which: u32) -> Option<String>;
-    fn woken_target() -> JsValue;
 }
 
 static HANDLER: Global<Option<fn(Woken)>> = Global::new(None);
 
 /// What a wake-up carries: for [`Wake::Sent`] and [`Wake::Rules`] the HTTP status (0: no
 /// answer) and `Retry-After`; the body for [`Wake::Rules`], the events the collector refused
-/// for [`Wake::Sent`]; for [`Wake::Click`] the event's target.
+/// for [`Wake::Sent`].
 pub struct Woken {
     /// Why.
     pub why: Wake,
@@ -35,8 +34,6 @@ pub struct Woken {
     /// The response body ([`Wake::Rules`]), or the refused events, `name` U+0001 `reason`
     /// a line each ([`Wake::Sent`]; read from the body by the shell).
     pub body: Option<String>,
-    /// The click's target.
-    pub target: JsValue,
 }
 
 /// Sends every wake-up to `handler`, for the page's life.
@@ -65,11 +62,6 @@ extern "C" fn wake(n: u32, status: u32) {
                 None
             },
             body,
-            target: if why == Wake::Click {
-                woken_target()
-            } else {
-                JsValue::UNDEFINED
-            },
         });
     }
 }

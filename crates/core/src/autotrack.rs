@@ -172,6 +172,90 @@ pub fn click_properties(
     props
 }
 
+/// What fired events are handed to the page in: fields of one event (its name, then each
+/// property's name and value) are separated by U+0001, events by U+0002.
+pub const FIRED_FIELD: char = '\u{1}';
+/// See [`FIRED_FIELD`].
+pub const FIRED_EVENT: char = '\u{2}';
+
+/// Appends one fired event to `out` (format at [`FIRED_FIELD`]). Either separator inside a
+/// value (element text and attributes are the page's own) becomes a space, so that no text
+/// of the page can add a property or an event.
+pub fn push_fired(out: &mut String, name: &str, props: &[(String, String)]) {
+    out.push(FIRED_EVENT);
+    push_field_text(out, name);
+    for (key, value) in props {
+        out.push(FIRED_FIELD);
+        push_field_text(out, key);
+        out.push(FIRED_FIELD);
+        push_field_text(out, value);
+    }
+}
+
+fn push_field_text(out: &mut String, text: &str) {
+    for c in text.chars() {
+        out.push(if c == FIRED_FIELD || c == FIRED_EVENT {
+            ' '
+        } else {
+            c
+        });
+    }
+}
+
+/// The rules one page applies (the auto-tracking module's state): the site's list, and which
+/// page-view rules fired for the URL the page is at. Each method returns the events that
+/// fire, written by [`push_fired`].
+#[derive(Default)]
+pub struct Applied {
+    rules: Vec<Rule>,
+    href: String,
+    fired: Vec<u64>,
+}
+
+impl Applied {
+    /// Takes a new rule list (rules it no longer has stop firing); the page-view rules of
+    /// `href` that have not fired for it yet fire.
+    pub fn set_rules(&mut self, text: &str, href: &str) -> String {
+        self.rules = decode_rules(text);
+        self.page_view(href)
+    }
+
+    /// The page is at `href` (loaded, or moved by the page's script): on a new URL every
+    /// page-view rule that matches fires, on the same URL only those that have not yet.
+    pub fn page_view(&mut self, href: &str) -> String {
+        if href != self.href {
+            self.href = href.to_owned();
+            self.fired.clear();
+        }
+        let mut out = String::new();
+        for rule in page_views(&self.rules, href, &mut self.fired) {
+            push_fired(&mut out, &rule.event_name, &[]);
+        }
+        out
+    }
+
+    /// A click: each click rule whose selector picks an element (`matched(selector,
+    /// attribute names)`: the clicked element or an ancestor, with its text and the values of
+    /// the attributes asked for) fires with [`click_properties`].
+    pub fn click(
+        &self,
+        matched: &mut impl FnMut(&str, &str) -> Option<(String, Vec<Option<String>>)>,
+    ) -> String {
+        let mut out = String::new();
+        for rule in &self.rules {
+            if let Trigger::Click(selector) = &rule.trigger {
+                if let Some((text, mut attributes)) = matched(selector, &rule.attribute_names()) {
+                    let props = click_properties(rule, selector, text, &mut |i| {
+                        attributes.get_mut(i).and_then(Option::take)
+                    });
+                    push_fired(&mut out, &rule.event_name, &props);
+                }
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,6 +268,74 @@ mod tests {
             trigger: Trigger::PageView(rule),
             properties: vec![],
         }
+    }
+
+    fn fired(text: &str) -> Vec<Vec<&str>> {
+        text.split(FIRED_EVENT)
+            .skip(1)
+            .map(|e| e.split(FIRED_FIELD).collect())
+            .collect()
+    }
+
+    #[test]
+    fn applied_rules_fire_page_views_once_per_url_and_clicks_with_their_captures() {
+        let rules = vec![
+            view(1, UrlRule::StartsWith("/pricing".into())),
+            view(2, UrlRule::Contains("plan=".into())),
+            Rule {
+                id: 3,
+                event_name: "clicked_buy".into(),
+                label: String::new(),
+                trigger: Trigger::Click("#buy".into()),
+                properties: vec![Capture {
+                    name: "plan".into(),
+                    source: Source::Attribute("data-plan".into()),
+                }],
+            },
+        ];
+        let text = encode_rules(&rules);
+        let mut applied = Applied::default();
+        let at = "https://shop.example/pricing";
+        assert_eq!(fired(&applied.set_rules(&text, at)), vec![vec!["viewed"]]);
+        // The same URL again (a fresh list, a replaceState that changed nothing): nothing new.
+        assert_eq!(applied.set_rules(&text, at), "");
+        assert_eq!(applied.page_view(at), "");
+        // A new URL: each matching rule fires once for it.
+        assert_eq!(
+            fired(&applied.page_view("https://shop.example/pricing?plan=pro")),
+            vec![vec!["viewed"], vec!["viewed"]]
+        );
+        assert_eq!(
+            applied.page_view("https://shop.example/pricing?plan=pro"),
+            ""
+        );
+        // A click the selector picks: its text, selector and captured attribute. Page text
+        // holding the separators cannot add fields or events.
+        let mut asked = Vec::new();
+        let out = applied.click(&mut |selector, names| {
+            asked.push((selector.to_owned(), names.to_owned()));
+            Some(("Buy \u{1}now\u{2}".into(), vec![Some("pro\u{1}x".into())]))
+        });
+        assert_eq!(asked, vec![("#buy".to_owned(), "data-plan".to_owned())]);
+        assert_eq!(
+            fired(&out),
+            vec![vec![
+                "clicked_buy",
+                ELEMENT_TEXT,
+                "Buy  now ",
+                SELECTOR,
+                "#buy",
+                "plan",
+                "pro x"
+            ]]
+        );
+        // A click no selector picks fires nothing; an empty list stops every rule.
+        assert_eq!(applied.click(&mut |_, _| None), "");
+        assert_eq!(
+            applied.set_rules("wr2", "https://shop.example/other?plan=x"),
+            ""
+        );
+        assert_eq!(applied.click(&mut |_, _| Some((String::new(), vec![]))), "");
     }
 
     #[test]
