@@ -36,7 +36,7 @@ window.flushed = flush().then(() => 'flushed');
   execFileSync(join(ROOT, 'node_modules/.bin/vite'), ['build', '--outDir', 'vite-out', '--logLevel', 'warn'], { cwd: app, stdio: 'inherit' });
 });
 
-const PAGE = '<!doctype html><title>npm app</title><link rel="icon" href="data:,"><script>window.COLLECTOR = location.origin</script><script type="module" src="/app.js"></script>';
+const PAGE = '<!doctype html><title>npm app</title><link rel="icon" href="data:,"><script>window.COLLECTOR = location.origin</script><script type="module" src="/app.js"></script><button id="buy">Buy</button>';
 after(async () => browser?.close());
 
 test('the package installs from its tarball with types and an exports map', async () => {
@@ -56,14 +56,44 @@ for (const [bundler, dir] of [['esbuild', 'out'], ['Vite', 'vite-out']]) {
     try {
       const page = await browser.newPage();
       const errors = watchErrors(page);
+      const requested = [];
+      page.on('request', (r) => requested.push(new URL(r.url()).pathname));
       await page.goto(`${server.origin}/index.html`);
       await page.waitForFunction(() => window.flushed);
       assert.equal(await page.evaluate(() => window.flushed), 'flushed');
       const events = await server.waitFor((e) => e.length >= 4);
+      // A site without rules: the auto-tracking chunk Vite split off is never loaded.
+      assert.deepEqual(requested.filter((p) => p.includes('autotrack')), []);
       assert.deepEqual(events.map((e) => e.name), ['$pageview', 'before_init', 'bundled', '$identify']);
       assert.equal(new Set(events.map((e) => e.id)).size, 4);
       assert.equal(events[2].p.long.length, 256);
       assert.deepEqual(await page.evaluate(() => window.warnings), ['value_truncated']);
+      assert.deepEqual(errors, []);
+      await page.close();
+    } finally {
+      await server.close();
+    }
+  });
+}
+
+// The auto-tracking module is `autotrack.js` in the package, imported by `index.js` only once
+// the site's rule list has a rule: Vite makes it a chunk of its own, loaded then; esbuild
+// (without --splitting) keeps it in the bundle. Either way the site's click rule fires.
+for (const [bundler, dir] of [['esbuild', 'out'], ['Vite', 'vite-out']]) {
+  test(`the npm package bundled with ${bundler} applies the site's click rules`, async () => {
+    const rules = [{ id: 1, eventName: 'buy_clicked', label: 'Buy clicked', kind: 'click', selector: '#buy', properties: [] }];
+    const server = await startCaptureServer({ roots: { '/': join(app, dir) }, rules });
+    try {
+      const page = await browser.newPage();
+      const errors = watchErrors(page);
+      const requested = [];
+      page.on('request', (r) => requested.push(new URL(r.url()).pathname));
+      await page.goto(`${server.origin}/index.html`);
+      await page.waitForFunction(() => window.flushed && localStorage.getItem('wasmtrack:v1:rules'));
+      await page.click('#buy');
+      const events = await server.waitFor((e) => e.some((x) => x.name === 'buy_clicked'), 6_000);
+      assert.deepEqual(events.find((e) => e.name === 'buy_clicked').p, { element_text: 'Buy', selector: '#buy' });
+      if (bundler === 'Vite') assert.ok(requested.some((p) => p.includes('autotrack')), requested.join(' '));
       assert.deepEqual(errors, []);
       await page.close();
     } finally {
