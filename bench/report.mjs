@@ -222,7 +222,21 @@ if (app) {
   // The four pages the issue's bar names; the others are measured to be known.
   const named = ['events list', 'event page, 30 days by day', 'event page, 90 days by hour', 'contact timeline'];
   const within = (page) => (page.median_ms <= 200 ? 'within 200 ms' : 'over 200 ms');
-  for (const page of app.app.pages) p(`| ${page.page} (\`${page.path}\`) | ${n1(page.median_ms)} | ${n1(page.max_ms)} | ${n0(page.bytes)} | ${named.includes(page.page) ? (page.median_ms <= 200 ? 'met' : 'missed') : `not named; ${within(page)}`} |`);
+  // A page that failed (an error status, or no answer) is shown as failed with how long it
+  // took, and counts as missed where the bar names it.
+  const failedCell = (page) => `**failed**: ${page.status ? `answered ${page.status}` : 'no answer'} after ${n1(page.ms)} ms`;
+  for (const page of app.app.pages) {
+    if (page.failed) {
+      p(`| ${page.page} (\`${page.path}\`) | ${failedCell(page)} | | | ${named.includes(page.page) ? 'missed' : 'not named; failed'} |`);
+      continue;
+    }
+    p(`| ${page.page} (\`${page.path}\`) | ${n1(page.median_ms)} | ${n1(page.max_ms)} | ${n0(page.bytes)} | ${named.includes(page.page) ? (page.median_ms <= 200 ? 'met' : 'missed') : `not named; ${within(page)}`} |`);
+  }
+  const failures = app.app.pages.filter((page) => page.failed);
+  if (failures.length) {
+    p();
+    p(`${failures.length} page(s) failed: ${failures.map((page) => `${page.page} (${page.reason})`).join('; ')}. The other pages were measured.`);
+  }
   p();
 }
 

@@ -1,7 +1,10 @@
 //! `app ADDR TOKEN RUNS`: how long the analyst app's pages take on the database `fill` made,
 //! at the collector (a request on 127.0.0.1, the whole answer read): signs in as a browser
 //! does, then loads each page once to warm it and `RUNS` times measured; prints the median and
-//! the slowest per page as JSON. A page the collector does not serve (404) is left out.
+//! the slowest per page as JSON. A page the collector does not serve (404) is left out; one
+//! that fails (another status, or no answer) is recorded as failed, with its status (0 when
+//! none came), the time it took and the reason, and the other pages are measured still: one
+//! slow page must not cost the benchmark its other figures.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -11,8 +14,8 @@ use serde_json::json;
 
 /// The pages the issue names: the events list, an event's page with its 30-day daily chart,
 /// its 90-day hourly chart, and a contact's timeline; and the contacts list, reports filtered
-/// and broken down by an enumeration (from the per-option hourly counts), and one filtered by
-/// a number property (which reads every completion of its range).
+/// and broken down by an enumeration, and one filtered by a number property (all from the
+/// per-value hourly counts).
 const PAGES: [(&str, &str); 8] = [
     ("events list", "/app/events"),
     (
@@ -91,34 +94,65 @@ pub fn run(addr: &str, token: &str, runs: usize) -> Result<serde_json::Value, St
     let headers = format!("Cookie: {cookie}\r\n");
     let mut pages = Vec::new();
     for (name, path) in PAGES {
-        let warm = Instant::now();
-        let (status, _, _) = request(addr, "GET", path, &headers, "")?;
-        // A page that takes seconds (a filter that reads the completions) is measured 3 times,
-        // not `runs`: its median is as clear, and the run minutes shorter.
-        let runs = if warm.elapsed().as_secs_f64() > 2.0 {
-            runs.min(3)
-        } else {
-            runs
-        };
-        if status == 404 {
-            continue;
+        if let Some(page) = measure(addr, &headers, name, path, runs) {
+            pages.push(page);
         }
-        if status != 200 {
-            return Err(format!("{path} answered {status}"));
-        }
-        let mut ms: Vec<f64> = Vec::with_capacity(runs);
-        let mut bytes = 0;
-        for _ in 0..runs {
-            let started = Instant::now();
-            let (_, _, len) = request(addr, "GET", path, &headers, "")?;
-            ms.push(started.elapsed().as_secs_f64() * 1000.0);
-            bytes = len;
-        }
-        ms.sort_by(|a, b| a.total_cmp(b));
-        pages.push(json!({
-            "page": name, "path": path, "median_ms": ms[ms.len() / 2],
-            "max_ms": ms[ms.len() - 1], "bytes": bytes, "runs": runs,
-        }));
     }
     Ok(json!({ "runs": runs, "pages": pages }))
+}
+
+/// One page's figures: `None` for a 404; `"failed"` with the status, time and reason when a
+/// load of it failed (the runs after a failure are not made: a page that times out would
+/// only time out again).
+fn measure(
+    addr: &str,
+    headers: &str,
+    name: &str,
+    path: &str,
+    runs: usize,
+) -> Option<serde_json::Value> {
+    let failed = |status: u16, ms: f64, reason: String| {
+        Some(json!({
+            "page": name, "path": path, "failed": true, "status": status, "ms": ms,
+            "reason": reason,
+        }))
+    };
+    let load = || {
+        let started = Instant::now();
+        let answer = request(addr, "GET", path, headers, "");
+        (answer, started.elapsed().as_secs_f64() * 1000.0)
+    };
+    let (warm, warm_ms) = load();
+    let status = match warm {
+        Ok((status, _, _)) => status,
+        Err(e) => return failed(0, warm_ms, e),
+    };
+    if status == 404 {
+        return None;
+    }
+    if status != 200 {
+        return failed(status, warm_ms, format!("answered {status}"));
+    }
+    // A page that takes seconds (a filter that reads the completions) is measured 3 times,
+    // not `runs`: its median is as clear, and the run minutes shorter.
+    let runs = if warm_ms > 2000.0 { runs.min(3) } else { runs }.max(1);
+    let mut ms: Vec<f64> = Vec::with_capacity(runs);
+    let mut bytes = 0;
+    for _ in 0..runs {
+        match load() {
+            (Ok((200, _, len)), took) => {
+                ms.push(took);
+                bytes = len;
+            }
+            (Ok((status, _, _)), took) => {
+                return failed(status, took, format!("answered {status}"))
+            }
+            (Err(e), took) => return failed(0, took, e),
+        }
+    }
+    ms.sort_by(|a, b| a.total_cmp(b));
+    Some(json!({
+        "page": name, "path": path, "median_ms": ms[ms.len() / 2],
+        "max_ms": ms[ms.len() - 1], "bytes": bytes, "runs": runs,
+    }))
 }
