@@ -57,6 +57,7 @@ fn build_task(flags: &[String]) -> Result {
 fn test_task() -> Result {
     tools::ensure_build_tools()?;
     tools::ensure_browser()?;
+    tools::ensure_postgres()?;
     lint()?;
     status(cmd("cargo").args(["test", "--workspace"]))?;
     let downloads = build::build(Profile::Release)?;
@@ -80,10 +81,11 @@ fn lint() -> Result {
             .args(["clippy", "--workspace", "--all-targets"])
             .args(deny),
     )?;
-    let wasm: [&[&str]; 5] = [
+    let wasm: [&[&str]; 6] = [
         &["-p", "wasmtrack-core", "--lib"],
         &["-p", "wasmtrack-browser", "--all-targets"],
         &["-p", "wasmtrack", "--lib"],
+        &["-p", "wasmtrack-autotrack", "--lib"],
         // The browser tests link std: without the `tiny` feature, as `browser_tests` runs them.
         &["-p", "wasmtrack", "--all-targets", "--no-default-features"],
         &["-p", "wasmtrack-visualizer", "--all-targets"],

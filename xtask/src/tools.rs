@@ -1,7 +1,8 @@
 //! Installs what the build and the tests need when it is missing, so that the README's two
 //! commands work on a fresh machine: the wasm target and `rust-src`, `wasm-bindgen-cli` of
 //! exactly the version in `Cargo.lock`, the npm tools (esbuild, binaryen's wasm-opt,
-//! playwright-core), and Debian's Chromium.
+//! playwright-core), Debian's Chromium, and PostgreSQL's programs for the tests' throw-away
+//! clusters.
 
 use crate::run::{cmd, output, root, status, Result};
 use std::path::{Path, PathBuf};
@@ -26,6 +27,27 @@ pub fn ensure_browser() -> Result {
     status(
         cmd("apt-get")
             .args(["install", "-y", "--no-install-recommends", "chromium"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+/// PostgreSQL's programs (`initdb`, `pg_ctl`, `psql`), with which the tests start throw-away
+/// clusters of their own (`crates/pgcluster`), from Debian's `postgresql` package. Only the
+/// programs are used: the package's own service is never started by the tests.
+pub fn ensure_postgres() -> Result {
+    let installed = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|dirs| {
+            dirs.filter_map(|d| d.ok())
+                .any(|d| d.path().join("bin/initdb").exists())
+        })
+        .unwrap_or(false);
+    if installed || std::env::var_os("WASMTRACK_PG_BIN").is_some() {
+        return Ok(());
+    }
+    status(cmd("apt-get").arg("update"))?;
+    status(
+        cmd("apt-get")
+            .args(["install", "-y", "--no-install-recommends", "postgresql"])
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )
 }
