@@ -4,6 +4,7 @@
 //! and sites are small and read on every beacon, and rules on every page view, so the store
 //! keeps them in memory and returns them synchronously; everything else is async.
 
+pub mod postgres;
 pub mod sqlite;
 
 use std::sync::Arc;
