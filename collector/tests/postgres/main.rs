@@ -3,7 +3,10 @@
 //! start together, a newer database is refused untouched, and events land in their month's
 //! partition.
 
+use std::time::{Duration, Instant};
+
 use wasmtrack_collector::store::postgres::schema::{migrate, MIGRATIONS};
+use wasmtrack_collector::store::postgres::PgStore;
 use wasmtrack_pgcluster::Cluster;
 
 async fn connect(cluster: &Cluster, database: &str) -> tokio_postgres::Client {
@@ -138,4 +141,109 @@ async fn migrations_apply_once_refuse_a_newer_database_and_partition_events_by_m
             .unwrap(),
         (latest + 1).to_string()
     );
+}
+
+/// Waits up to `within` for `check` to hold; returns how long it took.
+async fn eventually(within: Duration, mut check: impl FnMut() -> bool) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < within {
+        if check() {
+            return Some(start.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    check().then(|| start.elapsed())
+}
+
+// Issue 19, point 2: two collectors on one database. A site made or changed through one is
+// seen by the other within a notification's delay (the one that made it sees it at once);
+// two creating the same site at once cannot both create it; and a collector whose listening
+// connection broke (the database restarted) catches up on what changed meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_made_through_one_collector_is_seen_by_the_other_even_across_a_database_restart() {
+    let cluster = Cluster::start().expect("a throw-away cluster");
+    cluster.create_database("shared").unwrap();
+    let url = cluster.url("shared");
+    let (a, b) = (
+        PgStore::open(&url).await.unwrap(),
+        PgStore::open(&url).await.unwrap(),
+    );
+
+    let (site, created) = a
+        .put_site("shop".into(), vec!["https://shop.example".into()], true)
+        .await
+        .unwrap();
+    assert!(created);
+    assert!(
+        a.site("shop").is_some(),
+        "the collector that made it sees it at once"
+    );
+    let seen = eventually(Duration::from_secs(2), || b.site("shop").is_some()).await;
+    assert!(seen.is_some(), "the other collector sees the new site");
+    assert_eq!(b.site("shop").unwrap().public_key, site.public_key);
+
+    // Changed through the other one.
+    b.put_site(
+        "shop".into(),
+        vec![
+            "https://shop.example".into(),
+            "https://www.shop.example".into(),
+        ],
+        false,
+    )
+    .await
+    .unwrap();
+    assert!(eventually(Duration::from_secs(2), || a
+        .site("shop")
+        .is_some_and(|s| s.origins.len() == 2))
+    .await
+    .is_some());
+
+    // Both create one site at once: exactly one creates it, the other is told it exists.
+    let (ra, rb) = tokio::join!(
+        a.put_site("blog".into(), vec![], true),
+        b.put_site("blog".into(), vec![], true)
+    );
+    let outcomes = [ra.is_ok(), rb.is_ok()];
+    assert_eq!(
+        outcomes.iter().filter(|ok| **ok).count(),
+        1,
+        "one creation wins"
+    );
+
+    // The database restarts, and before the collectors listen again a site is deleted by
+    // another tool (no notification): each catches up when its listening connection is made
+    // again, and their pools work again without a restart of theirs.
+    cluster.kill().unwrap();
+    cluster.restart().unwrap();
+    cluster
+        .psql("shared", "DELETE FROM sites WHERE id = 'shop'")
+        .unwrap();
+    for store in [&a, &b] {
+        let caught_up = eventually(Duration::from_secs(5), || store.site("shop").is_none()).await;
+        assert!(
+            caught_up.is_some(),
+            "a collector caught up after its connection broke"
+        );
+    }
+    let mut tries = 0;
+    while let Err(e) = a.put_site("docs".into(), vec![], true).await {
+        tries += 1;
+        assert!(tries < 50, "the pool never recovered: {e:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        eventually(Duration::from_secs(2), || b.site("docs").is_some())
+            .await
+            .is_some()
+    );
+    b.delete_site("docs".into()).await.unwrap();
+    assert!(
+        eventually(Duration::from_secs(2), || a.site("docs").is_none())
+            .await
+            .is_some()
+    );
+    assert_eq!(b.sites().len(), 1, "only blog is left");
+    a.close();
+    b.close();
 }

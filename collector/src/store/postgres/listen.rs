@@ -1,0 +1,68 @@
+//! Keeping every collector's caches current: a change commits a `pg_notify('wasmtrack',
+//! '<table>')` with it, and each collector listens on a connection of its own and reloads
+//! that table. A listening connection that breaks (the database restarted) is made again,
+//! and everything is reloaded then, since notifications sent meanwhile are lost.
+
+use std::time::Duration;
+
+use deadpool_postgres::Pool;
+use tokio_postgres::{AsyncMessage, NoTls};
+
+use super::{sites, Caches, CHANNEL};
+use crate::store::StoreError;
+
+/// How long to wait before listening again after the connection broke.
+const RECONNECT_AFTER: Duration = Duration::from_millis(500);
+
+/// Reloads every cache.
+pub(super) async fn reload_all(pool: &Pool, caches: &Caches) -> Result<(), StoreError> {
+    reload(pool, caches, "sites").await
+}
+
+/// Reloads the cache of `table`; a table without one is ignored.
+async fn reload(pool: &Pool, caches: &Caches, table: &str) -> Result<(), StoreError> {
+    let client = pool.get().await?;
+    if table == "sites" {
+        let loaded = sites::load(&client).await?;
+        *caches.sites.write().unwrap_or_else(|e| e.into_inner()) = loaded;
+    }
+    Ok(())
+}
+
+/// Follows the other collectors' changes for the store's life.
+pub(super) async fn follow(url: String, pool: Pool, caches: std::sync::Arc<Caches>) {
+    loop {
+        if let Err(e) = listen_once(&url, &pool, &caches).await {
+            tracing::warn!(error = ?e, "not following other collectors' changes; trying again");
+        }
+        tokio::time::sleep(RECONNECT_AFTER).await;
+    }
+}
+
+/// One listening connection, until it breaks.
+async fn listen_once(url: &str, pool: &Pool, caches: &Caches) -> Result<(), StoreError> {
+    let (client, mut connection) = tokio_postgres::connect(url, NoTls).await?;
+    let (tx, mut changed) = tokio::sync::mpsc::unbounded_channel::<String>();
+    // The connection is driven here, its notifications handed over; it ends when it breaks.
+    let driver = tokio::spawn(async move {
+        while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+            match message {
+                Ok(AsyncMessage::Notification(n)) => {
+                    if tx.send(n.payload().to_owned()).is_err() {
+                        break;
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+    });
+    client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+    // Whatever changed while nobody listened.
+    reload_all(pool, caches).await?;
+    while let Some(table) = changed.recv().await {
+        reload(pool, caches, &table).await?;
+    }
+    driver.abort();
+    Ok(())
+}
