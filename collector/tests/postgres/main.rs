@@ -247,3 +247,67 @@ async fn a_site_made_through_one_collector_is_seen_by_the_other_even_across_a_da
     a.close();
     b.close();
 }
+
+// A key revoked through one collector stops authenticating on every collector (a leaked key
+// is revoked once, wherever the admin happens to be connected).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_key_made_or_revoked_through_one_collector_is_so_on_the_other() {
+    use wasmtrack_collector::scopes::Scope;
+    use wasmtrack_collector::store::ApiKey;
+    let cluster = Cluster::start().expect("a throw-away cluster");
+    cluster.create_database("keys").unwrap();
+    let url = cluster.url("keys");
+    let (a, b) = (
+        PgStore::open(&url).await.unwrap(),
+        PgStore::open(&url).await.unwrap(),
+    );
+    let key = ApiKey {
+        id: 0,
+        name: "ci".into(),
+        scopes: vec![Scope::Read, Scope::Send],
+        hint: "abcd".into(),
+        created_at: 1,
+    };
+    let made = a
+        .create_key(key, "hash-of-the-secret".into())
+        .await
+        .unwrap();
+    assert!(made.id > 0);
+    assert!(eventually(Duration::from_secs(2), || b
+        .key("hash-of-the-secret")
+        .is_some())
+    .await
+    .is_some());
+    assert_eq!(
+        b.key("hash-of-the-secret").unwrap().scopes,
+        vec![Scope::Read, Scope::Send]
+    );
+    b.revoke_key(made.id).await.unwrap();
+    assert!(
+        b.key("hash-of-the-secret").is_none(),
+        "revoked at once where it was revoked"
+    );
+    assert!(
+        eventually(Duration::from_secs(2), || a
+            .key("hash-of-the-secret")
+            .is_none())
+        .await
+        .is_some(),
+        "and on the other collector"
+    );
+    assert!(matches!(
+        a.revoke_key(made.id).await,
+        Err(wasmtrack_collector::store::StoreError::NotFound(_))
+    ));
+    // A second key gets a new id: ids are never reused.
+    let again = ApiKey {
+        id: 0,
+        name: "ci".into(),
+        scopes: vec![Scope::Read],
+        hint: "efgh".into(),
+        created_at: 2,
+    };
+    assert!(b.create_key(again, "another-hash".into()).await.unwrap().id > made.id);
+    a.close();
+    b.close();
+}

@@ -8,7 +8,7 @@ use std::time::Duration;
 use deadpool_postgres::Pool;
 use tokio_postgres::{AsyncMessage, NoTls};
 
-use super::{sites, Caches, CHANNEL};
+use super::{keys, sites, Caches, CHANNEL};
 use crate::store::StoreError;
 
 /// How long to wait before listening again after the connection broke.
@@ -16,15 +16,25 @@ const RECONNECT_AFTER: Duration = Duration::from_millis(500);
 
 /// Reloads every cache.
 pub(super) async fn reload_all(pool: &Pool, caches: &Caches) -> Result<(), StoreError> {
-    reload(pool, caches, "sites").await
+    for table in ["sites", "api_keys"] {
+        reload(pool, caches, table).await?;
+    }
+    Ok(())
 }
 
 /// Reloads the cache of `table`; a table without one is ignored.
 async fn reload(pool: &Pool, caches: &Caches, table: &str) -> Result<(), StoreError> {
     let client = pool.get().await?;
-    if table == "sites" {
-        let loaded = sites::load(&client).await?;
-        *caches.sites.write().unwrap_or_else(|e| e.into_inner()) = loaded;
+    match table {
+        "sites" => {
+            let loaded = sites::load(&client).await?;
+            *caches.sites.write().unwrap_or_else(|e| e.into_inner()) = loaded;
+        }
+        "api_keys" => {
+            let loaded = keys::load(&client).await?;
+            *caches.keys.write().unwrap_or_else(|e| e.into_inner()) = loaded;
+        }
+        _ => {}
     }
     Ok(())
 }

@@ -2,8 +2,9 @@
 //! step by step to the plan in `docs/postgres.md`; until the whole `EventStore` is there it is
 //! not offered by `--database`. Built so far: the schema and its migrations ([`schema`]), and
 //! [`PgStore`] with a pool, the caches every collector keeps and the notifications that keep
-//! them current across collectors ([`listen`]), for sites ([`sites`]).
+//! them current across collectors ([`listen`]), for sites ([`sites`]) and API keys ([`keys`]).
 
+mod keys;
 mod listen;
 pub mod schema;
 mod sites;
@@ -17,6 +18,7 @@ use tokio_postgres::NoTls;
 
 use super::StoreError;
 use crate::model::Site;
+use crate::store::ApiKey;
 
 impl From<tokio_postgres::Error> for StoreError {
     fn from(err: tokio_postgres::Error) -> Self {
@@ -41,6 +43,8 @@ const POOL_SIZE: usize = 16;
 #[derive(Default)]
 pub(crate) struct Caches {
     pub sites: RwLock<BTreeMap<String, Arc<Site>>>,
+    /// API keys by the hash of their secret.
+    pub keys: RwLock<BTreeMap<String, Arc<ApiKey>>>,
 }
 
 /// One collector's view of the shared database.
