@@ -311,3 +311,54 @@ async fn an_api_key_made_or_revoked_through_one_collector_is_so_on_the_other() {
     a.close();
     b.close();
 }
+
+// A visualizer token issued through one collector opens the visualizer through any other at
+// once, even for a site made a moment ago elsewhere; revoked through one, it is revoked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn visualizer_tokens_are_shared_at_once_by_every_collector() {
+    let cluster = Cluster::start().expect("a throw-away cluster");
+    cluster.create_database("tokens").unwrap();
+    let url = cluster.url("tokens");
+    let (a, b) = (
+        PgStore::open(&url).await.unwrap(),
+        PgStore::open(&url).await.unwrap(),
+    );
+    a.put_site("shop".into(), vec![], true).await.unwrap();
+    // No waiting for the site to reach b's memory: the database is asked.
+    let far = i64::MAX / 2;
+    let issued = b.issue_visualizer_token("shop".into(), far).await.unwrap();
+    assert!(issued.token.starts_with("vt_"));
+    let seen = a
+        .visualizer_token(issued.token.clone())
+        .await
+        .unwrap()
+        .expect("seen by a");
+    assert_eq!((seen.site.as_str(), seen.expires_at), ("shop", far));
+    assert!(matches!(
+        b.issue_visualizer_token("nowhere".into(), far).await,
+        Err(wasmtrack_collector::store::StoreError::NotFound(_))
+    ));
+    // Expired tokens are forgotten when the next one is issued.
+    let stale = a.issue_visualizer_token("shop".into(), 1).await.unwrap();
+    let second = a.issue_visualizer_token("shop".into(), far).await.unwrap();
+    assert!(b.visualizer_token(stale.token).await.unwrap().is_none());
+    assert_eq!(
+        a.revoke_visualizer_tokens(Some(issued.token.clone()), None)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        b.visualizer_token(issued.token).await.unwrap().is_none(),
+        "revoked everywhere at once"
+    );
+    assert_eq!(
+        b.revoke_visualizer_tokens(None, Some("shop".into()))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(a.visualizer_token(second.token).await.unwrap().is_none());
+    a.close();
+    b.close();
+}

@@ -2,12 +2,14 @@
 //! step by step to the plan in `docs/postgres.md`; until the whole `EventStore` is there it is
 //! not offered by `--database`. Built so far: the schema and its migrations ([`schema`]), and
 //! [`PgStore`] with a pool, the caches every collector keeps and the notifications that keep
-//! them current across collectors ([`listen`]), for sites ([`sites`]) and API keys ([`keys`]).
+//! them current across collectors ([`listen`]), for sites ([`sites`]) and API keys ([`keys`]); visualizer tokens ([`tokens`]), read from the
+//! database on every use.
 
 mod keys;
 mod listen;
 pub mod schema;
 mod sites;
+mod tokens;
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
