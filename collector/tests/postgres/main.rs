@@ -143,6 +143,18 @@ async fn migrations_apply_once_refuse_a_newer_database_and_partition_events_by_m
     );
 }
 
+/// A throw-away cluster with a database `name`, and two collectors' stores on it.
+async fn two_collectors(name: &str) -> (Cluster, PgStore, PgStore) {
+    let cluster = Cluster::start().expect("a throw-away cluster");
+    cluster.create_database(name).unwrap();
+    let url = cluster.url(name);
+    let (a, b) = (
+        PgStore::open(&url).await.unwrap(),
+        PgStore::open(&url).await.unwrap(),
+    );
+    (cluster, a, b)
+}
+
 /// Waits up to `within` for `check` to hold; returns how long it took.
 async fn eventually(within: Duration, mut check: impl FnMut() -> bool) -> Option<Duration> {
     let start = Instant::now();
@@ -161,13 +173,7 @@ async fn eventually(within: Duration, mut check: impl FnMut() -> bool) -> Option
 // connection broke (the database restarted) catches up on what changed meanwhile.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_site_made_through_one_collector_is_seen_by_the_other_even_across_a_database_restart() {
-    let cluster = Cluster::start().expect("a throw-away cluster");
-    cluster.create_database("shared").unwrap();
-    let url = cluster.url("shared");
-    let (a, b) = (
-        PgStore::open(&url).await.unwrap(),
-        PgStore::open(&url).await.unwrap(),
-    );
+    let (cluster, a, b) = two_collectors("shared").await;
 
     let (site, created) = a
         .put_site("shop".into(), vec!["https://shop.example".into()], true)
@@ -254,13 +260,7 @@ async fn a_site_made_through_one_collector_is_seen_by_the_other_even_across_a_da
 async fn an_api_key_made_or_revoked_through_one_collector_is_so_on_the_other() {
     use wasmtrack_collector::scopes::Scope;
     use wasmtrack_collector::store::ApiKey;
-    let cluster = Cluster::start().expect("a throw-away cluster");
-    cluster.create_database("keys").unwrap();
-    let url = cluster.url("keys");
-    let (a, b) = (
-        PgStore::open(&url).await.unwrap(),
-        PgStore::open(&url).await.unwrap(),
-    );
+    let (_cluster, a, b) = two_collectors("keys").await; // kept: dropping it stops the server
     let key = ApiKey {
         id: 0,
         name: "ci".into(),
@@ -316,13 +316,7 @@ async fn an_api_key_made_or_revoked_through_one_collector_is_so_on_the_other() {
 // once, even for a site made a moment ago elsewhere; revoked through one, it is revoked.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn visualizer_tokens_are_shared_at_once_by_every_collector() {
-    let cluster = Cluster::start().expect("a throw-away cluster");
-    cluster.create_database("tokens").unwrap();
-    let url = cluster.url("tokens");
-    let (a, b) = (
-        PgStore::open(&url).await.unwrap(),
-        PgStore::open(&url).await.unwrap(),
-    );
+    let (_cluster, a, b) = two_collectors("tokens").await; // kept: dropping it stops the server
     a.put_site("shop".into(), vec![], true).await.unwrap();
     // No waiting for the site to reach b's memory: the database is asked.
     let far = i64::MAX / 2;
