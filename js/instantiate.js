@@ -25,18 +25,28 @@ export function decode(base64) {
   return bytes;
 }
 
-// Starts the auto-tracking module: `module` is its import, `start` calls its default export
-// with the clicks made while it loads (their targets), which it replays once it has applied
-// the first rule list. Without them, a visitor's click between the rules being known and the
-// module being ready (a few round trips on a first visit) would go untracked.
-export function load(module, start) {
-  const early = [];
-  const keep = (e) => early.push(e.target);
-  addEventListener('click', keep, true);
-  const started = module.then((m) => start(m, early));
-  started.then(stop, stop);
-  function stop() {
-    removeEventListener('click', keep, true);
-  }
-  return started;
+// The function the tracker hands the site's rule lists to (`src/tracker/autotrack.rs`): the
+// first list with a rule (a line after its header) starts the auto-tracking module through
+// `start(early)` (a promise of the module's function that takes a list), and every list then
+// goes to it. `early` holds the targets of clicks made while the module loads, which it
+// replays once it has applied the first list: without them, a visitor's click between the
+// rules being known and the module being ready (a few round trips on a first visit) would go
+// untracked.
+export function autotracking(start) {
+  let module;
+  return (text) => {
+    if (!module && text.indexOf('\n') < 0) return;
+    if (!module) {
+      const early = [];
+      const keep = (e) => early.push(e.target);
+      const stop = () => removeEventListener('click', keep, true);
+      addEventListener('click', keep, true);
+      module = start(early);
+      module.then(stop, stop);
+    }
+    module.then(
+      (apply) => apply(text),
+      (error) => console.warn('[wasmtrack] auto-tracking could not load', error),
+    );
+  };
 }

@@ -6,7 +6,7 @@
 // refuses WebAssembly gets the same tracker as JavaScript instead (see below).
 import { __wbg_get_imports, __wbg_finalize_init, init, trackCustomBehavioralEvent, identify, setPath, trackPageView, flush, optOut, optIn, openVisualizer, __replayPage, __trapped } from '../target/wasm-bindgen/wasmtrack.js';
 import { deferred, drain, run } from './commands.js';
-import { instantiate, load } from './instantiate.js';
+import { autotracking, instantiate } from './instantiate.js';
 
 // Named, not `* as`: a namespace object would keep every export of the glue in the bundle.
 // These are also the only commands a queue may call (`commands.js`); track calls are taken
@@ -14,20 +14,11 @@ import { instantiate, load } from './instantiate.js';
 // rule lists to (`src/tracker/autotrack.rs`).
 const api = deferred({ init: (options) => init(Object.assign({}, options, { __autotrack: rulesTo })), trackCustomBehavioralEvent, identify, setPath, trackPageView, flush, optOut, optIn, openVisualizer, __replayPage, __trapped });
 
-// The auto-tracking module (`js/autotrack.js`, beside this file): imported the first time a
-// rule list has a rule (a line after its header), then handed every list. `asm`: the tracker
-// runs as JavaScript (see below), so the module must too.
+// The auto-tracking module (`js/autotrack.js`, beside this file). `asm`: the tracker runs as
+// JavaScript (see below), so the module must too.
 let script;
 let asm;
-let autotrack;
-function rulesTo(text) {
-  if (autotrack || text.indexOf('\n') > 0) {
-    (autotrack = autotrack || load(import(new URL('autotrack.js', script.src)), (m, early) => m.default(asm, api.trackCustomBehavioralEvent, early))).then(
-      (apply) => apply(text),
-      (error) => console.warn('[wasmtrack] auto-tracking could not load', error),
-    );
-  }
-}
+const rulesTo = autotracking((early) => import(new URL('autotrack.js', script.src)).then((m) => m.default(asm, api.trackCustomBehavioralEvent, early)));
 
 const STUB_KEY = 'wasmtrack:v1:stub';
 

@@ -10,7 +10,7 @@ import {
 } from '../target/wasm-bindgen/wasmtrack.js';
 import wasmBase64 from '../target/wasm-bindgen/wasm-inline.js';
 import { copy, deferred, drain } from './commands.js';
-import { decode, instantiate, load } from './instantiate.js';
+import { autotracking, decode, instantiate } from './instantiate.js';
 
 // The only commands a queue may call (`commands.js`); track calls are taken at the end of the
 // task (`deferred`).
@@ -21,18 +21,9 @@ const api = deferred({
   __trapped,
 });
 
-// The auto-tracking module (`js/autotrack-npm.js`, its wasm inlined): a chunk of its own,
-// imported the first time a rule list has a rule (a line after its header), then handed every
-// list. An application's bundler splits it off, so a site without rules never loads it.
-let autotrack;
-function rulesTo(text) {
-  if (autotrack || text.indexOf('\n') > 0) {
-    (autotrack = autotrack || load(import('./autotrack.js'), (m, early) => m.default(api.trackCustomBehavioralEvent, early))).then(
-      (apply) => apply(text),
-      (error) => console.warn('[wasmtrack] auto-tracking could not load', error),
-    );
-  }
-}
+// The auto-tracking module (`js/autotrack-npm.js`, its wasm inlined): a chunk of its own, so
+// that an application's bundler splits it off and a site without rules never loads it.
+const rulesTo = autotracking((early) => import('./autotrack.js').then((m) => m.default(api.trackCustomBehavioralEvent, early)));
 
 const held = [];
 let loading = null;

@@ -57,7 +57,7 @@ export interface InitOptions {
   onWarning?: (warning: TrackerWarning) => void;
   /** Track a page view as soon as `init` runs. Default `true`. */
   autoPageView?: boolean;
-  /** Send as soon as this many events are queued (a request then carries every queued event, up to 60 KB). Default `20`, range 1–100. */
+  /** Send as soon as this many events are queued (a request then carries every queued event, up to 512 KiB; 60 KB when the page is left). Default `20`, range 1–100. */
   flushAt?: number;
   /** Send queued events at least this often, in milliseconds. Default `2000`, range 250–60000. */
   flushInterval?: number;

@@ -156,8 +156,8 @@ fn compile(profile: Profile, module: Module, glue: &PathBuf, name: &str) -> Resu
         Profile::Debug if module == Module::Tracker => {
             cargo.args(["--no-default-features", "--features", "debug-panic"]);
         }
-        Profile::Debug | Profile::Release if module == Module::Visualizer => {}
         Profile::Debug => {}
+        Profile::Release if module == Module::Visualizer => {}
         Profile::Release => {
             // The precompiled `core`/`alloc` carry panic messages, their `Location`s and the
             // formatting code behind them (and its Unicode tables), ~7 KB of wasm the tracker

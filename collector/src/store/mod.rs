@@ -41,6 +41,17 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+/// Writes to a cache every request reads; a panic elsewhere while it was held (a poisoned
+/// lock) does not stop the store, whose caches change only whole. Shared by both stores.
+pub(crate) fn write_lock<T>(lock: &std::sync::RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Reads a cache (see [`write_lock`]).
+pub(crate) fn read_lock<T>(lock: &std::sync::RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Who an event completion is about, before the store resolves contacts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Subject {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::{notify, PgStore};
 use crate::scopes::Scope;
-use crate::store::{ApiKey, StoreError};
+use crate::store::{read_lock, write_lock, ApiKey, StoreError};
 
 /// Every key, by the hash of its secret.
 pub(super) async fn load(
@@ -37,13 +37,13 @@ pub(super) async fn load(
 impl PgStore {
     /// The key whose secret hashes to `hash`, from memory.
     pub fn key(&self, hash: &str) -> Option<Arc<ApiKey>> {
-        let keys = self.caches.keys.read().unwrap_or_else(|e| e.into_inner());
+        let keys = read_lock(&self.caches.keys);
         keys.get(hash).cloned()
     }
 
     /// Every key, from memory.
     pub fn keys(&self) -> Vec<Arc<ApiKey>> {
-        let keys = self.caches.keys.read().unwrap_or_else(|e| e.into_inner());
+        let keys = read_lock(&self.caches.keys);
         keys.values().cloned().collect()
     }
 
@@ -66,11 +66,7 @@ impl PgStore {
         notify(&tx, "api_keys").await?;
         tx.commit().await?;
         let key = Arc::new(key);
-        self.caches
-            .keys
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(hash, key.clone());
+        write_lock(&self.caches.keys).insert(hash, key.clone());
         Ok(key)
     }
 
@@ -87,11 +83,7 @@ impl PgStore {
         }
         notify(&tx, "api_keys").await?;
         tx.commit().await?;
-        self.caches
-            .keys
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|_, k| k.id != id);
+        write_lock(&self.caches.keys).retain(|_, k| k.id != id);
         Ok(())
     }
 }

@@ -9,13 +9,13 @@ use deadpool_postgres::Pool;
 use tokio_postgres::{AsyncMessage, NoTls};
 
 use super::{keys, sites, Caches, CHANNEL};
-use crate::store::StoreError;
+use crate::store::{write_lock, StoreError};
 
 /// How long to wait before listening again after the connection broke.
 const RECONNECT_AFTER: Duration = Duration::from_millis(500);
 
 /// Reloads every cache.
-pub(super) async fn reload_all(pool: &Pool, caches: &Caches) -> Result<(), StoreError> {
+async fn reload_all(pool: &Pool, caches: &Caches) -> Result<(), StoreError> {
     for table in ["sites", "api_keys"] {
         reload(pool, caches, table).await?;
     }
@@ -28,29 +28,47 @@ async fn reload(pool: &Pool, caches: &Caches, table: &str) -> Result<(), StoreEr
     match table {
         "sites" => {
             let loaded = sites::load(&client).await?;
-            *caches.sites.write().unwrap_or_else(|e| e.into_inner()) = loaded;
+            *write_lock(&caches.sites) = loaded;
         }
         "api_keys" => {
             let loaded = keys::load(&client).await?;
-            *caches.keys.write().unwrap_or_else(|e| e.into_inner()) = loaded;
+            *write_lock(&caches.keys) = loaded;
         }
         _ => {}
     }
     Ok(())
 }
 
-/// Follows the other collectors' changes for the store's life.
-pub(super) async fn follow(url: String, pool: Pool, caches: std::sync::Arc<Caches>) {
+/// Follows the other collectors' changes for the store's life. The first time the caches are
+/// loaded (once listening, so that no change falls between loading and listening), `loaded`
+/// hears of it, or of why the first try failed, and then nothing is tried again.
+pub(super) async fn follow(
+    url: String,
+    pool: Pool,
+    caches: std::sync::Arc<Caches>,
+    loaded: tokio::sync::oneshot::Sender<Result<(), StoreError>>,
+) {
+    let mut loaded = Some(loaded);
     loop {
-        if let Err(e) = listen_once(&url, &pool, &caches).await {
+        let outcome = listen_once(&url, &pool, &caches, &mut loaded).await;
+        if let Some(first) = loaded.take() {
+            let _ = first.send(outcome);
+            return;
+        }
+        if let Err(e) = outcome {
             tracing::warn!(error = ?e, "not following other collectors' changes; trying again");
         }
         tokio::time::sleep(RECONNECT_AFTER).await;
     }
 }
 
-/// One listening connection, until it breaks.
-async fn listen_once(url: &str, pool: &Pool, caches: &Caches) -> Result<(), StoreError> {
+/// One listening connection, until it breaks; says so to `loaded` once the caches are loaded.
+async fn listen_once(
+    url: &str,
+    pool: &Pool,
+    caches: &Caches,
+    loaded: &mut Option<tokio::sync::oneshot::Sender<Result<(), StoreError>>>,
+) -> Result<(), StoreError> {
     let (client, mut connection) = tokio_postgres::connect(url, NoTls).await?;
     let (tx, mut changed) = tokio::sync::mpsc::unbounded_channel::<String>();
     // The connection is driven here, its notifications handed over; it ends when it breaks.
@@ -68,8 +86,11 @@ async fn listen_once(url: &str, pool: &Pool, caches: &Caches) -> Result<(), Stor
         }
     });
     client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
-    // Whatever changed while nobody listened.
+    // Everything, listening already: at start, and whatever changed while nobody listened.
     reload_all(pool, caches).await?;
+    if let Some(first) = loaded.take() {
+        let _ = first.send(Ok(()));
+    }
     while let Some(table) = changed.recv().await {
         reload(pool, caches, &table).await?;
     }

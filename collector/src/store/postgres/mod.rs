@@ -78,8 +78,16 @@ impl PgStore {
             schema::migrate(&mut client).await?;
         }
         let caches = Arc::new(Caches::default());
-        listen::reload_all(&pool, &caches).await?;
-        let listener = tokio::spawn(listen::follow(url.to_owned(), pool.clone(), caches.clone()));
+        let (loaded, first_load) = tokio::sync::oneshot::channel();
+        let listener = tokio::spawn(listen::follow(
+            url.to_owned(),
+            pool.clone(),
+            caches.clone(),
+            loaded,
+        ));
+        first_load
+            .await
+            .map_err(|_| StoreError::Internal("the listener stopped before loading".into()))??;
         Ok(PgStore {
             pool,
             caches,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{notify, PgStore};
 use crate::model::Site;
-use crate::store::StoreError;
+use crate::store::{read_lock, write_lock, StoreError};
 use crate::timestamp::now_ms;
 
 /// Every site, by id.
@@ -42,13 +42,13 @@ pub(super) async fn load(
 impl PgStore {
     /// The site `id`, from memory.
     pub fn site(&self, id: &str) -> Option<Arc<Site>> {
-        let sites = self.caches.sites.read().unwrap_or_else(|e| e.into_inner());
+        let sites = read_lock(&self.caches.sites);
         sites.get(id).cloned()
     }
 
     /// Every site, by id, from memory.
     pub fn sites(&self) -> Vec<Arc<Site>> {
-        let sites = self.caches.sites.read().unwrap_or_else(|e| e.into_inner());
+        let sites = read_lock(&self.caches.sites);
         sites.values().cloned().collect()
     }
 
@@ -94,11 +94,7 @@ impl PgStore {
             created_at: row.get(1),
             updated_at: now,
         });
-        self.caches
-            .sites
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id, site.clone());
+        write_lock(&self.caches.sites).insert(id, site.clone());
         Ok((site, created))
     }
 
@@ -122,11 +118,7 @@ impl PgStore {
         notify(&tx, "sites").await?;
         notify(&tx, "rules").await?;
         tx.commit().await?;
-        self.caches
-            .sites
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&id);
+        write_lock(&self.caches.sites).remove(&id);
         Ok(())
     }
 }

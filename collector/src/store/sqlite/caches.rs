@@ -16,13 +16,7 @@ pub(super) type Sites = Arc<RwLock<BTreeMap<String, Arc<Site>>>>;
 pub(super) type RuleSets = Arc<RwLock<BTreeMap<String, Arc<RuleSet>>>>;
 pub(super) type Keys = Arc<RwLock<BTreeMap<String, Arc<ApiKey>>>>;
 
-pub(super) fn write_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    lock.write().unwrap_or_else(|e| e.into_inner())
-}
-
-pub(super) fn read_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(|e| e.into_inner())
-}
+pub(super) use crate::store::{read_lock, write_lock};
 
 impl SqliteStore {
     pub(super) fn site(&self, id: &str) -> Option<Arc<Site>> {
