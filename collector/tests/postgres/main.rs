@@ -3,6 +3,12 @@
 //! start together, a newer database is refused untouched, and events land in their month's
 //! partition.
 
+mod definitions;
+mod ingest;
+mod migrate;
+mod reads;
+mod workflows;
+
 use std::time::{Duration, Instant};
 
 use wasmtrack_collector::store::postgres::schema::{migrate, MIGRATIONS};

@@ -8,7 +8,7 @@ use std::time::Duration;
 use deadpool_postgres::Pool;
 use tokio_postgres::{AsyncMessage, NoTls};
 
-use super::{keys, sites, Caches, CHANNEL};
+use super::{definitions, keys, rules, sites, workflows, Caches, CHANNEL};
 use crate::store::{write_lock, StoreError};
 
 /// How long to wait before listening again after the connection broke.
@@ -16,16 +16,49 @@ const RECONNECT_AFTER: Duration = Duration::from_millis(500);
 
 /// Reloads every cache.
 async fn reload_all(pool: &Pool, caches: &Caches) -> Result<(), StoreError> {
-    for table in ["sites", "api_keys"] {
+    for table in [
+        "sites",
+        "api_keys",
+        "definitions",
+        "rules",
+        "workflows",
+        "events",
+    ] {
         reload(pool, caches, table).await?;
     }
     Ok(())
 }
 
-/// Reloads the cache of `table`; a table without one is ignored.
+/// Reloads the cache of `table`; a table without one is ignored. `events:<seq>` says a
+/// collector committed completions up to `seq`; `events` alone asks for the newest `seq`.
 async fn reload(pool: &Pool, caches: &Caches, table: &str) -> Result<(), StoreError> {
+    if let Some(seq) = table.strip_prefix("events:") {
+        if let Ok(seq) = seq.parse() {
+            caches.committed(seq);
+        }
+        return Ok(());
+    }
     let client = pool.get().await?;
     match table {
+        "definitions" => {
+            let loaded = definitions::load(&client).await?;
+            *write_lock(&caches.definitions) = loaded;
+        }
+        "rules" => {
+            let loaded = rules::load(&client).await?;
+            *write_lock(&caches.rules) = loaded;
+        }
+        "workflows" => {
+            let loaded = workflows::load(&client).await?;
+            *write_lock(&caches.workflows) = loaded;
+        }
+        "events" => {
+            let newest: Option<i64> = client
+                .query_one("SELECT max(seq) FROM events", &[])
+                .await?
+                .get(0);
+            caches.committed(newest.unwrap_or(0));
+        }
         "sites" => {
             let loaded = sites::load(&client).await?;
             *write_lock(&caches.sites) = loaded;

@@ -5,22 +5,35 @@
 //! them current across collectors ([`listen`]), for sites ([`sites`]) and API keys ([`keys`]); visualizer tokens ([`tokens`]), read from the
 //! database on every use.
 
+mod contacts;
+mod definitions;
+mod ingest;
 mod keys;
 mod listen;
+mod reads;
+mod rules;
 pub mod schema;
 mod sites;
 mod tokens;
+mod workflows;
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::sync::{Arc, RwLock};
 
+use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
 use super::StoreError;
-use crate::model::Site;
-use crate::store::ApiKey;
+use crate::model::{DefinitionChange, EventDefinition, Rule, Site};
+use crate::store::{
+    ApiKey, CompletionQuery, ContactDetail, ContactKey, ContactPage, ContactQuery, ContactRecord,
+    ContactRecordQuery, Enrollment, EnrollmentBatch, EventPage, EventQuery, EventStore,
+    HeldSummary, HistoryEntry, Ingest, IngestOutcome, QualityRow, RuleSet, SavedRule, SeqEvent,
+    StepChange, StoredHeld, StoredRejection, VisualizerToken,
+};
+use crate::workflows::Workflow;
 
 impl From<tokio_postgres::Error> for StoreError {
     fn from(err: tokio_postgres::Error) -> Self {
@@ -42,11 +55,52 @@ const POOL_SIZE: usize = 16;
 
 /// What a collector keeps in memory, read on every request: the same on every collector,
 /// within a notification's delay.
-#[derive(Default)]
 pub(crate) struct Caches {
     pub sites: RwLock<BTreeMap<String, Arc<Site>>>,
     /// API keys by the hash of their secret.
     pub keys: RwLock<BTreeMap<String, Arc<ApiKey>>>,
+    /// Event definitions by name.
+    pub definitions: RwLock<BTreeMap<String, Arc<EventDefinition>>>,
+    /// Each site's auto-tracking rules, by site (a site without rules has no entry).
+    pub rules: RwLock<BTreeMap<String, Arc<RuleSet>>>,
+    /// Workflows by id.
+    pub workflows: RwLock<BTreeMap<u64, Arc<Workflow>>>,
+    /// The `seq` of the newest committed completion on any collector: raised by this
+    /// collector's commits and by the `events:<seq>` notifications of the others'.
+    pub commits: tokio::sync::watch::Sender<i64>,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        Caches {
+            sites: RwLock::default(),
+            keys: RwLock::default(),
+            definitions: RwLock::default(),
+            rules: RwLock::default(),
+            workflows: RwLock::default(),
+            commits: tokio::sync::watch::channel(0).0,
+        }
+    }
+}
+
+impl Caches {
+    /// Raises the newest committed `seq` to `seq` (never lowers it: notifications may arrive
+    /// out of order).
+    pub fn committed(&self, seq: i64) {
+        self.commits.send_if_modified(|newest| {
+            let raised = seq > *newest;
+            if raised {
+                *newest = seq;
+            }
+            raised
+        });
+    }
+}
+
+/// What a part of the store not yet built on PostgreSQL answers (it is not offered by
+/// `--database` until none is left).
+fn not_yet(what: &str) -> StoreError {
+    StoreError::Internal(format!("{what} is not built on PostgreSQL yet"))
 }
 
 /// One collector's view of the shared database.
@@ -114,4 +168,260 @@ async fn notify(tx: &deadpool_postgres::Transaction<'_>, table: &str) -> Result<
     tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &table])
         .await?;
     Ok(())
+}
+
+// A trait's impl is one block and cannot be split across files, so this one only forwards to
+// the inherent method of the same name, in the file of what it touches (as SQLite's does).
+#[async_trait]
+impl EventStore for PgStore {
+    fn site(&self, id: &str) -> Option<Arc<Site>> {
+        self.site(id)
+    }
+
+    fn sites(&self) -> Vec<Arc<Site>> {
+        self.sites()
+    }
+
+    async fn put_site(
+        &self,
+        id: String,
+        origins: Vec<String>,
+        create_only: bool,
+    ) -> Result<(Arc<Site>, bool), StoreError> {
+        self.put_site(id, origins, create_only).await
+    }
+
+    async fn delete_site(&self, id: String) -> Result<(), StoreError> {
+        self.delete_site(id).await
+    }
+
+    fn definition(&self, name: &str) -> Option<Arc<EventDefinition>> {
+        self.definition(name)
+    }
+
+    fn definitions(&self) -> Vec<Arc<EventDefinition>> {
+        self.definitions()
+    }
+
+    async fn create_definition(
+        &self,
+        def: EventDefinition,
+    ) -> Result<Arc<EventDefinition>, StoreError> {
+        self.create_definition(def).await
+    }
+
+    async fn change_definition(
+        &self,
+        name: String,
+        change: DefinitionChange,
+    ) -> Result<Arc<EventDefinition>, StoreError> {
+        self.change_definition(name, change).await
+    }
+
+    async fn delete_definition(
+        &self,
+        name: String,
+        with_rules: bool,
+    ) -> Result<Vec<Arc<Rule>>, StoreError> {
+        self.delete_definition(name, with_rules).await
+    }
+
+    fn rules(&self, site: &str) -> Option<Arc<RuleSet>> {
+        self.rules(site)
+    }
+
+    async fn create_rule(&self, rule: Rule) -> Result<SavedRule, StoreError> {
+        self.create_rule(rule).await
+    }
+
+    async fn delete_rule(&self, site: String, id: u64) -> Result<(), StoreError> {
+        self.delete_rule(site, id).await
+    }
+
+    async fn issue_visualizer_token(
+        &self,
+        site: String,
+        expires_at: i64,
+    ) -> Result<VisualizerToken, StoreError> {
+        self.issue_visualizer_token(site, expires_at).await
+    }
+
+    async fn visualizer_token(&self, token: String) -> Result<Option<VisualizerToken>, StoreError> {
+        self.visualizer_token(token).await
+    }
+
+    async fn revoke_visualizer_tokens(
+        &self,
+        token: Option<String>,
+        site: Option<String>,
+    ) -> Result<usize, StoreError> {
+        self.revoke_visualizer_tokens(token, site).await
+    }
+
+    async fn ingest(&self, ingest: Ingest) -> Result<IngestOutcome, StoreError> {
+        self.ingest(ingest).await
+    }
+
+    async fn events(&self, query: EventQuery) -> Result<EventPage, StoreError> {
+        self.events(query).await
+    }
+
+    async fn completions(&self, query: CompletionQuery) -> Result<Vec<(i64, u64)>, StoreError> {
+        self.completions(query).await
+    }
+
+    async fn rejected(
+        &self,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<StoredRejection>, StoreError> {
+        self.rejected(before, limit).await
+    }
+
+    async fn held_summary(&self) -> Result<Vec<HeldSummary>, StoreError> {
+        self.held_summary().await
+    }
+
+    async fn held(
+        &self,
+        name: String,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredHeld>, StoreError> {
+        self.held(name, after, limit).await
+    }
+
+    async fn quality(
+        &self,
+        site: Option<String>,
+        event: Option<String>,
+        since: i64,
+    ) -> Result<Vec<QualityRow>, StoreError> {
+        self.quality(site, event, since).await
+    }
+
+    fn key(&self, hash: &str) -> Option<Arc<ApiKey>> {
+        self.key(hash)
+    }
+
+    fn keys(&self) -> Vec<Arc<ApiKey>> {
+        self.keys()
+    }
+
+    async fn create_key(&self, key: ApiKey, hash: String) -> Result<Arc<ApiKey>, StoreError> {
+        self.create_key(key, hash).await
+    }
+
+    async fn revoke_key(&self, id: i64) -> Result<(), StoreError> {
+        self.revoke_key(id).await
+    }
+
+    async fn close(&self) {
+        self.close();
+    }
+
+    async fn breakdown(
+        &self,
+        query: CompletionQuery,
+        property: String,
+    ) -> Result<Vec<(Option<String>, i64, u64)>, StoreError> {
+        self.breakdown(query, property).await
+    }
+
+    async fn reach(&self, query: CompletionQuery) -> Result<(u64, u64), StoreError> {
+        self.reach(query).await
+    }
+
+    async fn contacts(&self, query: ContactQuery) -> Result<ContactPage, StoreError> {
+        self.contacts(query).await
+    }
+
+    fn workflows(&self) -> Vec<Arc<Workflow>> {
+        self.workflows()
+    }
+
+    fn workflow(&self, id: u64) -> Option<Arc<Workflow>> {
+        self.workflow(id)
+    }
+
+    async fn save_workflow(&self, workflow: Workflow) -> Result<Arc<Workflow>, StoreError> {
+        self.save_workflow(workflow).await
+    }
+
+    async fn delete_workflow(&self, id: u64) -> Result<(), StoreError> {
+        self.delete_workflow(id).await
+    }
+
+    async fn enrollment_cursor(&self) -> Result<i64, StoreError> {
+        self.enrollment_cursor().await
+    }
+
+    async fn enroll(&self, batch: EnrollmentBatch) -> Result<u64, StoreError> {
+        self.enroll(batch).await
+    }
+
+    async fn opt_out_of_enrollment(&self, prefix: String) -> Result<(), StoreError> {
+        self.opt_out_of_enrollment(prefix).await
+    }
+
+    async fn enrollment_opt_outs(&self) -> Result<Vec<String>, StoreError> {
+        self.enrollment_opt_outs().await
+    }
+
+    async fn enrollments(
+        &self,
+        workflow: u64,
+        limit: usize,
+    ) -> Result<Vec<Enrollment>, StoreError> {
+        self.enrollments(workflow, limit).await
+    }
+
+    async fn events_since(&self, after: i64, limit: usize) -> Result<Vec<SeqEvent>, StoreError> {
+        self.events_since(after, limit).await
+    }
+
+    async fn due_enrollments(
+        &self,
+        workflows: Vec<u64>,
+        now: i64,
+        except: Vec<i64>,
+        limit: usize,
+    ) -> Result<Vec<Enrollment>, StoreError> {
+        self.due_enrollments(workflows, now, except, limit).await
+    }
+
+    async fn next_wake(&self, workflows: Vec<u64>) -> Result<Option<i64>, StoreError> {
+        self.next_wake(workflows).await
+    }
+
+    async fn enrollment(&self, id: i64) -> Result<Option<Enrollment>, StoreError> {
+        self.enrollment(id).await
+    }
+
+    async fn enrollment_history(&self, id: i64) -> Result<Vec<HistoryEntry>, StoreError> {
+        self.enrollment_history(id).await
+    }
+
+    async fn change_steps(&self, changes: Vec<StepChange>) -> Result<Vec<bool>, StoreError> {
+        self.change_steps(changes).await
+    }
+
+    fn commits(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.caches.commits.subscribe()
+    }
+
+    async fn contact_record(&self, key: ContactKey) -> Result<Option<ContactRecord>, StoreError> {
+        self.contact_record(key).await
+    }
+
+    async fn contact_records(
+        &self,
+        query: ContactRecordQuery,
+    ) -> Result<(Vec<ContactRecord>, u64), StoreError> {
+        self.contact_records(query).await
+    }
+
+    async fn contact(&self, id: i64) -> Result<Option<ContactDetail>, StoreError> {
+        self.contact(id).await
+    }
 }

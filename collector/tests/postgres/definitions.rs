@@ -1,0 +1,4 @@
+//! PostgreSQL store tests: definitions.
+
+#[allow(unused_imports)]
+use super::*;

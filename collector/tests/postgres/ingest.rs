@@ -1,0 +1,4 @@
+//! PostgreSQL store tests: ingest.
+
+#[allow(unused_imports)]
+use super::*;

@@ -1,0 +1,4 @@
+//! PostgreSQL store tests: migrate.
+
+#[allow(unused_imports)]
+use super::*;

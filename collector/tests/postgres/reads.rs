@@ -1,0 +1,4 @@
+//! PostgreSQL store tests: reads.
+
+#[allow(unused_imports)]
+use super::*;

@@ -1,0 +1,4 @@
+//! PostgreSQL store tests: workflows.
+
+#[allow(unused_imports)]
+use super::*;
