@@ -31,6 +31,16 @@ pub struct Cli {
         global = true
     )]
     pub data_dir: PathBuf,
+    /// A PostgreSQL database (`postgres://USER@HOST:PORT/DB`) to keep everything in instead of
+    /// the embedded SQLite file, for several collectors sharing one database
+    /// (`docs/postgres.md`). The data directory still holds the admin token and uploads.
+    #[arg(
+        long,
+        env = "WASMTRACK_DATABASE_URL",
+        value_name = "postgres://…",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
     /// Static files to serve: `DIR` at `/`, or `PREFIX=DIR` (e.g. `/dist=dist`). Repeatable;
     /// in the environment, separate entries with `;`.
     #[arg(
@@ -127,6 +137,8 @@ pub struct SiteDecl {
 pub struct Config {
     /// Data directory.
     pub data_dir: PathBuf,
+    /// PostgreSQL URL; `None`: the embedded SQLite file in the data directory.
+    pub database: Option<String>,
     /// Static directories.
     pub www: Vec<WwwMount>,
     /// Sites to create or update.
@@ -152,6 +164,7 @@ impl Config {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Config {
             data_dir: data_dir.into(),
+            database: None,
             www: vec![],
             sites: vec![],
             admin_token: None,
@@ -191,8 +204,15 @@ impl Cli {
             rejected_ms: i64::from(self.rejected_days) * DAY,
             rejected_rows: i64::from(self.rejected_max),
         };
+        let database = self.database.filter(|d| !d.trim().is_empty());
+        if let Some(url) = &database {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                bail!("--database: expected a postgres:// URL, got {url:?}");
+            }
+        }
         Ok(Config {
             data_dir: self.data_dir,
+            database,
             www,
             sites,
             admin_token,

@@ -118,6 +118,22 @@ fn create_private_file(path: &std::path::Path) -> anyhow::Result<()> {
     }
 }
 
+/// Opens the configured store: PostgreSQL when `--database` names one, else the embedded SQLite
+/// file in the data directory. Returns it and what to call it in the log (never a password).
+async fn open_store(config: &Config) -> anyhow::Result<(Arc<dyn EventStore>, String)> {
+    if let Some(url) = &config.database {
+        let store = store::postgres::PgStore::open(url)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open the PostgreSQL database: {e:?}"))?;
+        return Ok((Arc::new(store), store::postgres::redacted(url)));
+    }
+    let db: PathBuf = config.data_dir.join(DB_FILE);
+    create_private_file(&db)?;
+    let store = SqliteStore::open_with(&db, config.retention)
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e:?}", db.display()))?;
+    Ok((Arc::new(store), db.display().to_string()))
+}
+
 /// Opens the store under `config.data_dir`, declares the configured sites, resolves the admin
 /// token, and serves on `listener` until `shutdown` completes; then stops accepting, waits for
 /// in-flight requests, and lets the writer commit everything it accepted before returning.
@@ -130,12 +146,7 @@ pub async fn serve(
     for mount in &config.www {
         www::check_overlap(&mount.dir, &config.data_dir)?;
     }
-    let db: PathBuf = config.data_dir.join(DB_FILE);
-    create_private_file(&db)?;
-    let store = Arc::new(
-        SqliteStore::open_with(&db, config.retention)
-            .map_err(|e| anyhow::anyhow!("cannot open {}: {e:?}", db.display()))?,
-    );
+    let (store, database) = open_store(&config).await?;
     for site in &config.sites {
         store
             .put_site(site.id.clone(), site.origins.clone(), false)
@@ -172,7 +183,7 @@ pub async fn serve(
         wake.clone(),
     ));
     tokio::spawn(workflows::runner::Runner::new(store.clone(), clock, state.webhooks, wake).run());
-    tracing::info!(address = %listener.local_addr()?, database = %db.display(), "wasmtrack collector listening");
+    tracing::info!(address = %listener.local_addr()?, %database, "wasmtrack collector listening");
     let mut limits = config.connections;
     limits.total = limits.total.min(connections::descriptor_budget());
     connections::run(listener, router(state), limits, shutdown).await;

@@ -36,14 +36,45 @@ use crate::store::{
 use crate::workflows::Workflow;
 
 impl From<tokio_postgres::Error> for StoreError {
+    /// Losing the database (a closed connection, a server shutting down or restarting, a
+    /// network error) is `Busy`, answered 503 with `Retry-After`: the tracker and API clients
+    /// retry, and the pool makes new connections once the database is back. So is a
+    /// serialization failure or deadlock, which a retry resolves. Anything else is a bug.
     fn from(err: tokio_postgres::Error) -> Self {
-        StoreError::Internal(format!("postgres: {err}"))
+        use tokio_postgres::error::SqlState;
+        let retryable = err.is_closed()
+            || match err.code() {
+                Some(code) => {
+                    let class = &code.code()[..2];
+                    class == "08" // connection exception
+                        || class == "57" // operator intervention: shutdown, cannot connect now
+                        || class == "53" // insufficient resources: too many connections
+                        || *code == SqlState::T_R_SERIALIZATION_FAILURE
+                        || *code == SqlState::T_R_DEADLOCK_DETECTED
+                }
+                // No SQLSTATE: the connection itself failed (I/O, connect, timeout).
+                None => err.as_db_error().is_none(),
+            };
+        if retryable {
+            tracing::warn!(error = %err, "the database is unavailable; answering 503");
+            StoreError::Busy
+        } else {
+            StoreError::Internal(format!("postgres: {err}"))
+        }
     }
 }
 
 impl From<deadpool_postgres::PoolError> for StoreError {
     fn from(err: deadpool_postgres::PoolError) -> Self {
-        StoreError::Internal(format!("postgres pool: {err}"))
+        match err {
+            deadpool_postgres::PoolError::Backend(e) => e.into(),
+            deadpool_postgres::PoolError::Timeout(_) => {
+                tracing::warn!("no database connection in time; answering 503");
+                StoreError::Busy
+            }
+            deadpool_postgres::PoolError::Closed => StoreError::Closed,
+            other => StoreError::Internal(format!("postgres pool: {other}")),
+        }
     }
 }
 
@@ -52,6 +83,12 @@ const CHANNEL: &str = "wasmtrack";
 
 /// Connections a collector keeps open to the database.
 const POOL_SIZE: usize = 16;
+
+/// How long making a connection may take before the request is answered 503.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How long a request waits for a free connection before it is answered 503.
+const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What a collector keeps in memory, read on every request: the same on every collector,
 /// within a notification's delay.
@@ -97,6 +134,29 @@ impl Caches {
     }
 }
 
+/// Which database `url` names, without its password, for logs and errors.
+pub fn redacted(url: &str) -> String {
+    let Ok(config) = tokio_postgres::Config::from_str(url) else {
+        return "(an unreadable PostgreSQL URL)".into();
+    };
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|h| match h {
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            #[cfg(unix)]
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .collect();
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!(
+        "postgres://{}@{}:{port}/{}",
+        config.get_user().unwrap_or(""),
+        hosts.join(","),
+        config.get_dbname().unwrap_or("")
+    )
+}
+
 /// What a part of the store not yet built on PostgreSQL answers (it is not offered by
 /// `--database` until none is left).
 fn not_yet(what: &str) -> StoreError {
@@ -114,8 +174,11 @@ impl PgStore {
     /// Connects to `url` (`postgres://…`), brings the schema up to date, loads the caches and
     /// starts following the other collectors' changes.
     pub async fn open(url: &str) -> Result<PgStore, StoreError> {
-        let config = tokio_postgres::Config::from_str(url)
-            .map_err(|e| StoreError::Internal(format!("{url}: {e}")))?;
+        let mut config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| StoreError::Internal(format!("{}: {e}", redacted(url))))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -125,6 +188,10 @@ impl PgStore {
         );
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(POOL_WAIT))
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .recycle_timeout(Some(CONNECT_TIMEOUT))
             .build()
             .map_err(|e| StoreError::Internal(format!("postgres pool: {e}")))?;
         {
