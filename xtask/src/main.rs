@@ -4,6 +4,8 @@
 //! * `test` — every test: `cargo fmt --check` and clippy (host and wasm32, warnings denied),
 //!   host unit and property tests, the collector's tests, the size
 //!   budget, browser tests in headless Chromium, and the end-to-end suites.
+//! * `api-postgres [FILTER…]` — only the collector's API suite, on a throw-away PostgreSQL
+//!   cluster (as `test` runs it the second time), for working on the PostgreSQL store.
 //! * `demo` — builds everything and serves the demo site from the collector.
 //! * `bench` — wasmtrack against the reference trackers, into `bench/REPORT.md` (issue 6).
 //!
@@ -29,10 +31,11 @@ fn main() {
     let outcome = match task {
         "build" => build_task(flags),
         "test" => test_task(),
+        "api-postgres" => tools::ensure_postgres().and_then(|()| api_tests_on_postgres(flags)),
         "demo" => demo::demo(flag_value(flags, "--listen")),
         "bench" => bench::bench(flags),
         _ => {
-            eprintln!("usage: cargo xtask <build [--debug] | test | demo [--listen ADDR:PORT] | bench [--browser-runs N]>");
+            eprintln!("usage: cargo xtask <build [--debug] | test | api-postgres [FILTER…] | demo [--listen ADDR:PORT] | bench [--browser-runs N]>");
             std::process::exit(2);
         }
     };
@@ -60,12 +63,30 @@ fn test_task() -> Result {
     tools::ensure_postgres()?;
     lint()?;
     status(cmd("cargo").args(["test", "--workspace"]))?;
+    api_tests_on_postgres(&[])?;
     let downloads = build::build(Profile::Release)?;
     let gzip = size::report(&downloads)?;
     size::check_budget(gzip)?;
     browser_tests()?;
     status(cmd("cargo").args(["build", "-p", "wasmtrack-collector"]))?;
     status(cmd("node").args(["--test", "--test-concurrency=1", "tests/e2e/"]))
+}
+
+/// The collector's API suite again, with every test's store on PostgreSQL: on a throw-away
+/// cluster started here (`crates/pgcluster`, on a free port of 127.0.0.1) and stopped and
+/// deleted after, whatever the outcome. Each test makes a database of its own on it.
+fn api_tests_on_postgres(cargo_test_args: &[String]) -> Result {
+    let cluster = wasmtrack_pgcluster::Cluster::start()?;
+    println!(
+        "xtask: the API suite on PostgreSQL (a throw-away cluster on port {})",
+        cluster.port()
+    );
+    status(
+        cmd("cargo")
+            .args(["test", "-p", "wasmtrack-collector", "--test", "api"])
+            .args(cargo_test_args)
+            .env("WASMTRACK_TEST_DATABASE", cluster.url("postgres")),
+    )
 }
 
 /// The gates before any test: formatting, and clippy with every warning an error, on the host

@@ -362,7 +362,7 @@ async fn what_visitors_send_shows_as_text_and_only_web_addresses_become_links() 
 
 #[tokio::test]
 async fn imported_contact_properties_show_as_text_with_only_web_addresses_as_links() {
-    use wasmtrack_collector::store::{ContactUpdate, EventStore, Ingest};
+    use wasmtrack_collector::store::{ContactUpdate, Ingest};
     let (app, store) = test_app_with_store();
     let app = app.with_fixtures().await;
     signup(&app, "ada@example.com", now_ms() - 1_000, "pro").await;

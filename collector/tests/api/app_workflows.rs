@@ -8,7 +8,7 @@
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 use wasmtrack_collector::store::{
-    ContactKey, EnrollmentBatch, EventStore, HistoryEntry, SqliteStore, StepChange,
+    ContactKey, EnrollmentBatch, EventStore, HistoryEntry, StepChange,
 };
 
 use crate::app::{csrf, encode, form, page, sign_in};
@@ -302,7 +302,7 @@ async fn workflow_pages_are_the_admins_only_and_their_forms_need_the_csrf_token(
 
 /// A contact enrolled in workflow `id` by the store, as the follower would, its enrollment
 /// then failed with `detail` as the receiver's answer; returns the enrollment's id.
-async fn failed_enrollment(app: &TestApp, store: &SqliteStore, id: u64, detail: &str) -> i64 {
+async fn failed_enrollment(app: &TestApp, store: &dyn EventStore, id: u64, detail: &str) -> i64 {
     let sent = app
         .post(
             "/events/v3/send",
@@ -377,7 +377,7 @@ async fn names_values_and_receivers_answers_show_as_text_and_a_failed_enrollment
     let id = created.body["id"].as_u64().unwrap();
     let eid = failed_enrollment(
         &app,
-        &store,
+        store.as_ref(),
         id,
         "<script>alert(3)</script> receiver says no",
     )

@@ -1,6 +1,11 @@
 //! Test helpers: the app on a temporary database, served on a real socket on 127.0.0.1 so
 //! every request of every test goes through HTTP as a client's would, and request builders that
 //! read like the user stories.
+//!
+//! The store is the embedded SQLite file, or PostgreSQL when `WASMTRACK_TEST_DATABASE` holds a
+//! URL of a cluster's `postgres` database: each test then gets a database of its own on that
+//! cluster. `cargo xtask test` runs the suite both ways, starting a throw-away cluster for the
+//! second run (`crates/pgcluster`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,7 +21,8 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 use wasmtrack_collector::rate_limit::RateLimits;
-use wasmtrack_collector::store::{Retention, SqliteStore};
+use wasmtrack_collector::store::postgres::PgStore;
+use wasmtrack_collector::store::{EventStore, Retention, SqliteStore};
 use wasmtrack_collector::{router, AppState, DB_FILE};
 
 pub const TOKEN: &str = "test-admin-token-0123456789abcdef";
@@ -48,9 +54,104 @@ fn listen(router: Router) -> (SocketAddr, tokio::task::JoinHandle<()>) {
     (addr, server)
 }
 
-pub fn test_state() -> (AppState, Arc<SqliteStore>, TempDir) {
+/// The cluster the suite runs on, when it runs on PostgreSQL: the URL of its `postgres`
+/// database, from `WASMTRACK_TEST_DATABASE`.
+pub fn postgres() -> Option<String> {
+    std::env::var("WASMTRACK_TEST_DATABASE")
+        .ok()
+        .filter(|url| url.starts_with("postgres"))
+}
+
+/// PostgreSQL stores are opened on this runtime, which lives as long as the test process: the
+/// store's own tasks (its listener, its writer) must outlive the test's runtime's `block_on`
+/// calls, and a test's helpers are synchronous.
+fn postgres_runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime")
+    })
+}
+
+/// Where a test's store keeps its data: a SQLite file, or a database of the test cluster.
+#[derive(Debug, Clone)]
+pub enum Place {
+    /// The database file.
+    Sqlite(std::path::PathBuf),
+    /// The database's URL.
+    Postgres(String),
+}
+
+/// A fresh place for a store: the file `file` in `dir`, or a new database on the cluster.
+pub fn new_place(dir: &std::path::Path, file: &str) -> Place {
+    let Some(admin) = postgres() else {
+        return Place::Sqlite(dir.join(file));
+    };
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let name = format!(
+        "api_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let (base, _) = admin.rsplit_once('/').expect("a URL with a database");
+    let url = format!("{base}/{name}");
+    on_postgres_runtime(async move {
+        let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+            .await
+            .expect("connect to the test cluster");
+        let driver = tokio::spawn(connection);
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create the test's database");
+        drop(client);
+        let _ = driver.await;
+    });
+    // Kept beside the test's files, so that `TestApp::stored` finds the database.
+    std::fs::write(dir.join(POSTGRES_URL_FILE), &url).expect("write the database's URL");
+    Place::Postgres(url)
+}
+
+/// The file in a test's directory that names its PostgreSQL database.
+const POSTGRES_URL_FILE: &str = "postgres-url";
+
+/// Runs `work` to its end on the PostgreSQL runtime, from a thread of its own (a test's
+/// runtime may be running on this one).
+fn on_postgres_runtime<T: Send + 'static>(
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> T {
+    std::thread::spawn(move || postgres_runtime().block_on(work))
+        .join()
+        .expect("thread")
+}
+
+/// Opens the store at `place` (creating or reopening it).
+pub fn open_place(place: &Place, retention: Retention) -> Arc<dyn EventStore> {
+    match place {
+        Place::Sqlite(path) => {
+            Arc::new(SqliteStore::open_with(path, retention).expect("open store"))
+        }
+        Place::Postgres(url) => {
+            let url = url.clone();
+            let store =
+                on_postgres_runtime(async move { PgStore::open_with(&url, retention).await })
+                    .expect("open the PostgreSQL store");
+            Arc::new(store)
+        }
+    }
+}
+
+/// A store on a fresh database: a new file in `dir`, or a new database on the cluster.
+pub fn open_store(dir: &std::path::Path, retention: Retention) -> Arc<dyn EventStore> {
+    open_place(&new_place(dir, DB_FILE), retention)
+}
+
+pub fn test_state() -> (AppState, Arc<dyn EventStore>, TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Arc::new(SqliteStore::open(&dir.path().join(DB_FILE)).expect("open store"));
+    let store = open_store(dir.path(), Retention::default());
     let mut state = AppState::new(store.clone(), TOKEN);
     state.imports = Arc::new(wasmtrack_collector::import::Imports::empty(
         dir.path().join("imports"),
@@ -88,8 +189,7 @@ pub fn test_app_with_limits(limits: RateLimits) -> TestApp {
 /// The app keeping held and refused events as `retention` says.
 pub fn test_app_with_retention(retention: Retention) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store =
-        Arc::new(SqliteStore::open_with(&dir.path().join(DB_FILE), retention).expect("open store"));
+    let store = open_store(dir.path(), retention);
     let (addr, server) = listen(router(AppState::new(store, TOKEN)));
     TestApp {
         addr,
@@ -99,7 +199,7 @@ pub fn test_app_with_retention(retention: Retention) -> TestApp {
 }
 
 /// The app, and its store for what the API cannot do (e.g. issue an already expired token).
-pub fn test_app_with_store() -> (TestApp, Arc<SqliteStore>) {
+pub fn test_app_with_store() -> (TestApp, Arc<dyn EventStore>) {
     let (state, store, dir) = test_state();
     let (addr, server) = listen(router(state));
     let app = TestApp {
@@ -177,9 +277,38 @@ pub async fn call_at(addr: SocketAddr, req: Request<Body>) -> Answer {
 }
 
 impl TestApp {
-    /// The database file.
-    pub fn db_path(&self) -> std::path::PathBuf {
-        self._dir.path().join(DB_FILE)
+    /// Everything the store holds, as bytes: the SQLite file and its WAL, or every row of
+    /// every table of the PostgreSQL database as text. For tests that a secret is never stored.
+    pub async fn stored(&self) -> Vec<u8> {
+        let Ok(url) = std::fs::read_to_string(self._dir.path().join(POSTGRES_URL_FILE)) else {
+            let db = self._dir.path().join(DB_FILE);
+            let mut bytes = std::fs::read(&db).expect("the database file");
+            bytes.extend(std::fs::read(db.with_extension("db-wal")).unwrap_or_default());
+            return bytes;
+        };
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        tokio::spawn(connection);
+        let tables = client
+            .query(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'",
+                &[],
+            )
+            .await
+            .expect("tables");
+        let mut bytes = Vec::new();
+        for table in tables {
+            let name: String = table.get(0);
+            for row in client
+                .query(&format!("SELECT t::text FROM \"{name}\" t"), &[])
+                .await
+                .expect("rows")
+            {
+                bytes.extend(row.get::<_, String>(0).into_bytes());
+            }
+        }
+        bytes
     }
 
     /// Where the server listens.

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
-use wasmtrack_collector::store::{ContactUpdate, EventStore, Ingest};
+use wasmtrack_collector::store::{ContactUpdate, Ingest};
 
 use crate::common::*;
 

@@ -193,9 +193,8 @@ async fn a_back_end_key_sends_events_until_it_is_revoked() {
         !listed.text.contains(&secret[4..]),
         "the secret is never listed"
     );
-    let db = std::fs::read(app.db_path()).unwrap();
-    let wal = std::fs::read(app.db_path().with_extension("db-wal")).unwrap_or_default();
-    for bytes in [db, wal] {
+    let stored = app.stored().await;
+    for bytes in [&stored] {
         assert!(
             !bytes.windows(64).any(|w| w == &secret.as_bytes()[4..]),
             "stored in clear"

@@ -3,17 +3,17 @@
 //! on 127.0.0.1 (`receiver.rs`). Each test reads what the receiver got and what the history
 //! says.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use tokio::task::JoinHandle;
 use wasmtrack_collector::model::{EventDefinition, PrimaryObject, PropertyDef, PropertyType};
-use wasmtrack_collector::store::{Enrollment, EventStore, Ingest, NewEvent, SqliteStore, Subject};
+use wasmtrack_collector::store::{Enrollment, EventStore, Ingest, NewEvent, Retention, Subject};
 use wasmtrack_collector::workflows::runner::Runner;
 use wasmtrack_collector::workflows::{enroller, verify, ManualClock, UrlPolicy, Workflow};
 
+use crate::common::{new_place, open_place, Place};
 use crate::receiver::{Receiver, Reply};
 
 const START: i64 = 1_800_000_000_000;
@@ -23,22 +23,22 @@ const SECRET: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789
 
 /// The follower and the runner over one store.
 struct Engine {
-    store: Arc<SqliteStore>,
+    store: Arc<dyn EventStore>,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl Engine {
-    fn start(path: &Path, clock: &ManualClock, allow_private: bool) -> Engine {
+    fn start(path: &Place, clock: &ManualClock, allow_private: bool) -> Engine {
         Engine::start_with(path, clock, allow_private, None)
     }
 
     fn start_with(
-        path: &Path,
+        path: &Place,
         clock: &ManualClock,
         allow_private: bool,
         attempt_timeout: Option<Duration>,
     ) -> Engine {
-        let store = Arc::new(SqliteStore::open(path).unwrap());
+        let store = open_place(path, Retention::default());
         let wake = Arc::new(tokio::sync::Notify::new());
         let clock: Arc<dyn wasmtrack_collector::workflows::Clock> = Arc::new(clock.clone());
         let mut runner = Runner::new(
@@ -71,7 +71,7 @@ impl Engine {
     }
 }
 
-async fn define(store: &SqliteStore) {
+async fn define(store: &Arc<dyn EventStore>) {
     for (name, props) in [
         (
             "signup",
@@ -105,7 +105,7 @@ async fn define(store: &SqliteStore) {
     }
 }
 
-async fn workflow(store: &SqliteStore, actions: Value) -> Arc<Workflow> {
+async fn workflow(store: &Arc<dyn EventStore>, actions: Value) -> Arc<Workflow> {
     let w: Workflow = serde_json::from_value(json!({
         "name": "Welcome", "enabled": true,
         "triggers": [{"event": "signup", "filters": [{"property": "plan", "operator": "EQ", "value": "pro"}]}],
@@ -117,7 +117,7 @@ async fn workflow(store: &SqliteStore, actions: Value) -> Arc<Workflow> {
 }
 
 async fn complete(
-    store: &SqliteStore,
+    store: &Arc<dyn EventStore>,
     clock: &ManualClock,
     id: &str,
     name: &str,
@@ -150,13 +150,13 @@ async fn complete(
 }
 
 /// A pro sign-up (which every test's workflow is triggered by).
-async fn signup(store: &SqliteStore, clock: &ManualClock, id: &str, email: &str) {
+async fn signup(store: &Arc<dyn EventStore>, clock: &ManualClock, id: &str, email: &str) {
     complete(store, clock, id, "signup", email, json!({"plan": "pro"})).await;
 }
 
 /// The workflow's enrollments, oldest first, once `ready` holds (waiting up to 10 s).
 async fn enrollments_when(
-    store: &SqliteStore,
+    store: &Arc<dyn EventStore>,
     workflow: u64,
     ready: impl Fn(&[Enrollment]) -> bool,
 ) -> Vec<Enrollment> {
@@ -174,7 +174,7 @@ async fn enrollments_when(
     );
 }
 
-async fn kinds(store: &SqliteStore, enrollment: i64) -> Vec<String> {
+async fn kinds(store: &Arc<dyn EventStore>, enrollment: i64) -> Vec<String> {
     store
         .enrollment_history(enrollment)
         .await
@@ -193,7 +193,7 @@ async fn settle() {
 async fn contacts_go_through_a_webhook_a_wait_for_an_event_a_delay_and_a_second_webhook() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::at(START);
-    let engine = Engine::start(&dir.path().join("db"), &clock, true);
+    let engine = Engine::start(&new_place(dir.path(), "db"), &clock, true);
     let store = engine.store.clone();
     define(&store).await;
     let receiver = Receiver::start().await;
@@ -376,7 +376,7 @@ async fn contacts_go_through_a_webhook_a_wait_for_an_event_a_delay_and_a_second_
 async fn a_failing_receiver_is_retried_with_the_same_key_no_sooner_than_it_asked() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::at(START);
-    let engine = Engine::start(&dir.path().join("db"), &clock, true);
+    let engine = Engine::start(&new_place(dir.path(), "db"), &clock, true);
     let store = engine.store.clone();
     define(&store).await;
     let receiver = Receiver::start().await;
@@ -448,7 +448,7 @@ async fn a_failing_receiver_is_retried_with_the_same_key_no_sooner_than_it_asked
 async fn a_receiver_answering_410_pauses_the_workflow_until_someone_switches_it_on() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::at(START);
-    let engine = Engine::start(&dir.path().join("db"), &clock, true);
+    let engine = Engine::start(&new_place(dir.path(), "db"), &clock, true);
     let store = engine.store.clone();
     define(&store).await;
     let receiver = Receiver::start().await;
@@ -503,7 +503,7 @@ async fn a_receiver_answering_410_pauses_the_workflow_until_someone_switches_it_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_collector_resumes_delays_waits_and_retries_running_no_step_twice() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("db");
+    let path = new_place(dir.path(), "db");
     let clock = ManualClock::at(START);
     let engine = Engine::start(&path, &clock, true);
     let store = engine.store.clone();
@@ -618,7 +618,7 @@ async fn private_addresses_are_refused_at_delivery_and_redirects_not_followed() 
     let clock = ManualClock::at(START);
     // Not allowed: the URL names `localhost` only at delivery time (stored without the
     // API's check, as a workflow saved while the collector allowed private addresses is).
-    let engine = Engine::start(&dir.path().join("strict"), &clock, false);
+    let engine = Engine::start(&new_place(dir.path(), "strict"), &clock, false);
     let store = engine.store.clone();
     define(&store).await;
     let receiver = Receiver::start().await;
@@ -642,7 +642,7 @@ async fn private_addresses_are_refused_at_delivery_and_redirects_not_followed() 
     engine.stop().await;
 
     // Allowed, but a redirect is not followed wherever it points.
-    let engine = Engine::start(&dir.path().join("open"), &clock, true);
+    let engine = Engine::start(&new_place(dir.path(), "open"), &clock, true);
     let store = engine.store.clone();
     define(&store).await;
     let target = Receiver::start().await;
@@ -671,7 +671,7 @@ async fn answers_are_read_up_to_a_cap_and_a_slow_receiver_holds_four_connections
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::at(START);
     let engine = Engine::start_with(
-        &dir.path().join("db"),
+        &new_place(dir.path(), "db"),
         &clock,
         true,
         Some(Duration::from_secs(5)),
@@ -733,7 +733,7 @@ async fn answers_are_read_up_to_a_cap_and_a_slow_receiver_holds_four_connections
 
     // A receiver slower than the attempt's time limit: the attempt is given up and retried.
     let engine = Engine::start_with(
-        &dir.path().join("timeout"),
+        &new_place(dir.path(), "timeout"),
         &clock,
         true,
         Some(Duration::from_millis(300)),

@@ -165,6 +165,9 @@ fn not_yet(what: &str) -> StoreError {
 
 /// One collector's view of the shared database.
 pub struct PgStore {
+    /// How long held and refused events are kept, and how many.
+    #[allow(dead_code)] // read by ingestion, being built
+    retention: crate::store::Retention,
     pool: Pool,
     caches: Arc<Caches>,
     listener: tokio::task::JoinHandle<()>,
@@ -174,6 +177,14 @@ impl PgStore {
     /// Connects to `url` (`postgres://…`), brings the schema up to date, loads the caches and
     /// starts following the other collectors' changes.
     pub async fn open(url: &str) -> Result<PgStore, StoreError> {
+        Self::open_with(url, crate::store::Retention::default()).await
+    }
+
+    /// [`open`](Self::open) keeping held and refused events as `retention` says.
+    pub async fn open_with(
+        url: &str,
+        retention: crate::store::Retention,
+    ) -> Result<PgStore, StoreError> {
         let mut config = tokio_postgres::Config::from_str(url)
             .map_err(|e| StoreError::Internal(format!("{}: {e}", redacted(url))))?;
         if config.get_connect_timeout().is_none() {
@@ -210,6 +221,7 @@ impl PgStore {
             .await
             .map_err(|_| StoreError::Internal("the listener stopped before loading".into()))??;
         Ok(PgStore {
+            retention,
             pool,
             caches,
             listener,
