@@ -194,12 +194,10 @@ async fn a_back_end_key_sends_events_until_it_is_revoked() {
         "the secret is never listed"
     );
     let stored = app.stored().await;
-    for bytes in [&stored] {
-        assert!(
-            !bytes.windows(64).any(|w| w == &secret.as_bytes()[4..]),
-            "stored in clear"
-        );
-    }
+    assert!(
+        !stored.windows(64).any(|w| w == &secret.as_bytes()[4..]),
+        "stored in clear"
+    );
     let id = created.body["id"].as_i64().unwrap();
     let revoked = app.delete(&format!("/v1/keys/{id}")).await;
     assert_eq!(revoked.status, StatusCode::NO_CONTENT);

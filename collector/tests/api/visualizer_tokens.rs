@@ -44,12 +44,10 @@ async fn a_token_is_stored_as_its_hash_only() {
     assert_eq!(session(&app, &token).await, StatusCode::OK);
     let stored = app.stored().await;
     let hex = token.trim_start_matches("vt_");
-    for bytes in [&stored] {
-        assert!(
-            !bytes.windows(hex.len()).any(|w| w == hex.as_bytes()),
-            "the token is in the file"
-        );
-    }
+    assert!(
+        !stored.windows(hex.len()).any(|w| w == hex.as_bytes()),
+        "the token is in the file"
+    );
 }
 
 #[tokio::test]
