@@ -55,8 +55,6 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// Most requests handled at once; past it new ones get 503 ([`layers::MAX_IN_FLIGHT`]).
     pub max_in_flight: usize,
-    /// The analyst app's signed-in sessions.
-    pub sessions: Arc<app::session::Sessions>,
     /// Spreadsheet imports.
     pub imports: Arc<import::Imports>,
     /// Which destinations workflow webhooks may reach.
@@ -72,7 +70,6 @@ impl AppState {
             www: Arc::new([]),
             limits: Arc::new(RateLimits::none()),
             max_in_flight: layers::MAX_IN_FLIGHT,
-            sessions: Arc::default(),
             // Not under a data directory: a fresh temporary one, made on the first upload.
             imports: Arc::new(import::Imports::empty(
                 std::env::temp_dir().join(format!("wasmtrack-imports-{}", random::hex(1))),
@@ -165,7 +162,6 @@ pub async fn serve(
         www: config.www.clone().into(),
         limits: Arc::new(RateLimits::new(config.beacon_limit, config.api_limit)),
         max_in_flight: layers::MAX_IN_FLIGHT,
-        sessions: Arc::default(),
         imports: imports.clone(),
         webhooks: workflows::UrlPolicy {
             allow_private: config.allow_private_webhooks,

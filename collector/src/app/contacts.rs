@@ -43,7 +43,7 @@ pub async fn list(
     uri: Uri,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    let signed = match allowed(&state, &headers, &uri, Scope::Read) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Read).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -128,7 +128,7 @@ pub async fn show(
     Path(id): Path<String>,
     Query(query): Query<TimelineQuery>,
 ) -> Response {
-    let signed = match allowed(&state, &headers, &uri, Scope::Read) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Read).await {
         Ok(s) => s,
         Err(r) => return r,
     };

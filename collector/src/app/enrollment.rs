@@ -73,7 +73,7 @@ pub async fn show(
     Path((id, eid)): Path<(String, String)>,
     Query(done): Query<Done>,
 ) -> Response {
-    let signed = match allowed(&state, &headers, &uri, Scope::Admin) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Admin).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -160,7 +160,7 @@ pub async fn replay(
     Path((id, eid)): Path<(String, String)>,
     Form(form): Form<Plain>,
 ) -> Response {
-    if let Err(r) = allowed_form(&state, &headers, &form.csrf, Scope::Admin) {
+    if let Err(r) = allowed_form(&state, &headers, &form.csrf, Scope::Admin).await {
         return r;
     }
     let (w, e) = match find_enrollment(&state, &id, &eid).await {

@@ -24,7 +24,8 @@ pub async fn add_property(
     Path(name): Path<String>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    if let Err(r) = allowed_form(&state, &headers, field(&fields, "csrf"), Scope::Definitions) {
+    if let Err(r) = allowed_form(&state, &headers, field(&fields, "csrf"), Scope::Definitions).await
+    {
         return r;
     }
     let mut problems = Problems::default();
@@ -63,7 +64,7 @@ pub async fn edit_property(
     uri: Uri,
     Path((name, property)): Path<(String, String)>,
 ) -> Response {
-    let signed = match allowed(&state, &headers, &uri, Scope::Definitions) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Definitions).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -111,7 +112,8 @@ pub async fn update_property(
     Path((name, property)): Path<(String, String)>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    if let Err(r) = allowed_form(&state, &headers, field(&fields, "csrf"), Scope::Definitions) {
+    if let Err(r) = allowed_form(&state, &headers, field(&fields, "csrf"), Scope::Definitions).await
+    {
         return r;
     }
     let mut problems = Problems::default();
@@ -153,7 +155,8 @@ pub async fn delete_property(
     Path((name, property)): Path<(String, String)>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    if let Err(r) = allowed_form(&state, &headers, field(&fields, "csrf"), Scope::Definitions) {
+    if let Err(r) = allowed_form(&state, &headers, field(&fields, "csrf"), Scope::Definitions).await
+    {
         return r;
     }
     match state
@@ -173,7 +176,7 @@ pub async fn confirm_delete(
     uri: Uri,
     Path(name): Path<String>,
 ) -> Response {
-    let signed = match allowed(&state, &headers, &uri, Scope::Definitions) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Definitions).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -258,7 +261,8 @@ pub async fn delete(
     Path(name): Path<String>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    if let Err(r) = allowed_form(&state, &headers, field(&fields, "csrf"), Scope::Definitions) {
+    if let Err(r) = allowed_form(&state, &headers, field(&fields, "csrf"), Scope::Definitions).await
+    {
         return r;
     }
     match state.store.delete_definition(name, true).await {

@@ -35,7 +35,7 @@ pub async fn list(
     uri: Uri,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    let signed = match allowed(&state, &headers, &uri, Scope::Read) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Read).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -203,7 +203,7 @@ pub async fn show(
     Path(name): Path<String>,
     Query(report): Query<Report>,
 ) -> Response {
-    let signed = match allowed(&state, &headers, &uri, Scope::Read) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Read).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -553,7 +553,7 @@ pub async fn csv(
     Path(name): Path<String>,
     Query(report): Query<Report>,
 ) -> Response {
-    if let Err(r) = allowed(&state, &headers, &uri, Scope::Read) {
+    if let Err(r) = allowed(&state, &headers, &uri, Scope::Read).await {
         return r;
     }
     let Some(def) = state.store.definition(&name) else {

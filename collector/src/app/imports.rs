@@ -40,7 +40,7 @@ pub async fn list(
     uri: Uri,
     Query(query): Query<NewQuery>,
 ) -> Response {
-    let signed = match allowed(&state, &headers, &uri, Scope::Read) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Read).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -156,7 +156,7 @@ pub async fn upload(
     // The session first (its cookie is in the headers); the CSRF token is a field of the form,
     // checked once the form is read.
     let events: Uri = Uri::from_static("/app/imports");
-    let signed = match allowed(&state, &headers, &events, Scope::Definitions) {
+    let signed = match allowed(&state, &headers, &events, Scope::Definitions).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -165,7 +165,7 @@ pub async fn upload(
         Err(refused) => return list_page(&state, &signed, None, Some(&refused.message())),
     };
     let csrf = upload.fields.get("csrf").cloned().unwrap_or_default();
-    if let Err(r) = allowed_form(&state, &headers, &csrf, Scope::Definitions) {
+    if let Err(r) = allowed_form(&state, &headers, &csrf, Scope::Definitions).await {
         state.imports.discard(&upload.id);
         return r;
     }
@@ -187,7 +187,7 @@ pub async fn show(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Response {
-    let signed = match allowed(&state, &headers, &uri, Scope::Read) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Read).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -377,10 +377,11 @@ pub async fn start(
     Path(id): Path<String>,
     Form(form): Form<Fields>,
 ) -> Response {
-    let signed = match allowed_form(&state, &headers, field(&form, "csrf"), Scope::Definitions) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let signed =
+        match allowed_form(&state, &headers, field(&form, "csrf"), Scope::Definitions).await {
+            Ok(s) => s,
+            Err(r) => return r,
+        };
     let Some(job) = state.imports.get(&id) else {
         return no_import(&id);
     };
@@ -427,7 +428,7 @@ pub async fn cancel(
     Path(id): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Err(r) = allowed_form(&state, &headers, &form.csrf, Scope::Definitions) {
+    if let Err(r) = allowed_form(&state, &headers, &form.csrf, Scope::Definitions).await {
         return r;
     }
     match state.imports.cancel(&id) {
@@ -443,7 +444,7 @@ pub async fn status(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = allowed(&state, &headers, &uri, Scope::Read) {
+    if let Err(r) = allowed(&state, &headers, &uri, Scope::Read).await {
         return r;
     }
     match state.imports.get(&id) {
@@ -474,7 +475,7 @@ pub async fn refused(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = allowed(&state, &headers, &uri, Scope::Read) {
+    if let Err(r) = allowed(&state, &headers, &uri, Scope::Read).await {
         return r;
     }
     let Some(job) = state.imports.get(&id) else {

@@ -42,7 +42,6 @@ use axum::Router;
 
 use crate::auth::Credential;
 use crate::scopes::Scope;
-use crate::timestamp::now_ms;
 use crate::AppState;
 use session::Session;
 
@@ -200,7 +199,11 @@ impl Signed {
 }
 
 /// The session of the request, or a redirect to sign in and back to `uri`.
-pub fn signed_in(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Result<Signed, Response> {
+pub async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Result<Signed, Response> {
     let back = || {
         let next = uri
             .path_and_query()
@@ -214,11 +217,11 @@ pub fn signed_in(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Result<Sig
     let Some(id) = cookie(headers, session::COOKIE) else {
         return Err(back());
     };
-    let Some(mut session) = state.sessions.find(id, now_ms()) else {
+    let Some(mut session) = session::find(state, id).await else {
         return Err(back());
     };
     let Some(credential) = session::credential(state, &session.holder) else {
-        state.sessions.close(id);
+        session::close(state, id).await;
         return Err(back());
     };
     session.admin = credential.grants(Scope::Admin);
@@ -230,9 +233,13 @@ pub fn signed_in(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Result<Sig
 
 /// [`signed_in`] for a form post: also its `csrf` field must be the session's token. A post
 /// without a live session goes to sign in (back to the events: a post cannot be replayed).
-pub fn checked_form(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<Signed, Response> {
+pub async fn checked_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<Signed, Response> {
     let events: Uri = Uri::from_static("/app/events");
-    let signed = signed_in(state, headers, &events)?;
+    let signed = signed_in(state, headers, &events).await?;
     if !crate::auth::same(csrf.as_bytes(), signed.session.csrf.as_bytes()) {
         return Err(page::error(
             StatusCode::FORBIDDEN,
@@ -244,25 +251,25 @@ pub fn checked_form(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result
 
 /// [`signed_in`] for a page that needs `scope`: the page to answer instead when the session
 /// is gone or its credential lacks the scope.
-pub fn allowed(
+pub async fn allowed(
     state: &AppState,
     headers: &HeaderMap,
     uri: &Uri,
     scope: Scope,
 ) -> Result<Signed, Response> {
-    let signed = signed_in(state, headers, uri)?;
+    let signed = signed_in(state, headers, uri).await?;
     signed.require(scope)?;
     Ok(signed)
 }
 
 /// [`checked_form`] for a change that needs `scope`.
-pub fn allowed_form(
+pub async fn allowed_form(
     state: &AppState,
     headers: &HeaderMap,
     csrf: &str,
     scope: Scope,
 ) -> Result<Signed, Response> {
-    let signed = checked_form(state, headers, csrf)?;
+    let signed = checked_form(state, headers, csrf).await?;
     signed.require(scope)?;
     Ok(signed)
 }

@@ -244,7 +244,7 @@ pub async fn list(
     uri: Uri,
     Query(done): Query<Done>,
 ) -> Response {
-    let signed = match allowed(&state, &headers, &uri, Scope::Read) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Read).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -473,7 +473,7 @@ pub async fn define(
     headers: HeaderMap,
     Form(form): Form<Action>,
 ) -> Response {
-    if let Err(r) = allowed_form(&state, &headers, &form.csrf, Scope::Definitions) {
+    if let Err(r) = allowed_form(&state, &headers, &form.csrf, Scope::Definitions).await {
         return r;
     }
     let name = match named(&form.event, "an event") {
@@ -511,7 +511,7 @@ pub async fn replay(
     headers: HeaderMap,
     Form(form): Form<Action>,
 ) -> Response {
-    if let Err(r) = allowed_form(&state, &headers, &form.csrf, Scope::Definitions) {
+    if let Err(r) = allowed_form(&state, &headers, &form.csrf, Scope::Definitions).await {
         return r;
     }
     let name = match named(&form.event, "an event") {
@@ -530,7 +530,7 @@ pub async fn add_property(
     headers: HeaderMap,
     Form(form): Form<Action>,
 ) -> Response {
-    if let Err(r) = allowed_form(&state, &headers, &form.csrf, Scope::Definitions) {
+    if let Err(r) = allowed_form(&state, &headers, &form.csrf, Scope::Definitions).await {
         return r;
     }
     let (event, property) = match (

@@ -5,22 +5,20 @@
 //! token itself is never stored in the browser and never appears in a URL. The server keeps
 //! only the id's hash, which credential it stands for (a key by its hash, so a revoked key ends
 //! its sessions at once), and the session's CSRF token, which every form of the app carries
-//! and every state-changing request must send back. Sessions live in memory: a restart signs
-//! everyone out, which is the safe direction.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
+//! and every state-changing request must send back. The store keeps them
+//! (`store/sessions.rs`): in memory on SQLite, where a restart signs everyone out, the safe
+//! direction; in a table on PostgreSQL, shared by every collector.
 
 use crate::auth::{hash_secret, Credential};
 use crate::random;
+use crate::store::{SessionRecord, StoreError};
+use crate::timestamp::now_ms;
 use crate::AppState;
 
 /// Name of the session cookie.
 pub const COOKIE: &str = "wt_app";
 /// A session ends after this long without a request (ms).
 pub const IDLE_MS: i64 = 12 * 60 * 60 * 1000;
-/// Most sessions kept at once; the least recently used goes first.
-const MAX_SESSIONS: usize = 10_000;
 
 /// Who a session stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +27,24 @@ pub enum Holder {
     Admin,
     /// An API key, by the hash of its secret.
     Key(String),
+}
+
+impl Holder {
+    /// How the store keeps it.
+    fn stored(&self) -> String {
+        match self {
+            Holder::Admin => "admin".into(),
+            Holder::Key(hash) => format!("key:{hash}"),
+        }
+    }
+
+    /// Read back from the store; `None` for what no collector writes.
+    fn from_stored(text: &str) -> Option<Holder> {
+        match text {
+            "admin" => Some(Holder::Admin),
+            _ => text.strip_prefix("key:").map(|h| Holder::Key(h.to_owned())),
+        }
+    }
 }
 
 /// One session.
@@ -43,62 +59,48 @@ pub struct Session {
     /// [`super::signed_in`] (a key's scopes are read anew each time), so the navigation
     /// lists the admin's sections only to those who may open them.
     pub admin: bool,
-    /// Last request, epoch ms.
-    last_seen: i64,
 }
 
-/// Every open session, by the hash of its id.
-#[derive(Default)]
-pub struct Sessions {
-    open: Mutex<HashMap<String, Session>>,
+/// Opens a session for `holder`; returns its id (for the cookie).
+pub async fn open(state: &AppState, holder: Holder) -> Result<String, StoreError> {
+    let id = random::hex(2);
+    let record = SessionRecord {
+        holder: holder.stored(),
+        csrf: random::hex(2),
+        last_seen: now_ms(),
+    };
+    state
+        .store
+        .open_session(hash_secret(&id), record, IDLE_MS)
+        .await?;
+    Ok(id)
 }
 
-impl Sessions {
-    /// Opens a session for `holder`; returns its id (for the cookie) and the session.
-    pub fn open(&self, holder: Holder, now: i64) -> (String, Session) {
-        let id = random::hex(2);
-        let session = Session {
-            holder,
-            csrf: random::hex(2),
-            admin: false,
-            last_seen: now,
-        };
-        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        open.retain(|_, s| now - s.last_seen < IDLE_MS);
-        if open.len() >= MAX_SESSIONS {
-            if let Some(oldest) = open
-                .iter()
-                .min_by_key(|(_, s)| s.last_seen)
-                .map(|(k, _)| k.clone())
-            {
-                open.remove(&oldest);
-            }
+/// The live session of cookie value `id`, touched; `None` when unknown, idle too long, or
+/// when the store cannot be read (the app then asks to sign in again, never lets one in).
+pub async fn find(state: &AppState, id: &str) -> Option<Session> {
+    let record = match state
+        .store
+        .find_session(hash_secret(id), now_ms(), IDLE_MS)
+        .await
+    {
+        Ok(record) => record?,
+        Err(e) => {
+            tracing::warn!(error = ?e, "cannot read the app's sessions");
+            return None;
         }
-        open.insert(hash_secret(&id), session.clone());
-        (id, session)
-    }
+    };
+    Some(Session {
+        holder: Holder::from_stored(&record.holder)?,
+        csrf: record.csrf,
+        admin: false,
+    })
+}
 
-    /// The live session of cookie value `id`, touched; `None` when unknown or idle too long.
-    pub fn find(&self, id: &str, now: i64) -> Option<Session> {
-        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        let key = hash_secret(id);
-        match open.get_mut(&key) {
-            Some(s) if now - s.last_seen < IDLE_MS => {
-                s.last_seen = now;
-                Some(s.clone())
-            }
-            Some(_) => {
-                open.remove(&key);
-                None
-            }
-            None => None,
-        }
-    }
-
-    /// Ends the session of cookie value `id`.
-    pub fn close(&self, id: &str) {
-        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        open.remove(&hash_secret(id));
+/// Ends the session of cookie value `id`.
+pub async fn close(state: &AppState, id: &str) {
+    if let Err(e) = state.store.close_session(hash_secret(id)).await {
+        tracing::warn!(error = ?e, "cannot end an app session");
     }
 }
 
@@ -121,20 +123,42 @@ pub fn credential(state: &AppState, holder: &Holder) -> Option<Credential> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::sessions::MemorySessions;
+
+    fn record(at: i64) -> SessionRecord {
+        SessionRecord {
+            holder: Holder::Key("abc".into()).stored(),
+            csrf: "c".into(),
+            last_seen: at,
+        }
+    }
 
     #[test]
     fn a_session_is_found_by_its_id_until_closed_or_idle() {
-        let sessions = Sessions::default();
-        let (id, opened) = sessions.open(Holder::Admin, 1_000);
-        let found = sessions.find(&id, 2_000).expect("open");
-        assert_eq!(found.csrf, opened.csrf);
-        assert!(sessions.find("not-an-id", 2_000).is_none());
+        let sessions = MemorySessions::default();
+        sessions.open("one".into(), record(1_000), IDLE_MS);
+        let found = sessions.find("one", 2_000, IDLE_MS).expect("open");
+        assert_eq!(
+            Holder::from_stored(&found.holder),
+            Some(Holder::Key("abc".into()))
+        );
+        assert!(sessions.find("not-an-id", 2_000, IDLE_MS).is_none());
         assert!(
-            sessions.find(&id, 2_000 + IDLE_MS).is_none(),
+            sessions.find("one", 2_000 + IDLE_MS, IDLE_MS).is_none(),
             "idle too long"
         );
-        let (id, _) = sessions.open(Holder::Admin, 5_000);
-        sessions.close(&id);
-        assert!(sessions.find(&id, 5_001).is_none(), "signed out");
+        sessions.open("two".into(), record(5_000), IDLE_MS);
+        sessions.close("two");
+        assert!(sessions.find("two", 5_001, IDLE_MS).is_none(), "signed out");
+    }
+
+    #[test]
+    fn only_what_a_collector_writes_reads_back_as_a_holder() {
+        assert_eq!(Holder::from_stored("admin"), Some(Holder::Admin));
+        assert_eq!(
+            Holder::from_stored(&Holder::Admin.stored()),
+            Some(Holder::Admin)
+        );
+        assert_eq!(Holder::from_stored("root"), None);
     }
 }

@@ -10,7 +10,6 @@ use maud::html;
 use serde::Deserialize;
 
 use super::{cookie, over_https, page, session};
-use crate::timestamp::now_ms;
 use crate::AppState;
 
 /// `?next=`: where to go after signing in.
@@ -58,9 +57,10 @@ pub async fn form(
     Query(q): Query<Next>,
 ) -> Response {
     let next = safe_next(q.next.as_deref());
-    let live = cookie(&headers, session::COOKIE)
-        .and_then(|id| state.sessions.find(id, now_ms()))
-        .is_some();
+    let live = match cookie(&headers, session::COOKIE) {
+        Some(id) => session::find(&state, id).await.is_some(),
+        None => false,
+    };
     if live {
         return page::see_other(&next);
     }
@@ -128,7 +128,10 @@ pub async fn submit(
             Some("This is neither the admin token nor an API key of this collector."),
         );
     };
-    let (id, _) = state.sessions.open(holder, now_ms());
+    let id = match session::open(&state, holder).await {
+        Ok(id) => id,
+        Err(e) => return page::store_error(e),
+    };
     let mut response = page::see_other(&next);
     let secure = if over_https(&headers) { "; Secure" } else { "" };
     let cookie = format!(
@@ -148,11 +151,11 @@ pub async fn sign_out(
     headers: HeaderMap,
     Form(form): Form<SignOut>,
 ) -> Response {
-    if let Err(refused) = super::checked_form(&state, &headers, &form.csrf) {
+    if let Err(refused) = super::checked_form(&state, &headers, &form.csrf).await {
         return refused;
     }
     if let Some(id) = cookie(&headers, session::COOKIE) {
-        state.sessions.close(id);
+        session::close(&state, id).await;
     }
     let mut response = page::see_other("/app/sign-in");
     response.headers_mut().insert(

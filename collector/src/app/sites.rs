@@ -102,7 +102,7 @@ fn no_site(id: &str) -> Response {
 
 /// `GET /app/sites`: every site with its origins, and the form that creates one.
 pub async fn list(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
-    let signed = match allowed(&state, &headers, &uri, Scope::Read) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Read).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -219,7 +219,7 @@ pub async fn create(
     headers: HeaderMap,
     Form(form): Form<NewSite>,
 ) -> Response {
-    let signed = match allowed_form(&state, &headers, &form.csrf, Scope::Definitions) {
+    let signed = match allowed_form(&state, &headers, &form.csrf, Scope::Definitions).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -266,7 +266,7 @@ pub async fn show(
     Path(id): Path<String>,
     Query(done): Query<Done>,
 ) -> Response {
-    let signed = match allowed(&state, &headers, &uri, Scope::Read) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Read).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -494,7 +494,7 @@ pub async fn add_origin(
     Path(id): Path<String>,
     Form(form): Form<OriginForm>,
 ) -> Response {
-    let signed = match allowed_form(&state, &headers, &form.csrf, Scope::Definitions) {
+    let signed = match allowed_form(&state, &headers, &form.csrf, Scope::Definitions).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -543,7 +543,7 @@ pub async fn remove_origin(
     Path(id): Path<String>,
     Form(form): Form<OriginForm>,
 ) -> Response {
-    if let Err(r) = allowed_form(&state, &headers, &form.csrf, Scope::Definitions) {
+    if let Err(r) = allowed_form(&state, &headers, &form.csrf, Scope::Definitions).await {
         return r;
     }
     let Some(site) = state.store.site(&id) else {
@@ -582,7 +582,7 @@ pub async fn delete_rule(
     Path((id, rule)): Path<(String, String)>,
     Form(form): Form<Plain>,
 ) -> Response {
-    if let Err(r) = allowed_form(&state, &headers, &form.csrf, Scope::Definitions) {
+    if let Err(r) = allowed_form(&state, &headers, &form.csrf, Scope::Definitions).await {
         return r;
     }
     if state.store.site(&id).is_none() {
@@ -605,7 +605,7 @@ pub async fn visualizer(
     Path(id): Path<String>,
     Form(form): Form<Plain>,
 ) -> Response {
-    let signed = match allowed_form(&state, &headers, &form.csrf, Scope::Definitions) {
+    let signed = match allowed_form(&state, &headers, &form.csrf, Scope::Definitions).await {
         Ok(s) => s,
         Err(r) => return r,
     };

@@ -70,7 +70,7 @@ pub(super) fn non_empty(text: &str) -> Option<String> {
 
 /// `GET /app/events/new`.
 pub async fn form(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
-    let signed = match allowed(&state, &headers, &uri, Scope::Definitions) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Definitions).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -84,10 +84,11 @@ pub async fn submit(
     headers: HeaderMap,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let signed = match allowed_form(&state, &headers, field(&fields, "csrf"), Scope::Definitions) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let signed =
+        match allowed_form(&state, &headers, field(&fields, "csrf"), Scope::Definitions).await {
+            Ok(s) => s,
+            Err(r) => return r,
+        };
     let body = definition_of(&fields);
     let created = match definition_body::new_definition(body, now_ms()) {
         Ok(def) => state
@@ -303,7 +304,7 @@ pub async fn check(
     uri: Uri,
     Query(q): Query<Check>,
 ) -> Response {
-    if let Err(r) = signed_in(&state, &headers, &uri) {
+    if let Err(r) = signed_in(&state, &headers, &uri).await {
         return r;
     }
     let given = q.name.as_deref().map(str::trim).filter(|n| !n.is_empty());

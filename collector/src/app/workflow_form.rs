@@ -31,7 +31,7 @@ use crate::AppState;
 
 /// `GET /app/workflows/new`.
 pub async fn new(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
-    let signed = match allowed(&state, &headers, &uri, Scope::Admin) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Admin).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -53,7 +53,7 @@ pub async fn edit_page(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Response {
-    let signed = match allowed(&state, &headers, &uri, Scope::Admin) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Admin).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -88,7 +88,7 @@ pub async fn post_edit(
     Form(fields): Form<Fields>,
 ) -> Response {
     let csrf = csrf_of(&fields);
-    if let Err(r) = allowed_form(&state, &headers, csrf, Scope::Admin) {
+    if let Err(r) = allowed_form(&state, &headers, csrf, Scope::Admin).await {
         return r;
     }
     let Some(w) = super::workflows::find(&state, &id) else {
@@ -110,7 +110,7 @@ async fn posted(
     existing: Option<Arc<Workflow>>,
     fields: &Fields,
 ) -> Response {
-    let signed = match allowed_form(state, headers, csrf_of(fields), Scope::Admin) {
+    let signed = match allowed_form(state, headers, csrf_of(fields), Scope::Admin).await {
         Ok(s) => s,
         Err(r) => return r,
     };

@@ -82,7 +82,7 @@ pub async fn list(
     uri: Uri,
     Query(done): Query<Done>,
 ) -> Response {
-    let signed = match allowed(&state, &headers, &uri, Scope::Admin) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Admin).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -271,7 +271,7 @@ pub async fn show(
     Path(id): Path<String>,
     Query(done): Query<Done>,
 ) -> Response {
-    let signed = match allowed(&state, &headers, &uri, Scope::Admin) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Admin).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -361,7 +361,7 @@ pub async fn switch_post(
     Path(id): Path<String>,
     Form(form): Form<SwitchForm>,
 ) -> Response {
-    let signed = match allowed_form(&state, &headers, &form.csrf, Scope::Admin) {
+    let signed = match allowed_form(&state, &headers, &form.csrf, Scope::Admin).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -408,7 +408,7 @@ pub async fn confirm_delete(
     uri: Uri,
     Path(id): Path<String>,
 ) -> Response {
-    let signed = match allowed(&state, &headers, &uri, Scope::Admin) {
+    let signed = match allowed(&state, &headers, &uri, Scope::Admin).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -450,7 +450,7 @@ pub async fn delete(
     Path(id): Path<String>,
     Form(form): Form<Plain>,
 ) -> Response {
-    if let Err(r) = allowed_form(&state, &headers, &form.csrf, Scope::Admin) {
+    if let Err(r) = allowed_form(&state, &headers, &form.csrf, Scope::Admin).await {
         return r;
     }
     let Some(w) = find(&state, &id) else {

@@ -5,6 +5,7 @@
 //! keeps them in memory and returns them synchronously; everything else is async.
 
 pub mod postgres;
+pub mod sessions;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use async_trait::async_trait;
 use crate::error::ErrorDetail;
 use crate::model::{DefinitionChange, EventDefinition, PrimaryObject, Rule, Site};
 
+pub use sessions::SessionRecord;
 pub use sqlite::SqliteStore;
 
 /// Why a store call failed.
@@ -775,6 +777,25 @@ pub trait EventStore: Send + Sync {
     /// The contact `id`: its identity, linked visitors and the event names of its timeline;
     /// `None` when there is no such contact.
     async fn contact(&self, id: i64) -> Result<Option<ContactDetail>, StoreError>;
+
+    /// Keeps an analyst-app session under the hash of its id; sessions idle for `idle_ms`
+    /// may be forgotten meanwhile.
+    async fn open_session(
+        &self,
+        id_hash: String,
+        session: SessionRecord,
+        idle_ms: i64,
+    ) -> Result<(), StoreError>;
+    /// The live session `id_hash`, its last use moved to `now` (a store may write it less
+    /// often than every request); `None` when unknown or idle for `idle_ms` (then forgotten).
+    async fn find_session(
+        &self,
+        id_hash: String,
+        now: i64,
+        idle_ms: i64,
+    ) -> Result<Option<SessionRecord>, StoreError>;
+    /// Ends the session `id_hash`.
+    async fn close_session(&self, id_hash: String) -> Result<(), StoreError>;
 }
 
 /// A contacts listing (the analyst app's contacts page).

@@ -7,6 +7,7 @@ mod definitions;
 mod ingest;
 mod migrate;
 mod reads;
+mod sessions;
 mod workflows;
 
 use std::time::{Duration, Instant};

@@ -13,6 +13,7 @@ mod listen;
 mod reads;
 mod rules;
 pub mod schema;
+mod sessions;
 mod sites;
 mod tokens;
 mod workflows;
@@ -502,5 +503,27 @@ impl EventStore for PgStore {
 
     async fn contact(&self, id: i64) -> Result<Option<ContactDetail>, StoreError> {
         self.contact(id).await
+    }
+
+    async fn open_session(
+        &self,
+        id_hash: String,
+        session: crate::store::SessionRecord,
+        idle_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.open_session(id_hash, session, idle_ms).await
+    }
+
+    async fn find_session(
+        &self,
+        id_hash: String,
+        now: i64,
+        idle_ms: i64,
+    ) -> Result<Option<crate::store::SessionRecord>, StoreError> {
+        self.find_session(id_hash, now, idle_ms).await
+    }
+
+    async fn close_session(&self, id_hash: String) -> Result<(), StoreError> {
+        self.close_session(id_hash).await
     }
 }

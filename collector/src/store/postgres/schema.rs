@@ -250,6 +250,15 @@ CREATE TABLE enrollment_history (
     detail text
 );
 CREATE INDEX enrollment_history_by_enrollment ON enrollment_history (enrollment, id);
+
+-- The analyst app's sessions (in memory on SQLite), shared by every collector.
+CREATE TABLE app_sessions (
+    id text PRIMARY KEY,            -- SHA-256 of the session id, hex
+    holder text NOT NULL,           -- 'admin', or 'key:' and the key's hash
+    csrf text NOT NULL,
+    last_seen bigint NOT NULL
+);
+CREATE INDEX app_sessions_by_age ON app_sessions (last_seen);
 "#,
 ];
 

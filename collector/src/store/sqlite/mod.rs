@@ -73,6 +73,8 @@ pub struct SqliteStore {
     keys: Keys,
     workflows: Arc<RwLock<std::collections::BTreeMap<u64, Arc<crate::workflows::Workflow>>>>,
     commits: tokio::sync::watch::Receiver<i64>,
+    /// The analyst app's sessions: in memory, this store being one process's.
+    sessions: crate::store::sessions::MemorySessions,
 }
 
 impl SqliteStore {
@@ -126,6 +128,7 @@ impl SqliteStore {
             keys,
             workflows,
             commits,
+            sessions: Default::default(),
         })
     }
 
@@ -474,5 +477,29 @@ impl EventStore for SqliteStore {
 
     async fn contact(&self, id: i64) -> Result<Option<crate::store::ContactDetail>, StoreError> {
         self.contact(id).await
+    }
+
+    async fn open_session(
+        &self,
+        id_hash: String,
+        session: crate::store::SessionRecord,
+        idle_ms: i64,
+    ) -> Result<(), StoreError> {
+        self.sessions.open(id_hash, session, idle_ms);
+        Ok(())
+    }
+
+    async fn find_session(
+        &self,
+        id_hash: String,
+        now: i64,
+        idle_ms: i64,
+    ) -> Result<Option<crate::store::SessionRecord>, StoreError> {
+        Ok(self.sessions.find(&id_hash, now, idle_ms))
+    }
+
+    async fn close_session(&self, id_hash: String) -> Result<(), StoreError> {
+        self.sessions.close(&id_hash);
+        Ok(())
     }
 }
