@@ -184,6 +184,28 @@ p();
 p(`Goals: ≥ 50,000 events/s: ${full.stored_per_s >= 50000 ? 'met' : `missed by ${n0(50000 - full.stored_per_s)} events/s`}; ≥ 50 % of the raw SQLite insert rate (plain inserts, ${n0(best)}): ${full.stored_per_s >= best / 2 ? 'met' : `missed (${((100 * full.stored_per_s) / best).toFixed(0)} %)`}; of the same storage work (${n0(same)}): ${((100 * full.stored_per_s) / same).toFixed(0)} %${gzipRatio === null ? '' : `; gzipped beacons ≥ 0.90× plain (issue 18): ${gzipRatio >= 0.9 ? 'met' : 'missed'} (${gzipRatio.toFixed(2)}×)`}.`);
 p();
 
+// Issue 19 point 4: several collectors sharing one PostgreSQL (xtask's `postgres_figures`).
+if (collector.postgres) {
+  const pg = collector.postgres;
+  const two = pg.runs.find((r) => r.collectors === 2)?.load, one = pg.runs.find((r) => r.collectors === 1)?.load;
+  const [insert, copy] = pg.raw;
+  p('### Several collectors on one PostgreSQL (issue 19)');
+  p();
+  p(`The same load (${two.connections} connections, beacons of ${two.batch} events, ${n0(two.seconds)} s) dealt in turn to two release collectors started with \`--database\` on one throw-away PostgreSQL 15 cluster on this machine (PostgreSQL's default durability: every commit flushed to disk; the load generator, both collectors and the database share the 2 cores), then to one collector alone on a fresh database. Raw references, on fresh databases with the collector's own schema: the benchmark's rows from ${insert.connections} connections (as many as the collectors' writers) in transactions of ${n0(insert.per_tx)} rows, by multi-row \`INSERT … SELECT FROM unnest(…)\` keeping ids unique through \`event_ids\` as the collector does, and by \`COPY\` with no de-duplication (the upper bound).`);
+  p();
+  p('| figure | events/s | p50 / p99 ms | requests answered / failed | / raw INSERT | / raw COPY |');
+  p('|---|---:|---:|---:|---:|---:|');
+  const row = (label, r) => p(`| ${label} | ${n0(r.stored_per_s)} | ${n2(r.p50_ms)} / ${n2(r.p99_ms)} | ${n0(r.requests)} / ${n0(r.failed)} | ${(r.stored_per_s / insert.rows_per_s).toFixed(2)}× | ${(r.stored_per_s / copy.rows_per_s).toFixed(2)}× |`);
+  row('two collectors, one PostgreSQL', two);
+  row('one collector, PostgreSQL', one);
+  row('one collector, embedded SQLite (full load above)', full);
+  p(`| raw \`INSERT\`, ids kept unique | ${n0(insert.rows_per_s)} | | | 1.00× | ${(insert.rows_per_s / copy.rows_per_s).toFixed(2)}× |`);
+  p(`| raw \`COPY\`, rows alone | ${n0(copy.rows_per_s)} | | | | 1.00× |`);
+  p();
+  p(`Two collectors on PostgreSQL store ${(two.stored_per_s / full.stored_per_s).toFixed(2)}× the events per second of one collector on SQLite, and ${(two.stored_per_s / insert.rows_per_s).toFixed(2)}× the raw \`INSERT\` rate into the same tables.`);
+  p();
+}
+
 // Issue 17 point 2: the same full load on fresh collectors without and with twenty enabled
 // workflows, measured in this run (xtask's `workflow_figures`, which also takes the medians).
 if (collector.workflows) {

@@ -8,11 +8,13 @@
 //!    cost, long tasks, wire bytes) against a local stand-in for every tracker's servers;
 //! 4. the collector under `wasmtrack-loadgen` (a second process on 127.0.0.1): full load for
 //!    30 s, latency at half that load, peak memory (`VmHWM`), then the raw-SQLite reference,
-//!    then full load with no workflow and with twenty enabled ones (issue 17 point 2);
+//!    then full load with no workflow and with twenty enabled ones (issue 17 point 2), then
+//!    two collectors sharing one PostgreSQL next to raw `INSERT`/`COPY` (issue 19 point 4);
 //! 5. `bench/report.mjs`: sizes (script tag and esbuild bundles) and the report's tables.
 //!
 //! `--only collector` runs step 4 alone (no tracker build, browser or report) and prints its
-//! JSON; `--only workflows` the workflows comparison alone.
+//! JSON; `--only workflows` the workflows comparison alone; `--only postgres` the PostgreSQL
+//! figures alone (two collectors on one throw-away cluster, and the raw references).
 //!
 //! Absolute figures on shared machines are noise; the report's ratios, from one run, are not.
 
@@ -32,6 +34,14 @@ const LOAD_SECONDS: &str = "30";
 const HALF_LOAD_SECONDS: &str = "20";
 /// Each of the four runs that compare gzipped beacons with plain ones.
 const GZIP_SECONDS: &str = "10";
+/// Seconds of full load on two collectors sharing one PostgreSQL (issue 19 point 4), and of
+/// each raw PostgreSQL reference run.
+const POSTGRES_SECONDS: &str = "20";
+/// Rows per transaction of the raw PostgreSQL references: what one batch of the collector's
+/// writer holds at full load (32 connections × 20 events, two collectors).
+const POSTGRES_REF_ROWS: &str = "320";
+/// Connections of the raw PostgreSQL references: as many as the two collectors' writers.
+const POSTGRES_REF_CONNECTIONS: &str = "2";
 /// Seconds of each raw-SQLite reference run.
 const SQLITE_SECONDS: &str = "10";
 /// Keep-alive connections of the load generator, one request in flight on each.
@@ -138,7 +148,12 @@ fn only(part: &str) -> Result {
             figures
         }
         "workflows" => workflow_figures(&out)?,
-        other => return Err(format!("--only {other}: one of collector, workflows")),
+        "postgres" => postgres_figures(&out)?,
+        other => {
+            return Err(format!(
+                "--only {other}: one of collector, workflows, postgres"
+            ))
+        }
     };
     println!("{figures}");
     Ok(())
@@ -419,8 +434,91 @@ fn collector_figures(out: &Path) -> Result<String> {
     }
     let _ = std::fs::remove_dir_all(&data);
     let workflows = workflow_figures(out)?;
+    let postgres = postgres_figures(out)?;
     Ok(format!(
-        r#"{head},"sqlite":[{}],"workflows":{workflows}}}"#,
+        r#"{head},"sqlite":[{}],"workflows":{workflows},"postgres":{postgres}}}"#,
+        refs.join(",")
+    ))
+}
+
+/// Issue 19 point 4: two release collectors sharing one PostgreSQL (a throw-away cluster with
+/// PostgreSQL's default durability: every commit flushed), the full load dealt to both, then
+/// one collector alone on a fresh database, then the raw references into the same tables on
+/// fresh databases: multi-row `INSERT` keeping ids unique, and `COPY` of the rows alone.
+fn postgres_figures(out: &Path) -> Result<String> {
+    tools::ensure_postgres()?;
+    let cluster =
+        wasmtrack_pgcluster::Cluster::start_with(wasmtrack_pgcluster::Durability::Default)?;
+    let mut runs = Vec::new();
+    for (database, collectors) in [("two", 2), ("one", 1)] {
+        cluster.create_database(database)?;
+        let url = cluster.url(database);
+        let mut started = Vec::new();
+        let mut addrs = Vec::new();
+        for i in 0..collectors {
+            let addr = free_addr()?;
+            let data = out.join(format!("postgres-data-{i}"));
+            let log = format!("collector-postgres-{database}-{i}.log");
+            match start_collector(out, &data, addr, &log, &["--database", &url]) {
+                Ok(child) => started.push((child, data)),
+                Err(e) => {
+                    for (mut child, _) in started {
+                        stop_collector(&mut child);
+                    }
+                    return Err(e);
+                }
+            }
+            addrs.push(addr.to_string());
+        }
+        let result = (|| -> Result<String> {
+            define_bench_event(addrs[0].parse().map_err(|e| format!("{e}"))?)?;
+            // The others hear of the definition through the database's notification.
+            std::thread::sleep(Duration::from_secs(1));
+            eprintln!(
+                "xtask bench: {collectors} collector(s) on one PostgreSQL under full load for {POSTGRES_SECONDS} s"
+            );
+            let load = loadgen(&[
+                "load",
+                &addrs.join(","),
+                SITE,
+                CONNECTIONS,
+                BATCH,
+                POSTGRES_SECONDS,
+            ])?;
+            Ok(format!(
+                r#"{{"collectors":{collectors},"load":{}}}"#,
+                load.trim()
+            ))
+        })();
+        for (mut child, data) in started {
+            stop_collector(&mut child);
+            let _ = std::fs::remove_dir_all(data);
+        }
+        runs.push(result?);
+    }
+    let mut refs = Vec::new();
+    for mode in ["insert", "copy"] {
+        let database = format!("ref_{mode}");
+        cluster.create_database(&database)?;
+        eprintln!(
+            "xtask bench: raw PostgreSQL {mode}, {POSTGRES_REF_ROWS} rows per transaction on {POSTGRES_REF_CONNECTIONS} connections, {POSTGRES_SECONDS} s"
+        );
+        refs.push(
+            loadgen(&[
+                "pg",
+                &cluster.url(&database),
+                POSTGRES_REF_ROWS,
+                POSTGRES_SECONDS,
+                POSTGRES_REF_CONNECTIONS,
+                mode,
+            ])?
+            .trim()
+            .to_owned(),
+        );
+    }
+    Ok(format!(
+        r#"{{"runs":[{}],"raw":[{}]}}"#,
+        runs.join(","),
         refs.join(",")
     ))
 }

@@ -16,7 +16,7 @@ use crate::visits::{Turn, Visits};
 
 /// What to send.
 pub struct Load {
-    /// `host:port` of the collector.
+    /// `host:port` of the collector, or of several separated by commas.
     pub addr: String,
     /// Site id of the beacons (the collector must accept it without an `Origin`: `ID=*`).
     pub site: String,
@@ -62,17 +62,21 @@ pub async fn run(load: Load) -> Result<serde_json::Value, String> {
         .rate
         .map(|r| Duration::from_secs_f64(load.connections as f64 * load.batch as f64 / r.max(1.0)));
     let mut tasks = Vec::new();
+    // Several collectors (`ADDR,ADDR`): the connections are dealt to them in turn, as a load
+    // balancer would.
+    let targets: Vec<String> = load.addr.split(',').map(str::to_owned).collect();
     for worker in 0..load.connections {
-        let stream = TcpStream::connect(&load.addr)
+        let target = &targets[worker % targets.len()];
+        let stream = TcpStream::connect(target)
             .await
-            .map_err(|e| format!("connect {}: {e}", load.addr))?;
+            .map_err(|e| format!("connect {target}: {e}"))?;
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|e| format!("handshake: {e}"))?;
         tokio::spawn(conn);
         let (addr, site, name, props, batch, gzip) = (
-            load.addr.clone(),
+            target.clone(),
             load.site.clone(),
             name.clone(),
             props.clone(),

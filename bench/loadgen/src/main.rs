@@ -2,7 +2,7 @@
 //! own process so the load does not share the collector's runtime.
 //!
 //! * `definition` — prints the benchmark event's definition (HubSpot's create body).
-//! * `load ADDR SITE CONNECTIONS BATCH SECONDS [EVENTS_PER_S] [--visits BEACONS PERCENT]` —
+//! * `load ADDR[,ADDR…] SITE CONNECTIONS BATCH SECONDS [EVENTS_PER_S] [--visits BEACONS PERCENT]` —
 //!   beacons to `POST /v1/collect` on one thread (the other core is the collector's); prints
 //!   the figures as JSON. `--visits`: each connection's visitors send `BEACONS` beacons each,
 //!   and `PERCENT` of them identify (`visits.rs`); without it, one anonymous visitor each.
@@ -32,6 +32,7 @@ mod enrolled;
 mod fill;
 mod import;
 mod load;
+mod pg_ref;
 mod receiver;
 mod sqlite_ref;
 mod visits;
@@ -95,8 +96,9 @@ fn main() {
         "fill" => (|| fill::run(arg(1).as_ref(), num(2)? as usize))(),
         "importfile" => (|| import::write_file(arg(1).as_ref(), num(2)? as usize))(),
         "import" => (|| import::run(arg(1), arg(2), arg(3).as_ref(), num(4)? as u32))(),
+        "pg" => (|| current_thread()?.block_on(pg_ref::run(arg(1), num(2)? as usize, num(3)?, num(4)? as usize, arg(5) == "copy")))(),
         "sqlite" => (|| sqlite_ref::run(arg(1).as_ref(), arg(2).as_ref(), num(3)? as usize, num(4)?, arg(5) == "plain"))(),
-        _ => Err("usage: wasmtrack-loadgen definition | load ADDR SITE CONNECTIONS BATCH SECONDS [EVENTS_PER_S] [--visits BEACONS PERCENT] | workflows COUNT HOOK_URL | receive ADDR | enrolled DB WAIT_SECONDS | sqlite SCHEMA_DB NEW_DB ROWS_PER_TX SECONDS [plain] | fill DB EVENTS | app ADDR TOKEN RUNS | importfile PATH ROWS | import ADDR TOKEN FILE PID".into()),
+        _ => Err("usage: wasmtrack-loadgen definition | load ADDR[,ADDR…] SITE CONNECTIONS BATCH SECONDS [EVENTS_PER_S] [--visits BEACONS PERCENT] | workflows COUNT HOOK_URL | receive ADDR | enrolled DB WAIT_SECONDS | sqlite SCHEMA_DB NEW_DB ROWS_PER_TX SECONDS [plain] | pg URL ROWS_PER_TX SECONDS CONNECTIONS [copy] | fill DB EVENTS | app ADDR TOKEN RUNS | importfile PATH ROWS | import ADDR TOKEN FILE PID".into()),
     };
     match outcome {
         Ok(figures) => println!("{figures}"),
