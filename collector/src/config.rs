@@ -38,7 +38,8 @@ pub struct Cli {
         long,
         env = "WASMTRACK_DATABASE_URL",
         value_name = "postgres://…",
-        hide_env_values = true
+        hide_env_values = true,
+        global = true
     )]
     pub database: Option<String>,
     /// Static files to serve: `DIR` at `/`, or `PREFIX=DIR` (e.g. `/dist=dist`). Repeatable;

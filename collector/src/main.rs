@@ -16,7 +16,8 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let mut cli = Cli::parse();
     if let Some(Command::Import(args)) = cli.command.take() {
-        return wasmtrack_collector::import::cli::run(args, &cli.data_dir).await;
+        return wasmtrack_collector::import::cli::run(args, &cli.data_dir, cli.database.as_deref())
+            .await;
     }
     let listen = cli.listen;
     let config = cli.into_config()?;

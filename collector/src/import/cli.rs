@@ -59,10 +59,10 @@ pub struct ImportArgs {
 }
 
 /// Runs the import; prints its outcome.
-pub async fn run(args: ImportArgs, data_dir: &Path) -> anyhow::Result<()> {
+pub async fn run(args: ImportArgs, data_dir: &Path, database: Option<&str>) -> anyhow::Result<()> {
     let status = match &args.collector {
         Some(url) => through_collector(&args, url).await?,
-        None => into_data_dir(&args, data_dir).await?,
+        None => into_data_dir(&args, data_dir, database).await?,
     };
     println!(
         "{}: {} rows read, {} stored, {} already stored, {} refused{}",
@@ -126,14 +126,31 @@ fn show(bar: &ProgressBar, s: &ImportStatus) {
     ));
 }
 
-async fn into_data_dir(args: &ImportArgs, data_dir: &Path) -> anyhow::Result<ImportStatus> {
-    let db = data_dir.join(crate::DB_FILE);
-    if !db.exists() {
-        bail!("{} does not exist: start the collector on this data directory once first, or pass --collector", db.display());
-    }
-    let store: Arc<dyn EventStore> = Arc::new(
-        SqliteStore::open(&db).map_err(|e| anyhow!("cannot open {}: {e:?}", db.display()))?,
-    );
+/// Imports into the store itself: the data directory's SQLite file, or the PostgreSQL
+/// database `database` (collectors may be running on it: its changes reach them); the upload
+/// is kept in the data directory's `imports/` either way.
+async fn into_data_dir(
+    args: &ImportArgs,
+    data_dir: &Path,
+    database: Option<&str>,
+) -> anyhow::Result<ImportStatus> {
+    let store: Arc<dyn EventStore> = match database {
+        Some(url) => Arc::new(
+            crate::store::postgres::PgStore::open(url)
+                .await
+                .map_err(|e| anyhow!("cannot open the PostgreSQL database: {e:?}"))?,
+        ),
+        None => {
+            let db = data_dir.join(crate::DB_FILE);
+            if !db.exists() {
+                bail!("{} does not exist: start the collector on this data directory once first, or pass --collector", db.display());
+            }
+            Arc::new(
+                SqliteStore::open(&db)
+                    .map_err(|e| anyhow!("cannot open {}: {e:?}", db.display()))?,
+            )
+        }
+    };
     let imports = Imports::open(&data_dir.join("imports"), u64::MAX)?;
     let name = file_name(&args.file)?;
     let (id, upload) = imports.new_upload(&name)?;
