@@ -11,10 +11,12 @@ mod ingest;
 mod keys;
 mod listen;
 mod reads;
+mod reloads;
 mod rules;
 pub mod schema;
 mod sites;
 mod tokens;
+mod values;
 mod workflows;
 
 use std::collections::BTreeMap;
