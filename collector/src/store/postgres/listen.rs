@@ -8,7 +8,7 @@ use std::time::Duration;
 use deadpool_postgres::Pool;
 use tokio_postgres::{AsyncMessage, NoTls};
 
-use super::{definitions, keys, rules, sites, workflows, Caches, CHANNEL};
+use super::{definitions, keys, reloads, rules, sites, workflows, Caches, CHANNEL};
 use crate::store::{write_lock, StoreError};
 
 /// How long to wait before listening again after the connection broke.
@@ -40,14 +40,11 @@ async fn reload(pool: &Pool, caches: &Caches, table: &str) -> Result<(), StoreEr
     }
     let client = pool.get().await?;
     match table {
+        // Not swapped blindly: this collector may have put its own newer change in meanwhile.
         "definitions" => {
-            let loaded = definitions::load(&client).await?;
-            *write_lock(&caches.definitions) = loaded;
+            reloads::reload(&caches.definitions, || definitions::load(&client)).await?
         }
-        "rules" => {
-            let loaded = rules::load(&client).await?;
-            *write_lock(&caches.rules) = loaded;
-        }
+        "rules" => reloads::reload(&caches.rules, || rules::load(&client)).await?,
         "workflows" => {
             let loaded = workflows::load(&client).await?;
             *write_lock(&caches.workflows) = loaded;

@@ -11,11 +11,13 @@ mod ingest;
 mod keys;
 mod listen;
 mod reads;
+mod reloads;
 mod rules;
 pub mod schema;
 mod sessions;
 mod sites;
 mod tokens;
+mod values;
 mod workflows;
 
 use std::collections::BTreeMap;

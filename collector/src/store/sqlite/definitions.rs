@@ -53,7 +53,7 @@ pub(super) fn insert_definition(
 }
 
 /// A change of the definition `name` that cannot be applied, as the API answers it.
-pub(super) fn change_error(name: &str, e: ChangeError) -> StoreError {
+pub(crate) fn change_error(name: &str, e: ChangeError) -> StoreError {
     let code = match e {
         ChangeError::PropertyNotFound(_) => "PROPERTY_NOT_FOUND",
         ChangeError::PropertyExists(_) => "PROPERTY_EXISTS",

@@ -99,7 +99,7 @@ pub fn dedupe_id(id: &str, from_api: bool) -> std::borrow::Cow<'_, str> {
 pub const API_NAMESPACE: &str = "api:";
 
 /// The SQL of [`dedupe_id`] on a row of `events`.
-pub(super) const DEDUPE_ID_SQL: &str = "CASE WHEN site IS NULL THEN 'api:' || id ELSE id END";
+pub(crate) const DEDUPE_ID_SQL: &str = "CASE WHEN site IS NULL THEN 'api:' || id ELSE id END";
 
 /// The SQL of [`Key::of`], for ids already stored (`id` is the column).
 pub(super) const KEY_OF_ID_SQL: &str = "CASE WHEN id GLOB '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]' THEN unhex(replace(id, '-', '')) ELSE id END";

@@ -18,26 +18,26 @@ mod caches;
 pub mod checkpoint;
 mod contacts;
 mod crm;
-mod definitions;
+pub(crate) mod definitions;
 mod enrollment_steps;
 mod enrollments;
 pub mod event_ids;
 mod events;
 mod held;
-mod hours;
+pub(crate) mod hours;
 mod id_filter;
 #[cfg(test)]
 mod kept_tests;
 mod keys;
 mod quality;
-mod reach;
+pub(crate) mod reach;
 mod reads;
-mod rules;
+pub(crate) mod rules;
 mod schema;
 mod sites;
 #[cfg(test)]
 mod tests;
-mod values;
+pub(crate) mod values;
 mod workflows;
 mod writer;
 

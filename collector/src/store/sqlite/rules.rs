@@ -90,6 +90,28 @@ fn bump(tx: &Connection, site: &str) -> Result<i64, StoreError> {
     Ok(version)
 }
 
+/// Refuses a rule for an event that exists but is not a contact event: auto-tracked
+/// completions are a visitor's (shared with the PostgreSQL store).
+pub(crate) fn contact_event(
+    name: &str,
+    existing: Option<&crate::model::EventDefinition>,
+) -> Result<(), StoreError> {
+    match existing {
+        Some(def) if def.primary_object != PrimaryObject::Contact => {
+            let message = format!(
+                "event \"{name}\" is a {} event; auto-tracked events are contact events: name another event",
+                def.primary_object.as_str()
+            );
+            Err(StoreError::Invalid(
+                ErrorDetail::new("INVALID_FIELD", message)
+                    .at("eventName")
+                    .with("eventName", name),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Stores a new token (and forgets the expired ones).
 pub(super) fn insert_token(
     tx: &Connection,
@@ -157,17 +179,7 @@ impl SqliteStore {
             }
             let name = rule.event_name.clone();
             let existing = read_lock(&definitions).get(&name).cloned();
-            if let Some(def) = existing.as_ref().filter(|d| d.primary_object != PrimaryObject::Contact) {
-                let message = format!(
-                    "event \"{name}\" is a {} event; auto-tracked events are contact events: name another event",
-                    def.primary_object.as_str()
-                );
-                return Err(StoreError::Invalid(
-                    ErrorDetail::new("INVALID_FIELD", message)
-                        .at("eventName")
-                        .with("eventName", name),
-                ));
-            }
+            contact_event(&name, existing.as_deref())?;
             let wanted = crate::model::rule::definition_for(&rule, existing.as_deref(), now_ms())
                 .map_err(|e| change_error(&name, e))?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -192,7 +204,10 @@ impl SqliteStore {
             write_lock(&definitions).insert(name, definition.clone());
             let rule = Arc::new(rule);
             let mut sets = write_lock(&rule_sets);
-            let mut set = sets.get(&rule.site).map(|s| (**s).clone()).unwrap_or_default();
+            let mut set = sets
+                .get(&rule.site)
+                .map(|s| (**s).clone())
+                .unwrap_or_default();
             set.version = version;
             set.rules.push(rule.clone());
             sets.insert(rule.site.clone(), Arc::new(set));
@@ -268,7 +283,7 @@ impl SqliteStore {
 /// [`insert`] writes), or the shape collectors before the shared rule model wrote (until
 /// schema 4: `event_name`, and `trigger` as `{"click":{"selector"}}` or
 /// `{"page_view":{"matching","value"}}`), which such a database still holds.
-fn read_body(body: &str) -> Result<Rule, serde_json::Error> {
+pub(crate) fn read_body(body: &str) -> Result<Rule, serde_json::Error> {
     serde_json::from_str::<Rule>(body).or_else(|e| {
         serde_json::from_str::<legacy::Body>(body)
             .map(Rule::from)

@@ -41,24 +41,35 @@ impl Enumerations {
             Some(def) => enumerations(def).map(str::to_owned).collect(),
             None => return Vec::new(),
         };
-        if properties.is_empty() {
-            return Vec::new();
-        }
-        let values: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(props).unwrap_or_default();
-        let mut out = Vec::new();
-        for property in properties {
-            let text = values.get(&property).map(text_of).unwrap_or_default();
-            for option in options(&text) {
-                out.push((property.clone(), option.to_owned()));
-            }
-        }
-        out
+        options_in(properties.iter().map(String::as_str), props)
     }
 }
 
+/// The (property, option) pairs custom properties `props` (a JSON object) count under, for
+/// the enumeration `properties` of their event (shared with the PostgreSQL store, which reads
+/// the properties from `value_counts`).
+pub(crate) fn options_in<'a>(
+    properties: impl IntoIterator<Item = &'a str>,
+    props: &str,
+) -> Vec<(String, String)> {
+    let mut properties = properties.into_iter().peekable();
+    if properties.peek().is_none() {
+        return Vec::new();
+    }
+    let values: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(props).unwrap_or_default();
+    let mut out = Vec::new();
+    for property in properties {
+        let text = values.get(property).map(text_of).unwrap_or_default();
+        for option in options(&text) {
+            out.push((property.to_owned(), option.to_owned()));
+        }
+    }
+    out
+}
+
 /// The names of a definition's enumeration properties.
-fn enumerations(def: &EventDefinition) -> impl Iterator<Item = &str> {
+pub(crate) fn enumerations(def: &EventDefinition) -> impl Iterator<Item = &str> {
     def.properties
         .iter()
         .filter(|p| p.kind == PropertyType::Enumeration)
@@ -67,7 +78,7 @@ fn enumerations(def: &EventDefinition) -> impl Iterator<Item = &str> {
 
 /// A stored property value as the report's filter compares it: a string as it is, anything
 /// else as its JSON.
-fn text_of(value: &serde_json::Value) -> String {
+pub(crate) fn text_of(value: &serde_json::Value) -> String {
     value
         .as_str()
         .map(str::to_owned)
@@ -75,7 +86,7 @@ fn text_of(value: &serde_json::Value) -> String {
 }
 
 /// The options a value counts under: each `;`-separated part, or `''` when it is empty.
-fn options(text: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn options(text: &str) -> impl Iterator<Item = &str> {
     let mut parts: Vec<&str> = text.split(';').filter(|p| !p.is_empty()).collect();
     parts.sort_unstable();
     parts.dedup();
