@@ -45,23 +45,42 @@ pub async fn run(args: MigrateArgs, data_dir: &Path) -> anyhow::Result<()> {
 }
 
 fn print(report: &Report) {
+    let rows = |n: u64| {
+        if n == 1 {
+            "1 row".to_owned()
+        } else {
+            format!("{n} rows")
+        }
+    };
     let now: u64 = report.tables.iter().map(|t| t.copied_now).sum();
     let all: u64 = report.tables.iter().map(|t| t.copied).sum();
     for t in report.tables.iter().filter(|t| t.copied_now > 0) {
-        println!("{:>21}: {} rows copied", t.name, t.copied_now);
+        println!("{:>21}: {} copied", t.name, rows(t.copied_now));
     }
     if report.repaired > 0 {
         println!(
-            "{} values held NUL characters or invalid UTF-8, which PostgreSQL cannot store: \
-             replaced by U+FFFD",
-            report.repaired
+            "{} held NUL characters or invalid UTF-8, which PostgreSQL cannot store: those \
+             characters are now U+FFFD",
+            if report.repaired == 1 {
+                "1 value".to_owned()
+            } else {
+                format!("{} values", report.repaired)
+            }
         );
     }
-    if now < all {
-        println!("{now} rows copied by this run, {all} in all");
+    if !report.complete {
+        return;
+    }
+    if now == 0 {
+        println!(
+            "nothing left to copy: the target holds the whole database ({})",
+            rows(all)
+        );
+    } else if now < all {
+        println!("{} copied by this run, {} in all", rows(now), rows(all));
     }
     println!(
-        "done: {all} rows. Start the collectors with --database (or WASMTRACK_DATABASE_URL) \
-         naming this database"
+        "done. Start the collectors with --database (or WASMTRACK_DATABASE_URL) naming this \
+         database"
     );
 }

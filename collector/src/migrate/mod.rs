@@ -213,6 +213,9 @@ impl Bars {
     }
 
     fn done(&mut self, table: &TableReport) {
+        if table.total == 0 && !self.bars.contains_key(table.name) {
+            return; // nothing to show: an empty table is not worth a line
+        }
         self.show(table);
         self.bar(table).finish();
     }

@@ -71,6 +71,10 @@ impl Target {
                 tracing::warn!(error = %e, "the connection to the target closed");
             }
         });
+        // Not the notices of `CREATE … IF NOT EXISTS` on every run: a log line each.
+        client
+            .batch_execute("SET client_min_messages = warning")
+            .await?;
         Ok(Target { client })
     }
 
