@@ -101,7 +101,8 @@ pub struct Cli {
     /// intranets); off by default, so a workflow cannot be pointed at the collector's network.
     #[arg(long, env = "WASMTRACK_ALLOW_PRIVATE_WEBHOOKS")]
     pub allow_private_webhooks: bool,
-    /// Instead of serving: import a spreadsheet (see `import --help`).
+    /// Instead of serving: import a spreadsheet (see `import --help`), or move the database
+    /// to PostgreSQL (see `migrate --help`).
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -113,6 +114,10 @@ pub enum Command {
     /// data directory (`--data-dir`, the collector stopped) or through a running collector
     /// (`--collector URL`, with `--token`), with a progress bar.
     Import(crate::import::cli::ImportArgs),
+    /// Copies the SQLite database of a data directory (`--from`, the collector stopped) into a
+    /// PostgreSQL database (`--to`), table by table with a progress bar; an interrupted run
+    /// continues where it stopped when started again (`docs/postgres.md`).
+    Migrate(crate::migrate::cli::MigrateArgs),
 }
 
 /// A static directory served at a path prefix.

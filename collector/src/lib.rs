@@ -17,6 +17,7 @@ pub mod csv_cell;
 pub mod error;
 pub mod import;
 pub mod layers;
+pub mod migrate;
 pub mod model;
 mod random;
 pub mod rate_limit;

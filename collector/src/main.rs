@@ -15,9 +15,19 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let mut cli = Cli::parse();
-    if let Some(Command::Import(args)) = cli.command.take() {
-        return wasmtrack_collector::import::cli::run(args, &cli.data_dir, cli.database.as_deref())
-            .await;
+    match cli.command.take() {
+        Some(Command::Import(args)) => {
+            return wasmtrack_collector::import::cli::run(
+                args,
+                &cli.data_dir,
+                cli.database.as_deref(),
+            )
+            .await
+        }
+        Some(Command::Migrate(args)) => {
+            return wasmtrack_collector::migrate::cli::run(args, &cli.data_dir).await
+        }
+        None => {}
     }
     let listen = cli.listen;
     let config = cli.into_config()?;

@@ -82,7 +82,7 @@ impl From<deadpool_postgres::PoolError> for StoreError {
 }
 
 /// The channel of the notifications a change sends, its payload the table changed.
-const CHANNEL: &str = "wasmtrack";
+pub(crate) const CHANNEL: &str = "wasmtrack";
 
 /// Connections a collector keeps open to the database.
 const POOL_SIZE: usize = 16;
