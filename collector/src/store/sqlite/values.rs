@@ -41,20 +41,27 @@ impl Enumerations {
             Some(def) => enumerations(def).map(str::to_owned).collect(),
             None => return Vec::new(),
         };
-        if properties.is_empty() {
-            return Vec::new();
-        }
-        let values: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(props).unwrap_or_default();
-        let mut out = Vec::new();
-        for property in properties {
-            let text = values.get(&property).map(text_of).unwrap_or_default();
-            for option in options(&text) {
-                out.push((property.clone(), option.to_owned()));
-            }
-        }
-        out
+        options_of_properties(&properties, props)
     }
+}
+
+/// The (property, option) pairs a completion with custom properties `props` (a JSON object)
+/// counts under, for the enumeration `properties` of its event. Shared with PostgreSQL's
+/// writer, which takes the properties from `value_counts` instead of the definitions.
+pub(crate) fn options_of_properties(properties: &[String], props: &str) -> Vec<(String, String)> {
+    if properties.is_empty() {
+        return Vec::new();
+    }
+    let values: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(props).unwrap_or_default();
+    let mut out = Vec::new();
+    for property in properties {
+        let text = values.get(property).map(text_of).unwrap_or_default();
+        for option in options(&text) {
+            out.push((property.clone(), option.to_owned()));
+        }
+    }
+    out
 }
 
 /// The names of a definition's enumeration properties.
