@@ -201,18 +201,27 @@ async fn write_group(context: &mut Context, group: Vec<(Ingest, Reply)>) {
                 let outcome = write_retrying(context, &[&ingest]).await;
                 let _ = reply.send(match outcome {
                     Ok(mut outcomes) => Ok(outcomes.pop().unwrap_or_default()),
-                    Err(failure) => Err(failure.answer()),
+                    Err(failure) => {
+                        log(&failure);
+                        Err(failure.answer())
+                    }
                 });
             }
         }
         Err(failure) => {
-            if let Failure::Request(message) = &failure {
-                tracing::error!(error = %message, "a request could not be stored");
-            }
+            log(&failure);
             for (_, reply) in group {
                 let _ = reply.send(Err(failure.answer()));
             }
         }
+    }
+}
+
+/// Logs a request refused by the database (its answer, 500, says nothing of why); the
+/// database out of reach is logged where it is met.
+fn log(failure: &Failure) {
+    if let Failure::Request(message) = failure {
+        tracing::error!(error = %message, "a request could not be stored");
     }
 }
 
