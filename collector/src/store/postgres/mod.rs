@@ -3,13 +3,19 @@
 //! not offered by `--database`. Built so far: the schema and its migrations ([`schema`]), and
 //! [`PgStore`] with a pool, the caches every collector keeps and the notifications that keep
 //! them current across collectors ([`listen`]), for sites ([`sites`]) and API keys ([`keys`]); visualizer tokens ([`tokens`]), read from the
-//! database on every use.
+//! database on every use; ingestion, batched by one writer task per collector ([`ingest`];
+//! what a transaction writes, and why `seq` order is commit order, in [`ingest_group`]).
 
 mod contacts;
 mod definitions;
 mod ingest;
+mod ingest_contacts;
+mod ingest_group;
+mod ingest_held;
+mod ingest_hours;
 mod keys;
 mod listen;
+mod partitions;
 mod reads;
 mod reloads;
 mod rules;
@@ -33,8 +39,8 @@ use crate::model::{DefinitionChange, EventDefinition, Rule, Site};
 use crate::store::{
     ApiKey, CompletionQuery, ContactDetail, ContactKey, ContactPage, ContactQuery, ContactRecord,
     ContactRecordQuery, Enrollment, EnrollmentBatch, EventPage, EventQuery, EventStore,
-    HeldSummary, HistoryEntry, Ingest, IngestOutcome, QualityRow, RuleSet, SavedRule, SeqEvent,
-    StepChange, StoredHeld, StoredRejection, VisualizerToken,
+    HeldSummary, HistoryEntry, Ingest, IngestOutcome, QualityRow, Retention, RuleSet, SavedRule,
+    SeqEvent, StepChange, StoredHeld, StoredRejection, VisualizerToken,
 };
 use crate::workflows::Workflow;
 
@@ -168,26 +174,22 @@ fn not_yet(what: &str) -> StoreError {
 
 /// One collector's view of the shared database.
 pub struct PgStore {
-    /// How long held and refused events are kept, and how many.
-    #[allow(dead_code)] // read by ingestion, being built
-    retention: crate::store::Retention,
     pool: Pool,
     caches: Arc<Caches>,
     listener: tokio::task::JoinHandle<()>,
+    /// The task that writes ingested events ([`ingest`]).
+    writer: ingest::Writer,
 }
 
 impl PgStore {
     /// Connects to `url` (`postgres://…`), brings the schema up to date, loads the caches and
     /// starts following the other collectors' changes.
     pub async fn open(url: &str) -> Result<PgStore, StoreError> {
-        Self::open_with(url, crate::store::Retention::default()).await
+        Self::open_with(url, Retention::default()).await
     }
 
     /// [`open`](Self::open) keeping held and refused events as `retention` says.
-    pub async fn open_with(
-        url: &str,
-        retention: crate::store::Retention,
-    ) -> Result<PgStore, StoreError> {
+    pub async fn open_with(url: &str, retention: Retention) -> Result<PgStore, StoreError> {
         let mut config = tokio_postgres::Config::from_str(url)
             .map_err(|e| StoreError::Internal(format!("{}: {e}", redacted(url))))?;
         if config.get_connect_timeout().is_none() {
@@ -223,17 +225,24 @@ impl PgStore {
         first_load
             .await
             .map_err(|_| StoreError::Internal("the listener stopped before loading".into()))??;
+        let mut partitions = partitions::Partitions::default();
+        partitions
+            .around_now(&pool, crate::timestamp::now_ms())
+            .await;
+        let writer = ingest::Writer::start(pool.clone(), caches.clone(), retention, partitions);
         Ok(PgStore {
-            retention,
             pool,
             caches,
             listener,
+            writer,
         })
     }
 
-    /// Stops following changes; the pool's connections close as they are dropped.
+    /// Stops following changes and writing (a write in progress is rolled back, its requests
+    /// answered `Closed`); the pool's connections close as they are dropped.
     pub fn close(&self) {
         self.listener.abort();
+        self.writer.abort();
         self.pool.close();
     }
 }
@@ -241,6 +250,7 @@ impl PgStore {
 impl Drop for PgStore {
     fn drop(&mut self) {
         self.listener.abort();
+        self.writer.abort();
     }
 }
 
@@ -399,6 +409,7 @@ impl EventStore for PgStore {
     }
 
     async fn close(&self) {
+        self.finish_writes().await;
         self.close();
     }
 

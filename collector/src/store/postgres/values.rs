@@ -50,8 +50,6 @@ pub(super) async fn lock_name(tx: &Transaction<'_>, name: &str) -> Result<(), St
 }
 
 /// What a transaction storing completions counts, read under the names' shared locks.
-// For `ingest.rs` (being built beside this file), as is [`lock_for_ingest`].
-#[allow(dead_code)]
 #[derive(Debug, Default, Clone)]
 pub(super) struct Counted {
     /// The names asked about that have a definition (as committed when the locks were taken).
@@ -60,7 +58,6 @@ pub(super) struct Counted {
     pub properties: BTreeMap<String, Vec<String>>,
 }
 
-#[allow(dead_code)]
 impl Counted {
     /// The (property, option) pairs a completion of `name` with custom properties `props` (a
     /// JSON object) counts under in `value_hours`, as SQLite's `Enumerations::options_of`.
@@ -75,11 +72,10 @@ impl Counted {
 /// For a transaction about to store completions of `names`: takes each name's lock shared
 /// (held until it commits, so no definition of them changes meanwhile), then reads what to
 /// count. Call it before the transaction writes anything (see the module's doc).
-#[allow(dead_code)]
 pub(super) async fn lock_for_ingest(
     tx: &Transaction<'_>,
     names: &BTreeSet<&str>,
-) -> Result<Counted, StoreError> {
+) -> Result<Counted, tokio_postgres::Error> {
     if names.is_empty() {
         return Ok(Counted::default());
     }

@@ -23,15 +23,15 @@ pub(crate) const HOUR_MS: i64 = 3_600_000;
 
 /// What a row gains: completions, and the hashes of their contacts and anonymous visitors.
 #[derive(Default)]
-pub(super) struct Tally {
-    count: i64,
-    contacts: Vec<u64>,
-    visitors: Vec<u64>,
+pub(crate) struct Tally {
+    pub(crate) count: i64,
+    pub(crate) contacts: Vec<u64>,
+    pub(crate) visitors: Vec<u64>,
 }
 
 impl Tally {
     /// Adds one completion, stored with `object_id` (its contact) or else by visitor `vid`.
-    pub(super) fn add(&mut self, object_id: Option<i64>, vid: Option<&str>) {
+    pub(crate) fn add(&mut self, object_id: Option<i64>, vid: Option<&str>) {
         self.count += 1;
         match (object_id, vid) {
             (Some(id), _) => self.contacts.push(hash(&id.to_string())),
@@ -146,7 +146,7 @@ pub(super) fn merge(
 /// The sketch a row keeps after adding `new`: `old` is `None` for a new row, `Some(None)` for
 /// a row without sketches, which stays without (a sketch of its new events alone would
 /// undercount it: its reach is counted from the completions instead).
-fn sketched(old: Option<Option<Vec<u8>>>, new: &[u64]) -> Option<Vec<u8>> {
+pub(crate) fn sketched(old: Option<Option<Vec<u8>>>, new: &[u64]) -> Option<Vec<u8>> {
     let mut sketch = match old {
         None => Sketch::default(),
         Some(None) => return None,
