@@ -11,6 +11,7 @@ mod ingest;
 mod keys;
 mod listen;
 mod reads;
+mod reports;
 mod rules;
 pub mod schema;
 mod sites;

@@ -50,7 +50,8 @@ CREATE TABLE contacts (
     properties jsonb,               -- an import's contact columns
     updated_at bigint
 );
-CREATE INDEX contacts_by_activity ON contacts (last_activity, id);
+-- The contacts list's order (postgres/contacts.rs): newest activity first, none last.
+CREATE INDEX contacts_by_activity ON contacts ((COALESCE(last_activity, '-9223372036854775808'::bigint)), id);
 CREATE TABLE visitors (
     vid text PRIMARY KEY,
     contact_id bigint NOT NULL,

@@ -19,7 +19,7 @@ use crate::store::Ingest;
 
 /// An hour in ms: the grain of the counts. `/` truncates as SQLite's does, so the
 /// migrations' backfills and the writer agree.
-pub(super) const HOUR_MS: i64 = 3_600_000;
+pub(crate) const HOUR_MS: i64 = 3_600_000;
 
 /// What a row gains: completions, and the hashes of their contacts and anonymous visitors.
 #[derive(Default)]

@@ -24,13 +24,13 @@ mod enrollments;
 pub mod event_ids;
 mod events;
 mod held;
-mod hours;
+pub(crate) mod hours;
 mod id_filter;
 #[cfg(test)]
 mod kept_tests;
 mod keys;
 mod quality;
-mod reach;
+pub(crate) mod reach;
 mod reads;
 mod rules;
 mod schema;
