@@ -88,8 +88,8 @@ impl PgStore {
         };
         let hours = |table: &str, filter: &str| {
             format!(
-                "SELECT (hour * {HOUR_MS} - $1) / $2 AS bucket, SUM(count)::bigint FROM {table}
-                 WHERE name = $3 {filter} AND hour >= $1 / {HOUR_MS} AND hour < $4 / {HOUR_MS}
+                "SELECT (hour * {HOUR_MS} - $1::bigint) / $2::bigint AS bucket, SUM(count)::bigint FROM {table}
+                 WHERE name = $3 {filter} AND hour >= $1::bigint / {HOUR_MS} AND hour < $4::bigint / {HOUR_MS}
                  GROUP BY bucket ORDER BY bucket"
             )
         };
@@ -133,11 +133,11 @@ impl PgStore {
             p.bind(property);
             (
                 format!(
-                    "SELECT NULLIF(value, ''), (hour * {HOUR_MS} - $1) / $2 AS bucket,
+                    "SELECT NULLIF(value, ''), (hour * {HOUR_MS} - $1::bigint) / $2::bigint AS bucket,
                             SUM(count)::bigint
                      FROM value_hours
                      WHERE name = $3 AND property = $5
-                       AND hour >= $1 / {HOUR_MS} AND hour < $4 / {HOUR_MS}
+                       AND hour >= $1::bigint / {HOUR_MS} AND hour < $4::bigint / {HOUR_MS}
                      GROUP BY value, bucket"
                 ),
                 p,
