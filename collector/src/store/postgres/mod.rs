@@ -18,6 +18,7 @@ mod listen;
 mod partitions;
 mod reads;
 mod reloads;
+mod reports;
 mod rules;
 pub mod schema;
 mod sessions;
@@ -61,8 +62,10 @@ impl From<tokio_postgres::Error> for StoreError {
                         || *code == SqlState::T_R_SERIALIZATION_FAILURE
                         || *code == SqlState::T_R_DEADLOCK_DETECTED
                 }
-                // No SQLSTATE: the connection itself failed (I/O, connect, timeout).
-                None => err.as_db_error().is_none(),
+                // No SQLSTATE: the connection itself failed (I/O, connect, timeout) when the
+                // cause is an I/O error; anything else (a parameter of the wrong type) is a bug.
+                None => std::error::Error::source(&err)
+                    .is_some_and(|cause| cause.is::<std::io::Error>()),
             };
         if retryable {
             tracing::warn!(error = %err, "the database is unavailable; answering 503");

@@ -50,7 +50,8 @@ CREATE TABLE contacts (
     properties jsonb,               -- an import's contact columns
     updated_at bigint
 );
-CREATE INDEX contacts_by_activity ON contacts (last_activity, id);
+-- The contacts list's order (postgres/contacts.rs): newest activity first, none last.
+CREATE INDEX contacts_by_activity ON contacts ((COALESCE(last_activity, '-9223372036854775808'::bigint)), id);
 CREATE TABLE visitors (
     vid text PRIMARY KEY,
     contact_id bigint NOT NULL,
@@ -79,7 +80,10 @@ CREATE TABLE events (
 ) PARTITION BY RANGE (occurred_at);
 CREATE TABLE events_default PARTITION OF events DEFAULT;
 CREATE INDEX events_by_seq ON events (seq);
-CREATE INDEX events_by_name ON events (name, occurred_at);
+-- Listings page by (occurred_at, seq): with `seq` in the key a page is read in its order,
+-- and for no name or object, `events_by_time` reads the newest month's tail only.
+CREATE INDEX events_by_name ON events (name, occurred_at, seq);
+CREATE INDEX events_by_time ON events (occurred_at, seq);
 CREATE INDEX events_by_object ON events (object_id, occurred_at) WHERE object_id IS NOT NULL;
 CREATE INDEX events_by_visitor ON events (vid, occurred_at) WHERE vid IS NOT NULL;
 
