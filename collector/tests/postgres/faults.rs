@@ -40,6 +40,8 @@ impl Collector {
                 "--data-dir",
             ])
             .arg(dir.path())
+            // The load is one credential sending as fast as it is answered: no rate limit.
+            .args(["--beacon-rate", "0", "--api-rate", "0"])
             .env("WASMTRACK_ADMIN_TOKEN", TOKEN)
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())

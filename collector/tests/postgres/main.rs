@@ -4,6 +4,7 @@
 //! partition.
 
 mod definitions;
+mod faults;
 mod ingest;
 mod migrate;
 mod reads;

@@ -70,7 +70,12 @@ async fn the_main_reads_are_served_by_indexes_on_200k_events() {
         report.to_owned(),
     ] {
         let plan = plan(&db, &sql).await;
-        assert!(!plan.contains("Seq Scan on events_20"), "{sql}\n{plan}");
+        // Only the months holding the events count: the store also made the months around
+        // today, empty, which a plan may read whole at no cost.
+        assert!(
+            !plan.contains("Seq Scan on events_2023") && !plan.contains("Seq Scan on events_2024"),
+            "{sql}\n{plan}"
+        );
     }
     let contacts = plan(
         &db,
