@@ -1,6 +1,7 @@
 //! Storage behind a small trait, so handlers never see SQL and tests could swap the engine.
 //!
-//! The one implementation, [`sqlite::SqliteStore`], owns an embedded SQLite file. Definitions
+//! Two implementations: [`sqlite::SqliteStore`] owns an embedded SQLite file (the default);
+//! [`postgres::PgStore`] shares one PostgreSQL database among several collectors. Definitions
 //! and sites are small and read on every beacon, and rules on every page view, so the store
 //! keeps them in memory and returns them synchronously; everything else is async.
 
@@ -767,6 +768,10 @@ pub trait EventStore: Send + Sync {
     /// The `seq` of the newest committed completion, updated after each commit that stores
     /// some: a follower waits on it instead of polling.
     fn commits(&self) -> tokio::sync::watch::Receiver<i64>;
+    /// Whether this collector runs the workflows (the enrollment follower and the runner):
+    /// always for SQLite, one process; on PostgreSQL, one collector of those sharing the
+    /// database at a time (`store/postgres/leader.rs`). The loops wait while it is `false`.
+    fn leading(&self) -> tokio::sync::watch::Receiver<bool>;
     /// One contact as the CRM API shows it, or `None`.
     async fn contact_record(&self, key: ContactKey) -> Result<Option<ContactRecord>, StoreError>;
     /// A page of contacts by id, and how many match in all.

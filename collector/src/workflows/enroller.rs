@@ -122,7 +122,12 @@ pub async fn run(
     wake: Arc<tokio::sync::Notify>,
 ) {
     let mut commits = store.commits();
+    let mut leading = store.leading();
     loop {
+        // One collector of those sharing a database follows the completions.
+        if leading.wait_for(|lead| *lead).await.is_err() {
+            return;
+        }
         let started = std::time::Instant::now();
         let step = async {
             let cursor = store.enrollment_cursor().await?;

@@ -115,7 +115,12 @@ impl Runner {
             finished: Mutex::default(),
         });
         let mut commits = shared.store.commits();
+        let mut leading = shared.store.leading();
         loop {
+            // One collector of those sharing a database runs the steps.
+            if leading.wait_for(|lead| *lead).await.is_err() {
+                return;
+            }
             let started = std::time::Instant::now();
             match round(&shared).await {
                 Ok(true) => {

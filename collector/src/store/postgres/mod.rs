@@ -1,10 +1,11 @@
-//! The PostgreSQL backend (issue 19), for several collectors on one database. Being built
-//! step by step to the plan in `docs/postgres.md`; until the whole `EventStore` is there it is
-//! not offered by `--database`. Built so far: the schema and its migrations ([`schema`]), and
-//! [`PgStore`] with a pool, the caches every collector keeps and the notifications that keep
-//! them current across collectors ([`listen`]), for sites ([`sites`]) and API keys ([`keys`]); visualizer tokens ([`tokens`]), read from the
-//! database on every use; ingestion, batched by one writer task per collector ([`ingest`];
-//! what a transaction writes, and why `seq` order is commit order, in [`ingest_group`]).
+//! The PostgreSQL backend (issue 19, `docs/postgres.md`): several collectors on one database,
+//! with SQLite's answers. [`PgStore`] holds a pool and the caches every collector keeps
+//! in memory, kept current across collectors by notifications ([`listen`], [`reloads`]); the
+//! schema and its migrations are in [`schema`]; each concern has its file, as SQLite's store:
+//! [`sites`], [`keys`], [`tokens`], [`definitions`] and [`values`], [`rules`], [`sessions`];
+//! ingestion, batched by one writer task per collector ([`ingest`]; what a transaction writes,
+//! and why `seq` order is commit order, in [`ingest_group`]); the reads ([`reads`], [`reports`],
+//! [`contacts`]) and the workflows ([`workflows`]).
 
 mod contacts;
 mod definitions;
@@ -14,6 +15,7 @@ mod ingest_group;
 mod ingest_held;
 mod ingest_hours;
 mod keys;
+mod leader;
 mod listen;
 mod partitions;
 mod reads;
@@ -169,17 +171,14 @@ pub fn redacted(url: &str) -> String {
     )
 }
 
-/// What a part of the store not yet built on PostgreSQL answers (it is not offered by
-/// `--database` until none is left).
-fn not_yet(what: &str) -> StoreError {
-    StoreError::Internal(format!("{what} is not built on PostgreSQL yet"))
-}
-
 /// One collector's view of the shared database.
 pub struct PgStore {
     pool: Pool,
     caches: Arc<Caches>,
     listener: tokio::task::JoinHandle<()>,
+    /// Whether this collector runs the workflows ([`leader`]), and the task that decides.
+    leading: tokio::sync::watch::Sender<bool>,
+    leader: tokio::task::JoinHandle<()>,
     /// The task that writes ingested events ([`ingest`]).
     writer: ingest::Writer,
 }
@@ -233,7 +232,11 @@ impl PgStore {
             .around_now(&pool, crate::timestamp::now_ms())
             .await;
         let writer = ingest::Writer::start(pool.clone(), caches.clone(), retention, partitions);
+        let (leading, _) = tokio::sync::watch::channel(false);
+        let leader = tokio::spawn(leader::run(url.to_owned(), leading.clone()));
         Ok(PgStore {
+            leading,
+            leader,
             pool,
             caches,
             listener,
@@ -245,6 +248,7 @@ impl PgStore {
     /// answered `Closed`); the pool's connections close as they are dropped.
     pub fn close(&self) {
         self.listener.abort();
+        self.leader.abort();
         self.writer.abort();
         self.pool.close();
     }
@@ -253,6 +257,7 @@ impl PgStore {
 impl Drop for PgStore {
     fn drop(&mut self) {
         self.listener.abort();
+        self.leader.abort();
         self.writer.abort();
     }
 }
@@ -504,6 +509,10 @@ impl EventStore for PgStore {
 
     fn commits(&self) -> tokio::sync::watch::Receiver<i64> {
         self.caches.commits.subscribe()
+    }
+
+    fn leading(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.leading.subscribe()
     }
 
     async fn contact_record(&self, key: ContactKey) -> Result<Option<ContactRecord>, StoreError> {

@@ -224,7 +224,7 @@ CREATE TABLE enrollments (
     attempts integer NOT NULL DEFAULT 0,
     step_started_at bigint,
     wait_after_seq bigint,
-    last_wait jsonb,
+    last_wait text,                 -- JSON, kept as written (webhooks are told it)
     finished_at bigint
 );
 CREATE INDEX enrollments_by_workflow ON enrollments (workflow, contact);

@@ -20,7 +20,7 @@ mod contacts;
 mod crm;
 pub(crate) mod definitions;
 mod enrollment_steps;
-mod enrollments;
+pub(crate) mod enrollments;
 pub mod event_ids;
 mod events;
 mod held;
@@ -75,6 +75,8 @@ pub struct SqliteStore {
     commits: tokio::sync::watch::Receiver<i64>,
     /// The analyst app's sessions: in memory, this store being one process's.
     sessions: crate::store::sessions::MemorySessions,
+    /// Always `true`: one process runs the workflows of its file.
+    leading: tokio::sync::watch::Sender<bool>,
 }
 
 impl SqliteStore {
@@ -129,6 +131,7 @@ impl SqliteStore {
             workflows,
             commits,
             sessions: Default::default(),
+            leading: tokio::sync::watch::channel(true).0,
         })
     }
 
@@ -427,6 +430,10 @@ impl EventStore for SqliteStore {
 
     fn commits(&self) -> tokio::sync::watch::Receiver<i64> {
         self.commits.clone()
+    }
+
+    fn leading(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.leading.subscribe()
     }
 
     async fn due_enrollments(
