@@ -492,6 +492,32 @@ pub struct HistoryEntry {
     pub detail: Option<String>,
 }
 
+impl HistoryEntry {
+    /// The first line of an enrollment made by a completion of `event`.
+    pub fn enrolled(at: i64, event: &str) -> HistoryEntry {
+        HistoryEntry {
+            step: 0,
+            at,
+            kind: "enrolled".into(),
+            status: None,
+            latency_ms: None,
+            detail: Some(format!("by a completion of {event}")),
+        }
+    }
+
+    /// The line of a wait that `resume` ended at `at`.
+    pub fn resumed(resume: &Resume, at: i64) -> HistoryEntry {
+        HistoryEntry {
+            step: resume.step,
+            at,
+            kind: "resumed".into(),
+            status: None,
+            latency_ms: None,
+            detail: Some(format!("{} happened ({})", resume.event, resume.event_id)),
+        }
+    }
+}
+
 /// What running a step did to an enrollment: its new place, and the history lines to add.
 /// Applied only if the enrollment is still where the change was decided from
 /// (`from_step`, `from_attempts`, `from_state`), so a decision taken on a stale read (a wait
@@ -542,6 +568,20 @@ pub struct Resume {
     pub event: String,
     /// Its id.
     pub event_id: String,
+}
+
+impl Resume {
+    /// What the next webhook is told of the wait this completion ended at `at` (JSON).
+    pub fn last_wait(&self, at: i64) -> String {
+        serde_json::json!({
+            "step": self.step,
+            "event": self.event,
+            "outcome": "eventHappened",
+            "eventId": self.event_id,
+            "at": at,
+        })
+        .to_string()
+    }
 }
 
 /// A stored rejected event.

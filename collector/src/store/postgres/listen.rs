@@ -9,7 +9,7 @@ use deadpool_postgres::Pool;
 use tokio_postgres::{AsyncMessage, NoTls};
 
 use super::{definitions, keys, reloads, rules, sites, workflows, Caches, CHANNEL};
-use crate::store::{write_lock, StoreError};
+use crate::store::StoreError;
 
 /// How long to wait before listening again after the connection broke.
 const RECONNECT_AFTER: Duration = Duration::from_millis(500);
@@ -45,10 +45,7 @@ async fn reload(pool: &Pool, caches: &Caches, table: &str) -> Result<(), StoreEr
             reloads::reload(&caches.definitions, || definitions::load(&client)).await?
         }
         "rules" => reloads::reload(&caches.rules, || rules::load(&client)).await?,
-        "workflows" => {
-            let loaded = workflows::load(&client).await?;
-            *write_lock(&caches.workflows) = loaded;
-        }
+        "workflows" => reloads::reload(&caches.workflows, || workflows::load(&client)).await?,
         "events" => {
             let newest: Option<i64> = client
                 .query_one("SELECT max(seq) FROM events", &[])
@@ -56,14 +53,8 @@ async fn reload(pool: &Pool, caches: &Caches, table: &str) -> Result<(), StoreEr
                 .get(0);
             caches.committed(newest.unwrap_or(0));
         }
-        "sites" => {
-            let loaded = sites::load(&client).await?;
-            *write_lock(&caches.sites) = loaded;
-        }
-        "api_keys" => {
-            let loaded = keys::load(&client).await?;
-            *write_lock(&caches.keys) = loaded;
-        }
+        "sites" => reloads::reload(&caches.sites, || sites::load(&client)).await?,
+        "api_keys" => reloads::reload(&caches.keys, || keys::load(&client)).await?,
         _ => {}
     }
     Ok(())

@@ -480,14 +480,7 @@ async fn enroll_one(
         )
         .await?
         .get(0);
-    let entry = HistoryEntry {
-        step: 0,
-        at: batch.now,
-        kind: "enrolled".into(),
-        status: None,
-        latency_ms: None,
-        detail: Some(format!("by a completion of {name}")),
-    };
+    let entry = HistoryEntry::enrolled(batch.now, name);
     log(tx, id, &entry).await?;
     Ok(1)
 }
@@ -499,14 +492,7 @@ async fn resume(
     r: &Resume,
     now: i64,
 ) -> Result<u64, StoreError> {
-    let last_wait = serde_json::json!({
-        "step": r.step,
-        "event": r.event,
-        "outcome": "eventHappened",
-        "eventId": r.event_id,
-        "at": now,
-    })
-    .to_string();
+    let last_wait = r.last_wait(now);
     let step = i32::try_from(r.step).unwrap_or(i32::MAX);
     let ids: Vec<i64> = tx
         .query(
@@ -529,14 +515,7 @@ async fn resume(
         .map(|row| row.get(0))
         .collect();
     for id in &ids {
-        let entry = HistoryEntry {
-            step: r.step,
-            at: now,
-            kind: "resumed".into(),
-            status: None,
-            latency_ms: None,
-            detail: Some(format!("{} happened ({})", r.event, r.event_id)),
-        };
+        let entry = HistoryEntry::resumed(r, now);
         log(tx, *id, &entry).await?;
     }
     Ok(ids.len() as u64)

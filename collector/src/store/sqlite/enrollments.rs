@@ -142,14 +142,7 @@ fn apply(tx: &Connection, batch: &EnrollmentBatch) -> rusqlite::Result<u64> {
              VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?5)",
         )?
         .execute(params![w, contact, seq, name, batch.now])?;
-        let entry = HistoryEntry {
-            step: 0,
-            at: batch.now,
-            kind: "enrolled".into(),
-            status: None,
-            latency_ms: None,
-            detail: Some(format!("by a completion of {name}")),
-        };
+        let entry = HistoryEntry::enrolled(batch.now, name);
         log(tx, tx.last_insert_rowid(), &entry)?;
         Ok(1)
     };
@@ -200,14 +193,7 @@ fn apply(tx: &Connection, batch: &EnrollmentBatch) -> rusqlite::Result<u64> {
 /// Ends the waits `r` ends: its contact's enrollments in its workflow waiting at its step
 /// since before it was stored go on to the next step, told that the event happened.
 fn resume(tx: &Connection, r: &crate::store::Resume, now: i64) -> rusqlite::Result<u64> {
-    let last_wait = serde_json::json!({
-        "step": r.step,
-        "event": r.event,
-        "outcome": "eventHappened",
-        "eventId": r.event_id,
-        "at": now,
-    })
-    .to_string();
+    let last_wait = r.last_wait(now);
     let ids: Vec<i64> = tx
         .prepare_cached(
             "UPDATE enrollments SET step = step + 1, state = 'active', attempts = 0,
@@ -229,14 +215,7 @@ fn resume(tx: &Connection, r: &crate::store::Resume, now: i64) -> rusqlite::Resu
         )?
         .collect::<Result<_, _>>()?;
     for id in &ids {
-        let entry = HistoryEntry {
-            step: r.step,
-            at: now,
-            kind: "resumed".into(),
-            status: None,
-            latency_ms: None,
-            detail: Some(format!("{} happened ({})", r.event, r.event_id)),
-        };
+        let entry = HistoryEntry::resumed(r, now);
         log(tx, *id, &entry)?;
     }
     Ok(ids.len() as u64)
