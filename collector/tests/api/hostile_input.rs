@@ -127,6 +127,23 @@ async fn an_address_with_control_characters_is_no_address() {
 }
 
 #[tokio::test]
+async fn a_nul_in_a_value_or_a_visitor_id_loses_no_event() {
+    let app = test_app().with_fixtures().await;
+    // SQLite keeps the NUL; PostgreSQL, which cannot store one, keeps U+FFFD in its place.
+    let mut event = wire_event(1, "signup", now_ms(), "v\u{0}1", json!({"note": "a\u{0}b"}));
+    event["d"]["title"] = json!("t\u{0}");
+    let beacon = app
+        .beacon(json!({"site": "shop", "sent": now_ms(), "events": [event]}))
+        .await;
+    assert_eq!(beacon.status, StatusCode::OK, "{}", beacon.text);
+    assert_eq!(beacon.body["stored"], 1, "{}", beacon.text);
+    let stored = app.all_events().await;
+    assert_eq!(stored.len(), 1);
+    let note = stored[0]["properties"]["note"].as_str().unwrap_or_default();
+    assert!(note == "a\u{0}b" || note == "a\u{FFFD}b", "{note:?}");
+}
+
+#[tokio::test]
 async fn a_browser_cannot_send_events_of_records_it_cannot_name() {
     let app = test_app().with_fixtures().await;
     let created = app

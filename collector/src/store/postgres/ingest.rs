@@ -262,7 +262,8 @@ impl PgStore {
     /// Stores a request's completions, refusals, held events and counts in the transaction of
     /// its group; answered once committed. `Busy` when the queue is full or the database is
     /// out of reach.
-    pub async fn ingest(&self, ingest: Ingest) -> Result<IngestOutcome, StoreError> {
+    pub async fn ingest(&self, mut ingest: Ingest) -> Result<IngestOutcome, StoreError> {
+        super::nul::scrub(&mut ingest);
         let (reply, answer) = oneshot::channel();
         match self.writer.jobs.try_send(Job::Ingest(ingest, reply)) {
             Ok(()) => {}

@@ -17,6 +17,7 @@ mod ingest_hours;
 mod keys;
 mod leader;
 mod listen;
+mod nul;
 mod partitions;
 mod reads;
 mod reloads;
