@@ -55,6 +55,22 @@ async fn workflows_and_enrollments_made_through_one_collector_are_the_others() {
         7,
         "the cursor never goes back"
     );
+    // A collector that still believes it leads sends a batch decided from an old cursor:
+    // what the cursor has passed is not decided again, even for a workflow that re-enrolls.
+    let stale = b
+        .enroll(EnrollmentBatch {
+            through: 7,
+            enroll: vec![(saved.id, 43, 6, "signup".into())],
+            reenroll: vec![saved.id],
+            now: 2_000,
+            ..EnrollmentBatch::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        stale, 0,
+        "a completion the cursor passed enrolls nobody again"
+    );
     let e = b.enrollments(saved.id, 10).await.unwrap().remove(0);
     assert_eq!(
         (e.contact, e.state.as_str(), e.wake_at),

@@ -407,11 +407,26 @@ async fn apply(
     tx: &deadpool_postgres::Transaction<'_>,
     batch: &EnrollmentBatch,
 ) -> Result<u64, StoreError> {
+    // Two collectors may both believe they lead for a moment (the database releases the
+    // lock before the old leader notices its connection is gone): the cursor's row, locked
+    // here to the commit, says what was decided already, and that is not decided again.
+    let decided: i64 = tx
+        .query_opt(
+            "SELECT value FROM counters WHERE name = 'enrolled_through' FOR UPDATE",
+            &[],
+        )
+        .await?
+        .map_or(0, |r| r.get(0));
     let mut made = 0;
-    for (workflow, contact, seq, name) in &batch.enroll {
+    for (workflow, contact, seq, name) in batch.enroll.iter().filter(|e| e.2 > decided) {
         made += enroll_one(tx, batch, *workflow, *contact, *seq, name).await?;
     }
-    for (vid, contact) in &batch.identified {
+    let identified: &[(String, i64)] = if batch.through > decided {
+        &batch.identified
+    } else {
+        &[]
+    };
+    for (vid, contact) in identified {
         let waiting = tx
             .query(
                 "DELETE FROM enrollment_candidates WHERE vid = $1
@@ -425,7 +440,7 @@ async fn apply(
             made += enroll_one(tx, batch, workflow, *contact, row.get(1), &name).await?;
         }
     }
-    for (workflow, vid, seq, name) in &batch.remember {
+    for (workflow, vid, seq, name) in batch.remember.iter().filter(|r| r.2 > decided) {
         tx.execute(
             "INSERT INTO enrollment_candidates (workflow, vid, event_seq, event_name, remembered_at)
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
@@ -439,7 +454,7 @@ async fn apply(
         &[&batch.now.saturating_sub(CANDIDATE_DAYS * 86_400_000)],
     )
     .await?;
-    for r in &batch.resume {
+    for r in batch.resume.iter().filter(|r| r.seq > decided) {
         made += resume(tx, r, batch.now).await?;
     }
     tx.execute(
